@@ -1,0 +1,29 @@
+// The clock seam: production code asks a Clock for the time, tests drive a fake one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace tginvite::core {
+
+using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// Implementations are thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint Now() const override {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+  }
+};
+
+inline int64_t ToUnixMillis(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint FromUnixMillis(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+}  // namespace tginvite::core

@@ -1,0 +1,85 @@
+#include "core/model.h"
+
+#include <numeric>
+
+namespace tginvite::core {
+namespace {
+
+template <typename Enum, size_t N>
+std::optional<Enum> ParseByName(std::string_view text,
+                                const std::array<std::pair<Enum, std::string_view>, N>& names) {
+  for (const auto& [value, name] : names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+template <typename Enum, size_t N>
+std::string_view NameOf(Enum value, const std::array<std::pair<Enum, std::string_view>, N>& names) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+constexpr std::array<std::pair<InvitationState, std::string_view>, 9> kInvitationStateNames = {{
+    {InvitationState::kPending, "pending"},
+    {InvitationState::kSending, "sending"},
+    {InvitationState::kSent, "sent"},
+    {InvitationState::kJoined, "joined"},
+    {InvitationState::kWaiting, "waiting"},
+    {InvitationState::kFailed, "failed"},
+    {InvitationState::kUnknown, "unknown"},
+    {InvitationState::kSkipped, "skipped"},
+    {InvitationState::kCancelled, "cancelled"},
+}};
+
+constexpr std::array<std::pair<CampaignState, std::string_view>, 4> kCampaignStateNames = {{
+    {CampaignState::kDraft, "draft"},
+    {CampaignState::kRunning, "running"},
+    {CampaignState::kPaused, "paused"},
+    {CampaignState::kCancelled, "cancelled"},
+}};
+
+constexpr std::array<std::pair<LinkMode, std::string_view>, 3> kLinkModeNames = {{
+    {LinkMode::kPersonal, "personal"},
+    {LinkMode::kShared, "shared"},
+    {LinkMode::kJoinRequest, "join-request"},
+}};
+
+constexpr std::array<std::pair<AccountKind, std::string_view>, 2> kAccountKindNames = {{
+    {AccountKind::kBot, "bot"},
+    {AccountKind::kRehearsal, "rehearsal"},
+}};
+
+}  // namespace
+
+std::string_view ToString(InvitationState state) { return NameOf(state, kInvitationStateNames); }
+std::optional<InvitationState> ParseInvitationState(std::string_view text) {
+  return ParseByName(text, kInvitationStateNames);
+}
+bool IsTerminal(InvitationState state) {
+  return state != InvitationState::kPending && state != InvitationState::kSending &&
+         state != InvitationState::kWaiting;
+}
+
+std::string_view ToString(CampaignState state) { return NameOf(state, kCampaignStateNames); }
+std::optional<CampaignState> ParseCampaignState(std::string_view text) {
+  return ParseByName(text, kCampaignStateNames);
+}
+
+std::string_view ToString(LinkMode mode) { return NameOf(mode, kLinkModeNames); }
+std::optional<LinkMode> ParseLinkMode(std::string_view text) {
+  return ParseByName(text, kLinkModeNames);
+}
+
+std::string_view ToString(AccountKind kind) { return NameOf(kind, kAccountKindNames); }
+std::optional<AccountKind> ParseAccountKind(std::string_view text) {
+  return ParseByName(text, kAccountKindNames);
+}
+
+int64_t StateCounts::Total() const {
+  return std::accumulate(by_state.begin(), by_state.end(), int64_t{0});
+}
+
+}  // namespace tginvite::core

@@ -1,0 +1,59 @@
+// The states and modes of the domain, with their stable text names (stored in the database and
+// shown by `status --json`; never renumber or rename them).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tginvite::core {
+
+// pending ──claim──▶ sending ──▶ sent ──(join observed)──▶ joined; sending may also end in
+// waiting (transient, retried later), failed (permanent), unknown (ambiguous, never resent on its
+// own). skipped and cancelled are terminal without a send.
+enum class InvitationState {
+  kPending,
+  kSending,
+  kSent,
+  kJoined,
+  kWaiting,
+  kFailed,
+  kUnknown,
+  kSkipped,
+  kCancelled,
+};
+inline constexpr std::array kAllInvitationStates = {
+    InvitationState::kPending, InvitationState::kSending, InvitationState::kSent,
+    InvitationState::kJoined,  InvitationState::kWaiting, InvitationState::kFailed,
+    InvitationState::kUnknown, InvitationState::kSkipped, InvitationState::kCancelled,
+};
+std::string_view ToString(InvitationState state);
+std::optional<InvitationState> ParseInvitationState(std::string_view text);
+// True for states that need no more work: sent, joined, failed, unknown, skipped, cancelled.
+bool IsTerminal(InvitationState state);
+
+// draft ──start──▶ running ◀──pause/resume──▶ paused; any but cancelled ──cancel──▶ cancelled.
+enum class CampaignState { kDraft, kRunning, kPaused, kCancelled };
+std::string_view ToString(CampaignState state);
+std::optional<CampaignState> ParseCampaignState(std::string_view text);
+
+enum class LinkMode { kPersonal, kShared, kJoinRequest };
+std::string_view ToString(LinkMode mode);
+std::optional<LinkMode> ParseLinkMode(std::string_view text);
+
+// A rehearsal account simulates Telegram and never sends anything.
+enum class AccountKind { kBot, kRehearsal };
+std::string_view ToString(AccountKind kind);
+std::optional<AccountKind> ParseAccountKind(std::string_view text);
+
+// Counts of invitations by state, indexed by the enum's value.
+struct StateCounts {
+  std::array<int64_t, kAllInvitationStates.size()> by_state{};
+
+  int64_t& operator[](InvitationState s) { return by_state[static_cast<size_t>(s)]; }
+  int64_t operator[](InvitationState s) const { return by_state[static_cast<size_t>(s)]; }
+  int64_t Total() const;
+};
+
+}  // namespace tginvite::core

@@ -1,0 +1,41 @@
+// A secret (a bot token, a password) that cannot be printed by accident.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+#include <utility>
+
+namespace tginvite::core {
+
+// Holds a secret value. Formatting it (fmt, logs, messages) yields only its masked form; the value
+// itself comes out through Reveal(), which callers use at the one place that must send it.
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+
+  const std::string& Reveal() const { return value_; }
+  bool empty() const { return value_.empty(); }
+
+  // "123456:…wxyz" for a bot token, "…wxyz" for anything else, "" when empty. Never more than the
+  // part before ':' (a bot's public id) and the last four characters.
+  std::string Masked() const;
+
+ private:
+  std::string value_;
+};
+
+// True when `token` has the shape of a Bot API token: digits, ':', then 30 or more of
+// [A-Za-z0-9_-].
+bool LooksLikeBotToken(std::string_view token);
+
+}  // namespace tginvite::core
+
+template <>
+struct fmt::formatter<tginvite::core::Secret> : fmt::formatter<std::string> {
+  template <typename FormatContext>
+  auto format(const tginvite::core::Secret& secret, FormatContext& ctx) const {
+    return fmt::formatter<std::string>::format(secret.Masked(), ctx);
+  }
+};

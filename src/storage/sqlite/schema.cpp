@@ -1,0 +1,187 @@
+#include "storage/sqlite/schema.h"
+
+#include <chrono>
+
+#include "storage/transaction.h"
+
+namespace tginvite::storage {
+namespace {
+
+// Times are unix milliseconds. Settings scope 0 is global; any other scope is a campaign id.
+constexpr std::string_view kInitialSchema = R"sql(
+CREATE TABLE accounts (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  kind        TEXT NOT NULL CHECK (kind IN ('bot', 'rehearsal')),
+  bot_token   TEXT,
+  api_base    TEXT NOT NULL,
+  flood_until INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE campaigns (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  account_id  INTEGER NOT NULL REFERENCES accounts(id),
+  chat        TEXT NOT NULL,
+  template    TEXT NOT NULL,
+  parse_mode  TEXT NOT NULL DEFAULT 'HTML',
+  link_mode   TEXT NOT NULL CHECK (link_mode IN ('personal', 'shared', 'join-request')),
+  shared_link TEXT,
+  state       TEXT NOT NULL DEFAULT 'draft'
+              CHECK (state IN ('draft', 'running', 'paused', 'cancelled')),
+  created_at  INTEGER NOT NULL,
+  started_at  INTEGER,
+  updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE contacts (
+  id               INTEGER PRIMARY KEY,
+  telegram_user_id INTEGER UNIQUE CHECK (telegram_user_id > 0),
+  username         TEXT UNIQUE,
+  phone            TEXT UNIQUE,
+  first_name       TEXT NOT NULL DEFAULT '',
+  last_name        TEXT NOT NULL DEFAULT '',
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  CHECK (telegram_user_id IS NOT NULL OR username IS NOT NULL OR phone IS NOT NULL)
+);
+
+CREATE TABLE invitations (
+  id              INTEGER PRIMARY KEY,
+  campaign_id     INTEGER NOT NULL REFERENCES campaigns(id),
+  contact_id      INTEGER NOT NULL REFERENCES contacts(id),
+  state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN
+                  ('pending', 'sending', 'sent', 'joined', 'waiting', 'failed', 'unknown',
+                   'skipped', 'cancelled')),
+  gen             INTEGER NOT NULL DEFAULT 0,
+  lease_until     INTEGER,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  invite_link     TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  sent_at         INTEGER,
+  joined_at       INTEGER,
+  UNIQUE (campaign_id, contact_id)
+);
+-- Claiming the next due invitations of a campaign reads this partial index only.
+CREATE INDEX invitations_due ON invitations (campaign_id, next_attempt_at, id)
+  WHERE state IN ('pending', 'waiting');
+-- Rescuing expired leases.
+CREATE INDEX invitations_leased ON invitations (lease_until) WHERE state = 'sending';
+CREATE INDEX invitations_by_contact ON invitations (contact_id);
+CREATE INDEX invitations_by_state ON invitations (campaign_id, state, id);
+
+-- Counts by state, kept by triggers, so status and stats cost O(campaigns x states).
+CREATE TABLE invitation_counts (
+  campaign_id INTEGER NOT NULL,
+  state       TEXT NOT NULL,
+  n           INTEGER NOT NULL,
+  PRIMARY KEY (campaign_id, state)
+) WITHOUT ROWID;
+
+CREATE TRIGGER invitation_counts_insert AFTER INSERT ON invitations BEGIN
+  INSERT INTO invitation_counts (campaign_id, state, n) VALUES (NEW.campaign_id, NEW.state, 1)
+    ON CONFLICT (campaign_id, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER invitation_counts_update AFTER UPDATE OF state ON invitations
+  WHEN OLD.state <> NEW.state BEGIN
+  UPDATE invitation_counts SET n = n - 1
+    WHERE campaign_id = OLD.campaign_id AND state = OLD.state;
+  INSERT INTO invitation_counts (campaign_id, state, n) VALUES (NEW.campaign_id, NEW.state, 1)
+    ON CONFLICT (campaign_id, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER invitation_counts_delete AFTER DELETE ON invitations BEGIN
+  UPDATE invitation_counts SET n = n - 1
+    WHERE campaign_id = OLD.campaign_id AND state = OLD.state;
+END;
+
+-- Every request made for an invitation, appended and never changed.
+CREATE TABLE attempts (
+  id            INTEGER PRIMARY KEY,
+  invitation_id INTEGER NOT NULL REFERENCES invitations(id),
+  gen           INTEGER NOT NULL,
+  worker        TEXT NOT NULL,
+  request       TEXT NOT NULL,
+  started_at    INTEGER NOT NULL,
+  latency_ms    INTEGER,
+  http_status   INTEGER,
+  error_code    INTEGER,
+  error         TEXT,
+  outcome       TEXT NOT NULL
+);
+CREATE INDEX attempts_by_invitation ON attempts (invitation_id, id);
+CREATE TRIGGER attempts_no_update BEFORE UPDATE ON attempts BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+
+CREATE TABLE settings (
+  scope      INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+
+-- Users who must never be invited again, by any campaign.
+CREATE TABLE suppressions (
+  key        TEXT PRIMARY KEY,
+  reason     TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", kInitialSchema},
+};
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() { return kMigrations; }
+
+Status MigrateSqlite(Connection& conn) {
+  Session session(conn);
+  RETURN_IF_ERROR(session.Execute(
+      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  ASSIGN_OR_RETURN(int64_t current,
+                   session.QueryInt("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  const int latest = kMigrations[std::size(kMigrations) - 1].version;
+  if (current > latest) {
+    return Fail(ErrorCode::kInternal,
+                "database schema version {} is newer than this tginvite knows ({}); upgrade "
+                "tginvite",
+                current, latest);
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= current) continue;
+    Status applied = WithTransaction(conn, [&](Tx& tx) -> Status {
+      // Another process may have applied it while this one waited for the write lock.
+      ASSIGN_OR_RETURN(int64_t done,
+                       tx.QueryInt("SELECT COUNT(*) FROM schema_version WHERE version = ?",
+                                   {int64_t{migration.version}}));
+      if (done > 0) return Ok();
+      RETURN_IF_ERROR(tx.ExecuteScript(migration.sql));
+      RETURN_IF_ERROR(
+          tx.Execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                     {int64_t{migration.version}, std::string(migration.name), NowMillis()}));
+      return Ok();
+    });
+    RETURN_IF_ERROR_CTX(applied, fmt::format("migration {} ({})", migration.version,
+                                             migration.name));
+  }
+  return Ok();
+}
+
+}  // namespace tginvite::storage
