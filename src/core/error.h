@@ -89,24 +89,22 @@ inline Status Ok() { return {}; }
 #define TGINVITE_CAT(a, b) TGINVITE_CAT2(a, b)
 
 // Returns the error of `expr` (a Status or Result) from the enclosing function.
-#define RETURN_IF_ERROR(expr)                                     \
-  do {                                                            \
-    if (auto tginvite_status_ = (expr); !tginvite_status_) {      \
-      return tginvite_status_.error();                            \
-    }                                                             \
-  } while (false)
-
+#define RETURN_IF_ERROR(expr) \
+  TGINVITE_RETURN_IF_ERROR_(TGINVITE_CAT(tginvite_status_, __COUNTER__), expr, )
 // Like RETURN_IF_ERROR, with "context: " put before the message.
-#define RETURN_IF_ERROR_CTX(expr, context)                        \
-  do {                                                            \
-    if (auto tginvite_status_ = (expr); !tginvite_status_) {      \
-      return tginvite_status_.error().WithContext(context);       \
-    }                                                             \
+#define RETURN_IF_ERROR_CTX(expr, context) \
+  TGINVITE_RETURN_IF_ERROR_(TGINVITE_CAT(tginvite_status_, __COUNTER__), expr, .WithContext(context))
+#define TGINVITE_RETURN_IF_ERROR_(var, expr, decorate) \
+  do {                                                 \
+    if (auto var = (expr); !var) {                     \
+      return var.error() decorate;                     \
+    }                                                  \
   } while (false)
 
-// `ASSIGN_OR_RETURN(auto x, Foo());` unwraps a Result or returns its error.
+// `ASSIGN_OR_RETURN(auto x, Foo());` unwraps a Result or returns its error. It expands to more
+// than one statement: put braces around it under an `if`.
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  TGINVITE_ASSIGN_OR_RETURN_(TGINVITE_CAT(tginvite_result_, __LINE__), lhs, expr)
+  TGINVITE_ASSIGN_OR_RETURN_(TGINVITE_CAT(tginvite_result_, __COUNTER__), lhs, expr)
 #define TGINVITE_ASSIGN_OR_RETURN_(tmp, lhs, expr) \
   auto tmp = (expr);                               \
   if (!tmp) return tmp.error();                    \

@@ -1,0 +1,184 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+
+namespace tginvite::cli {
+namespace {
+
+using StoreCommand = std::function<int(storage::Store&)>;
+
+// Makes a `--campaign NAME` option that fills `scope`.
+void AddCampaignScope(CLI::App* command, std::optional<std::string>& scope) {
+  command->add_option("--campaign", scope, "A campaign's override instead of the global value");
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "tginvite: invites an opted-in list of people to a Telegram group or channel, exactly once "
+      "each, at the pace Telegram allows."};
+  app.set_version_flag("--version", "tginvite 0.1.0");
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_option("--db", global.db,
+                 "Database: sqlite:PATH (add ?synchronous=full to fsync every commit)")
+      ->envname("TGINVITE_DB")
+      ->capture_default_str();
+
+  StoreCommand action;
+  bool init = false;
+
+  app.add_subcommand("init", "Create the database and apply migrations")->callback([&] {
+    init = true;
+  });
+
+  // account
+  CLI::App* account = app.add_subcommand("account", "Sending accounts (bots)");
+  account->require_subcommand(1);
+  AccountAddOptions account_add;
+  CLI::App* add = account->add_subcommand(
+      "add", "Add a bot account (with no token: a REHEARSAL account that sends nothing)");
+  add->add_option("name", account_add.name, "Account name")->required();
+  CLI::Option* token_env =
+      add->add_option("--bot-token-env", account_add.token_env,
+                      "Read the bot token from this environment variable");
+  CLI::Option* token_file =
+      add->add_option("--bot-token-file", account_add.token_file, "Read the bot token from a file");
+  token_env->excludes(token_file);
+  add->add_option("--api-base", account_add.api_base, "Bot API server")->capture_default_str();
+  add->callback([&] { action = [&](storage::Store& s) { return RunAccountAdd(s, account_add); }; });
+  account->add_subcommand("list", "List accounts (tokens masked)")->callback([&] {
+    action = [](storage::Store& s) { return RunAccountList(s); };
+  });
+
+  // campaign
+  CLI::App* campaign = app.add_subcommand("campaign", "Invitation campaigns");
+  campaign->require_subcommand(1);
+  CampaignCreateOptions create_options;
+  CLI::App* create = campaign->add_subcommand("create", "Create a campaign (validates the template)");
+  create->add_option("name", create_options.name, "Campaign name")->required();
+  create->add_option("--account", create_options.account, "Account that sends")->required();
+  create->add_option("--chat", create_options.chat, "Target chat: -1001234567890 or @channel")
+      ->required();
+  create->add_option("--template-file", create_options.template_file,
+                     "Message template (HTML; {first_name} {last_name} {username} {link} "
+                     "{campaign})")
+      ->required();
+  create->add_option("--link", create_options.link, "personal, shared or join-request")
+      ->capture_default_str();
+  create->add_option("--shared-link", create_options.shared_link,
+                     "With --link shared: the link to send");
+  create->callback(
+      [&] { action = [&](storage::Store& s) { return RunCampaignCreate(s, create_options); }; });
+  campaign->add_subcommand("list", "List campaigns with their counts")->callback([&] {
+    action = [](storage::Store& s) { return RunCampaignList(s); };
+  });
+  std::string campaign_name;
+  CLI::App* show = campaign->add_subcommand("show", "Show one campaign");
+  show->add_option("name", campaign_name, "Campaign name")->required();
+  show->callback(
+      [&] { action = [&](storage::Store& s) { return RunCampaignShow(s, campaign_name); }; });
+  const std::pair<const char*, storage::CampaignAction> changes[] = {
+      {"start", storage::CampaignAction::kStart},
+      {"pause", storage::CampaignAction::kPause},
+      {"resume", storage::CampaignAction::kResume},
+      {"cancel", storage::CampaignAction::kCancel},
+  };
+  for (const auto& [verb, change] : changes) {
+    std::string help = change == storage::CampaignAction::kCancel
+                           ? "Cancel a campaign: its pending invitations are cancelled for good"
+                           : fmt::format("{} a campaign", verb);
+    CLI::App* sub = campaign->add_subcommand(verb, help);
+    sub->add_option("name", campaign_name, "Campaign name")->required();
+    sub->callback([&, change = change] {
+      action = [&, change](storage::Store& s) { return RunCampaignChange(s, campaign_name, change); };
+    });
+  }
+
+  // import / export
+  ImportOptions import_options;
+  CLI::App* import = app.add_subcommand("import", "Import contacts from a CSV file");
+  import->add_option("file", import_options.file, "CSV with a header row")->required();
+  import->add_option("--campaign", import_options.campaign,
+                     "Also queue one invitation per contact for this campaign");
+  import->add_flag("--dry-run", import_options.dry_run, "Check and report; write nothing");
+  import->add_flag("--strict", import_options.strict, "Import nothing if any row is rejected");
+  import->add_option("--region", import_options.region,
+                     "Country for phone numbers without +, e.g. DE (default: none)");
+  import->callback([&] { action = [&](storage::Store& s) { return RunImport(s, import_options); }; });
+
+  std::string export_out;
+  CLI::App* exporter = app.add_subcommand("export", "Export a campaign's invitations as CSV");
+  exporter->add_option("campaign", campaign_name, "Campaign name")->required();
+  exporter->add_option("--out", export_out, "Output file, or - for stdout")->required();
+  exporter->callback(
+      [&] { action = [&](storage::Store& s) { return RunExport(s, campaign_name, export_out); }; });
+
+  // status
+  StatusOptions status_options;
+  CLI::App* status = app.add_subcommand("status", "Counts by state for every campaign");
+  status->add_flag("--json", status_options.json, "Stable machine-readable output");
+  status->callback(
+      [&] { action = [&](storage::Store& s) { return RunStatus(s, global, status_options); }; });
+
+  // settings
+  CLI::App* settings = app.add_subcommand("settings", "Typed runtime settings");
+  settings->require_subcommand(1);
+  std::optional<std::string> scope;
+  std::string key, value;
+  CLI::App* list = settings->add_subcommand("list", "Every setting with its value in force");
+  AddCampaignScope(list, scope);
+  list->callback([&] { action = [&](storage::Store& s) { return RunSettingsList(s, scope); }; });
+  CLI::App* get = settings->add_subcommand("get", "Print one setting's value in force");
+  get->add_option("key", key, "Setting key")->required();
+  AddCampaignScope(get, scope);
+  get->callback([&] { action = [&](storage::Store& s) { return RunSettingsGet(s, scope, key); }; });
+  CLI::App* set = settings->add_subcommand("set", "Set a setting (validated)");
+  set->add_option("key", key, "Setting key")->required();
+  set->add_option("value", value, "Value, e.g. 10, 30s, 750ms, 09:00")->required();
+  AddCampaignScope(set, scope);
+  set->callback(
+      [&] { action = [&](storage::Store& s) { return RunSettingsSet(s, scope, key, value); }; });
+  CLI::App* unset = settings->add_subcommand("unset", "Remove a stored value");
+  unset->add_option("key", key, "Setting key")->required();
+  AddCampaignScope(unset, scope);
+  unset->callback(
+      [&] { action = [&](storage::Store& s) { return RunSettingsUnset(s, scope, key); }; });
+
+  // suppress
+  CLI::App* suppress = app.add_subcommand("suppress", "Users never to invite, in any campaign");
+  suppress->require_subcommand(1);
+  std::string user, reason;
+  CLI::App* suppress_add = suppress->add_subcommand("add", "Suppress a user");
+  suppress_add->add_option("user", user, "User id, @username or +phone")->required();
+  suppress_add->add_option("--reason", reason, "Why (shown in the list)");
+  suppress_add->callback(
+      [&] { action = [&](storage::Store& s) { return RunSuppressAdd(s, user, reason); }; });
+  CLI::App* suppress_remove = suppress->add_subcommand("remove", "Lift a suppression");
+  suppress_remove->add_option("user", user, "User id, @username or +phone")->required();
+  suppress_remove->callback(
+      [&] { action = [&](storage::Store& s) { return RunSuppressRemove(s, user); }; });
+  suppress->add_subcommand("list", "List suppressed users")->callback([&] {
+    action = [](storage::Store& s) { return RunSuppressList(s); };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (init) return RunInit(global);
+  Result<std::unique_ptr<storage::Store>> store =
+      storage::OpenStore(global.db, storage::OpenMode::kExisting);
+  if (!store) return Report(store.error());
+  return action(**store);
+}
+
+}  // namespace tginvite::cli

@@ -1,0 +1,347 @@
+#include "cli/commands.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/output.h"
+#include "core/contact_fields.h"
+#include "core/message_template.h"
+
+namespace tginvite::cli {
+namespace {
+
+using core::InvitationState;
+
+void PrintWarnings(const std::vector<core::SettingWarning>& warnings) {
+  for (const core::SettingWarning& warning : warnings) {
+    fmt::print(stderr, "tginvite: warning: {}\n", warning.message);
+  }
+}
+
+Result<std::string> ReadFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, "{} {}: cannot be read", what, path);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+Result<core::Secret> ReadToken(const AccountAddOptions& options) {
+  if (!options.token_env.empty()) {
+    const char* value = std::getenv(options.token_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return Fail(ErrorCode::kInvalidArgument, "--bot-token-env: environment variable {} is not "
+                  "set", options.token_env);
+    }
+    return core::Secret(value);
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadFile(options.token_file, "--bot-token-file"));
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  size_t end = text.find_last_not_of(" \t\r\n");
+  if (begin == std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "--bot-token-file {}: the file is empty",
+                options.token_file);
+  }
+  return core::Secret(text.substr(begin, end - begin + 1));
+}
+
+std::string SourceName(core::SettingSource source) {
+  switch (source) {
+    case core::SettingSource::kDefault: return "default";
+    case core::SettingSource::kGlobal: return "global";
+    case core::SettingSource::kCampaign: return "campaign";
+    case core::SettingSource::kInvalidFallback: return "default (stored value invalid)";
+  }
+  return "";
+}
+
+// The states shown as table columns, in funnel order.
+constexpr InvitationState kColumns[] = {
+    InvitationState::kPending, InvitationState::kSending, InvitationState::kWaiting,
+    InvitationState::kSent,    InvitationState::kJoined,  InvitationState::kFailed,
+    InvitationState::kUnknown, InvitationState::kSkipped, InvitationState::kCancelled,
+};
+
+std::string CampaignLabel(const storage::Campaign& campaign) {
+  return campaign.account_kind == core::AccountKind::kRehearsal ? "REHEARSAL" : "";
+}
+
+}  // namespace
+
+std::string NeutraliseFormula(std::string_view cell) {
+  if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' ||
+                        cell[0] == '\t' || cell[0] == '\r')) {
+    return "'" + std::string(cell);
+  }
+  return std::string(cell);
+}
+
+int RunInit(const GlobalOptions& global) {
+  Result<std::unique_ptr<storage::Store>> store =
+      storage::OpenStore(global.db, storage::OpenMode::kCreate);
+  if (!store) return Report(store.error());
+  fmt::print("database {} is ready\n", global.db);
+  return kExitOk;
+}
+
+int RunAccountAdd(storage::Store& store, const AccountAddOptions& options) {
+  storage::NewAccount account;
+  account.name = options.name;
+  account.api_base = options.api_base;
+  if (!options.token_env.empty() || !options.token_file.empty()) {
+    Result<core::Secret> token = ReadToken(options);
+    if (!token) return Report(token.error());
+    account.kind = core::AccountKind::kBot;
+    account.token = std::move(*token);
+  }
+  Result<storage::Account> added = store.AddAccount(account);
+  if (!added) return Report(added.error());
+  if (added->kind == core::AccountKind::kRehearsal) {
+    fmt::print("account {} added: REHEARSAL (no token; it simulates Telegram and sends nothing)\n",
+               added->name);
+  } else {
+    fmt::print("account {} added: bot, token {}\n", added->name, added->token);
+  }
+  return kExitOk;
+}
+
+int RunAccountList(storage::Store& store) {
+  Result<std::vector<storage::Account>> accounts = store.ListAccounts();
+  if (!accounts) return Report(accounts.error());
+  Table table({"NAME", "KIND", "TOKEN", "API BASE", "ADDED"});
+  for (const storage::Account& account : *accounts) {
+    table.AddRow({account.name, std::string(core::ToString(account.kind)),
+                  account.token.Masked(), account.api_base, FormatTime(account.created_at)});
+  }
+  fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& options) {
+  Result<std::string> template_text = ReadFile(options.template_file, "--template-file");
+  if (!template_text) return Report(template_text.error());
+  std::optional<core::LinkMode> link = core::ParseLinkMode(options.link);
+  if (!link) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "--link {}: expected personal, shared or join-request", options.link));
+  }
+  storage::NewCampaign campaign{options.name,   options.account, options.chat,
+                                *template_text, *link,           options.shared_link};
+  Result<storage::Campaign> created = store.CreateCampaign(campaign);
+  if (!created) return Report(created.error());
+  fmt::print("campaign {} created ({} link, chat {}, account {}{}); start it with: tginvite "
+             "campaign start {}\n",
+             created->name, core::ToString(created->link_mode), created->chat,
+             created->account_name,
+             created->account_kind == core::AccountKind::kRehearsal ? ", REHEARSAL" : "",
+             created->name);
+  return kExitOk;
+}
+
+int RunCampaignList(storage::Store& store) {
+  Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
+  if (!campaigns) return Report(campaigns.error());
+  Table table({"NAME", "STATE", "ACCOUNT", "CHAT", "LINK", "TOTAL", "PENDING", "SENT", "JOINED",
+               "FAILED", ""});
+  for (size_t column = 5; column <= 9; ++column) table.RightAlign(column);
+  for (const storage::CampaignSummary& s : *campaigns) {
+    const core::StateCounts& n = s.counts;
+    table.AddRow({s.campaign.name, std::string(core::ToString(s.campaign.state)),
+                  s.campaign.account_name, s.campaign.chat,
+                  std::string(core::ToString(s.campaign.link_mode)), WithThousands(n.Total()),
+                  WithThousands(n[InvitationState::kPending]),
+                  WithThousands(n[InvitationState::kSent]),
+                  WithThousands(n[InvitationState::kJoined]),
+                  WithThousands(n[InvitationState::kFailed]), CampaignLabel(s.campaign)});
+  }
+  fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+int RunCampaignShow(storage::Store& store, const std::string& name) {
+  Result<storage::CampaignSummary> found = store.FindCampaign(name);
+  if (!found) return Report(found.error());
+  const storage::Campaign& c = found->campaign;
+  if (c.account_kind == core::AccountKind::kRehearsal) {
+    fmt::print("REHEARSAL: account {} simulates Telegram; nothing is sent\n", c.account_name);
+  }
+  fmt::print("campaign  {}\nstate     {}\naccount   {} ({})\nchat      {}\nlink      {}{}\n"
+             "created   {}\nstarted   {}\n",
+             c.name, core::ToString(c.state), c.account_name, core::ToString(c.account_kind),
+             c.chat, core::ToString(c.link_mode),
+             c.shared_link.empty() ? "" : " " + c.shared_link, FormatTime(c.created_at),
+             c.started_at ? FormatTime(*c.started_at) : "-");
+  fmt::print("\n");
+  Table counts({"STATE", "COUNT"});
+  counts.RightAlign(1);
+  for (InvitationState state : kColumns) {
+    counts.AddRow({std::string(core::ToString(state)), WithThousands(found->counts[state])});
+  }
+  counts.AddRow({"total", WithThousands(found->counts.Total())});
+  fmt::print("{}", counts.Render());
+
+  Result<core::RawSettings> overrides = store.LoadSettings(name);
+  if (!overrides) return Report(overrides.error());
+  if (!overrides->empty()) {
+    fmt::print("\nsettings overridden by this campaign:\n");
+    for (const auto& [key, value] : *overrides) fmt::print("  {} = {}\n", key, value);
+  }
+  fmt::print("\ntemplate:\n{}\n", c.template_text);
+  if (Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(c.template_text)) {
+    core::TemplateValues sample{"Anna", "Schmidt", "anna_schmidt", "https://t.me/+AbCdEfGhIjKlMnOp",
+                                c.name};
+    fmt::print("\npreview (sample contact Anna Schmidt):\n{}\n", parsed->Render(sample));
+  }
+  return kExitOk;
+}
+
+int RunCampaignChange(storage::Store& store, const std::string& name,
+                      storage::CampaignAction action) {
+  Result<storage::Campaign> changed = store.ChangeCampaign(name, action);
+  if (!changed) return Report(changed.error());
+  fmt::print("campaign {} is {}\n", changed->name, core::ToString(changed->state));
+  return kExitOk;
+}
+
+int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOptions& options) {
+  Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
+  if (!campaigns) return Report(campaigns.error());
+  Result<int64_t> contacts = store.CountContacts();
+  if (!contacts) return Report(contacts.error());
+  Result<std::vector<storage::Account>> accounts = store.ListAccounts();
+  if (!accounts) return Report(accounts.error());
+  Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
+  if (!settings) return Report(settings.error());
+  PrintWarnings(settings->warnings);
+
+  if (options.json) {
+    nlohmann::json out;
+    out["contacts"] = *contacts;
+    out["accounts"] = nlohmann::json::array();
+    for (const storage::Account& account : *accounts) {
+      out["accounts"].push_back(
+          {{"name", account.name}, {"kind", std::string(core::ToString(account.kind))}});
+    }
+    out["campaigns"] = nlohmann::json::array();
+    for (const storage::CampaignSummary& s : *campaigns) {
+      nlohmann::json counts = nlohmann::json::object();
+      for (InvitationState state : core::kAllInvitationStates) {
+        counts[std::string(core::ToString(state))] = s.counts[state];
+      }
+      out["campaigns"].push_back(
+          {{"name", s.campaign.name},
+           {"state", std::string(core::ToString(s.campaign.state))},
+           {"account", s.campaign.account_name},
+           {"rehearsal", s.campaign.account_kind == core::AccountKind::kRehearsal},
+           {"counts", counts},
+           {"total", s.counts.Total()}});
+    }
+    fmt::print("{}\n", out.dump(2));
+    return kExitOk;
+  }
+
+  fmt::print("database {}: {} contacts, {} accounts, {} campaigns\n", global.db,
+             WithThousands(*contacts), accounts->size(), campaigns->size());
+  if (campaigns->empty()) {
+    fmt::print("no campaigns yet: create one with 'tginvite campaign create'\n");
+    return kExitOk;
+  }
+  fmt::print("\n");
+  std::vector<std::string> header = {"CAMPAIGN", "STATE"};
+  for (InvitationState state : kColumns) header.emplace_back(core::ToString(state));
+  header.emplace_back("TOTAL");
+  header.emplace_back("");
+  Table table(header);
+  for (size_t column = 2; column < header.size() - 1; ++column) table.RightAlign(column);
+  for (const storage::CampaignSummary& s : *campaigns) {
+    std::vector<std::string> row = {s.campaign.name, std::string(core::ToString(s.campaign.state))};
+    for (InvitationState state : kColumns) row.push_back(WithThousands(s.counts[state]));
+    row.push_back(WithThousands(s.counts.Total()));
+    row.push_back(CampaignLabel(s.campaign));
+    table.AddRow(std::move(row));
+  }
+  fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+int RunSettingsList(storage::Store& store, const storage::SettingScope& scope) {
+  Result<core::ResolvedSettings> resolved = storage::LoadResolvedSettings(store, scope);
+  if (!resolved) return Report(resolved.error());
+  PrintWarnings(resolved->warnings);
+  Table table({"KEY", "VALUE", "SOURCE", "ALLOWED", "DESCRIPTION"});
+  for (const core::ResolvedSetting& entry : resolved->entries) {
+    table.AddRow({std::string(entry.spec->key), entry.value.empty() ? "-" : entry.value,
+                  SourceName(entry.source), std::string(entry.spec->range),
+                  std::string(entry.spec->description)});
+  }
+  fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+int RunSettingsGet(storage::Store& store, const storage::SettingScope& scope,
+                   const std::string& key) {
+  if (core::FindSetting(key) == nullptr) {
+    return Report(Fail(ErrorCode::kNotFound, "unknown setting \"{}\"", key));
+  }
+  Result<core::ResolvedSettings> resolved = storage::LoadResolvedSettings(store, scope);
+  if (!resolved) return Report(resolved.error());
+  PrintWarnings(resolved->warnings);
+  for (const core::ResolvedSetting& entry : resolved->entries) {
+    if (entry.spec->key == key) fmt::print("{}\n", entry.value);
+  }
+  return kExitOk;
+}
+
+int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
+                   const std::string& key, const std::string& value) {
+  if (Status put = store.PutSetting(scope, key, value); !put) {
+    return Report(put.error().WithContext("settings set"));
+  }
+  Result<core::RawSettings> stored = store.LoadSettings(scope);
+  if (!stored) return Report(stored.error());
+  fmt::print("{} = {} ({})\n", key, stored->at(key),
+             scope ? "campaign " + *scope : std::string("global"));
+  return kExitOk;
+}
+
+int RunSettingsUnset(storage::Store& store, const storage::SettingScope& scope,
+                     const std::string& key) {
+  if (Status deleted = store.DeleteSetting(scope, key); !deleted) {
+    return Report(deleted.error().WithContext("settings unset"));
+  }
+  fmt::print("{} unset ({})\n", key, scope ? "campaign " + *scope : std::string("global"));
+  return kExitOk;
+}
+
+int RunSuppressAdd(storage::Store& store, const std::string& user, const std::string& reason) {
+  Result<std::string> key = core::ParseUserRef(user);
+  if (!key) return Report(key.error().WithContext("suppress add"));
+  Result<int64_t> skipped = store.AddSuppression(*key, reason);
+  if (!skipped) return Report(skipped.error());
+  fmt::print("{} suppressed for every campaign; {} pending invitations skipped\n", *key,
+             WithThousands(*skipped));
+  return kExitOk;
+}
+
+int RunSuppressRemove(storage::Store& store, const std::string& user) {
+  Result<std::string> key = core::ParseUserRef(user);
+  if (!key) return Report(key.error().WithContext("suppress remove"));
+  if (Status removed = store.RemoveSuppression(*key); !removed) return Report(removed.error());
+  fmt::print("{} is no longer suppressed\n", *key);
+  return kExitOk;
+}
+
+int RunSuppressList(storage::Store& store) {
+  Result<std::vector<storage::Suppression>> list = store.ListSuppressions();
+  if (!list) return Report(list.error());
+  Table table({"USER", "REASON", "SINCE"});
+  for (const storage::Suppression& s : *list) {
+    table.AddRow({s.key, s.reason, FormatTime(s.created_at)});
+  }
+  fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+}  // namespace tginvite::cli

@@ -1,0 +1,75 @@
+// The command handlers behind `tginvite`'s subcommands: one function per command, each taking the
+// parsed options and returning the process exit code. app.cpp wires them to CLI11.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "storage/store.h"
+
+namespace tginvite::cli {
+
+inline constexpr std::string_view kDefaultDb = "sqlite:./data/tginvite.db";
+
+struct GlobalOptions {
+  std::string db = std::string(kDefaultDb);
+};
+
+int RunInit(const GlobalOptions& global);
+
+struct AccountAddOptions {
+  std::string name;
+  std::string token_env;
+  std::string token_file;
+  std::string api_base = "https://api.telegram.org";
+};
+int RunAccountAdd(storage::Store& store, const AccountAddOptions& options);
+int RunAccountList(storage::Store& store);
+
+struct CampaignCreateOptions {
+  std::string name;
+  std::string account;
+  std::string chat;
+  std::string template_file;
+  std::string link = "personal";
+  std::string shared_link;
+};
+int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& options);
+int RunCampaignList(storage::Store& store);
+int RunCampaignShow(storage::Store& store, const std::string& name);
+int RunCampaignChange(storage::Store& store, const std::string& name,
+                      storage::CampaignAction action);
+
+struct ImportOptions {
+  std::string file;
+  std::optional<std::string> campaign;
+  bool dry_run = false;
+  bool strict = false;
+  std::string region;
+};
+int RunImport(storage::Store& store, const ImportOptions& options);
+
+int RunExport(storage::Store& store, const std::string& campaign, const std::string& out);
+
+struct StatusOptions {
+  bool json = false;
+};
+int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOptions& options);
+
+int RunSettingsList(storage::Store& store, const storage::SettingScope& scope);
+int RunSettingsGet(storage::Store& store, const storage::SettingScope& scope,
+                   const std::string& key);
+int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
+                   const std::string& key, const std::string& value);
+int RunSettingsUnset(storage::Store& store, const storage::SettingScope& scope,
+                     const std::string& key);
+
+int RunSuppressAdd(storage::Store& store, const std::string& user, const std::string& reason);
+int RunSuppressRemove(storage::Store& store, const std::string& user);
+int RunSuppressList(storage::Store& store);
+
+// Neutralises a CSV cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first):
+// "=HYPERLINK(...)" -> "'=HYPERLINK(...)".
+std::string NeutraliseFormula(std::string_view cell);
+
+}  // namespace tginvite::cli

@@ -1,0 +1,189 @@
+// `tginvite import` and `tginvite export`.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/contact_fields.h"
+#include "core/csv_reader.h"
+
+namespace tginvite::cli {
+namespace {
+
+// Feeds valid CSV rows to the store and prints every rejected row with its line number, in line
+// order. Rejections wait in `pending_` only until the rows around them have been stored.
+class CsvImportSource final : public storage::ImportSource {
+ public:
+  CsvImportSource(std::string label, core::CsvReader& reader, const core::ContactParser& parser)
+      : label_(std::move(label)), reader_(reader), parser_(parser), progress_("import " + label_) {}
+
+  std::optional<storage::ImportRow> Next() override {
+    while (std::optional<core::CsvRecord> record = reader_.Next()) {
+      ++rows_;
+      progress_.Update(reader_.bytes_read(), reader_.total_bytes(), rows_);
+      if (!record->problem.empty()) {
+        Reject(record->line, record->problem);
+        continue;
+      }
+      Result<core::ContactRecord> contact = parser_.Parse(record->fields);
+      if (!contact) {
+        Reject(record->line, contact.error().message);
+        continue;
+      }
+      return storage::ImportRow{record->line, std::move(*contact)};
+    }
+    return std::nullopt;
+  }
+
+  void OnResult(const storage::ImportRow& row, const storage::ImportRowResult& result) override {
+    FlushBefore(row.line);
+    if (result.outcome == storage::ImportOutcome::kConflict) {
+      progress_.Finish();
+      fmt::print("import {}: line {}: {}\n", label_, row.line, result.conflict);
+    }
+  }
+
+  bool CommitAllowed() const override { return rejected_ == 0; }
+
+  void Finish() {
+    FlushBefore(INT64_MAX);
+    progress_.Finish();
+  }
+  int64_t rejected() const { return rejected_; }
+
+ private:
+  static constexpr size_t kMaxPending = 10000;
+
+  void Reject(int64_t line, const std::string& reason) {
+    ++rejected_;
+    pending_.emplace(line, reason);
+    if (pending_.size() > kMaxPending) FlushBefore(INT64_MAX);
+  }
+
+  void FlushBefore(int64_t line) {
+    if (pending_.empty() || pending_.begin()->first >= line) return;
+    progress_.Finish();
+    while (!pending_.empty() && pending_.begin()->first < line) {
+      fmt::print("import {}: line {}: {}\n", label_, pending_.begin()->first,
+                 pending_.begin()->second);
+      pending_.erase(pending_.begin());
+    }
+  }
+
+  std::string label_;
+  core::CsvReader& reader_;
+  const core::ContactParser& parser_;
+  Progress progress_;
+  std::multimap<int64_t, std::string> pending_;
+  int64_t rows_ = 0;
+  int64_t rejected_ = 0;
+};
+
+// Quotes a cell as RFC 4180 requires.
+std::string CsvCell(std::string_view cell) {
+  if (cell.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(cell);
+  std::string quoted = "\"";
+  for (char c : cell) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+int RunImport(storage::Store& store, const ImportOptions& options) {
+  const std::string& label = options.file;
+  Result<std::unique_ptr<core::CsvReader>> reader = core::CsvReader::Open(options.file);
+  if (!reader) return Report(reader.error().WithContext("import"));
+  std::optional<core::CsvRecord> header = (*reader)->Next();
+  if (!header) return Report(Fail(ErrorCode::kInvalidArgument, "import {}: the file is empty", label));
+  if (!header->problem.empty()) {
+    return Report(Fail(ErrorCode::kInvalidArgument, "import {}: line {}: header: {}", label,
+                       header->line, header->problem));
+  }
+  Result<core::HeaderMap> columns = core::HeaderMap::FromHeader(header->fields);
+  if (!columns) return Report(columns.error().WithContext(fmt::format("import {}", label)));
+  for (const std::string& unknown : columns->unknown_columns()) {
+    fmt::print(stderr, "import {}: warning: column \"{}\" is not known and is ignored\n", label,
+               unknown);
+  }
+  core::ContactParser parser(*columns, options.region);
+  CsvImportSource source(label, **reader, parser);
+  storage::ImportOptions import_options;
+  import_options.campaign = options.campaign;
+  import_options.mode = options.dry_run  ? storage::ImportMode::kDryRun
+                        : options.strict ? storage::ImportMode::kAllOrNothing
+                                         : storage::ImportMode::kBatches;
+  Result<storage::ImportTotals> totals = store.ImportContacts(source, import_options);
+  source.Finish();
+  if (!totals) return Report(totals.error().WithContext(fmt::format("import {}", label)));
+
+  const int64_t rejected = source.rejected() + totals->conflicts;
+  fmt::print("import {}: {} imported, {} updated, {} duplicates, {} rejected\n", label,
+             WithThousands(totals->imported), WithThousands(totals->updated),
+             WithThousands(totals->duplicates), WithThousands(rejected));
+  if (options.campaign) {
+    fmt::print("campaign {}: {} invitations queued, {} skipped (suppressed)\n", *options.campaign,
+               WithThousands(totals->enqueued), WithThousands(totals->skipped));
+  }
+  const int64_t valid = totals->imported + totals->updated + totals->duplicates;
+  if (options.dry_run) {
+    fmt::print("import {}: dry run, nothing was written\n", label);
+  } else if (!totals->committed) {
+    fmt::print("import {}: --strict and {} rows rejected: nothing was imported\n", label,
+               WithThousands(rejected));
+    return kExitUsage;
+  }
+  if (valid == 0) {
+    fmt::print(stderr, "tginvite: import {}: no valid rows found\n", label);
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+int RunExport(storage::Store& store, const std::string& campaign, const std::string& out) {
+  const bool to_stdout = out == "-";
+  const std::string temp = out + ".partial";
+  std::FILE* file = to_stdout ? stdout : std::fopen(temp.c_str(), "wb");
+  if (file == nullptr) {
+    return Report(Fail(ErrorCode::kInvalidArgument, "export: cannot write {}", out));
+  }
+  fmt::print(file, "telegram_user_id,username,first_name,last_name,phone,state,attempts,"
+                   "last_error,invite_link,sent_at,joined_at,updated_at\r\n");
+  int64_t rows = 0;
+  Progress progress("export " + campaign);
+  auto cell = [](std::string_view value) { return CsvCell(NeutraliseFormula(value)); };
+  Status exported = store.ExportInvitations(campaign, [&](const storage::ExportRow& row) -> Status {
+    const core::ContactRecord& c = row.contact;
+    fmt::print(file, "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+               c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "", cell(c.username),
+               cell(c.first_name), cell(c.last_name), cell(c.phone), core::ToString(row.state),
+               row.attempts, cell(row.last_error), cell(row.invite_link),
+               row.sent_at ? FormatTime(*row.sent_at) : "",
+               row.joined_at ? FormatTime(*row.joined_at) : "", FormatTime(row.updated_at));
+    progress.Update(0, 0, ++rows);
+    return Ok();
+  });
+  progress.Finish();
+  if (to_stdout) {
+    std::fflush(stdout);
+  } else {
+    bool written = std::fclose(file) == 0;
+    if (!exported || !written) {
+      std::remove(temp.c_str());
+      if (!exported) return Report(exported.error().WithContext("export"));
+      return Report(Fail(ErrorCode::kUnavailable, "export: writing {} failed", out));
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp, out, ec);
+    if (ec) return Report(Fail(ErrorCode::kUnavailable, "export: {}: {}", out, ec.message()));
+    fmt::print(stderr, "exported {} invitations of campaign {} to {}\n", WithThousands(rows),
+               campaign, out);
+  }
+  if (!exported) return Report(exported.error().WithContext("export"));
+  return kExitOk;
+}
+
+}  // namespace tginvite::cli

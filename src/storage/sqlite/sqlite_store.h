@@ -1,0 +1,72 @@
+// The Store on SQLite: one writer connection (writes are serialised by SQLite anyway) and a small
+// pool of reader connections, which WAL lets read while the writer writes.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "storage/sqlite/sqlite_connection.h"
+#include "storage/store.h"
+#include "storage/transaction.h"
+
+namespace tginvite::storage {
+
+struct SqliteStoreOptions {
+  std::string path;  // a file, or ":memory:" (then reads use the writer's connection)
+  SqliteSync sync = SqliteSync::kNormal;
+  OpenMode mode = OpenMode::kCreate;
+  std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
+  // Wraps every connection the store opens; tests use it to inject faults.
+  std::function<std::unique_ptr<Connection>(std::unique_ptr<Connection>)> wrap_connection;
+};
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
+
+  std::string_view backend() const override { return "sqlite"; }
+
+  Result<core::RawSettings> LoadSettings(const SettingScope& scope) override;
+  Status PutSetting(const SettingScope& scope, std::string_view key,
+                    std::string_view value) override;
+  Status DeleteSetting(const SettingScope& scope, std::string_view key) override;
+
+  Result<Account> AddAccount(const NewAccount& account) override;
+  Result<std::vector<Account>> ListAccounts() override;
+  Result<Account> FindAccount(std::string_view name) override;
+
+  Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
+  Result<std::vector<CampaignSummary>> ListCampaigns() override;
+  Result<CampaignSummary> FindCampaign(std::string_view name) override;
+  Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
+
+  Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
+  Result<int64_t> CountContacts() override;
+  Status ExportInvitations(std::string_view campaign,
+                           const std::function<Status(const ExportRow&)>& on_row) override;
+
+  Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) override;
+  Status RemoveSuppression(std::string_view key) override;
+  Result<std::vector<Suppression>> ListSuppressions() override;
+
+ private:
+  explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+  Result<std::unique_ptr<Connection>> Connect(SqliteAccess access) const;
+  // Runs a unit of work on the writer connection, replacing the connection first if broken.
+  Status Write(const UnitOfWork& body, TxOptions tx_options = {});
+  // Runs `body` on an idle reader connection.
+  Status Read(const std::function<Status(Session&)>& body);
+  int64_t NowMillis() const { return core::ToUnixMillis(options_.clock->Now()); }
+
+  SqliteStoreOptions options_;
+  std::mutex writer_mu_;
+  std::unique_ptr<Connection> writer_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+};
+
+}  // namespace tginvite::storage
