@@ -199,10 +199,11 @@ Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64
   if (by_phone && by_phone->id != primary->id) {
     return conflict(fmt::format("phone {} belongs to another contact", row.phone));
   }
-  if (row.telegram_user_id && primary->record.telegram_user_id &&
-      *primary->record.telegram_user_id != *row.telegram_user_id) {
-    return conflict(fmt::format("telegram_user_id {} differs from the stored {} of that contact",
-                                *row.telegram_user_id, *primary->record.telegram_user_id));
+  if (row.telegram_user_id && !by_id && primary->record.telegram_user_id) {
+    // The row's id is new, but its username or phone belongs to a contact with another id.
+    return conflict(by_username
+                        ? fmt::format("username @{} belongs to another contact", row.username)
+                        : fmt::format("phone {} belongs to another contact", row.phone));
   }
 
   core::ContactRecord merged = primary->record;

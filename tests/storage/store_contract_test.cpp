@@ -1,0 +1,385 @@
+#include "storage/store_contract.h"
+
+#include <deque>
+
+namespace tginvite::storage {
+
+void StoreContractTest::SetUp() {
+  Result<std::unique_ptr<Store>> opened = GetParam().open(dir_);
+  if (!opened && opened.error().code == ErrorCode::kUnavailable) {
+    GTEST_SKIP() << GetParam().name << " is not reachable: " << opened.error().message;
+  }
+  ASSERT_TRUE(opened) << opened.error().message;
+  store_ = std::move(opened).value();
+}
+
+namespace {
+
+using core::ContactRecord;
+using core::InvitationState;
+
+// An ImportSource over rows held in memory; records every result.
+class VectorSource final : public ImportSource {
+ public:
+  explicit VectorSource(std::vector<ImportRow> rows, bool commit_allowed = true)
+      : rows_(rows.begin(), rows.end()), commit_allowed_(commit_allowed) {}
+  std::optional<ImportRow> Next() override {
+    if (rows_.empty()) return std::nullopt;
+    ImportRow row = std::move(rows_.front());
+    rows_.pop_front();
+    return row;
+  }
+  void OnResult(const ImportRow& row, const ImportRowResult& result) override {
+    results.emplace_back(row.line, result);
+  }
+  bool CommitAllowed() const override { return commit_allowed_; }
+
+  std::vector<std::pair<int64_t, ImportRowResult>> results;
+
+ private:
+  std::deque<ImportRow> rows_;
+  bool commit_allowed_;
+};
+
+ContactRecord Contact(std::optional<int64_t> id, std::string username = "",
+                      std::string first_name = "", std::string phone = "") {
+  ContactRecord c;
+  c.telegram_user_id = id;
+  c.username = std::move(username);
+  c.first_name = std::move(first_name);
+  c.phone = std::move(phone);
+  return c;
+}
+
+std::vector<ImportRow> Rows(std::vector<ContactRecord> contacts) {
+  std::vector<ImportRow> rows;
+  int64_t line = 2;
+  for (auto& c : contacts) rows.push_back({line++, std::move(c)});
+  return rows;
+}
+
+Result<ImportTotals> Import(Store& store, std::vector<ContactRecord> contacts,
+                            ImportOptions options = {}) {
+  VectorSource source(Rows(std::move(contacts)));
+  return store.ImportContacts(source, options);
+}
+
+ImportOptions Options(std::optional<std::string> campaign, ImportMode mode = ImportMode::kBatches,
+                      size_t batch_size = 10000) {
+  ImportOptions options;
+  options.campaign = std::move(campaign);
+  options.mode = mode;
+  options.batch_size = batch_size;
+  return options;
+}
+
+constexpr std::string_view kToken = "123456789:AAFakeTestTokenForUnitTests_abcdefghijk";
+
+void CreateCampaign(Store& store, std::string name = "spring") {
+  ASSERT_TRUE(store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}) ||
+              true);
+  NewCampaign campaign{name, "demo", "-1001234567890", "Hello {first_name}: {link}",
+                       core::LinkMode::kPersonal, ""};
+  auto created = store.CreateCampaign(campaign);
+  ASSERT_TRUE(created) << created.error().message;
+}
+
+core::StateCounts CountsOf(Store& store, std::string_view campaign) {
+  auto found = store.FindCampaign(campaign);
+  EXPECT_TRUE(found) << found.error().message;
+  return found ? found->counts : core::StateCounts{};
+}
+
+std::vector<ExportRow> ExportAll(Store& store, std::string_view campaign) {
+  std::vector<ExportRow> rows;
+  Status status = store.ExportInvitations(campaign, [&rows](const ExportRow& row) -> Status {
+    rows.push_back(row);
+    return Ok();
+  });
+  EXPECT_TRUE(status) << status.error().message;
+  return rows;
+}
+
+// --- settings ---------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, SettingsAreValidatedAndStoredCanonically) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.cycle_interval", " 600000ms "));
+  auto raw = store_->LoadSettings(std::nullopt);
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->at("pacing.cycle_interval"), "10m");
+
+  Status refused = store_->PutSetting(std::nullopt, "pacing.batch_size", "lots");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("pacing.batch_size"), std::string::npos);
+  EXPECT_NE(refused.error().message.find("0..10000"), std::string::npos);
+
+  Status unknown = store_->PutSetting(std::nullopt, "pacing.nonsense", "1");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, CrossFieldRuleIsCheckedAgainstValuesInForce) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.delay_max", "200s"));
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.delay_min", "200s"));
+  Status refused = store_->PutSetting(std::nullopt, "pacing.delay_max", "100s");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("pacing.delay_min"), std::string::npos);
+  auto raw = store_->LoadSettings(std::nullopt);
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->at("pacing.delay_max"), "200s") << "a refused value was stored";
+}
+
+TEST_P(StoreContractTest, GlobalChangeMayNotBreakACampaignsOverrides) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(store_->PutSetting(std::string("spring"), "pacing.delay_min", "170s"));
+  Status refused = store_->PutSetting(std::nullopt, "pacing.delay_max", "150s");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("campaign spring"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST_P(StoreContractTest, CampaignOverridesWinAndCanBeRemoved) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.batch_size", "10"));
+  ASSERT_TRUE(store_->PutSetting(std::string("spring"), "pacing.batch_size", "0"));
+  auto campaign = LoadResolvedSettings(*store_, std::string("spring"));
+  ASSERT_TRUE(campaign);
+  EXPECT_EQ(campaign->settings.batch_size, 0);
+  auto global = LoadResolvedSettings(*store_, std::nullopt);
+  ASSERT_TRUE(global);
+  EXPECT_EQ(global->settings.batch_size, 10);
+
+  ASSERT_TRUE(store_->DeleteSetting(std::string("spring"), "pacing.batch_size"));
+  campaign = LoadResolvedSettings(*store_, std::string("spring"));
+  ASSERT_TRUE(campaign);
+  EXPECT_EQ(campaign->settings.batch_size, 10);
+
+  Status no_campaign = store_->PutSetting(std::string("autumn"), "pacing.batch_size", "1");
+  ASSERT_FALSE(no_campaign);
+  EXPECT_EQ(no_campaign.error().code, ErrorCode::kNotFound);
+}
+
+// --- accounts and campaigns -------------------------------------------------------------------
+
+TEST_P(StoreContractTest, AccountsKeepTheirTokenAndShowItMasked) {
+  auto added = store_->AddAccount({"main", core::AccountKind::kBot, core::Secret(std::string(kToken)),
+                                   "https://api.telegram.org"});
+  ASSERT_TRUE(added) << added.error().message;
+  auto found = store_->FindAccount("main");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->token.Reveal(), kToken);
+  EXPECT_EQ(fmt::format("{}", found->token), "123456789:…hijk");
+
+  auto again = store_->AddAccount({"main", core::AccountKind::kRehearsal, {}, "https://x.org"});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+
+  auto bad = store_->AddAccount({"other", core::AccountKind::kBot, core::Secret("nonsense"),
+                                 "https://api.telegram.org"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().message.find("nonsense"), std::string::npos) << "the token leaked";
+}
+
+TEST_P(StoreContractTest, CampaignCreationValidatesEverything) {
+  ASSERT_TRUE(store_->AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
+  auto create = [&](std::string chat, std::string text, std::string account = "demo") {
+    return store_->CreateCampaign(
+        {"c1", std::move(account), std::move(chat), std::move(text), core::LinkMode::kPersonal, ""});
+  };
+  auto unknown_placeholder = create("-100123", "Hi {firstname}");
+  ASSERT_FALSE(unknown_placeholder);
+  EXPECT_NE(unknown_placeholder.error().message.find("{firstname}"), std::string::npos);
+  EXPECT_FALSE(create("-100123", "<b>unclosed"));
+  EXPECT_FALSE(create("-100123", std::string(5000, 'x')));
+  EXPECT_FALSE(create("not a chat", "Hi"));
+  auto no_account = create("-100123", "Hi", "ghost");
+  ASSERT_FALSE(no_account);
+  EXPECT_EQ(no_account.error().code, ErrorCode::kNotFound);
+
+  auto ok = create("@my_channel", "Hi <b>{first_name}</b> {link}");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->chat, "@my_channel");
+  EXPECT_EQ(ok->state, core::CampaignState::kDraft);
+  EXPECT_FALSE(create("-100123", "Hi"));  // the name is taken
+}
+
+TEST_P(StoreContractTest, CampaignStateMachine) {
+  CreateCampaign(*store_);
+  using A = CampaignAction;
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kPause));
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kResume));
+  auto started = store_->ChangeCampaign("spring", A::kStart);
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->state, core::CampaignState::kRunning);
+  EXPECT_TRUE(started->started_at.has_value());
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kStart));
+  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kPause));
+  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kResume));
+  EXPECT_FALSE(store_->ChangeCampaign("ghost", A::kStart));
+}
+
+TEST_P(StoreContractTest, CancellingCancelsPendingInvitationsOnly) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(store_->AddSuppression("id:3", "asked"));
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)},
+                     Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kCancel));
+  core::StateCounts counts = CountsOf(*store_, "spring");
+  EXPECT_EQ(counts[InvitationState::kCancelled], 2);
+  EXPECT_EQ(counts[InvitationState::kSkipped], 1);
+  EXPECT_EQ(counts[InvitationState::kPending], 0);
+  auto refused = Import(*store_, {Contact(4)}, Options("spring"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+}
+
+// --- import -----------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ImportFoldsDuplicatesAndReportsEachRow) {
+  VectorSource source(Rows({
+      Contact(1, "anna", "Anna"),
+      Contact(2, "bob", "Bob"),
+      Contact(1, "anna", "Anna"),          // the same person again: duplicate
+      Contact(std::nullopt, "bob", "Bobby"),  // bob by username, new first name: updated
+      Contact(3, "anna", "Eve"),           // anna's username under another id: conflict
+  }));
+  auto totals = store_->ImportContacts(source, {});
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->imported, 2);
+  EXPECT_EQ(totals->duplicates, 1);
+  EXPECT_EQ(totals->updated, 1);
+  EXPECT_EQ(totals->conflicts, 1);
+  ASSERT_EQ(source.results.size(), 5u);
+  EXPECT_EQ(source.results[4].first, 6);
+  EXPECT_EQ(source.results[4].second.outcome, ImportOutcome::kConflict);
+  EXPECT_EQ(source.results[4].second.conflict, "username @anna belongs to another contact");
+  auto count = store_->CountContacts();
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 2);
+}
+
+TEST_P(StoreContractTest, ImportAddsIdentifiersToAKnownContact) {
+  ASSERT_TRUE(Import(*store_, {Contact(std::nullopt, "carol", "Carol")}));
+  auto totals = Import(*store_, {Contact(77, "carol", "", "+49301234567")});
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->updated, 1);
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(77)}, Options("spring")));
+  std::vector<ExportRow> rows = ExportAll(*store_, "spring");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].contact.telegram_user_id, 77);
+  EXPECT_EQ(rows[0].contact.username, "carol");
+  EXPECT_EQ(rows[0].contact.first_name, "Carol") << "an empty field erased a stored name";
+  EXPECT_EQ(rows[0].contact.phone, "+49301234567");
+}
+
+TEST_P(StoreContractTest, ReimportChangesNothing) {
+  CreateCampaign(*store_);
+  std::vector<ContactRecord> contacts = {Contact(1, "anna", "Anna"), Contact(2, "", "Bob")};
+  ASSERT_TRUE(Import(*store_, contacts, Options("spring")));
+  std::vector<ExportRow> before = ExportAll(*store_, "spring");
+  auto again = Import(*store_, contacts, Options("spring"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->imported, 0);
+  EXPECT_EQ(again->updated, 0);
+  EXPECT_EQ(again->duplicates, 2);
+  EXPECT_EQ(again->enqueued, 0);
+  std::vector<ExportRow> after = ExportAll(*store_, "spring");
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].updated_at, before[i].updated_at);
+    EXPECT_EQ(after[i].contact.first_name, before[i].contact.first_name);
+  }
+}
+
+TEST_P(StoreContractTest, ImportEnqueuesOnceAndSkipsSuppressed) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(store_->AddSuppression("username:bob", "blocked the bot"));
+  auto totals = Import(*store_, {Contact(1), Contact(2, "bob"), Contact(1)}, Options("spring"));
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->enqueued, 1);
+  EXPECT_EQ(totals->skipped, 1);
+  core::StateCounts counts = CountsOf(*store_, "spring");
+  EXPECT_EQ(counts[InvitationState::kPending], 1);
+  EXPECT_EQ(counts[InvitationState::kSkipped], 1);
+  EXPECT_EQ(counts.Total(), 2);
+}
+
+TEST_P(StoreContractTest, SuppressingSkipsPendingInvitations) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2)}, Options("spring")));
+  auto skipped = store_->AddSuppression("id:2", "asked");
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(*skipped, 1);
+  EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kSkipped], 1);
+  auto list = store_->ListSuppressions();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].key, "id:2");
+  EXPECT_TRUE(store_->RemoveSuppression("id:2"));
+  auto missing = store_->RemoveSuppression("id:2");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(store_->AddSuppression("bob", ""));
+}
+
+TEST_P(StoreContractTest, DryRunWritesNothing) {
+  CreateCampaign(*store_);
+  auto totals = Import(*store_, {Contact(1), Contact(2), Contact(1)},
+                       Options("spring", ImportMode::kDryRun));
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->imported, 2);
+  EXPECT_EQ(totals->duplicates, 1);
+  EXPECT_FALSE(totals->committed);
+  auto count = store_->CountContacts();
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 0);
+  EXPECT_EQ(CountsOf(*store_, "spring").Total(), 0);
+}
+
+TEST_P(StoreContractTest, AllOrNothingImportsNothingWhenSourceHadRejects) {
+  VectorSource rejected_somewhere(Rows({Contact(1), Contact(2)}), /*commit_allowed=*/false);
+  auto totals = store_->ImportContacts(rejected_somewhere, Options(std::nullopt, ImportMode::kAllOrNothing));
+  ASSERT_TRUE(totals);
+  EXPECT_FALSE(totals->committed);
+  EXPECT_EQ(*store_->CountContacts(), 0);
+
+  VectorSource clean(Rows({Contact(1), Contact(2)}));
+  totals = store_->ImportContacts(clean, Options(std::nullopt, ImportMode::kAllOrNothing));
+  ASSERT_TRUE(totals);
+  EXPECT_TRUE(totals->committed);
+  EXPECT_EQ(*store_->CountContacts(), 2);
+}
+
+TEST_P(StoreContractTest, BatchesCommitAsTheyGo) {
+  std::vector<ContactRecord> contacts;
+  for (int64_t i = 1; i <= 25; ++i) contacts.push_back(Contact(i));
+  VectorSource source(Rows(contacts));
+  auto totals = store_->ImportContacts(source, Options(std::nullopt, ImportMode::kBatches, 10));
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->imported, 25);
+  EXPECT_EQ(source.results.size(), 25u);
+  EXPECT_EQ(*store_->CountContacts(), 25);
+}
+
+TEST_P(StoreContractTest, ExportStreamsEveryInvitationWithItsState) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(store_->AddSuppression("id:2", ""));
+  ASSERT_TRUE(Import(*store_, {Contact(1, "anna", "=HYPERLINK(\"x\")"), Contact(2)},
+                     Options("spring")));
+  std::vector<ExportRow> rows = ExportAll(*store_, "spring");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].contact.first_name, "=HYPERLINK(\"x\")") << "the store keeps data verbatim";
+  EXPECT_EQ(rows[0].state, InvitationState::kPending);
+  EXPECT_EQ(rows[1].state, InvitationState::kSkipped);
+  EXPECT_EQ(rows[1].last_error, "suppressed");
+  Status missing = store_->ExportInvitations("ghost", [](const ExportRow&) { return Ok(); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tginvite::storage
