@@ -1,0 +1,454 @@
+// Whole-binary tests: run `tginvite` as a user would, in a temporary folder, and check what it
+// prints, what it exits with and what it leaves in the database.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fakes/process.h"
+#include "fakes/temp_dir.h"
+
+namespace tginvite {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ProcessResult;
+using testing::TempDir;
+
+// Test tokens have the shape of real ones but belong to no bot.
+constexpr std::string_view kToken = "123456789:AAFakeTestTokenNeverValid_abcdefghijkl";
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bin = std::getenv("TGINVITE_BIN");
+    ASSERT_NE(bin, nullptr) << "TGINVITE_BIN is not set (run through ctest)";
+    bin_ = bin;
+    db_path_ = dir_.File("t.db");
+  }
+
+  ProcessResult Run(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), bin_);
+    env.emplace("TGINVITE_DB", "sqlite:" + db_path_);
+    testing::ProcessOptions options;
+    options.cwd = dir_.path().string();
+    options.env = std::move(env);
+    return testing::RunProcess(args, options);
+  }
+
+  // Runs a command that must succeed.
+  ProcessResult Ok(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    ProcessResult r = Run(args, env);
+    EXPECT_EQ(r.exit_code, 0) << "stdout: " << r.out << "\nstderr: " << r.err;
+    return r;
+  }
+
+  std::string Write(std::string_view name, std::string_view contents) {
+    std::string path = dir_.File(name);
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+
+  // Every row of a query, one line per row, columns separated by '|'.
+  std::string Dump(std::string_view sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(db_path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    std::string out;
+    sqlite3_exec(
+        db, std::string(sql).c_str(),
+        [](void* sink, int n, char** values, char**) {
+          auto* text = static_cast<std::string*>(sink);
+          for (int i = 0; i < n; ++i) *text += (i ? "|" : "") + std::string(values[i] ? values[i] : "NULL");
+          *text += "\n";
+          return 0;
+        },
+        &out, nullptr);
+    sqlite3_close(db);
+    return out;
+  }
+
+  void Sql(std::string_view sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  void CreateRehearsalCampaign(std::string name = "spring") {
+    Ok({"init"});
+    Ok({"account", "add", "demo"});
+    Write("t.html", "Hello {first_name}, join <b>{campaign}</b>: {link}");
+    Ok({"campaign", "create", name, "--account", "demo", "--chat", "-1001234567890",
+        "--template-file", "t.html"});
+  }
+
+  TempDir dir_;
+  std::string bin_;
+  std::string db_path_;
+};
+
+// Every bad row we could think of, with the line each starts on. Rows 2, 7-8, 12, 13 and 19 are
+// good; row 9 repeats row 2.
+std::string BadRowsCsv() {
+  std::string csv;
+  csv += "telegram_user_id,username,first_name,last_name,phone,email\n";  // 1: email is unknown
+  csv += "1001,@Anna_S,Anna,Schmidt,+49 30 1234567,anna@example.org\n";   // 2
+  csv += ",,Nobody,,,\n";                                                 // 3: no identity
+  csv += "abc,,Bad,Id,,\n";                                               // 4: non-numeric id
+  csv += "-5,,Negative,,,\n";                                             // 5: negative id
+  csv += "99999999999999999999,,Huge,,,\n";                               // 6: overflows int64
+  csv += "1002,bob_b,Bob,\"Multi\nLine\",,\n";                            // 7-8: quoted newline
+  csv += "1001,anna_s,Anna,Schmidt,,\n";                                  // 9: duplicate of 2
+  csv += "1003,," + std::string(65, 'X') + ",,,\n";                      // 10: overlong name
+  csv += "1004,,Caf\xc3,,,\n";                                            // 11: invalid UTF-8
+  csv += "1005,,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,,\n";  // 12: formula
+  csv += "1006,,<img src=x onerror=alert(1)>,,,\n";                       // 13: HTML as a name
+  csv += "1007,,Extra,Field,,,\n";                                        // 14: 7 fields
+  csv += "1008,ab,Short,,,\n";                                            // 15: bad username
+  csv += "1009,,Phone,,12345,\n";                                         // 16: no country code
+  csv += "1010,x\"y,Stray,,,\n";                                          // 17: stray quote
+  csv += "1011,anna_s,Eve,,,\n";                                          // 18: anna's username
+  csv += "1012,,Carriage,Return,,\r\n";                                   // 19: CRLF
+  csv += "1013,,\"Unterminated,,,\n";                                     // 20: open quote at EOF
+  return csv;
+}
+
+constexpr std::string_view kBadRowsReport =
+    "import bad.csv: line 3: no telegram_user_id, username or phone\n"
+    "import bad.csv: line 4: telegram_user_id: not a positive integer\n"
+    "import bad.csv: line 5: telegram_user_id: not a positive integer\n"
+    "import bad.csv: line 6: telegram_user_id: too large for a user id\n"
+    "import bad.csv: line 10: first_name: longer than 64 characters\n"
+    "import bad.csv: line 11: first_name: not valid UTF-8\n"
+    "import bad.csv: line 14: expected 6 fields, found 7\n"
+    "import bad.csv: line 15: username: not a valid username\n"
+    "import bad.csv: line 16: phone: needs a country code (+...)\n"
+    "import bad.csv: line 17: stray quote in unquoted field\n"
+    "import bad.csv: line 18: username @anna_s belongs to another contact\n"
+    "import bad.csv: line 20: unterminated quoted field\n";
+
+TEST_F(CliTest, BadRowsAreReportedWithLineNumbersAndGoodRowsImported) {
+  Ok({"init"});
+  Write("bad.csv", BadRowsCsv());
+  ProcessResult r = Run({"import", "bad.csv"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, std::string(kBadRowsReport) +
+                       "import bad.csv: 5 imported, 0 updated, 1 duplicates, 12 rejected\n");
+  EXPECT_EQ(r.err, "import bad.csv: warning: column \"email\" is not known and is ignored\n");
+  EXPECT_EQ(Dump("SELECT telegram_user_id, username, first_name, last_name, phone FROM contacts "
+                 "ORDER BY telegram_user_id"),
+            "1001|anna_s|Anna|Schmidt|+49301234567\n"
+            "1002|bob_b|Bob|Multi Line|NULL\n"
+            "1005|NULL|=HYPERLINK(\"http://evil.example\",\"click\")||NULL\n"
+            "1006|NULL|<img src=x onerror=alert(1)>||NULL\n"
+            "1012|NULL|Carriage|Return|NULL\n");
+}
+
+TEST_F(CliTest, ImportingTheSameFileTwiceChangesNothing) {
+  CreateRehearsalCampaign();
+  Write("bad.csv", BadRowsCsv());
+  Ok({"import", "bad.csv", "--campaign", "spring"});
+  const std::string everything =
+      "SELECT * FROM contacts ORDER BY id; SELECT * FROM invitations ORDER BY id; "
+      "SELECT * FROM invitation_counts ORDER BY campaign_id, state";
+  std::string before = Dump(everything);
+  ProcessResult again = Ok({"import", "bad.csv", "--campaign", "spring"});
+  EXPECT_EQ(again.out, std::string(kBadRowsReport) +
+                           "import bad.csv: 0 imported, 0 updated, 6 duplicates, 12 rejected\n"
+                           "campaign spring: 0 invitations queued, 0 skipped (suppressed)\n");
+  EXPECT_EQ(Dump(everything), before);
+}
+
+TEST_F(CliTest, StrictImportsNothingWhenARowIsBad) {
+  Ok({"init"});
+  Write("bad.csv", BadRowsCsv());
+  ProcessResult r = Run({"import", "bad.csv", "--strict"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--strict and 12 rows rejected: nothing was imported"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts"), "0\n");
+
+  Write("good.csv", "telegram_user_id,first_name\n1,A\n2,B\n");
+  Ok({"import", "good.csv", "--strict"});
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts"), "2\n");
+}
+
+TEST_F(CliTest, DryRunReportsButWritesNothing) {
+  CreateRehearsalCampaign();
+  Write("bad.csv", BadRowsCsv());
+  ProcessResult r = Ok({"import", "bad.csv", "--campaign", "spring", "--dry-run"});
+  EXPECT_THAT(r.out, HasSubstr("5 imported, 0 updated, 1 duplicates, 12 rejected"));
+  EXPECT_THAT(r.out, HasSubstr("dry run, nothing was written"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts; SELECT COUNT(*) FROM invitations"), "0\n0\n");
+}
+
+TEST_F(CliTest, ImportWithNothingValidExitsTwo) {
+  Ok({"init"});
+  Write("none.csv", "telegram_user_id\nabc\n");
+  ProcessResult r = Run({"import", "none.csv"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no valid rows"));
+
+  Write("noid.csv", "first_name,last_name\nA,B\n");
+  r = Run({"import", "noid.csv"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("needs at least one of telegram_user_id, username, phone"));
+
+  r = Run({"import", "missing.csv"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing.csv"));
+
+  Write("empty.csv", "");
+  r = Run({"import", "empty.csv"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("empty"));
+}
+
+TEST_F(CliTest, ImportNormalisesPhonesWithARegionAndBom) {
+  Ok({"init"});
+  Write("de.csv", "\xEF\xBB\xBFphone,first_name\r\n030 1234567,Berlin\r\n");
+  ProcessResult r = Ok({"import", "de.csv", "--region", "DE"});
+  EXPECT_THAT(r.out, HasSubstr("1 imported"));
+  EXPECT_EQ(Dump("SELECT phone, first_name FROM contacts"), "+49301234567|Berlin\n");
+}
+
+TEST_F(CliTest, ImportQueuesInvitationsAndSkipsSuppressedUsers) {
+  CreateRehearsalCampaign();
+  Ok({"suppress", "add", "@Bob_B", "--reason", "asked us"});
+  Write("c.csv", "telegram_user_id,username\n1,anna_s\n2,bob_b\n");
+  ProcessResult r = Ok({"import", "c.csv", "--campaign", "spring"});
+  EXPECT_THAT(r.out, HasSubstr("campaign spring: 1 invitations queued, 1 skipped (suppressed)"));
+  ProcessResult status = Ok({"status", "--json"});
+  auto json = nlohmann::json::parse(status.out);
+  EXPECT_EQ(json["campaigns"][0]["counts"]["pending"], 1);
+  EXPECT_EQ(json["campaigns"][0]["counts"]["skipped"], 1);
+}
+
+TEST_F(CliTest, GarbageSettingsEditedByHandNeverCrash) {
+  Ok({"init"});
+  Sql("INSERT INTO settings (scope, key, value, updated_at) VALUES "
+      "(0, 'pacing.batch_size', 'lots', 0), (0, 'dispatch.lease', '-3 parsecs', 0), "
+      "(0, 'no.such.key', 'x', 0), (0, 'window.tz', 'Mars/Olympus_Mons', 0)");
+  ProcessResult status = Run({"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.err, HasSubstr("pacing.batch_size"));
+  EXPECT_THAT(status.err, HasSubstr("dispatch.lease"));
+
+  ProcessResult json = Run({"status", "--json"});
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_NO_THROW(nlohmann::json::parse(json.out));
+
+  ProcessResult list = Run({"settings", "list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("pacing.batch_size"));
+  EXPECT_THAT(list.out, HasSubstr("default (stored value invalid)"));
+  // One warning per bad stored value, not one per mention.
+  size_t mentions = 0;
+  for (size_t at = 0; (at = list.err.find("pacing.batch_size", at)) != std::string::npos; ++at) {
+    ++mentions;
+  }
+  EXPECT_EQ(mentions, 1u) << list.err;
+
+  ProcessResult get = Ok({"settings", "get", "pacing.batch_size"});
+  EXPECT_EQ(get.out, "5\n");
+}
+
+TEST_F(CliTest, SettingsAreValidatedOnWrite) {
+  Ok({"init"});
+  ProcessResult bad = Run({"settings", "set", "pacing.batch_size", "-1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("pacing.batch_size"));
+  EXPECT_THAT(bad.err, HasSubstr("0..10000"));
+
+  ProcessResult unknown = Run({"settings", "set", "pacing.speed", "1"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown setting"));
+
+  ProcessResult rule = Run({"settings", "set", "pacing.delay_min", "10m"});
+  EXPECT_EQ(rule.exit_code, 2);
+  EXPECT_THAT(rule.err, HasSubstr("pacing.delay_max"));
+
+  EXPECT_EQ(Ok({"settings", "set", "pacing.cycle_interval", "90s"}).out,
+            "pacing.cycle_interval = 90s (global)\n");
+  EXPECT_EQ(Ok({"settings", "get", "pacing.cycle_interval"}).out, "90s\n");
+  EXPECT_EQ(Dump("SELECT value FROM settings WHERE key = 'pacing.cycle_interval'"), "90s\n");
+}
+
+TEST_F(CliTest, CampaignOverridesApplyToTheirCampaignOnly) {
+  CreateRehearsalCampaign();
+  Ok({"settings", "set", "pacing.batch_size", "0", "--campaign", "spring"});
+  EXPECT_EQ(Ok({"settings", "get", "pacing.batch_size", "--campaign", "spring"}).out, "0\n");
+  EXPECT_EQ(Ok({"settings", "get", "pacing.batch_size"}).out, "5\n");
+  Ok({"settings", "unset", "pacing.batch_size", "--campaign", "spring"});
+  EXPECT_EQ(Ok({"settings", "get", "pacing.batch_size", "--campaign", "spring"}).out, "5\n");
+}
+
+TEST_F(CliTest, BotTokenIsStoredButNeverPrinted) {
+  Ok({"init"});
+  ProcessResult added =
+      Ok({"account", "add", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", std::string(kToken)}});
+  EXPECT_THAT(added.out, HasSubstr("123456789:…ijkl"));
+  Write("token.txt", std::string(kToken) + "\n");
+  ProcessResult from_file = Ok({"account", "add", "second", "--bot-token-file", "token.txt"});
+  ProcessResult list = Ok({"account", "list"});
+  ProcessResult status = Ok({"status", "--json"});
+  for (const ProcessResult* r : {&added, &from_file, &list, &status}) {
+    EXPECT_THAT(r->out + r->err, Not(HasSubstr("AAFakeTestTokenNeverValid"))) << "the token leaked";
+  }
+  EXPECT_EQ(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), std::string(kToken) + "\n");
+
+  ProcessResult bad = Run({"account", "add", "broken", "--bot-token-env", "MY_TOKEN"},
+                          {{"MY_TOKEN", "secretish-but-malformed"}});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, Not(HasSubstr("secretish")));
+
+  ProcessResult unset = Run({"account", "add", "nothing", "--bot-token-env", "UNSET_VAR_X"});
+  EXPECT_EQ(unset.exit_code, 2);
+  EXPECT_THAT(unset.err, HasSubstr("UNSET_VAR_X is not set"));
+}
+
+TEST_F(CliTest, NegativeChatIdsAndChannelNamesAreAccepted) {
+  Ok({"init"});
+  Ok({"account", "add", "demo"});
+  Write("t.html", "Hi {first_name}: <a href=\"{link}\">join</a>");
+  Ok({"campaign", "create", "a", "--account", "demo", "--chat", "-1001234567890",
+      "--template-file", "t.html"});
+  Ok({"campaign", "create", "b", "--account", "demo", "--chat", "@my_channel", "--template-file",
+      "t.html", "--link", "join-request"});
+  EXPECT_EQ(Dump("SELECT chat, link_mode FROM campaigns ORDER BY id"),
+            "-1001234567890|personal\n@my_channel|join-request\n");
+}
+
+TEST_F(CliTest, BadTemplatesAreRefusedOnCreate) {
+  Ok({"init"});
+  Ok({"account", "add", "demo"});
+  const std::pair<std::string, std::string> cases[] = {
+      {"Hi {firstname}", "{firstname}"},
+      {"Hi <b>{first_name}", "<b>"},
+      {std::string(4100, 'x'), "4096"},
+  };
+  for (const auto& [text, expected] : cases) {
+    Write("t.html", text);
+    ProcessResult r = Run({"campaign", "create", "c", "--account", "demo", "--chat", "-100123",
+                           "--template-file", "t.html"});
+    EXPECT_EQ(r.exit_code, 2) << text;
+    EXPECT_THAT(r.err, HasSubstr(expected)) << text;
+  }
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM campaigns"), "0\n");
+}
+
+TEST_F(CliTest, CampaignLifecycle) {
+  CreateRehearsalCampaign();
+  EXPECT_EQ(Ok({"campaign", "start", "spring"}).out, "campaign spring is running\n");
+  EXPECT_EQ(Ok({"campaign", "pause", "spring"}).out, "campaign spring is paused\n");
+  ProcessResult wrong = Run({"campaign", "start", "spring"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("use resume"));
+  Ok({"campaign", "resume", "spring"});
+  Ok({"campaign", "cancel", "spring"});
+  ProcessResult show = Ok({"campaign", "show", "spring"});
+  EXPECT_THAT(show.out, HasSubstr("cancelled"));
+  EXPECT_THAT(show.out, HasSubstr("REHEARSAL"));
+  EXPECT_EQ(Run({"campaign", "show", "autumn"}).exit_code, 2);
+}
+
+TEST_F(CliTest, ExportNeutralisesFormulas) {
+  CreateRehearsalCampaign();
+  Write("c.csv",
+        "telegram_user_id,first_name,last_name,phone\n"
+        "1,\"=HYPERLINK(\"\"http://evil.example\"\")\",@cmd,+49 30 1234567\n"
+        "2,\"Smith, John\",-2+3,\n");
+  Ok({"import", "c.csv", "--campaign", "spring"});
+  Ok({"export", "spring", "--out", "out.csv"});
+  std::ifstream in(dir_.File("out.csv"), std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("1,,\"'=HYPERLINK(\"\"http://evil.example\"\")\",'@cmd,'+49301234567,"
+                              "pending,0,,,,,"));
+  EXPECT_THAT(text, HasSubstr("2,,\"Smith, John\",'-2+3,,pending"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("out.csv.partial")));
+}
+
+TEST_F(CliTest, StatusShowsCountsPerCampaign) {
+  CreateRehearsalCampaign();
+  Write("c.csv", "telegram_user_id\n1\n2\n3\n");
+  Ok({"import", "c.csv", "--campaign", "spring"});
+  ProcessResult status = Ok({"status"});
+  EXPECT_THAT(status.out, HasSubstr("3 contacts"));
+  EXPECT_THAT(status.out, HasSubstr("spring"));
+  EXPECT_THAT(status.out, HasSubstr("REHEARSAL"));
+  auto json = nlohmann::json::parse(Ok({"status", "--json"}).out);
+  ASSERT_EQ(json["campaigns"].size(), 1u);
+  const auto& campaign = json["campaigns"][0];
+  EXPECT_EQ(campaign["name"], "spring");
+  EXPECT_EQ(campaign["state"], "draft");
+  EXPECT_EQ(campaign["rehearsal"], true);
+  EXPECT_EQ(campaign["total"], 3);
+  for (const char* state : {"pending", "sending", "sent", "joined", "waiting", "failed", "unknown",
+                            "skipped", "cancelled"}) {
+    EXPECT_TRUE(campaign["counts"].contains(state)) << state;
+  }
+  EXPECT_EQ(json["contacts"], 3);
+}
+
+TEST_F(CliTest, ExitCodes) {
+  EXPECT_EQ(Run({"status"}).exit_code, 2) << "a missing database is bad usage";
+  EXPECT_FALSE(std::filesystem::exists(db_path_)) << "status created a database";
+  EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Run({}).exit_code, 2);
+  EXPECT_EQ(Run({"--db", "postgresql://localhost/x", "status"}).exit_code, 2);
+  std::filesystem::create_directories(dir_.File("a-folder"));
+  ProcessResult runtime = Run({"--db", "sqlite:" + dir_.File("a-folder"), "init"});
+  EXPECT_EQ(runtime.exit_code, 1) << runtime.err;
+}
+
+TEST_F(CliTest, DbOptionOverridesTheEnvironment) {
+  std::string other = dir_.File("other/x.db");
+  Ok({"--db", "sqlite:" + other, "init"});
+  EXPECT_TRUE(std::filesystem::exists(other));
+  EXPECT_FALSE(std::filesystem::exists(db_path_));
+}
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  const std::vector<std::vector<std::string>> commands = {
+      {},
+      {"init"},
+      {"account"},
+      {"account", "add"},
+      {"account", "list"},
+      {"campaign"},
+      {"campaign", "create"},
+      {"campaign", "list"},
+      {"campaign", "show"},
+      {"campaign", "start"},
+      {"campaign", "pause"},
+      {"campaign", "resume"},
+      {"campaign", "cancel"},
+      {"import"},
+      {"export"},
+      {"status"},
+      {"settings"},
+      {"settings", "list"},
+      {"settings", "get"},
+      {"settings", "set"},
+      {"settings", "unset"},
+      {"suppress"},
+      {"suppress", "add"},
+      {"suppress", "remove"},
+      {"suppress", "list"},
+  };
+  for (std::vector<std::string> command : commands) {
+    command.push_back("--help");
+    ProcessResult r = Run(command);
+    EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(command);
+    EXPECT_THAT(r.out, HasSubstr("Usage:")) << ::testing::PrintToString(command);
+  }
+}
+
+}  // namespace
+}  // namespace tginvite
