@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tginvite needs (only the missing ones) and configures build/
+# with CMake + Ninja (only if it is not configured yet). Idempotent; quick when all is present.
+# Needs root or sudo only when a package is missing. With CI set, warnings are errors.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(
+  make cmake ninja-build g++ pkg-config ca-certificates
+  libsqlite3-dev sqlite3 libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libcli11-dev libpqxx-dev libsodium-dev libhowardhinnant-date-dev libphonenumber-dev
+  libcpp-httplib-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
+)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$package")
+  done
+else
+  echo "setup: dpkg-query not found (not Debian?): skipping package installation;" \
+    "make sure these are installed: ${packages[*]}" >&2
+fi
+
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "setup: these Debian packages are missing: ${missing[*]}" >&2
+    echo "setup: installing them needs root, and sudo is not available;" \
+      "run this script as root, or install them yourself with apt-get" >&2
+    exit 1
+  fi
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake_args=(-S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+configure=false
+[[ -f build/build.ninja ]] || configure=true
+if [[ -n "${CI:-}" ]]; then
+  cmake_args+=(-DTGINVITE_WERROR=ON)
+  # A build/ configured outside CI is reconfigured once so that warnings are errors.
+  grep -q '^TGINVITE_WERROR:BOOL=ON$' build/CMakeCache.txt 2>/dev/null || configure=true
+fi
+if [[ "$configure" == true ]]; then
+  cmake "${cmake_args[@]}"
+fi
