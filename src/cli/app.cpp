@@ -1,7 +1,8 @@
 #include "cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -44,9 +45,8 @@ int Main(int argc, char** argv) {
   CLI::App* add = account->add_subcommand(
       "add", "Add a bot account (with no token: a REHEARSAL account that sends nothing)");
   add->add_option("name", account_add.name, "Account name")->required();
-  CLI::Option* token_env =
-      add->add_option("--bot-token-env", account_add.token_env,
-                      "Read the bot token from this environment variable");
+  CLI::Option* token_env = add->add_option("--bot-token-env", account_add.token_env,
+                                           "Read the bot token from this environment variable");
   CLI::Option* token_file =
       add->add_option("--bot-token-file", account_add.token_file, "Read the bot token from a file");
   token_env->excludes(token_file);
@@ -60,14 +60,16 @@ int Main(int argc, char** argv) {
   CLI::App* campaign = app.add_subcommand("campaign", "Invitation campaigns");
   campaign->require_subcommand(1);
   CampaignCreateOptions create_options;
-  CLI::App* create = campaign->add_subcommand("create", "Create a campaign (validates the template)");
+  CLI::App* create =
+      campaign->add_subcommand("create", "Create a campaign (validates the template)");
   create->add_option("name", create_options.name, "Campaign name")->required();
   create->add_option("--account", create_options.account, "Account that sends")->required();
   create->add_option("--chat", create_options.chat, "Target chat: -1001234567890 or @channel")
       ->required();
-  create->add_option("--template-file", create_options.template_file,
-                     "Message template (HTML; {first_name} {last_name} {username} {link} "
-                     "{campaign})")
+  create
+      ->add_option("--template-file", create_options.template_file,
+                   "Message template (HTML; {first_name} {last_name} {username} {link} "
+                   "{campaign})")
       ->required();
   create->add_option("--link", create_options.link, "personal, shared or join-request")
       ->capture_default_str();
@@ -96,7 +98,9 @@ int Main(int argc, char** argv) {
     CLI::App* sub = campaign->add_subcommand(verb, help);
     sub->add_option("name", campaign_name, "Campaign name")->required();
     sub->callback([&, change = change] {
-      action = [&, change](storage::Store& s) { return RunCampaignChange(s, campaign_name, change); };
+      action = [&, change](storage::Store& s) {
+        return RunCampaignChange(s, campaign_name, change);
+      };
     });
   }
 
@@ -110,75 +114,84 @@ int Main(int argc, char** argv) {
   import->add_flag("--strict", import_options.strict, "Import nothing if any row is rejected");
   import->add_option("--region", import_options.region,
                      "Country for phone numbers without +, e.g. DE (default: none)");
-  import->callback([&] { action = [&](storage::Store& s) { return RunImport(s, import_options); }; });
+  import->callback([&] { action = [&](storage::Store& s) { return RunImport(s, import_options);
+};
+}  // namespace tginvite::cli
+);
 
-  std::string export_out;
-  CLI::App* exporter = app.add_subcommand("export", "Export a campaign's invitations as CSV");
-  exporter->add_option("campaign", campaign_name, "Campaign name")->required();
-  exporter->add_option("--out", export_out, "Output file, or - for stdout")->required();
-  exporter->callback(
-      [&] { action = [&](storage::Store& s) { return RunExport(s, campaign_name, export_out); }; });
+std::string export_out;
+CLI::App* exporter = app.add_subcommand("export", "Export a campaign's invitations as CSV");
+exporter->add_option("campaign", campaign_name, "Campaign name")->required();
+exporter->add_option("--out", export_out, "Output file, or - for stdout")->required();
+exporter->callback([&] {
+  action = [&](storage::Store& s) { return RunExport(s, campaign_name, export_out); };
+});
 
-  // status
-  StatusOptions status_options;
-  CLI::App* status = app.add_subcommand("status", "Counts by state for every campaign");
-  status->add_flag("--json", status_options.json, "Stable machine-readable output");
-  status->callback(
-      [&] { action = [&](storage::Store& s) { return RunStatus(s, global, status_options); }; });
+// status
+StatusOptions status_options;
+CLI::App* status = app.add_subcommand("status", "Counts by state for every campaign");
+status->add_flag("--json", status_options.json, "Stable machine-readable output");
+status->callback([&] {
+  action = [&](storage::Store& s) { return RunStatus(s, global, status_options); };
+});
 
-  // settings
-  CLI::App* settings = app.add_subcommand("settings", "Typed runtime settings");
-  settings->require_subcommand(1);
-  std::optional<std::string> scope;
-  std::string key, value;
-  CLI::App* list = settings->add_subcommand("list", "Every setting with its value in force");
-  AddCampaignScope(list, scope);
-  list->callback([&] { action = [&](storage::Store& s) { return RunSettingsList(s, scope); }; });
-  CLI::App* get = settings->add_subcommand("get", "Print one setting's value in force");
-  get->add_option("key", key, "Setting key")->required();
-  AddCampaignScope(get, scope);
-  get->callback([&] { action = [&](storage::Store& s) { return RunSettingsGet(s, scope, key); }; });
-  CLI::App* set = settings->add_subcommand("set", "Set a setting (validated)");
-  set->add_option("key", key, "Setting key")->required();
-  set->add_option("value", value, "Value, e.g. 10, 30s, 750ms, 09:00")->required();
-  AddCampaignScope(set, scope);
-  set->callback(
-      [&] { action = [&](storage::Store& s) { return RunSettingsSet(s, scope, key, value); }; });
-  CLI::App* unset = settings->add_subcommand("unset", "Remove a stored value");
-  unset->add_option("key", key, "Setting key")->required();
-  AddCampaignScope(unset, scope);
-  unset->callback(
-      [&] { action = [&](storage::Store& s) { return RunSettingsUnset(s, scope, key); }; });
+// settings
+CLI::App* settings = app.add_subcommand("settings", "Typed runtime settings");
+settings->require_subcommand(1);
+std::optional<std::string> scope;
+std::string key, value;
+CLI::App* list = settings->add_subcommand("list", "Every setting with its value in force");
+AddCampaignScope(list, scope);
+list->callback([&] { action = [&](storage::Store& s) { return RunSettingsList(s, scope); }; });
+CLI::App* get = settings->add_subcommand("get", "Print one setting's value in force");
+get->add_option("key", key, "Setting key")->required();
+AddCampaignScope(get, scope);
+get->callback([&] { action = [&](storage::Store& s) { return RunSettingsGet(s, scope, key); }; });
+CLI::App* set = settings->add_subcommand("set", "Set a setting (validated)");
+set->add_option("key", key, "Setting key")->required();
+set->add_option("value", value, "Value, e.g. 10, 30s, 750ms, 09:00")->required();
+AddCampaignScope(set, scope);
+set->callback([&] {
+  action = [&](storage::Store& s) { return RunSettingsSet(s, scope, key, value); };
+});
+CLI::App* unset = settings->add_subcommand("unset", "Remove a stored value");
+unset->add_option("key", key, "Setting key")->required();
+AddCampaignScope(unset, scope);
+unset->callback([&] {
+  action = [&](storage::Store& s) { return RunSettingsUnset(s, scope, key); };
+});
 
-  // suppress
-  CLI::App* suppress = app.add_subcommand("suppress", "Users never to invite, in any campaign");
-  suppress->require_subcommand(1);
-  std::string user, reason;
-  CLI::App* suppress_add = suppress->add_subcommand("add", "Suppress a user");
-  suppress_add->add_option("user", user, "User id, @username or +phone")->required();
-  suppress_add->add_option("--reason", reason, "Why (shown in the list)");
-  suppress_add->callback(
-      [&] { action = [&](storage::Store& s) { return RunSuppressAdd(s, user, reason); }; });
-  CLI::App* suppress_remove = suppress->add_subcommand("remove", "Lift a suppression");
-  suppress_remove->add_option("user", user, "User id, @username or +phone")->required();
-  suppress_remove->callback(
-      [&] { action = [&](storage::Store& s) { return RunSuppressRemove(s, user); }; });
-  suppress->add_subcommand("list", "List suppressed users")->callback([&] {
-    action = [](storage::Store& s) { return RunSuppressList(s); };
-  });
+// suppress
+CLI::App* suppress = app.add_subcommand("suppress", "Users never to invite, in any campaign");
+suppress->require_subcommand(1);
+std::string user, reason;
+CLI::App* suppress_add = suppress->add_subcommand("add", "Suppress a user");
+suppress_add->add_option("user", user, "User id, @username or +phone")->required();
+suppress_add->add_option("--reason", reason, "Why (shown in the list)");
+suppress_add->callback([&] {
+  action = [&](storage::Store& s) { return RunSuppressAdd(s, user, reason); };
+});
+CLI::App* suppress_remove = suppress->add_subcommand("remove", "Lift a suppression");
+suppress_remove->add_option("user", user, "User id, @username or +phone")->required();
+suppress_remove->callback([&] {
+  action = [&](storage::Store& s) { return RunSuppressRemove(s, user); };
+});
+suppress->add_subcommand("list", "List suppressed users")->callback([&] {
+  action = [](storage::Store& s) { return RunSuppressList(s); };
+});
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+try {
+  app.parse(argc, argv);
+} catch (const CLI::ParseError& e) {
+  int code = app.exit(e);
+  return code == 0 ? kExitOk : kExitUsage;
+}
 
-  if (init) return RunInit(global);
-  Result<std::unique_ptr<storage::Store>> store =
-      storage::OpenStore(global.db, storage::OpenMode::kExisting);
-  if (!store) return Report(store.error());
-  return action(**store);
+if (init) return RunInit(global);
+Result<std::unique_ptr<storage::Store>> store =
+    storage::OpenStore(global.db, storage::OpenMode::kExisting);
+if (!store) return Report(store.error());
+return action(**store);
 }
 
 }  // namespace tginvite::cli

@@ -2,8 +2,9 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/output.h"
 #include "core/contact_fields.h"
@@ -32,8 +33,10 @@ Result<core::Secret> ReadToken(const AccountAddOptions& options) {
   if (!options.token_env.empty()) {
     const char* value = std::getenv(options.token_env.c_str());
     if (value == nullptr || *value == '\0') {
-      return Fail(ErrorCode::kInvalidArgument, "--bot-token-env: environment variable {} is not "
-                  "set", options.token_env);
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--bot-token-env: environment variable {} is not "
+                  "set",
+                  options.token_env);
     }
     return core::Secret(value);
   }
@@ -49,10 +52,14 @@ Result<core::Secret> ReadToken(const AccountAddOptions& options) {
 
 std::string SourceName(core::SettingSource source) {
   switch (source) {
-    case core::SettingSource::kDefault: return "default";
-    case core::SettingSource::kGlobal: return "global";
-    case core::SettingSource::kCampaign: return "campaign";
-    case core::SettingSource::kInvalidFallback: return "default (stored value invalid)";
+    case core::SettingSource::kDefault:
+      return "default";
+    case core::SettingSource::kGlobal:
+      return "global";
+    case core::SettingSource::kCampaign:
+      return "campaign";
+    case core::SettingSource::kInvalidFallback:
+      return "default (stored value invalid)";
   }
   return "";
 }
@@ -112,8 +119,8 @@ int RunAccountList(storage::Store& store) {
   if (!accounts) return Report(accounts.error());
   Table table({"NAME", "KIND", "TOKEN", "API BASE", "ADDED"});
   for (const storage::Account& account : *accounts) {
-    table.AddRow({account.name, std::string(core::ToString(account.kind)),
-                  account.token.Masked(), account.api_base, FormatTime(account.created_at)});
+    table.AddRow({account.name, std::string(core::ToString(account.kind)), account.token.Masked(),
+                  account.api_base, FormatTime(account.created_at)});
   }
   fmt::print("{}", table.Render());
   return kExitOk;
@@ -131,12 +138,11 @@ int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& option
                                 *template_text, *link,           options.shared_link};
   Result<storage::Campaign> created = store.CreateCampaign(campaign);
   if (!created) return Report(created.error());
-  fmt::print("campaign {} created ({} link, chat {}, account {}{}); start it with: tginvite "
-             "campaign start {}\n",
-             created->name, core::ToString(created->link_mode), created->chat,
-             created->account_name,
-             created->account_kind == core::AccountKind::kRehearsal ? ", REHEARSAL" : "",
-             created->name);
+  fmt::print(
+      "campaign {} created ({} link, chat {}, account {}{}); start it with: tginvite "
+      "campaign start {}\n",
+      created->name, core::ToString(created->link_mode), created->chat, created->account_name,
+      created->account_kind == core::AccountKind::kRehearsal ? ", REHEARSAL" : "", created->name);
   return kExitOk;
 }
 
@@ -148,13 +154,12 @@ int RunCampaignList(storage::Store& store) {
   for (size_t column = 5; column <= 9; ++column) table.RightAlign(column);
   for (const storage::CampaignSummary& s : *campaigns) {
     const core::StateCounts& n = s.counts;
-    table.AddRow({s.campaign.name, std::string(core::ToString(s.campaign.state)),
-                  s.campaign.account_name, s.campaign.chat,
-                  std::string(core::ToString(s.campaign.link_mode)), WithThousands(n.Total()),
-                  WithThousands(n[InvitationState::kPending]),
-                  WithThousands(n[InvitationState::kSent]),
-                  WithThousands(n[InvitationState::kJoined]),
-                  WithThousands(n[InvitationState::kFailed]), CampaignLabel(s.campaign)});
+    table.AddRow(
+        {s.campaign.name, std::string(core::ToString(s.campaign.state)), s.campaign.account_name,
+         s.campaign.chat, std::string(core::ToString(s.campaign.link_mode)),
+         WithThousands(n.Total()), WithThousands(n[InvitationState::kPending]),
+         WithThousands(n[InvitationState::kSent]), WithThousands(n[InvitationState::kJoined]),
+         WithThousands(n[InvitationState::kFailed]), CampaignLabel(s.campaign)});
   }
   fmt::print("{}", table.Render());
   return kExitOk;
@@ -167,12 +172,12 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
   if (c.account_kind == core::AccountKind::kRehearsal) {
     fmt::print("REHEARSAL: account {} simulates Telegram; nothing is sent\n", c.account_name);
   }
-  fmt::print("campaign  {}\nstate     {}\naccount   {} ({})\nchat      {}\nlink      {}{}\n"
-             "created   {}\nstarted   {}\n",
-             c.name, core::ToString(c.state), c.account_name, core::ToString(c.account_kind),
-             c.chat, core::ToString(c.link_mode),
-             c.shared_link.empty() ? "" : " " + c.shared_link, FormatTime(c.created_at),
-             c.started_at ? FormatTime(*c.started_at) : "-");
+  fmt::print(
+      "campaign  {}\nstate     {}\naccount   {} ({})\nchat      {}\nlink      {}{}\n"
+      "created   {}\nstarted   {}\n",
+      c.name, core::ToString(c.state), c.account_name, core::ToString(c.account_kind), c.chat,
+      core::ToString(c.link_mode), c.shared_link.empty() ? "" : " " + c.shared_link,
+      FormatTime(c.created_at), c.started_at ? FormatTime(*c.started_at) : "-");
   fmt::print("\n");
   Table counts({"STATE", "COUNT"});
   counts.RightAlign(1);

@@ -98,7 +98,8 @@ int RunImport(storage::Store& store, const ImportOptions& options) {
   Result<std::unique_ptr<core::CsvReader>> reader = core::CsvReader::Open(options.file);
   if (!reader) return Report(reader.error().WithContext("import"));
   std::optional<core::CsvRecord> header = (*reader)->Next();
-  if (!header) return Report(Fail(ErrorCode::kInvalidArgument, "import {}: the file is empty", label));
+  if (!header)
+    return Report(Fail(ErrorCode::kInvalidArgument, "import {}: the file is empty", label));
   if (!header->problem.empty()) {
     return Report(Fail(ErrorCode::kInvalidArgument, "import {}: line {}: header: {}", label,
                        header->line, header->problem));
@@ -150,8 +151,9 @@ int RunExport(storage::Store& store, const std::string& campaign, const std::str
   if (file == nullptr) {
     return Report(Fail(ErrorCode::kInvalidArgument, "export: cannot write {}", out));
   }
-  fmt::print(file, "telegram_user_id,username,first_name,last_name,phone,state,attempts,"
-                   "last_error,invite_link,sent_at,joined_at,updated_at\r\n");
+  fmt::print(file,
+             "telegram_user_id,username,first_name,last_name,phone,state,attempts,"
+             "last_error,invite_link,sent_at,joined_at,updated_at\r\n");
   int64_t rows = 0;
   Progress progress("export " + campaign);
   auto cell = [](std::string_view value) { return CsvCell(NeutraliseFormula(value)); };

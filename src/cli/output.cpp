@@ -1,9 +1,9 @@
 #include "cli/output.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <ctime>
+
+#include <unistd.h>
 
 #include "core/utf8.h"
 

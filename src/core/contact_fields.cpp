@@ -1,12 +1,12 @@
 #include "core/contact_fields.h"
 
-#include <phonenumbers/phonenumber.pb.h>
-#include <phonenumbers/phonenumberutil.h>
-
 #include <algorithm>
 #include <charconv>
 #include <system_error>
 #include <utility>
+
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
 
 #include "core/utf8.h"
 
@@ -25,11 +25,11 @@ constexpr std::array<std::string_view, 6> kColumnNames = {
     "telegram_user_id", "username", "first_name", "last_name", "phone", "consent"};
 
 constexpr std::array<std::string_view, 6> kUsernameLinkPrefixes = {
-    "https://t.me/",  "http://t.me/",  "https://telegram.me/",
-    "http://telegram.me/", "t.me/", "telegram.me/"};
+    "https://t.me/",       "http://t.me/", "https://telegram.me/",
+    "http://telegram.me/", "t.me/",        "telegram.me/"};
 
-constexpr std::array<std::string_view, 6> kConsentYes = {"yes",  "y",        "true",
-                                                         "1",    "opted-in", "opt-in"};
+constexpr std::array<std::string_view, 6> kConsentYes = {"yes", "y",        "true",
+                                                         "1",   "opted-in", "opt-in"};
 constexpr std::array<std::string_view, 5> kConsentNo = {"no", "n", "false", "0", ""};
 
 std::string_view ColumnName(Column column) { return kColumnNames[static_cast<size_t>(column)]; }
@@ -88,8 +88,8 @@ CodePoint DecodeAt(std::string_view valid_utf8, size_t pos) {
 
 bool IsUnicodeWhitespace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
@@ -99,9 +99,8 @@ bool IsValidUsername(std::string_view name) {
   if (name.front() < 'a' || name.front() > 'z') return false;
   if (name.back() == '_') return false;
   if (name.find("__") != std::string_view::npos) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || IsAsciiDigit(c) || c == '_';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || IsAsciiDigit(c) || c == '_'; });
 }
 
 const PhoneNumberUtil& PhoneUtil() {

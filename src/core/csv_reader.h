@@ -14,9 +14,9 @@
 namespace tginvite::core {
 
 struct CsvRecord {
-  int64_t line = 0;  // physical line (1-based) where the record starts
+  int64_t line = 0;                 // physical line (1-based) where the record starts
   std::vector<std::string> fields;  // empty when `problem` is set
-  std::string problem;  // empty when well-formed; otherwise a lower-case reason
+  std::string problem;              // empty when well-formed; otherwise a lower-case reason
 };
 
 // Reads records one at a time from a file or a string. Fields are separated by ',' and records by

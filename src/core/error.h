@@ -7,12 +7,12 @@
 // two places: exit codes in cli/, HTTP statuses in web/.
 #pragma once
 
-#include <fmt/format.h>
-
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include <fmt/format.h>
 
 namespace tginvite {
 
@@ -45,7 +45,7 @@ Error Fail(ErrorCode code, fmt::format_string<Args...> format, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}    // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return v_.index() == 0; }
@@ -92,11 +92,12 @@ inline Status Ok() { return {}; }
 #define RETURN_IF_ERROR(expr) \
   TGINVITE_RETURN_IF_ERROR_(TGINVITE_CAT(tginvite_status_, __COUNTER__), expr, )
 // Like RETURN_IF_ERROR, with "context: " put before the message.
-#define RETURN_IF_ERROR_CTX(expr, context) \
-  TGINVITE_RETURN_IF_ERROR_(TGINVITE_CAT(tginvite_status_, __COUNTER__), expr, .WithContext(context))
+#define RETURN_IF_ERROR_CTX(expr, context)                                     \
+  TGINVITE_RETURN_IF_ERROR_(TGINVITE_CAT(tginvite_status_, __COUNTER__), expr, \
+                            .WithContext(context))
 #define TGINVITE_RETURN_IF_ERROR_(var, expr, decorate) \
   do {                                                 \
-    if (auto var = (expr); !var) {                     \
+    if (auto&& var = (expr); !var) {                   \
       return var.error() decorate;                     \
     }                                                  \
   } while (false)

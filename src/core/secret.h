@@ -1,10 +1,10 @@
 // A secret (a bot token, a password) that cannot be printed by accident.
 #pragma once
 
-#include <fmt/format.h>
-
 #include <string>
 #include <utility>
+
+#include <fmt/format.h>
 
 namespace tginvite::core {
 

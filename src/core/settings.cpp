@@ -1,11 +1,11 @@
 #include "core/settings.h"
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <exception>
+
+#include <date/tz.h>
 
 #include "core/duration.h"
 

@@ -32,8 +32,7 @@ std::optional<int64_t> Row::OptInt(size_t column) const {
   return Int(column);
 }
 
-Result<std::vector<Row>> Session::Query(std::string_view sql,
-                                        std::initializer_list<Value> params) {
+Result<std::vector<Row>> Session::Query(std::string_view sql, std::initializer_list<Value> params) {
   std::vector<Row> rows;
   RETURN_IF_ERROR(ForEach(sql, params, [&rows](const Row& row) -> Status {
     rows.push_back(row);

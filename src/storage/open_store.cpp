@@ -33,7 +33,8 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, OpenMode mode) {
                   parameter);
     }
   }
-  if (rest.empty()) return Fail(ErrorCode::kInvalidArgument, "--db: no database path in \"{}\"", url);
+  if (rest.empty())
+    return Fail(ErrorCode::kInvalidArgument, "--db: no database path in \"{}\"", url);
   options.path = std::string(rest);
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(std::move(options)));
   return std::unique_ptr<Store>(std::move(store));

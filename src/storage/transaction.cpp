@@ -18,8 +18,7 @@ Status TxGuard::Commit() {
 void TxGuard::Abandon() noexcept {
   if (!conn_.InTransaction()) return;
   if (Status rolled_back = conn_.Rollback(TxKey{}); !rolled_back) {
-    spdlog::error("rollback failed, discarding the connection: {}",
-                  rolled_back.error().message);
+    spdlog::error("rollback failed, discarding the connection: {}", rolled_back.error().message);
     conn_.MarkBroken();
   }
 }

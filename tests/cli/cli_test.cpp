@@ -1,12 +1,12 @@
 // Whole-binary tests: run `tginvite` as a user would, in a temporary folder, and check what it
 // prints, what it exits with and what it leaves in the database.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <sqlite3.h>
-
 #include <cstdlib>
 #include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "fakes/process.h"
 #include "fakes/temp_dir.h"
@@ -62,7 +62,8 @@ class CliTest : public ::testing::Test {
         db, std::string(sql).c_str(),
         [](void* sink, int n, char** values, char**) {
           auto* text = static_cast<std::string*>(sink);
-          for (int i = 0; i < n; ++i) *text += (i ? "|" : "") + std::string(values[i] ? values[i] : "NULL");
+          for (int i = 0; i < n; ++i)
+            *text += (i ? "|" : "") + std::string(values[i] ? values[i] : "NULL");
           *text += "\n";
           return 0;
         },
@@ -106,17 +107,17 @@ std::string BadRowsCsv() {
   csv += "99999999999999999999,,Huge,,,\n";                               // 6: overflows int64
   csv += "1002,bob_b,Bob,\"Multi\nLine\",,\n";                            // 7-8: quoted newline
   csv += "1001,anna_s,Anna,Schmidt,,\n";                                  // 9: duplicate of 2
-  csv += "1003,," + std::string(65, 'X') + ",,,\n";                      // 10: overlong name
+  csv += "1003,," + std::string(65, 'X') + ",,,\n";                       // 10: overlong name
   csv += "1004,,Caf\xc3,,,\n";                                            // 11: invalid UTF-8
   csv += "1005,,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",,,\n";  // 12: formula
-  csv += "1006,,<img src=x onerror=alert(1)>,,,\n";                       // 13: HTML as a name
-  csv += "1007,,Extra,Field,,,\n";                                        // 14: 7 fields
-  csv += "1008,ab,Short,,,\n";                                            // 15: bad username
-  csv += "1009,,Phone,,12345,\n";                                         // 16: no country code
-  csv += "1010,x\"y,Stray,,,\n";                                          // 17: stray quote
-  csv += "1011,anna_s,Eve,,,\n";                                          // 18: anna's username
-  csv += "1012,,Carriage,Return,,\r\n";                                   // 19: CRLF
-  csv += "1013,,\"Unterminated,,,\n";                                     // 20: open quote at EOF
+  csv += "1006,,<img src=x onerror=alert(1)>,,,\n";  // 13: HTML as a name
+  csv += "1007,,Extra,Field,,,\n";                   // 14: 7 fields
+  csv += "1008,ab,Short,,,\n";                       // 15: bad username
+  csv += "1009,,Phone,,12345,\n";                    // 16: no country code
+  csv += "1010,x\"y,Stray,,,\n";                     // 17: stray quote
+  csv += "1011,anna_s,Eve,,,\n";                     // 18: anna's username
+  csv += "1012,,Carriage,Return,,\r\n";              // 19: CRLF
+  csv += "1013,,\"Unterminated,,,\n";                // 20: open quote at EOF
   return csv;
 }
 
@@ -291,8 +292,8 @@ TEST_F(CliTest, CampaignOverridesApplyToTheirCampaignOnly) {
 
 TEST_F(CliTest, BotTokenIsStoredButNeverPrinted) {
   Ok({"init"});
-  ProcessResult added =
-      Ok({"account", "add", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", std::string(kToken)}});
+  ProcessResult added = Ok({"account", "add", "main", "--bot-token-env", "MY_TOKEN"},
+                           {{"MY_TOKEN", std::string(kToken)}});
   EXPECT_THAT(added.out, HasSubstr("123456789:…ijkl"));
   Write("token.txt", std::string(kToken) + "\n");
   ProcessResult from_file = Ok({"account", "add", "second", "--bot-token-file", "token.txt"});
@@ -317,8 +318,8 @@ TEST_F(CliTest, NegativeChatIdsAndChannelNamesAreAccepted) {
   Ok({"init"});
   Ok({"account", "add", "demo"});
   Write("t.html", "Hi {first_name}: <a href=\"{link}\">join</a>");
-  Ok({"campaign", "create", "a", "--account", "demo", "--chat", "-1001234567890",
-      "--template-file", "t.html"});
+  Ok({"campaign", "create", "a", "--account", "demo", "--chat", "-1001234567890", "--template-file",
+      "t.html"});
   Ok({"campaign", "create", "b", "--account", "demo", "--chat", "@my_channel", "--template-file",
       "t.html", "--link", "join-request"});
   EXPECT_EQ(Dump("SELECT chat, link_mode FROM campaigns ORDER BY id"),

@@ -1,10 +1,10 @@
 #include "core/contact_fields.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace tginvite::core {
 namespace {
@@ -25,8 +25,8 @@ HeaderMap Header(const std::vector<std::string>& cells) {
   return std::move(header).value();
 }
 
-const std::vector<std::string> kFullHeader = {"telegram_user_id", "username",  "first_name",
-                                              "last_name",        "phone",     "consent"};
+const std::vector<std::string> kFullHeader = {"telegram_user_id", "username", "first_name",
+                                              "last_name",        "phone",    "consent"};
 
 TEST(HeaderMapTest, MapsKnownColumnsTrimmedAndCaseInsensitive) {
   const HeaderMap header = Header({" Phone ", "notes", "USERNAME", "first_name", "", "Extra"});
@@ -95,7 +95,9 @@ TEST(NormalizeUsernameTest, AcceptsAndNormalises) {
 TEST(NormalizeUsernameTest, RejectsInvalid) {
   for (const char* bad : {"ab", "@abcd", "1abcde", "_abcde", "abcde_", "ab__cd", "bob-smith",
                           "bob smith", "a23456789012345678901234567890123", "@", "",
-                          "b\xC3\xB6" "bsmith", "t.me/", "https://example.com/bob_smith"}) {
+                          "b\xC3\xB6"
+                          "bsmith",
+                          "t.me/", "https://example.com/bob_smith"}) {
     EXPECT_EQ(ErrorOf(NormalizeUsername(bad)), "not a valid username") << bad;
   }
 }
@@ -289,8 +291,7 @@ TEST(ParseUserRefTest, RejectsEverythingElse) {
   EXPECT_EQ(ErrorOf(ParseUserRef("@ab")), "not a valid username");
   EXPECT_EQ(ErrorOf(ParseUserRef("+49 1")), "not a valid phone number");
   EXPECT_EQ(ErrorOf(ParseUserRef("-5")), "expected a user id, @username or +phone number");
-  EXPECT_EQ(ErrorOf(ParseUserRef("030 1234567")),
-            "expected a user id, @username or +phone number");
+  EXPECT_EQ(ErrorOf(ParseUserRef("030 1234567")), "expected a user id, @username or +phone number");
   EXPECT_EQ(ErrorOf(ParseUserRef("")), "expected a user id, @username or +phone number");
 }
 

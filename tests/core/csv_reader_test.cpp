@@ -1,13 +1,13 @@
 #include "core/csv_reader.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "core/utf8.h"
 
@@ -31,8 +31,9 @@ class TempFile {
  public:
   explicit TempFile(const std::string& contents)
       : path_(std::filesystem::temp_directory_path() /
-              ("csv_reader_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-               "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv")) {
+              ("csv_reader_test_" +
+               std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv")) {
     std::ofstream out(path_, std::ios::binary);
     out << contents;
   }
@@ -105,9 +106,7 @@ TEST(CsvReaderTest, SkipsBom) {
   EXPECT_EQ(records[0].line, 1);
 }
 
-TEST(CsvReaderTest, BomOnlyInputHasNoRecords) {
-  EXPECT_THAT(ReadAll("\xEF\xBB\xBF"), IsEmpty());
-}
+TEST(CsvReaderTest, BomOnlyInputHasNoRecords) { EXPECT_THAT(ReadAll("\xEF\xBB\xBF"), IsEmpty()); }
 
 TEST(CsvReaderTest, EmptyInputHasNoRecords) { EXPECT_THAT(ReadAll(""), IsEmpty()); }
 

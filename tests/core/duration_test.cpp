@@ -1,10 +1,10 @@
 #include "core/duration.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <limits>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace tginvite::core {
 namespace {

@@ -1,8 +1,8 @@
 #include "core/message_template.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/utf8.h"
 

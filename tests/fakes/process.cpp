@@ -1,13 +1,13 @@
 #include "fakes/process.h"
 
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cstring>
-#include <stdexcept>
 
 extern char** environ;
 

@@ -15,9 +15,9 @@ struct ProcessResult {
 };
 
 struct ProcessOptions {
-  std::string cwd;                          // empty: the test's working directory
-  std::map<std::string, std::string> env;   // added to (or replacing) the test's environment
-  std::vector<std::string> unset_env;       // removed from it
+  std::string cwd;                         // empty: the test's working directory
+  std::map<std::string, std::string> env;  // added to (or replacing) the test's environment
+  std::vector<std::string> unset_env;      // removed from it
   std::string stdin_text;
 };
 

@@ -2,11 +2,11 @@
 // in by instantiating it with a factory (see store_sqlite_test.cpp).
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "fakes/temp_dir.h"
 #include "storage/store.h"

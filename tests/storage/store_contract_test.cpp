@@ -76,10 +76,11 @@ ImportOptions Options(std::optional<std::string> campaign, ImportMode mode = Imp
 constexpr std::string_view kToken = "123456789:AAFakeTestTokenForUnitTests_abcdefghijk";
 
 void CreateCampaign(Store& store, std::string name = "spring") {
-  ASSERT_TRUE(store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}) ||
-              true);
-  NewCampaign campaign{name, "demo", "-1001234567890", "Hello {first_name}: {link}",
-                       core::LinkMode::kPersonal, ""};
+  ASSERT_TRUE(
+      store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}) ||
+      true);
+  NewCampaign campaign{
+      name, "demo", "-1001234567890", "Hello {first_name}: {link}", core::LinkMode::kPersonal, ""};
   auto created = store.CreateCampaign(campaign);
   ASSERT_TRUE(created) << created.error().message;
 }
@@ -164,8 +165,8 @@ TEST_P(StoreContractTest, CampaignOverridesWinAndCanBeRemoved) {
 // --- accounts and campaigns -------------------------------------------------------------------
 
 TEST_P(StoreContractTest, AccountsKeepTheirTokenAndShowItMasked) {
-  auto added = store_->AddAccount({"main", core::AccountKind::kBot, core::Secret(std::string(kToken)),
-                                   "https://api.telegram.org"});
+  auto added = store_->AddAccount({"main", core::AccountKind::kBot,
+                                   core::Secret(std::string(kToken)), "https://api.telegram.org"});
   ASSERT_TRUE(added) << added.error().message;
   auto found = store_->FindAccount("main");
   ASSERT_TRUE(found);
@@ -176,18 +177,19 @@ TEST_P(StoreContractTest, AccountsKeepTheirTokenAndShowItMasked) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
 
-  auto bad = store_->AddAccount({"other", core::AccountKind::kBot, core::Secret("nonsense"),
-                                 "https://api.telegram.org"});
+  auto bad = store_->AddAccount(
+      {"other", core::AccountKind::kBot, core::Secret("nonsense"), "https://api.telegram.org"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().message.find("nonsense"), std::string::npos) << "the token leaked";
 }
 
 TEST_P(StoreContractTest, CampaignCreationValidatesEverything) {
-  ASSERT_TRUE(store_->AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
+  ASSERT_TRUE(
+      store_->AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
   auto create = [&](std::string chat, std::string text, std::string account = "demo") {
-    return store_->CreateCampaign(
-        {"c1", std::move(account), std::move(chat), std::move(text), core::LinkMode::kPersonal, ""});
+    return store_->CreateCampaign({"c1", std::move(account), std::move(chat), std::move(text),
+                                   core::LinkMode::kPersonal, ""});
   };
   auto unknown_placeholder = create("-100123", "Hi {firstname}");
   ASSERT_FALSE(unknown_placeholder);
@@ -224,8 +226,7 @@ TEST_P(StoreContractTest, CampaignStateMachine) {
 TEST_P(StoreContractTest, CancellingCancelsPendingInvitationsOnly) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->AddSuppression("id:3", "asked"));
-  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)},
-                     Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
   ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kCancel));
   core::StateCounts counts = CountsOf(*store_, "spring");
   EXPECT_EQ(counts[InvitationState::kCancelled], 2);
@@ -240,11 +241,10 @@ TEST_P(StoreContractTest, CancellingCancelsPendingInvitationsOnly) {
 
 TEST_P(StoreContractTest, ImportFoldsDuplicatesAndReportsEachRow) {
   VectorSource source(Rows({
-      Contact(1, "anna", "Anna"),
-      Contact(2, "bob", "Bob"),
-      Contact(1, "anna", "Anna"),          // the same person again: duplicate
+      Contact(1, "anna", "Anna"), Contact(2, "bob", "Bob"),
+      Contact(1, "anna", "Anna"),             // the same person again: duplicate
       Contact(std::nullopt, "bob", "Bobby"),  // bob by username, new first name: updated
-      Contact(3, "anna", "Eve"),           // anna's username under another id: conflict
+      Contact(3, "anna", "Eve"),              // anna's username under another id: conflict
   }));
   auto totals = store_->ImportContacts(source, {});
   ASSERT_TRUE(totals) << totals.error().message;
@@ -328,8 +328,8 @@ TEST_P(StoreContractTest, SuppressingSkipsPendingInvitations) {
 
 TEST_P(StoreContractTest, DryRunWritesNothing) {
   CreateCampaign(*store_);
-  auto totals = Import(*store_, {Contact(1), Contact(2), Contact(1)},
-                       Options("spring", ImportMode::kDryRun));
+  auto totals =
+      Import(*store_, {Contact(1), Contact(2), Contact(1)}, Options("spring", ImportMode::kDryRun));
   ASSERT_TRUE(totals);
   EXPECT_EQ(totals->imported, 2);
   EXPECT_EQ(totals->duplicates, 1);
@@ -342,7 +342,8 @@ TEST_P(StoreContractTest, DryRunWritesNothing) {
 
 TEST_P(StoreContractTest, AllOrNothingImportsNothingWhenSourceHadRejects) {
   VectorSource rejected_somewhere(Rows({Contact(1), Contact(2)}), /*commit_allowed=*/false);
-  auto totals = store_->ImportContacts(rejected_somewhere, Options(std::nullopt, ImportMode::kAllOrNothing));
+  auto totals =
+      store_->ImportContacts(rejected_somewhere, Options(std::nullopt, ImportMode::kAllOrNothing));
   ASSERT_TRUE(totals);
   EXPECT_FALSE(totals->committed);
   EXPECT_EQ(*store_->CountContacts(), 0);
@@ -368,8 +369,8 @@ TEST_P(StoreContractTest, BatchesCommitAsTheyGo) {
 TEST_P(StoreContractTest, ExportStreamsEveryInvitationWithItsState) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->AddSuppression("id:2", ""));
-  ASSERT_TRUE(Import(*store_, {Contact(1, "anna", "=HYPERLINK(\"x\")"), Contact(2)},
-                     Options("spring")));
+  ASSERT_TRUE(
+      Import(*store_, {Contact(1, "anna", "=HYPERLINK(\"x\")"), Contact(2)}, Options("spring")));
   std::vector<ExportRow> rows = ExportAll(*store_, "spring");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].contact.first_name, "=HYPERLINK(\"x\")") << "the store keeps data verbatim";

@@ -13,12 +13,16 @@ namespace {
 using testing::FaultInjectingConnection;
 using testing::TempDir;
 
-INSTANTIATE_TEST_SUITE_P(
-    Sqlite, StoreContractTest,
-    ::testing::Values(StoreBackend{
-        "sqlite",
-        [](const TempDir& dir) { return OpenStore("sqlite:" + dir.File("store.db"), OpenMode::kCreate); }}),
-    [](const ::testing::TestParamInfo<StoreBackend>& backend) { return backend.param.name; });
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
+                         ::testing::Values(StoreBackend{"sqlite",
+                                                        [](const TempDir& dir) {
+                                                          return OpenStore(
+                                                              "sqlite:" + dir.File("store.db"),
+                                                              OpenMode::kCreate);
+                                                        }}),
+                         [](const ::testing::TestParamInfo<StoreBackend>& backend) {
+                           return backend.param.name;
+                         });
 
 ImportOptions ForCampaign(std::string name) {
   ImportOptions options;

@@ -101,11 +101,11 @@ TEST_F(TransactionTest, ConstraintViolationRollsBackAndConnectionStaysUsable) {
 // fails it, and leaves the transaction open. No fault injection: this is the engine's own
 // behaviour.
 TEST_F(TransactionTest, DeferredConstraintFailingAtCommitIsRolledBack) {
-  ASSERT_TRUE(real_->ExecuteScript(
-      "PRAGMA foreign_keys = ON;"
-      "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
-      "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
-      "REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);"));
+  ASSERT_TRUE(
+      real_->ExecuteScript("PRAGMA foreign_keys = ON;"
+                           "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                           "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+                           "REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);"));
   Status failed = WithTransaction(*real_, [](Tx& tx) -> Status {
     RETURN_IF_ERROR(tx.Execute("INSERT INTO child (id, parent_id) VALUES (1, 42)"));
     return Ok();
@@ -178,14 +178,15 @@ TEST(OldAppCrashTest, ErrorAfterInvitationRowThenFailureThenSettingsReadAllSucce
   ASSERT_TRUE(MigrateSqlite(*real));
   FaultInjectingConnection conn(*real);
   ASSERT_TRUE(WithTransaction(conn, [](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute(
-        "INSERT INTO accounts (id, name, kind, api_base, created_at) "
-        "VALUES (1, 'demo', 'rehearsal', 'https://api.telegram.org', 0)"));
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO accounts (id, name, kind, api_base, created_at) "
+                   "VALUES (1, 'demo', 'rehearsal', 'https://api.telegram.org', 0)"));
     RETURN_IF_ERROR(tx.Execute(
         "INSERT INTO campaigns (id, name, account_id, chat, template, link_mode, created_at, "
         "updated_at) VALUES (1, 'spring', 1, '-100123', 'hi {link}', 'personal', 0, 0)"));
-    RETURN_IF_ERROR(tx.Execute(
-        "INSERT INTO contacts (id, telegram_user_id, created_at, updated_at) VALUES (1, 42, 0, 0)"));
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO contacts (id, telegram_user_id, created_at, updated_at) VALUES (1, "
+                   "42, 0, 0)"));
     RETURN_IF_ERROR(tx.Execute(
         "INSERT INTO settings (scope, key, value, updated_at) VALUES (0, 'pacing.batch_size', "
         "'7', 0)"));
@@ -236,8 +237,8 @@ TEST(OldAppCrashTest, ErrorAfterInvitationRowThenFailureThenSettingsReadAllSucce
   ASSERT_TRUE(pending) << pending.error().message;
   EXPECT_EQ(*pending, 1);
 
-  auto rows = session.QueryInt(
-      "SELECT COUNT(*) FROM invitations WHERE campaign_id = 1 AND contact_id = 1");
+  auto rows =
+      session.QueryInt("SELECT COUNT(*) FROM invitations WHERE campaign_id = 1 AND contact_id = 1");
   ASSERT_TRUE(rows);
   EXPECT_EQ(*rows, 1);
   auto state = session.QueryOne("SELECT state, last_error FROM invitations");

@@ -152,9 +152,9 @@ std::span<const Migration> SqliteMigrations() { return kMigrations; }
 
 Status MigrateSqlite(Connection& conn) {
   Session session(conn);
-  RETURN_IF_ERROR(session.Execute(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  RETURN_IF_ERROR(
+      session.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
   ASSIGN_OR_RETURN(int64_t current,
                    session.QueryInt("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   const int latest = kMigrations[std::size(kMigrations) - 1].version;
@@ -178,8 +178,8 @@ Status MigrateSqlite(Connection& conn) {
                      {int64_t{migration.version}, std::string(migration.name), NowMillis()}));
       return Ok();
     });
-    RETURN_IF_ERROR_CTX(applied, fmt::format("migration {} ({})", migration.version,
-                                             migration.name));
+    RETURN_IF_ERROR_CTX(applied,
+                        fmt::format("migration {} ({})", migration.version, migration.name));
   }
   return Ok();
 }

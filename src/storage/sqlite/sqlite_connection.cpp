@@ -1,8 +1,8 @@
 #include "storage/sqlite/sqlite_connection.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
+
+#include <sqlite3.h>
 
 namespace tginvite::storage {
 namespace {
@@ -48,8 +48,7 @@ class ResetOnExit {
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                  SqliteOptions options) {
   bool in_memory = path == ":memory:" || path.empty();
-  if (!in_memory && options.create == SqliteCreate::kMustExist &&
-      !std::filesystem::exists(path)) {
+  if (!in_memory && options.create == SqliteCreate::kMustExist && !std::filesystem::exists(path)) {
     return Fail(ErrorCode::kNotFound, "database {} does not exist (run 'tginvite init')", path);
   }
   int flags = SQLITE_OPEN_NOMUTEX;
@@ -178,7 +177,8 @@ Status SqliteConnection::ForEach(std::string_view sql, std::span<const Value> pa
           break;
         default: {
           const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-          values.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+          values.emplace_back(
+              std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
         }
       }
     }

@@ -88,21 +88,21 @@ Campaign CampaignFromRow(const Row& row) {
 }
 
 Result<Campaign> FindCampaignIn(Session& session, std::string_view name) {
-  ASSIGN_OR_RETURN(std::optional<Row> row,
-                   session.QueryOne(std::string(kCampaignColumns) + " WHERE c.name = ?",
-                                    {std::string(name)}));
+  ASSIGN_OR_RETURN(
+      std::optional<Row> row,
+      session.QueryOne(std::string(kCampaignColumns) + " WHERE c.name = ?", {std::string(name)}));
   if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
   return CampaignFromRow(*row);
 }
 
 Result<core::StateCounts> CountsOf(Session& session, int64_t campaign_id) {
   core::StateCounts counts;
-  RETURN_IF_ERROR(session.ForEach(
-      "SELECT state, n FROM invitation_counts WHERE campaign_id = ?", {campaign_id},
-      [&counts](const Row& row) -> Status {
-        if (auto state = core::ParseInvitationState(row.Text(0))) counts[*state] = row.Int(1);
-        return Ok();
-      }));
+  RETURN_IF_ERROR(session.ForEach("SELECT state, n FROM invitation_counts WHERE campaign_id = ?",
+                                  {campaign_id}, [&counts](const Row& row) -> Status {
+                                    if (auto state = core::ParseInvitationState(row.Text(0)))
+                                      counts[*state] = row.Int(1);
+                                    return Ok();
+                                  }));
   return counts;
 }
 
@@ -131,8 +131,7 @@ struct StoredContact {
 constexpr std::string_view kContactColumns =
     "SELECT id, telegram_user_id, username, phone, first_name, last_name FROM contacts";
 
-Result<std::optional<StoredContact>> FindContactBy(Tx& tx, std::string_view column,
-                                                   Value value) {
+Result<std::optional<StoredContact>> FindContactBy(Tx& tx, std::string_view column, Value value) {
   std::string sql = fmt::format("{} WHERE {} = ?", kContactColumns, column);
   std::optional<StoredContact> found;
   RETURN_IF_ERROR(tx.ForEach(sql, {std::move(value)}, [&found](const Row& row) -> Status {
@@ -184,7 +183,9 @@ Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64
   if (!row.phone.empty()) {
     ASSIGN_OR_RETURN(by_phone, FindContactBy(tx, "phone", row.phone));
   }
-  const std::optional<StoredContact>& primary = by_id ? by_id : by_username ? by_username : by_phone;
+  const std::optional<StoredContact>& primary = by_id         ? by_id
+                                                : by_username ? by_username
+                                                              : by_phone;
   if (!primary) {
     return Fail(ErrorCode::kAborted, "contact changed while importing; retrying");
   }
@@ -236,9 +237,8 @@ Value SuppressionKey(std::string_view prefix, std::string_view value) {
 
 Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
                                const core::ContactRecord& contact, int64_t now) {
-  Value id_key = contact.telegram_user_id
-                     ? Value(fmt::format("id:{}", *contact.telegram_user_id))
-                     : Value(std::monostate{});
+  Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
+                                          : Value(std::monostate{});
   ASSIGN_OR_RETURN(
       std::optional<Row> row,
       tx.QueryOne(
@@ -256,10 +256,18 @@ Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
 
 void Count(ImportTotals& totals, const ImportRowResult& result) {
   switch (result.outcome) {
-    case ImportOutcome::kImported: ++totals.imported; break;
-    case ImportOutcome::kUpdated: ++totals.updated; break;
-    case ImportOutcome::kDuplicate: ++totals.duplicates; break;
-    case ImportOutcome::kConflict: ++totals.conflicts; break;
+    case ImportOutcome::kImported:
+      ++totals.imported;
+      break;
+    case ImportOutcome::kUpdated:
+      ++totals.updated;
+      break;
+    case ImportOutcome::kDuplicate:
+      ++totals.duplicates;
+      break;
+    case ImportOutcome::kConflict:
+      ++totals.conflicts;
+      break;
   }
   if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
   if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
@@ -361,11 +369,11 @@ Status SqliteStore::PutSetting(const SettingScope& scope, std::string_view key,
                             fmt::format("campaign {}", row.Text(1)));
       }
     }
-    RETURN_IF_ERROR(tx.Execute(
-        "INSERT INTO settings (scope, key, value, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
-        "updated_at = excluded.updated_at",
-        {scope_id, std::string(key), canonical, NowMillis()}));
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO settings (scope, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
+                   "updated_at = excluded.updated_at",
+                   {scope_id, std::string(key), canonical, NowMillis()}));
     return Ok();
   });
 }
@@ -376,8 +384,8 @@ Status SqliteStore::DeleteSetting(const SettingScope& scope, std::string_view ke
   }
   return Write([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(tx, scope));
-    RETURN_IF_ERROR(
-        tx.Execute("DELETE FROM settings WHERE scope = ? AND key = ?", {scope_id, std::string(key)}));
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM settings WHERE scope = ? AND key = ?",
+                               {scope_id, std::string(key)}));
     return Ok();
   });
 }
@@ -400,15 +408,15 @@ Result<Account> SqliteStore::AddAccount(const NewAccount& account) {
     Result<std::optional<Row>> row = tx.QueryOne(
         "INSERT INTO accounts (name, kind, bot_token, api_base, created_at) VALUES (?, ?, ?, ?, ?) "
         "RETURNING id",
-        {account.name, std::string(core::ToString(account.kind)), NullIfEmpty(account.token.Reveal()),
-         account.api_base, now});
+        {account.name, std::string(core::ToString(account.kind)),
+         NullIfEmpty(account.token.Reveal()), account.api_base, now});
     if (!row && row.error().code == ErrorCode::kAlreadyExists) {
       return Fail(ErrorCode::kAlreadyExists, "an account named \"{}\" exists already",
                   account.name);
     }
     RETURN_IF_ERROR(row);
-    added = Account{(*row)->Int(0), account.name, account.kind, account.token, account.api_base,
-                    now};
+    added =
+        Account{(*row)->Int(0), account.name, account.kind, account.token, account.api_base, now};
     return Ok();
   }));
   return added;
@@ -445,8 +453,7 @@ Result<Campaign> SqliteStore::CreateCampaign(const NewCampaign& campaign) {
   if (campaign.link_mode == core::LinkMode::kShared && !campaign.shared_link.empty()) {
     if (!campaign.shared_link.starts_with("https://t.me/")) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "campaign {}: --shared-link must be a https://t.me/ invite link",
-                  campaign.name);
+                  "campaign {}: --shared-link must be a https://t.me/ invite link", campaign.name);
     }
     limits.max_link = std::max(limits.max_link, campaign.shared_link.size());
   } else if (!campaign.shared_link.empty()) {
@@ -457,9 +464,9 @@ Result<Campaign> SqliteStore::CreateCampaign(const NewCampaign& campaign) {
                       fmt::format("campaign {}: template", campaign.name));
   int64_t id = 0;
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    ASSIGN_OR_RETURN(std::optional<Row> account,
-                     tx.QueryOne("SELECT id FROM accounts WHERE name = ?",
-                                 {campaign.account_name}));
+    ASSIGN_OR_RETURN(
+        std::optional<Row> account,
+        tx.QueryOne("SELECT id FROM accounts WHERE name = ?", {campaign.account_name}));
     if (!account) {
       return Fail(ErrorCode::kNotFound, "campaign {}: no account named \"{}\"", campaign.name,
                   campaign.account_name);
@@ -543,13 +550,12 @@ Result<Campaign> SqliteStore::ChangeCampaign(std::string_view name, CampaignActi
     RETURN_IF_ERROR(tx.Execute(
         "UPDATE campaigns SET state = ?, updated_at = ?, "
         "started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ? END) WHERE id = ?",
-        {std::string(core::ToString(to)), now, std::string(core::ToString(to)), now,
-         campaign.id}));
+        {std::string(core::ToString(to)), now, std::string(core::ToString(to)), now, campaign.id}));
     if (to == CampaignState::kCancelled) {
-      RETURN_IF_ERROR(tx.Execute(
-          "UPDATE invitations SET state = 'cancelled', updated_at = ? "
-          "WHERE campaign_id = ? AND state IN ('pending', 'waiting')",
-          {now, campaign.id}));
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE invitations SET state = 'cancelled', updated_at = ? "
+                     "WHERE campaign_id = ? AND state IN ('pending', 'waiting')",
+                     {now, campaign.id}));
     }
     ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
     return Ok();
@@ -657,7 +663,8 @@ Status SqliteStore::ExportInvitations(std::string_view campaign,
           out.contact.first_name = row.Text(2);
           out.contact.last_name = row.Text(3);
           out.contact.phone = row.Text(4);
-          out.state = core::ParseInvitationState(row.Text(5)).value_or(core::InvitationState::kPending);
+          out.state =
+              core::ParseInvitationState(row.Text(5)).value_or(core::InvitationState::kPending);
           out.attempts = row.Int(6);
           out.last_error = row.Text(7);
           out.invite_link = row.Text(8);
@@ -674,17 +681,18 @@ Result<int64_t> SqliteStore::AddSuppression(std::string_view key, std::string_vi
   int64_t skipped = 0;
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     int64_t now = NowMillis();
-    RETURN_IF_ERROR(tx.Execute(
-        "INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET reason = excluded.reason",
-        {std::string(key), std::string(reason), now}));
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET reason = excluded.reason",
+                   {std::string(key), std::string(reason), now}));
     ASSIGN_OR_RETURN(
         skipped,
-        tx.Execute(fmt::format("UPDATE invitations SET state = 'skipped', last_error = "
-                               "'suppressed', updated_at = ? WHERE state IN ('pending', "
-                               "'waiting') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
-                               match.column),
-                   {now, match.value}));
+        tx.Execute(
+            fmt::format("UPDATE invitations SET state = 'skipped', last_error = "
+                        "'suppressed', updated_at = ? WHERE state IN ('pending', "
+                        "'waiting') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
+                        match.column),
+            {now, match.value}));
     return Ok();
   }));
   return skipped;
@@ -692,8 +700,8 @@ Result<int64_t> SqliteStore::AddSuppression(std::string_view key, std::string_vi
 
 Status SqliteStore::RemoveSuppression(std::string_view key) {
   return Write([&](Tx& tx) -> Status {
-    ASSIGN_OR_RETURN(int64_t removed, tx.Execute("DELETE FROM suppressions WHERE key = ?",
-                                                 {std::string(key)}));
+    ASSIGN_OR_RETURN(int64_t removed,
+                     tx.Execute("DELETE FROM suppressions WHERE key = ?", {std::string(key)}));
     if (removed == 0) return Fail(ErrorCode::kNotFound, "{} is not suppressed", key);
     return Ok();
   });
@@ -702,11 +710,12 @@ Status SqliteStore::RemoveSuppression(std::string_view key) {
 Result<std::vector<Suppression>> SqliteStore::ListSuppressions() {
   std::vector<Suppression> list;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    return session.ForEach("SELECT key, reason, created_at FROM suppressions ORDER BY created_at, key",
-                           {}, [&list](const Row& row) -> Status {
-                             list.push_back({row.Text(0), row.Text(1), row.Int(2)});
-                             return Ok();
-                           });
+    return session.ForEach(
+        "SELECT key, reason, created_at FROM suppressions ORDER BY created_at, key", {},
+        [&list](const Row& row) -> Status {
+          list.push_back({row.Text(0), row.Text(1), row.Int(2)});
+          return Ok();
+        });
   }));
   return list;
 }
