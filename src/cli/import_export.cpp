@@ -1,7 +1,13 @@
 // `tginvite import` and `tginvite export`.
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -11,29 +17,108 @@
 namespace tginvite::cli {
 namespace {
 
+// One CSV record after parsing: a contact, or the reason it was rejected.
+struct ParsedRecord {
+  int64_t line = 0;
+  std::optional<core::ContactRecord> contact;
+  std::string problem;
+};
+
+// Reads and parses records on a thread of its own, so that parsing (libphonenumber above all)
+// and the store's writes each keep one core busy. Holds at most kMaxBlocks blocks of parsed
+// records, so memory does not grow with the file.
+class ParsingReader {
+ public:
+  ParsingReader(core::CsvReader& reader, const core::ContactParser& parser)
+      : reader_(reader), parser_(parser), thread_([this](std::stop_token stop) { Produce(stop); }) {}
+
+  // The next block in file order; an empty block at the end.
+  std::vector<ParsedRecord> NextBlock() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return !blocks_.empty() || done_; });
+    if (blocks_.empty()) return {};
+    std::vector<ParsedRecord> block = std::move(blocks_.front());
+    blocks_.pop_front();
+    changed_.notify_all();
+    return block;
+  }
+  uint64_t bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr size_t kBlockSize = 512;
+  static constexpr size_t kMaxBlocks = 16;
+
+  void Produce(std::stop_token stop) {
+    std::vector<ParsedRecord> block;
+    while (std::optional<core::CsvRecord> record = reader_.Next()) {
+      ParsedRecord parsed{record->line, std::nullopt, std::move(record->problem)};
+      if (parsed.problem.empty()) {
+        Result<core::ContactRecord> contact = parser_.Parse(record->fields);
+        if (contact) {
+          parsed.contact = std::move(*contact);
+        } else {
+          parsed.problem = contact.error().message;
+        }
+      }
+      block.push_back(std::move(parsed));
+      if (block.size() == kBlockSize) {
+        bytes_read_.store(reader_.bytes_read(), std::memory_order_relaxed);
+        if (!Push(std::move(block), stop)) return;
+        block = {};
+      }
+    }
+    bytes_read_.store(reader_.bytes_read(), std::memory_order_relaxed);
+    if (!block.empty()) Push(std::move(block), stop);
+    std::lock_guard lock(mu_);
+    done_ = true;
+    changed_.notify_all();
+  }
+
+  // False when the consumer went away.
+  bool Push(std::vector<ParsedRecord> block, std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    if (!changed_.wait(lock, stop, [this] { return blocks_.size() < kMaxBlocks; })) return false;
+    blocks_.push_back(std::move(block));
+    changed_.notify_all();
+    return true;
+  }
+
+  core::CsvReader& reader_;
+  const core::ContactParser& parser_;
+  std::mutex mu_;
+  std::condition_variable_any changed_;
+  std::deque<std::vector<ParsedRecord>> blocks_;
+  bool done_ = false;
+  std::atomic<uint64_t> bytes_read_{0};
+  std::jthread thread_;  // last: started once everything it uses exists
+};
+
 // Feeds valid CSV rows to the store and prints every rejected row with its line number, in line
 // order. Rejections wait in `pending_` only until the rows around them have been stored.
 class CsvImportSource final : public storage::ImportSource {
  public:
   CsvImportSource(std::string label, core::CsvReader& reader, const core::ContactParser& parser)
-      : label_(std::move(label)), reader_(reader), parser_(parser), progress_("import " + label_) {}
+      : label_(std::move(label)),
+        total_bytes_(reader.total_bytes()),
+        parsing_(reader, parser),
+        progress_("import " + label_) {}
 
   std::optional<storage::ImportRow> Next() override {
-    while (std::optional<core::CsvRecord> record = reader_.Next()) {
+    for (;;) {
+      if (next_ == block_.size()) {
+        block_ = parsing_.NextBlock();
+        next_ = 0;
+        if (block_.empty()) return std::nullopt;
+      }
+      ParsedRecord& record = block_[next_++];
       ++rows_;
-      progress_.Update(reader_.bytes_read(), reader_.total_bytes(), rows_);
-      if (!record->problem.empty()) {
-        Reject(record->line, record->problem);
+      progress_.Update(parsing_.bytes_read(), total_bytes_, rows_);
+      if (!record.contact) {
+        Reject(record.line, std::move(record.problem));
         continue;
       }
-      Result<core::ContactRecord> contact = parser_.Parse(record->fields);
-      if (!contact) {
-        Reject(record->line, contact.error().message);
-        continue;
-      }
-      return storage::ImportRow{record->line, std::move(*contact)};
+      return storage::ImportRow{record.line, std::move(*record.contact)};
     }
-    return std::nullopt;
   }
 
   void OnResult(const storage::ImportRow& row, const storage::ImportRowResult& result) override {
@@ -55,9 +140,9 @@ class CsvImportSource final : public storage::ImportSource {
  private:
   static constexpr size_t kMaxPending = 10000;
 
-  void Reject(int64_t line, const std::string& reason) {
+  void Reject(int64_t line, std::string reason) {
     ++rejected_;
-    pending_.emplace(line, reason);
+    pending_.emplace(line, std::move(reason));
     if (pending_.size() > kMaxPending) FlushBefore(INT64_MAX);
   }
 
@@ -72,8 +157,10 @@ class CsvImportSource final : public storage::ImportSource {
   }
 
   std::string label_;
-  core::CsvReader& reader_;
-  const core::ContactParser& parser_;
+  uint64_t total_bytes_;
+  ParsingReader parsing_;
+  std::vector<ParsedRecord> block_;
+  size_t next_ = 0;
   Progress progress_;
   std::multimap<int64_t, std::string> pending_;
   int64_t rows_ = 0;
