@@ -46,7 +46,7 @@ class ParsingReader {
 
  private:
   static constexpr size_t kBlockSize = 512;
-  static constexpr size_t kMaxBlocks = 16;
+  static constexpr size_t kMaxBlocks = 32;  // more rows than one store batch
 
   void Produce(std::stop_token stop) {
     std::vector<ParsedRecord> block;

@@ -67,7 +67,8 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
-  std::string pragmas = "PRAGMA foreign_keys = ON;";
+  std::string pragmas =
+      fmt::format("PRAGMA foreign_keys = ON; PRAGMA cache_size = -{};", options.cache_kib);
   pragmas += options.sync == SqliteSync::kFull ? "PRAGMA synchronous = FULL;"
                                                : "PRAGMA synchronous = NORMAL;";
   if (options.access == SqliteAccess::kReadWrite && !in_memory) {
@@ -105,13 +106,12 @@ Status SqliteConnection::Rollback(TxKey) { return ExecuteScript("ROLLBACK"); }
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql) {
-  std::string key(sql);
-  if (auto it = statements_.find(key); it != statements_.end()) return it->second;
+  if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return LastError("database: prepare", rc);
-  statements_.emplace(std::move(key), stmt);
+  statements_.emplace(std::string(sql), stmt);
   return stmt;
 }
 

@@ -24,6 +24,7 @@ struct SqliteOptions {
   SqliteCreate create = SqliteCreate::kIfMissing;
   SqliteSync sync = SqliteSync::kNormal;
   std::chrono::milliseconds busy_timeout{5000};
+  int64_t cache_kib = 2000;  // page cache; the writer wants its hot indexes to fit
 };
 
 // Owns one sqlite3 connection in WAL mode with foreign keys on. Write transactions begin with
@@ -57,7 +58,12 @@ class SqliteConnection final : public Connection {
   Error LastError(std::string_view context, int rc) const;
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Transparent hashing: a lookup by string_view allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;
   bool broken_ = false;
 };
 

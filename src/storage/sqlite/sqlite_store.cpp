@@ -158,15 +158,16 @@ struct UpsertResult {
 
 Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
   UpsertResult out;
+  // No RETURNING here: SQLite builds a temporary b-tree for it on every row.
   ASSIGN_OR_RETURN(
-      std::optional<Row> inserted,
-      tx.QueryOne("INSERT INTO contacts (telegram_user_id, username, phone, first_name, "
-                  "last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                  "ON CONFLICT DO NOTHING RETURNING id",
-                  {NullIfNone(row.telegram_user_id), NullIfEmpty(row.username),
-                   NullIfEmpty(row.phone), row.first_name, row.last_name, now, now}));
-  if (inserted) {
-    out.contact_id = inserted->Int(0);
+      int64_t inserted,
+      tx.Execute("INSERT INTO contacts (telegram_user_id, username, phone, first_name, "
+                 "last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT DO NOTHING",
+                 {NullIfNone(row.telegram_user_id), NullIfEmpty(row.username),
+                  NullIfEmpty(row.phone), row.first_name, row.last_name, now, now}));
+  if (inserted == 1) {
+    ASSIGN_OR_RETURN(out.contact_id, tx.QueryInt("SELECT last_insert_rowid()"));
     out.merged = row;
     out.result.outcome = ImportOutcome::kImported;
     return out;
@@ -239,19 +240,20 @@ Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
                                const core::ContactRecord& contact, int64_t now) {
   Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
                                           : Value(std::monostate{});
+  ASSIGN_OR_RETURN(int64_t suppressed,
+                   tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
+                               {std::move(id_key), SuppressionKey("username", contact.username),
+                                SuppressionKey("phone", contact.phone)}));
   ASSIGN_OR_RETURN(
-      std::optional<Row> row,
-      tx.QueryOne(
-          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
-          "updated_at) "
-          "SELECT ?1, ?2, CASE WHEN s THEN 'skipped' ELSE 'pending' END, "
-          "CASE WHEN s THEN 'suppressed' END, ?6, ?6 "
-          "FROM (SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?3, ?4, ?5)) AS s) "
-          "WHERE true ON CONFLICT (campaign_id, contact_id) DO NOTHING RETURNING state",
-          {campaign_id, contact_id, std::move(id_key), SuppressionKey("username", contact.username),
-           SuppressionKey("phone", contact.phone), now}));
-  if (!row) return EnqueueOutcome::kAlreadyQueued;
-  return row->Text(0) == "skipped" ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+      int64_t inserted,
+      tx.Execute("INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
+                 "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+                 {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
+                  suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now,
+                  now}));
+  if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
+  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
 }
 
 void Count(ImportTotals& totals, const ImportRowResult& result) {
@@ -291,9 +293,25 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   return store;
 }
 
+SqliteStore::CheckpointPause::CheckpointPause(SqliteStore& store) : store_(store) {
+  std::lock_guard lock(store_.writer_mu_);
+  if (store_.options_.path != ":memory:") {
+    paused_ = store_.writer_->ExecuteScript("PRAGMA wal_autocheckpoint = 0").has_value();
+  }
+}
+
+SqliteStore::CheckpointPause::~CheckpointPause() {
+  if (!paused_) return;
+  std::lock_guard lock(store_.writer_mu_);
+  // Failing here costs only WAL size; the next automatic checkpoint catches up.
+  (void)store_.writer_->ExecuteScript(
+      "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 Result<std::unique_ptr<Connection>> SqliteStore::Connect(SqliteAccess access) const {
   SqliteOptions sqlite_options;
   sqlite_options.access = access;
+  if (access == SqliteAccess::kReadWrite) sqlite_options.cache_kib = kWriterCacheKib;
   sqlite_options.sync = options_.sync;
   sqlite_options.create =
       options_.mode == OpenMode::kCreate ? SqliteCreate::kIfMissing : SqliteCreate::kMustExist;
@@ -585,22 +603,28 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
   };
 
   ImportTotals totals;
+  CheckpointPause pause(*this);
   if (options.mode == ImportMode::kBatches) {
     std::vector<ImportRow> batch;
     std::vector<ImportRowResult> results;
     batch.reserve(options.batch_size);
-    for (;;) {
+    for (bool exhausted = false; !exhausted;) {
       batch.clear();
-      while (batch.size() < options.batch_size) {
-        std::optional<ImportRow> row = source.Next();
-        if (!row) break;
-        batch.push_back(std::move(*row));
-      }
-      if (batch.empty()) break;
       RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+        // Rows are pulled inside the transaction, so that parsing overlaps the writes; a retry
+        // of the transaction reuses the rows it pulled already.
         results.clear();
-        for (const ImportRow& row : batch) {
-          ASSIGN_OR_RETURN(ImportRowResult result, import_row(tx, row));
+        for (size_t i = 0;; ++i) {
+          if (i == batch.size()) {
+            if (exhausted || batch.size() == options.batch_size) break;
+            std::optional<ImportRow> row = source.Next();
+            if (!row) {
+              exhausted = true;
+              break;
+            }
+            batch.push_back(std::move(*row));
+          }
+          ASSIGN_OR_RETURN(ImportRowResult result, import_row(tx, batch[i]));
           results.push_back(std::move(result));
         }
         return Ok();

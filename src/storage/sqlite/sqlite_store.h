@@ -53,6 +53,23 @@ class SqliteStore final : public Store {
   Result<std::vector<Suppression>> ListSuppressions() override;
 
  private:
+  // 32 MiB: the contacts indexes of a large import stay in memory instead of being written out
+  // and read back page by page.
+  static constexpr int64_t kWriterCacheKib = 32 * 1024;
+
+  // Turns automatic WAL checkpoints off for its lifetime (a bulk import), then checkpoints once.
+  class CheckpointPause {
+   public:
+    explicit CheckpointPause(SqliteStore& store);
+    ~CheckpointPause();
+    CheckpointPause(const CheckpointPause&) = delete;
+    CheckpointPause& operator=(const CheckpointPause&) = delete;
+
+   private:
+    SqliteStore& store_;
+    bool paused_ = false;
+  };
+
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
   Result<std::unique_ptr<Connection>> Connect(SqliteAccess access) const;
