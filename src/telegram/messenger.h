@@ -1,0 +1,127 @@
+// The Messenger: what the dispatcher asks of Telegram, with every answer classified into an
+// Outcome the dispatcher can act on without reading error text. One production implementation
+// per delivery path (bot_api/ over libcurl; tdlib/ later), a simulator (rehearsal/) that never
+// sends anything, and a scripted fake in tests.
+//
+// Implementations are thread-safe: the dispatcher calls them from several sender threads at
+// once. They never throw, and never put a token (or any other secret) into an Outcome, a log line
+// or an error message: URLs are redacted before they are shown.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace tginvite::telegram {
+
+enum class OutcomeKind {
+  kOk,
+  kFlood,          // 429: the account must wait `retry_after` before its next request
+  kTransient,      // 5xx, an HTML error page, connection refused: not delivered, retry with backoff
+  kPermanent,      // this contact can never get it: blocked the bot, deactivated, never started it
+  kCampaignFatal,  // the target chat refuses: not enough rights, bot kicked, chat not found
+  kAccountFatal,   // the token is refused (401) or the method is unknown (404)
+  kAmbiguous,      // the request may have been delivered: timeout or reset after sending it,
+                   // or a 200 whose body cannot be parsed
+};
+std::string_view ToString(OutcomeKind kind);
+
+// Why a contact is permanently unreachable, when the outcome says so.
+enum class PermanentReason { kNone, kBlocked, kDeactivated, kNotStarted, kOther };
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kOk;
+  PermanentReason reason = PermanentReason::kNone;
+  int http_status = 0;             // 0 when no response arrived
+  int error_code = 0;              // Telegram's error_code, 0 when none
+  std::string description;         // Telegram's description, or what went wrong locally
+  std::chrono::seconds retry_after{0};  // kFlood only
+  std::chrono::milliseconds latency{0};
+
+  bool ok() const { return kind == OutcomeKind::kOk; }
+};
+
+struct InviteLinkRequest {
+  std::string chat;  // "-1001234567890" or "@channel"
+  std::string name;  // at most 32 characters; tginvite uses the contact's key
+  std::optional<int64_t> expire_date;  // unix seconds
+  int member_limit = 1;                // 0: none (required with creates_join_request)
+  enum class Approval { kNone, kJoinRequest } approval = Approval::kNone;
+};
+
+struct InviteLinkResult {
+  Outcome outcome;
+  std::string invite_link;  // set when outcome.ok()
+};
+
+struct InvitationMessage {
+  int64_t user_id = 0;      // the private chat with the contact
+  std::string text;         // rendered HTML (parse_mode HTML)
+  std::string button_text;  // empty: no inline button
+  std::string button_url;
+};
+
+struct SendResult {
+  Outcome outcome;
+  int64_t message_id = 0;
+};
+
+struct BotIdentity {
+  int64_t id = 0;
+  std::string username;
+  std::string first_name;
+};
+
+struct BotIdentityResult {
+  Outcome outcome;
+  BotIdentity bot;
+};
+
+struct MemberResult {
+  Outcome outcome;
+  std::string status;  // creator, administrator, member, restricted, left, kicked
+};
+
+// One update, reduced to what tginvite acts on.
+struct Update {
+  enum class Kind {
+    kChatMember,     // someone's membership in a chat changed (joins)
+    kJoinRequest,    // someone asked to join through a link that needs approval
+    kMyChatMember,   // the bot's own membership changed; in a private chat: blocked / unblocked
+  };
+  int64_t update_id = 0;
+  Kind kind = Kind::kChatMember;
+  int64_t chat_id = 0;
+  int64_t user_id = 0;
+  std::string old_status;
+  std::string new_status;   // for kMyChatMember in a private chat: "kicked" = blocked the bot
+  std::string invite_link;  // the link used, when Telegram says
+};
+
+struct UpdatesResult {
+  Outcome outcome;
+  std::vector<Update> updates;
+};
+
+class Messenger {
+ public:
+  virtual ~Messenger() = default;
+
+  // True for the simulator: it sends nothing, and everything it reports says REHEARSAL.
+  virtual bool IsRehearsal() const = 0;
+
+  virtual BotIdentityResult GetMe() = 0;
+  virtual InviteLinkResult CreateInviteLink(const InviteLinkRequest& request) = 0;
+  virtual Outcome RevokeInviteLink(const std::string& chat, const std::string& invite_link) = 0;
+  virtual SendResult SendInvitation(const InvitationMessage& message) = 0;
+  virtual MemberResult GetChatMember(const std::string& chat, int64_t user_id) = 0;
+  // Long-polls for chat_member, chat_join_request and my_chat_member updates after `offset`.
+  virtual UpdatesResult GetUpdates(int64_t offset, std::chrono::seconds timeout) = 0;
+  virtual Outcome ApproveJoinRequest(const std::string& chat, int64_t user_id) = 0;
+};
+
+}  // namespace tginvite::telegram
