@@ -8,7 +8,9 @@
 // when the database is busy or down (retry later), kInternal for corruption.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <span>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,6 +33,10 @@ struct Account {
   core::Secret token;  // empty for rehearsal accounts
   std::string api_base;
   int64_t created_at = 0;  // unix ms
+  std::string health = "ok";  // "ok", or why the account cannot send ("unauthorized")
+  std::string health_reason;
+  int64_t flood_until = 0;  // unix ms; no request before it (a 429's retry_after)
+  int64_t updates_offset = 0;
 };
 
 struct NewAccount {
@@ -53,6 +59,7 @@ struct Campaign {
   core::CampaignState state = core::CampaignState::kDraft;
   int64_t created_at = 0;
   std::optional<int64_t> started_at;
+  std::string paused_reason;  // set when the engine paused it (e.g. the bot lost its rights)
 };
 
 struct NewCampaign {
@@ -69,6 +76,7 @@ enum class CampaignAction { kStart, kPause, kResume, kCancel };
 struct CampaignSummary {
   Campaign campaign;
   core::StateCounts counts;
+  int64_t sent_last_minute = 0;  // successful sends in the last 60 s
 };
 
 // One valid contact row of an import, with the line it came from.
@@ -144,6 +152,103 @@ struct Suppression {
   int64_t created_at = 0;
 };
 
+// --- Delivery: what the dispatcher asks of the store -------------------------------------------
+
+// How one campaign is paced (the old app's settings): at most `batch_size` invitations a cycle
+// (0: no cycles), a random gap of delay_min..delay_max between two of them, cycle_interval
+// between cycles.
+struct CampaignPlan {
+  int64_t campaign_id = 0;
+  int batch_size = 0;
+  std::chrono::milliseconds cycle_interval{0};
+  std::chrono::milliseconds delay_min{0};
+  std::chrono::milliseconds delay_max{0};
+};
+
+struct ClaimRequest {
+  int64_t account_id = 0;
+  std::string worker_id;
+  int64_t now = 0;  // unix ms
+  std::chrono::milliseconds lease{30000};
+  int max_rows = 16;
+  // Only slots that fall within now + horizon are claimed.
+  std::chrono::milliseconds horizon{1000};
+  // GCRA spacing of the account's sends: 1 s / telegram.rate.
+  std::chrono::milliseconds emission_interval{34};
+  std::vector<CampaignPlan> campaigns;  // running campaigns of the account, window open
+  uint64_t seed = 0;                    // for pacing delays
+};
+
+// A claimed invitation: everything needed to send it, and the generation that fences its
+// outcome.
+struct Claim {
+  int64_t invitation_id = 0;
+  int64_t gen = 0;
+  int64_t campaign_id = 0;
+  core::ContactRecord contact;
+  std::string invite_link;  // stored by an earlier attempt: reused, never created twice
+  int64_t attempts = 0;
+  int64_t not_before = 0;  // unix ms: the slot the rate limiter and pacing gave it
+};
+
+struct ClaimResult {
+  std::vector<Claim> claims;
+  int64_t flood_until = 0;  // > now: the account is paused, nothing was claimed
+  int64_t next_due = 0;     // when the next row of this account may be due (0: unknown)
+};
+
+// Marks a claimed row as about to be sent, storing its new invite link if it has one.
+struct SendingMark {
+  int64_t invitation_id = 0;
+  int64_t gen = 0;
+  std::string invite_link;  // empty: keep the stored one
+};
+
+struct AttemptRecord {
+  std::string worker;
+  std::string request;  // "sendMessage", "createChatInviteLink"
+  int64_t started_at = 0;
+  int64_t latency_ms = 0;
+  int http_status = 0;
+  int error_code = 0;
+  std::string error;
+  std::string outcome;  // telegram::OutcomeKind's name
+};
+
+enum class AttemptCount { kCounted, kNotCounted };
+
+// The result of one claimed row, fenced by its generation: applied only if the row is still in
+// 'sending' with the same gen.
+struct OutcomeRecord {
+  int64_t invitation_id = 0;
+  int64_t gen = 0;
+  core::InvitationState state = core::InvitationState::kSent;  // sent/waiting/failed/unknown/pending
+  int64_t next_attempt_at = 0;                                 // for waiting
+  std::string error;
+  AttemptCount count = AttemptCount::kCounted;
+  std::optional<AttemptRecord> attempt;
+  std::optional<int64_t> suppress_user;  // the user blocked the bot: suppress everywhere
+};
+
+struct MembershipEvent {
+  enum class Kind { kJoined, kBlockedBot };
+  Kind kind = Kind::kJoined;
+  int64_t chat_id = 0;
+  int64_t user_id = 0;
+  std::string invite_link;
+};
+
+struct WorkerInfo {
+  std::string id;
+  std::string host;
+  int64_t pid = 0;
+  int64_t started_at = 0;
+  int64_t heartbeat_at = 0;
+  std::string health;  // ok, degraded, paused
+  std::string reason;
+  int64_t stopped_at = 0;
+};
+
 // Settings are global (campaign = std::nullopt) or a campaign's overrides.
 using SettingScope = std::optional<std::string>;
 
@@ -186,6 +291,38 @@ class Store {
   virtual Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) = 0;
   virtual Status RemoveSuppression(std::string_view key) = 0;
   virtual Result<std::vector<Suppression>> ListSuppressions() = 0;
+
+  // Delivery. Claims due invitations of the account's campaigns under a lease (gen + 1), giving
+  // each a slot from the account's GCRA state and the campaign's pacing, both persisted in the
+  // same transaction. Nothing is claimed while the account is paused by a 429.
+  virtual Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) = 0;
+  // Stores new links and records that the rows' requests may leave from now on (the lease is
+  // extended). Returns the ids that are still this claim's; a row whose lease was lost must not
+  // be sent.
+  virtual Result<std::vector<int64_t>> MarkSending(std::span<const SendingMark> marks, int64_t now,
+                                                   std::chrono::milliseconds lease) = 0;
+  // Applies outcomes in one transaction (a group commit); returns how many were still ours.
+  virtual Result<int64_t> RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) = 0;
+  // Rows in 'sending' whose lease expired: back to pending when their request never left,
+  // otherwise unknown (or waiting, for campaigns in `resend_campaigns`). Returns how many.
+  virtual Result<int64_t> RescueExpiredLeases(int64_t now,
+                                              std::span<const int64_t> resend_campaigns) = 0;
+  // Pauses the account until `until` (unix ms), or keeps a later pause.
+  virtual Status PauseAccount(int64_t account_id, int64_t until) = 0;
+  virtual Status SetAccountHealth(int64_t account_id, std::string_view health,
+                                  std::string_view reason) = 0;
+  virtual Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) = 0;
+  // True while some running campaign has an invitation pending, sending or waiting.
+  virtual Result<bool> HasOutstandingWork() = 0;
+  // Applies joins and blocks seen in updates, and stores the next updates offset, together.
+  virtual Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
+                                 int64_t next_offset) = 0;
+  // True when the user is a contact invited by one of the account's join-request campaigns for
+  // this chat (or through this link): such join requests are approved.
+  virtual Result<bool> IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
+                                            std::string_view invite_link) = 0;
+  virtual Status Heartbeat(const WorkerInfo& worker) = 0;
+  virtual Result<std::vector<WorkerInfo>> ListWorkers() = 0;
 };
 
 // The settings in force for a scope: defaults, then global values, then the campaign's.

@@ -136,8 +136,45 @@ CREATE TABLE suppressions (
 ) WITHOUT ROWID;
 )sql";
 
+// The delivery engine: when a send may have left, per-account health and updates offset,
+// campaign pacing state, persisted rate-limiter state and the worker registry.
+constexpr std::string_view kDeliveryEngine = R"sql(
+-- Set in the commit just before sendMessage: a row in 'sending' without it was never sent.
+ALTER TABLE invitations ADD COLUMN send_started_at INTEGER;
+ALTER TABLE invitations ADD COLUMN claimed_by TEXT;
+CREATE INDEX invitations_by_link ON invitations (invite_link) WHERE invite_link IS NOT NULL;
+CREATE INDEX attempts_by_time ON attempts (started_at);
+
+ALTER TABLE accounts ADD COLUMN health TEXT NOT NULL DEFAULT 'ok';
+ALTER TABLE accounts ADD COLUMN health_reason TEXT;
+ALTER TABLE accounts ADD COLUMN updates_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN bot_username TEXT;
+
+ALTER TABLE campaigns ADD COLUMN paused_reason TEXT;
+ALTER TABLE campaigns ADD COLUMN pacing_next_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN pacing_in_cycle INTEGER NOT NULL DEFAULT 0;
+
+-- GCRA theoretical arrival times (unix ms), written in the claim's transaction.
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  tat INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE workers (
+  id           TEXT PRIMARY KEY,
+  host         TEXT NOT NULL,
+  pid          INTEGER NOT NULL,
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  health       TEXT NOT NULL,
+  reason       TEXT NOT NULL DEFAULT '',
+  stopped_at   INTEGER
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
+    {2, "delivery engine", kDeliveryEngine},
 };
 
 int64_t NowMillis() {

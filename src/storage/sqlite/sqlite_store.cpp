@@ -60,14 +60,19 @@ Account AccountFromRow(const Row& row) {
   account.token = core::Secret(row.Text(3));
   account.api_base = row.Text(4);
   account.created_at = row.Int(5);
+  account.health = row.Text(6);
+  account.health_reason = row.Text(7);
+  account.flood_until = row.Int(8);
+  account.updates_offset = row.Int(9);
   return account;
 }
 constexpr std::string_view kAccountColumns =
-    "SELECT id, name, kind, bot_token, api_base, created_at FROM accounts";
+    "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
+    "updates_offset FROM accounts";
 
 constexpr std::string_view kCampaignColumns =
     "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
-    "c.shared_link, c.state, c.created_at, c.started_at "
+    "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason "
     "FROM campaigns c JOIN accounts a ON a.id = c.account_id";
 
 Campaign CampaignFromRow(const Row& row) {
@@ -84,6 +89,7 @@ Campaign CampaignFromRow(const Row& row) {
   c.state = core::ParseCampaignState(row.Text(9)).value_or(core::CampaignState::kDraft);
   c.created_at = row.Int(10);
   c.started_at = row.OptInt(11);
+  c.paused_reason = row.Text(12);
   return c;
 }
 
@@ -104,6 +110,14 @@ Result<core::StateCounts> CountsOf(Session& session, int64_t campaign_id) {
                                     return Ok();
                                   }));
   return counts;
+}
+
+Result<int64_t> SentSince(Session& session, int64_t campaign_id, int64_t since) {
+  return session.QueryInt(
+      "SELECT COUNT(*) FROM attempts a JOIN invitations i ON i.id = a.invitation_id "
+      "WHERE a.started_at >= ? AND a.request = 'sendMessage' AND a.outcome = 'ok' "
+      "AND i.campaign_id = ?",
+      {since, campaign_id});
 }
 
 Result<int64_t> ScopeId(Session& session, const SettingScope& scope) {
@@ -433,8 +447,13 @@ Result<Account> SqliteStore::AddAccount(const NewAccount& account) {
                   account.name);
     }
     RETURN_IF_ERROR(row);
-    added =
-        Account{(*row)->Int(0), account.name, account.kind, account.token, account.api_base, now};
+    added = Account{};
+    added.id = (*row)->Int(0);
+    added.name = account.name;
+    added.kind = account.kind;
+    added.token = account.token;
+    added.api_base = account.api_base;
+    added.created_at = now;
     return Ok();
   }));
   return added;
@@ -518,6 +537,8 @@ Result<std::vector<CampaignSummary>> SqliteStore::ListCampaigns() {
                                     }));
     for (CampaignSummary& summary : campaigns) {
       ASSIGN_OR_RETURN(summary.counts, CountsOf(session, summary.campaign.id));
+      ASSIGN_OR_RETURN(summary.sent_last_minute,
+                       SentSince(session, summary.campaign.id, NowMillis() - 60'000));
     }
     return Ok();
   }));
@@ -529,6 +550,8 @@ Result<CampaignSummary> SqliteStore::FindCampaign(std::string_view name) {
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(summary.campaign, FindCampaignIn(session, name));
     ASSIGN_OR_RETURN(summary.counts, CountsOf(session, summary.campaign.id));
+    ASSIGN_OR_RETURN(summary.sent_last_minute,
+                     SentSince(session, summary.campaign.id, NowMillis() - 60'000));
     return Ok();
   }));
   return summary;
@@ -566,7 +589,7 @@ Result<Campaign> SqliteStore::ChangeCampaign(std::string_view name, CampaignActi
     }
     int64_t now = NowMillis();
     RETURN_IF_ERROR(tx.Execute(
-        "UPDATE campaigns SET state = ?, updated_at = ?, "
+        "UPDATE campaigns SET state = ?, updated_at = ?, paused_reason = NULL, "
         "started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ? END) WHERE id = ?",
         {std::string(core::ToString(to)), now, std::string(core::ToString(to)), now, campaign.id}));
     if (to == CampaignState::kCancelled) {

@@ -52,6 +52,24 @@ class SqliteStore final : public Store {
   Status RemoveSuppression(std::string_view key) override;
   Result<std::vector<Suppression>> ListSuppressions() override;
 
+  Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) override;
+  Result<std::vector<int64_t>> MarkSending(std::span<const SendingMark> marks, int64_t now,
+                                           std::chrono::milliseconds lease) override;
+  Result<int64_t> RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) override;
+  Result<int64_t> RescueExpiredLeases(int64_t now,
+                                      std::span<const int64_t> resend_campaigns) override;
+  Status PauseAccount(int64_t account_id, int64_t until) override;
+  Status SetAccountHealth(int64_t account_id, std::string_view health,
+                          std::string_view reason) override;
+  Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;
+  Result<bool> HasOutstandingWork() override;
+  Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
+                         int64_t next_offset) override;
+  Result<bool> IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
+                                    std::string_view invite_link) override;
+  Status Heartbeat(const WorkerInfo& worker) override;
+  Result<std::vector<WorkerInfo>> ListWorkers() override;
+
  private:
   // 32 MiB: the contacts indexes of a large import stay in memory instead of being written out
   // and read back page by page.
