@@ -2,7 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <stop_token>
 
 namespace tginvite::core {
 
@@ -13,6 +16,8 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint Now() const = 0;
+  // Waits until `deadline` or until `stop` is requested; false when stopped.
+  virtual bool SleepUntil(TimePoint deadline, std::stop_token stop) const = 0;
 };
 
 class SystemClock final : public Clock {
@@ -20,6 +25,13 @@ class SystemClock final : public Clock {
   TimePoint Now() const override {
     return std::chrono::time_point_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now());
+  }
+  bool SleepUntil(TimePoint deadline, std::stop_token stop) const override {
+    std::mutex mu;
+    std::condition_variable_any never_notified;
+    std::unique_lock lock(mu);
+    return !never_notified.wait_until(lock, stop, deadline, [] { return false; }) &&
+           !stop.stop_requested();
   }
 };
 

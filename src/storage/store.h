@@ -312,6 +312,8 @@ class Store {
   virtual Status SetAccountHealth(int64_t account_id, std::string_view health,
                                   std::string_view reason) = 0;
   virtual Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) = 0;
+  // Stores the link a shared-link campaign created for itself.
+  virtual Status SetSharedLink(int64_t campaign_id, std::string_view link) = 0;
   // True while some running campaign has an invitation pending, sending or waiting.
   virtual Result<bool> HasOutstandingWork() = 0;
   // Applies joins and blocks seen in updates, and stores the next updates offset, together.

@@ -251,6 +251,15 @@ Status SqliteStore::PauseCampaignFor(int64_t campaign_id, std::string_view reaso
   });
 }
 
+Status SqliteStore::SetSharedLink(int64_t campaign_id, std::string_view link) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE campaigns SET shared_link = ? WHERE id = ? AND shared_link IS NULL",
+        {std::string(link), campaign_id}));
+    return Ok();
+  });
+}
+
 Result<bool> SqliteStore::HasOutstandingWork() {
   bool outstanding = false;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {

@@ -62,6 +62,7 @@ class SqliteStore final : public Store {
   Status SetAccountHealth(int64_t account_id, std::string_view health,
                           std::string_view reason) override;
   Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;
+  Status SetSharedLink(int64_t campaign_id, std::string_view link) override;
   Result<bool> HasOutstandingWork() override;
   Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
                          int64_t next_offset) override;

@@ -1,0 +1,587 @@
+#include "dispatch/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "core/contact_fields.h"
+#include "core/message_template.h"
+#include "dispatch/backoff.h"
+#include "dispatch/send_window.h"
+
+namespace tginvite::dispatch {
+namespace {
+
+using core::InvitationState;
+using std::chrono::milliseconds;
+using telegram::OutcomeKind;
+
+int64_t Millis(core::TimePoint t) { return core::ToUnixMillis(t); }
+
+// Runs fn(0..n-1) on up to `threads` threads; returns when all are done.
+void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  threads = std::clamp<size_t>(threads, 1, n);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::jthread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+}
+
+storage::AttemptRecord AttemptOf(const std::string& worker, std::string_view request,
+                                 int64_t started_at, const telegram::Outcome& outcome) {
+  storage::AttemptRecord attempt;
+  attempt.worker = worker;
+  attempt.request = std::string(request);
+  attempt.started_at = started_at;
+  attempt.latency_ms = outcome.latency.count();
+  attempt.http_status = outcome.http_status;
+  attempt.error_code = outcome.error_code;
+  attempt.error = outcome.ok() ? "" : outcome.description;
+  attempt.outcome = std::string(telegram::ToString(outcome.kind));
+  return attempt;
+}
+
+storage::OutcomeRecord Release(const storage::Claim& claim) {
+  storage::OutcomeRecord release;
+  release.invitation_id = claim.invitation_id;
+  release.gen = claim.gen;
+  release.state = InvitationState::kPending;
+  release.next_attempt_at = 0;
+  release.count = storage::AttemptCount::kNotCounted;
+  return release;
+}
+
+bool IsJoin(const telegram::Update& update) {
+  auto member = [](std::string_view s) {
+    return s == "member" || s == "administrator" || s == "creator" || s == "restricted";
+  };
+  return member(update.new_status) && !member(update.old_status);
+}
+
+}  // namespace
+
+std::string_view ToString(HealthState state) {
+  switch (state) {
+    case HealthState::kOk: return "ok";
+    case HealthState::kDegraded: return "degraded";
+    case HealthState::kPaused: return "paused";
+  }
+  return "?";
+}
+
+struct Dispatcher::AccountWork {
+  storage::Account account;
+  core::Settings settings;  // global: rate, in-flight window, lease, HTTP
+  std::vector<storage::Campaign> campaigns;
+  std::map<int64_t, core::Settings> campaign_settings;
+  std::map<int64_t, core::MessageTemplate> templates;
+};
+
+Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers,
+                       const core::Clock& clock, DispatcherOptions options)
+    : store_(store),
+      messenger_factory_(std::move(messengers)),
+      clock_(clock),
+      options_(std::move(options)),
+      started_at_(Millis(clock.Now())),
+      random_(options_.seed) {}
+
+Dispatcher::~Dispatcher() = default;
+
+Health Dispatcher::health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
+
+void Dispatcher::SetHealth(HealthState state, std::string reason) {
+  std::lock_guard lock(health_mu_);
+  health_ = Health{state, std::move(reason)};
+}
+
+telegram::Messenger& Dispatcher::MessengerFor(const storage::Account& account,
+                                              const core::Settings& settings) {
+  std::lock_guard lock(messengers_mu_);
+  std::shared_ptr<telegram::Messenger>& messenger = messengers_[account.id];
+  if (!messenger) messenger = messenger_factory_(account, settings);
+  return *messenger;
+}
+
+Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
+  CycleReport report;
+  const core::TimePoint now = clock_.Now();
+  ASSIGN_OR_RETURN(core::ResolvedSettings global, storage::LoadResolvedSettings(store_, std::nullopt));
+  for (const core::SettingWarning& warning : global.warnings) {
+    if (warn_once_.ShouldWarn(warning)) spdlog::warn("{}", warning.message);
+  }
+  ASSIGN_OR_RETURN(std::vector<storage::CampaignSummary> campaigns, store_.ListCampaigns());
+  ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
+
+  std::map<int64_t, AccountWork> work;
+  std::vector<int64_t> resend;
+  core::TimePoint next_due{};
+  auto due_at = [&next_due](core::TimePoint t) {
+    if (next_due == core::TimePoint{} || t < next_due) next_due = t;
+  };
+  for (const storage::CampaignSummary& summary : campaigns) {
+    const storage::Campaign& campaign = summary.campaign;
+    if (campaign.state != core::CampaignState::kRunning) continue;
+    ASSIGN_OR_RETURN(core::ResolvedSettings resolved,
+                     storage::LoadResolvedSettings(store_, campaign.name));
+    for (const core::SettingWarning& warning : resolved.warnings) {
+      if (warn_once_.ShouldWarn(warning)) {
+        spdlog::warn("campaign {}: {}", campaign.name, warning.message);
+      }
+    }
+    if (resolved.settings.ambiguous == core::Settings::Ambiguous::kResend) {
+      resend.push_back(campaign.id);
+    }
+    if (!InSendWindow(resolved.settings, now)) {
+      due_at(NextWindowOpening(resolved.settings, now));
+      continue;
+    }
+    Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(campaign.template_text);
+    if (!parsed) {  // validated on create; a hand-edited template pauses its campaign
+      RETURN_IF_ERROR(store_.PauseCampaignFor(
+          campaign.id, fmt::format("template: {}", parsed.error().message)));
+      continue;
+    }
+    auto account = std::find_if(accounts.begin(), accounts.end(),
+                                [&](const storage::Account& a) { return a.id == campaign.account_id; });
+    if (account == accounts.end()) continue;
+    AccountWork& w = work[account->id];
+    w.account = *account;
+    w.settings = global.settings;
+    w.campaigns.push_back(campaign);
+    w.campaign_settings[campaign.id] = resolved.settings;
+    w.templates.emplace(campaign.id, std::move(*parsed));
+  }
+
+  ASSIGN_OR_RETURN(report.rescued, store_.RescueExpiredLeases(Millis(now), resend));
+  if (report.rescued > 0) spdlog::info("rescued {} invitations whose lease expired", report.rescued);
+
+  std::vector<std::pair<Status, CycleReport>> results(work.size());
+  {
+    std::vector<std::jthread> threads;
+    size_t i = 0;
+    for (auto& [id, account_work] : work) {
+      threads.emplace_back([this, &account_work, &results, i, stop] {
+        results[i].first = ProcessAccount(account_work, stop, results[i].second);
+      });
+      ++i;
+    }
+  }
+  Status first_error;
+  for (auto& [status, account_report] : results) {
+    if (!status && first_error) first_error = status;
+    report.claimed += account_report.claimed;
+    report.sent += account_report.sent;
+    if (account_report.next_due != core::TimePoint{}) due_at(account_report.next_due);
+  }
+  report.next_due = next_due;
+  RETURN_IF_ERROR(first_error);
+  return report;
+}
+
+Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
+                                  CycleReport& report) {
+  const storage::Account& account = work.account;
+  const core::Settings& settings = work.settings;
+  if (account.health != "ok") return Ok();
+  const core::TimePoint now = clock_.Now();
+
+  storage::ClaimRequest request;
+  request.account_id = account.id;
+  request.worker_id = options_.worker_id;
+  request.now = Millis(now);
+  request.lease = settings.lease;
+  request.max_rows = settings.in_flight;
+  request.horizon = milliseconds(1000);
+  request.emission_interval = milliseconds(std::max<int64_t>(1, 1000 / std::max(settings.rate, 1)));
+  for (const storage::Campaign& campaign : work.campaigns) {
+    const core::Settings& s = work.campaign_settings.at(campaign.id);
+    request.campaigns.push_back(
+        {campaign.id, s.batch_size, s.cycle_interval, s.delay_min, s.delay_max});
+  }
+  {
+    std::lock_guard lock(random_mu_);
+    request.seed = random_();
+  }
+  ASSIGN_OR_RETURN(storage::ClaimResult claimed, store_.ClaimInvitations(request));
+  if (claimed.flood_until > request.now) {
+    report.next_due = core::FromUnixMillis(claimed.flood_until);
+    return Ok();
+  }
+  if (claimed.next_due > 0) report.next_due = core::FromUnixMillis(claimed.next_due);
+  std::vector<storage::Claim>& claims = claimed.claims;
+  if (claims.empty()) return Ok();
+  report.claimed += static_cast<int64_t>(claims.size());
+  std::sort(claims.begin(), claims.end(),
+            [](const storage::Claim& a, const storage::Claim& b) { return a.not_before < b.not_before; });
+
+  telegram::Messenger& messenger = MessengerFor(account, settings);
+  std::map<int64_t, const storage::Campaign*> campaigns;
+  for (const storage::Campaign& c : work.campaigns) campaigns[c.id] = &c;
+
+  // What happened in this batch that stops the rest of it.
+  std::mutex batch_mu;
+  std::atomic<bool> abort_batch{false};
+  int64_t flood_until = 0;
+  std::map<int64_t, std::string> fatal_campaigns;
+  std::string account_fatal;
+  std::vector<storage::OutcomeRecord> outcomes;
+  auto add_outcome = [&](storage::OutcomeRecord outcome) {
+    std::lock_guard lock(batch_mu);
+    outcomes.push_back(std::move(outcome));
+  };
+  auto note_failure = [&](const storage::Claim& claim, const telegram::Outcome& outcome) {
+    std::lock_guard lock(batch_mu);
+    if (outcome.kind == OutcomeKind::kFlood) {
+      // Counted from when the answer arrived: never before the server's own pause ends.
+      flood_until = std::max(flood_until, Millis(clock_.Now()) +
+                                              std::chrono::duration_cast<milliseconds>(
+                                                  outcome.retry_after).count());
+      abort_batch = true;
+    } else if (outcome.kind == OutcomeKind::kAccountFatal) {
+      account_fatal = outcome.description;
+      abort_batch = true;
+    } else if (outcome.kind == OutcomeKind::kCampaignFatal) {
+      fatal_campaigns.emplace(claim.campaign_id, outcome.description);
+    }
+  };
+  auto stopped_for = [&](const storage::Claim& claim) {
+    if (abort_batch || stop.stop_requested()) return true;
+    std::lock_guard lock(batch_mu);
+    return fatal_campaigns.count(claim.campaign_id) > 0;
+  };
+  // The outcome of a failed request for `claim`, by kind.
+  auto failure_record = [&](const storage::Claim& claim, const telegram::Outcome& outcome,
+                            std::string_view request_name, int64_t started_at) {
+    const core::Settings& s = work.campaign_settings.at(claim.campaign_id);
+    storage::OutcomeRecord record;
+    record.invitation_id = claim.invitation_id;
+    record.gen = claim.gen;
+    record.attempt = AttemptOf(options_.worker_id, request_name, started_at, outcome);
+    record.error = outcome.description;
+    const int64_t at = Millis(clock_.Now());
+    auto retry_later = [&] {
+      if (claim.attempts + 1 >= s.max_attempts) {
+        record.state = InvitationState::kFailed;
+        record.error = fmt::format("gave up after {} attempts: {}", claim.attempts + 1,
+                                   outcome.description);
+      } else {
+        std::lock_guard lock(random_mu_);
+        record.state = InvitationState::kWaiting;
+        record.next_attempt_at =
+            at + FullJitterBackoff(s.backoff_base, s.backoff_cap, claim.attempts + 1, random_).count();
+      }
+    };
+    switch (outcome.kind) {
+      case OutcomeKind::kOk:
+        break;
+      case OutcomeKind::kFlood:
+        record.state = InvitationState::kWaiting;
+        record.count = storage::AttemptCount::kNotCounted;
+        record.next_attempt_at = at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count();
+        break;
+      case OutcomeKind::kTransient:
+        retry_later();
+        break;
+      case OutcomeKind::kPermanent:
+        record.state = InvitationState::kFailed;
+        if (outcome.reason == telegram::PermanentReason::kBlocked && claim.contact.telegram_user_id) {
+          record.suppress_user = claim.contact.telegram_user_id;
+        }
+        break;
+      case OutcomeKind::kCampaignFatal:
+      case OutcomeKind::kAccountFatal:
+        record.state = InvitationState::kPending;  // not this contact's fault
+        record.count = storage::AttemptCount::kNotCounted;
+        break;
+      case OutcomeKind::kAmbiguous:
+        if (request_name != "sendMessage") {
+          retry_later();  // a link that may exist was never sent to anyone
+        } else if (s.ambiguous == core::Settings::Ambiguous::kResend) {
+          retry_later();
+        } else {
+          record.state = InvitationState::kUnknown;
+        }
+        break;
+    }
+    return record;
+  };
+
+  // 1. Links: a personal (or join-request) link per contact, created once and reused.
+  std::vector<std::string> new_links(claims.size());
+  std::vector<char> eligible(claims.size(), 1);
+  std::map<int64_t, std::string> shared_links;  // a shared-link campaign creates its link once
+  for (const auto& [id, c] : campaigns) {
+    if (c->link_mode != core::LinkMode::kShared) continue;
+    shared_links[id] = c->shared_link;
+    if (!c->shared_link.empty() || stop.stop_requested()) continue;
+    telegram::InviteLinkRequest link_request;
+    link_request.chat = c->chat;
+    link_request.name = c->name.substr(0, 32);
+    link_request.member_limit = 0;
+    telegram::InviteLinkResult link = messenger.CreateInviteLink(link_request);
+    if (link.outcome.ok()) {
+      RETURN_IF_ERROR(store_.SetSharedLink(id, link.invite_link));
+      shared_links[id] = link.invite_link;
+      continue;
+    }
+    storage::Claim none;
+    none.campaign_id = id;
+    note_failure(none, link.outcome);
+    std::lock_guard lock(batch_mu);
+    fatal_campaigns.emplace(id, "");  // no link yet: its rows wait for the next cycle
+  }
+  ParallelFor(claims.size(), static_cast<size_t>(settings.in_flight), [&](size_t i) {
+    const storage::Claim& claim = claims[i];
+    const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
+    if (stopped_for(claim)) {
+      eligible[i] = 0;
+      add_outcome(Release(claim));
+      return;
+    }
+    if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
+    telegram::InviteLinkRequest link_request;
+    link_request.chat = campaign.chat;
+    link_request.name = core::IdentityKey(claim.contact).substr(0, 32);
+    if (campaign.link_mode == core::LinkMode::kJoinRequest) {
+      link_request.member_limit = 0;
+      link_request.approval = telegram::InviteLinkRequest::Approval::kJoinRequest;
+    }
+    const int64_t started_at = Millis(clock_.Now());
+    telegram::InviteLinkResult link = messenger.CreateInviteLink(link_request);
+    if (link.outcome.ok()) {
+      new_links[i] = link.invite_link;
+      return;
+    }
+    eligible[i] = 0;
+    note_failure(claim, link.outcome);
+    add_outcome(failure_record(claim, link.outcome, "createChatInviteLink", started_at));
+  });
+
+  // 2. Record, durably, that these requests may leave from now on (and store the new links).
+  std::vector<storage::SendingMark> marks;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (eligible[i] && !stopped_for(claims[i])) {
+      marks.push_back({claims[i].invitation_id, claims[i].gen, new_links[i]});
+    } else if (eligible[i]) {
+      eligible[i] = 0;
+      add_outcome(Release(claims[i]));
+    }
+  }
+  std::vector<int64_t> ours;
+  if (!marks.empty()) {
+    Result<std::vector<int64_t>> marked = store_.MarkSending(marks, Millis(clock_.Now()), settings.lease);
+    if (!marked) {
+      // Nothing was sent; the rows go back to pending when their lease expires.
+      return marked.error().WithContext("mark sending");
+    }
+    ours = std::move(*marked);
+  }
+  std::vector<size_t> to_send;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (eligible[i] &&
+        std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
+      to_send.push_back(i);
+    }
+  }
+
+  // 3. Send, each at its slot.
+  std::atomic<int64_t> sent{0};
+  ParallelFor(to_send.size(), static_cast<size_t>(settings.in_flight), [&](size_t k) {
+    const storage::Claim& claim = claims[to_send[k]];
+    const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
+    const int64_t chat = claim.contact.telegram_user_id.value_or(0);
+    core::TimePoint slot = core::FromUnixMillis(claim.not_before);
+    {
+      std::lock_guard lock(chats_mu_);
+      std::vector<core::TimePoint>& history = chat_sends_[chat];
+      if (!history.empty()) slot = std::max(slot, history.back() + settings.chat_interval);
+      history.assign(1, slot);
+    }
+    if (stopped_for(claim) || !clock_.SleepUntil(slot, stop) || stopped_for(claim)) {
+      add_outcome(Release(claim));
+      return;
+    }
+    std::string link = new_links[to_send[k]];
+    if (link.empty()) link = claim.invite_link;
+    if (auto shared = shared_links.find(campaign.id); link.empty() && shared != shared_links.end()) {
+      link = shared->second;
+    }
+    const core::MessageTemplate& text = work.templates.at(claim.campaign_id);
+    telegram::InvitationMessage message;
+    message.user_id = chat;
+    message.text = text.Render({claim.contact.first_name, claim.contact.last_name,
+                                claim.contact.username, link, campaign.name});
+    if (!text.uses("link")) {
+      message.button_text = "Join";
+      message.button_url = link;
+    }
+    const int64_t started_at = Millis(clock_.Now());
+    telegram::SendResult result = messenger.SendInvitation(message);
+    if (result.outcome.ok()) {
+      storage::OutcomeRecord record;
+      record.invitation_id = claim.invitation_id;
+      record.gen = claim.gen;
+      record.state = InvitationState::kSent;
+      record.attempt = AttemptOf(options_.worker_id, "sendMessage", started_at, result.outcome);
+      add_outcome(std::move(record));
+      ++sent;
+      return;
+    }
+    note_failure(claim, result.outcome);
+    add_outcome(failure_record(claim, result.outcome, "sendMessage", started_at));
+  });
+  report.sent += sent;
+
+  // 4. Record: pauses first, so that no claim runs before them, then the outcomes.
+  if (flood_until > 0) {
+    spdlog::warn("account {}: flood control, paused until {} ms", account.name,
+                 flood_until - Millis(clock_.Now()));
+    RETURN_IF_ERROR(store_.PauseAccount(account.id, flood_until));
+  }
+  for (const auto& [campaign_id, reason] : fatal_campaigns) {
+    if (reason.empty()) continue;
+    spdlog::error("campaign {}: paused: {}", campaigns.at(campaign_id)->name, reason);
+    RETURN_IF_ERROR(store_.PauseCampaignFor(campaign_id, reason));
+  }
+  if (!account_fatal.empty()) {
+    spdlog::error("account {}: cannot send: {}", account.name, account_fatal);
+    RETURN_IF_ERROR(store_.SetAccountHealth(account.id, "unauthorized", account_fatal));
+  }
+  return RecordWithRetry(outcomes, stop);
+}
+
+Status Dispatcher::RecordWithRetry(std::vector<storage::OutcomeRecord>& outcomes,
+                                   std::stop_token stop) {
+  // These requests happened: keep trying to record them, also while stopping (for a while).
+  milliseconds backoff(50);
+  const core::TimePoint give_up = clock_.Now() + std::chrono::seconds(60);
+  for (;;) {
+    Result<int64_t> recorded = store_.RecordOutcomes(outcomes, Millis(clock_.Now()));
+    if (recorded) {
+      outcomes.clear();
+      return Ok();
+    }
+    if (clock_.Now() >= give_up) return recorded.error().WithContext("record outcomes");
+    SetHealth(HealthState::kDegraded, fmt::format("record outcomes: {}", recorded.error().message));
+    clock_.SleepUntil(clock_.Now() + backoff, {});
+    backoff = std::min(backoff * 2, milliseconds(2000));
+    (void)stop;
+  }
+}
+
+Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token stop) {
+  ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
+  ASSIGN_OR_RETURN(core::ResolvedSettings global, storage::LoadResolvedSettings(store_, std::nullopt));
+  for (const storage::Account& account : accounts) {
+    if (stop.stop_requested()) break;
+    if (account.health != "ok") continue;
+    telegram::Messenger& messenger = MessengerFor(account, global.settings);
+    telegram::UpdatesResult updates = messenger.GetUpdates(account.updates_offset, timeout);
+    if (!updates.outcome.ok() || updates.updates.empty()) continue;
+    std::vector<storage::MembershipEvent> events;
+    int64_t next_offset = account.updates_offset;
+    for (const telegram::Update& update : updates.updates) {
+      next_offset = std::max(next_offset, update.update_id + 1);
+      using Kind = telegram::Update::Kind;
+      if (update.kind == Kind::kChatMember && IsJoin(update)) {
+        events.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id, update.user_id,
+                          update.invite_link});
+      } else if (update.kind == Kind::kMyChatMember && update.chat_id == update.user_id &&
+                 update.new_status == "kicked") {
+        events.push_back({storage::MembershipEvent::Kind::kBlockedBot, update.chat_id,
+                          update.user_id, ""});
+      } else if (update.kind == Kind::kJoinRequest) {
+        ASSIGN_OR_RETURN(bool invited, store_.IsInvitedJoinRequest(account.id, update.chat_id,
+                                                                    update.user_id,
+                                                                    update.invite_link));
+        if (!invited) continue;
+        telegram::Outcome approved =
+            messenger.ApproveJoinRequest(std::to_string(update.chat_id), update.user_id);
+        if (approved.ok()) {
+          events.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id,
+                            update.user_id, update.invite_link});
+        }
+      }
+    }
+    RETURN_IF_ERROR(store_.ApplyMembership(account.id, events, next_offset));
+  }
+  return Ok();
+}
+
+void Dispatcher::Heartbeat() {
+  Health now = health();
+  storage::WorkerInfo info{options_.worker_id, options_.host,    options_.pid,
+                           started_at_,        Millis(clock_.Now()), std::string(ToString(now.state)),
+                           now.reason,         0};
+  (void)store_.Heartbeat(info);  // best effort: a busy database must not stop the worker
+}
+
+void Dispatcher::PollLoop(std::stop_token stop) {
+  milliseconds backoff(200);
+  while (!stop.stop_requested()) {
+    Status polled = PollUpdatesOnce(options_.updates_timeout, stop);
+    if (polled) {
+      backoff = milliseconds(200);
+      if (!clock_.SleepUntil(clock_.Now() + milliseconds(100), stop)) return;
+      continue;
+    }
+    spdlog::warn("poll updates: {}", polled.error().message);
+    if (!clock_.SleepUntil(clock_.Now() + backoff, stop)) return;
+    backoff = std::min(backoff * 2, milliseconds(10000));
+  }
+}
+
+int Dispatcher::Run(std::stop_token stop) {
+  std::jthread poller([this](std::stop_token poll_stop) { PollLoop(poll_stop); });
+  std::stop_callback stop_poller(stop, [&poller] { poller.request_stop(); });
+  milliseconds backoff(100);
+  for (;;) {
+    if (stop.stop_requested()) break;
+    Result<CycleReport> cycle = RunOnce(stop);
+    if (!cycle) {
+      const std::string& message = cycle.error().message;
+      if (message != last_logged_error_) {
+        spdlog::error("cycle failed, retrying with backoff: {}", message);
+        last_logged_error_ = message;
+      }
+      SetHealth(HealthState::kDegraded, message);
+      Heartbeat();
+      if (!clock_.SleepUntil(clock_.Now() + backoff, stop)) break;
+      backoff = std::min(backoff * 2, milliseconds(5000));
+      continue;
+    }
+    if (!last_logged_error_.empty()) {
+      spdlog::info("recovered: cycles succeed again");
+      last_logged_error_.clear();
+    }
+    backoff = milliseconds(100);
+    SetHealth(HealthState::kOk, "");
+    Heartbeat();
+    if (options_.until == DispatcherOptions::Until::kIdle) {
+      Result<bool> outstanding = store_.HasOutstandingWork();
+      if (outstanding && !*outstanding) break;
+    }
+    if (cycle->claimed == 0) {
+      core::TimePoint wake = clock_.Now() + milliseconds(1000);  // rescue and settings: every second
+      if (cycle->next_due != core::TimePoint{}) {
+        wake = std::min(wake, std::max(cycle->next_due, clock_.Now() + milliseconds(5)));
+      }
+      if (!clock_.SleepUntil(wake, stop)) break;
+    }
+  }
+  storage::WorkerInfo info{options_.worker_id, options_.host, options_.pid, started_at_,
+                           Millis(clock_.Now()), "stopped", "", Millis(clock_.Now())};
+  (void)store_.Heartbeat(info);
+  return 0;
+}
+
+}  // namespace tginvite::dispatch

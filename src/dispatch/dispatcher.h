@@ -1,0 +1,116 @@
+// The dispatcher: the worker behind `tginvite run`. Each cycle it re-reads the settings, rescues
+// expired leases, and for every account with running campaigns claims due invitations, creates
+// their personal links, records durably that their requests may leave, sends them (at most
+// dispatch.in_flight at once, each at the slot its rate limiters gave it) and records every
+// outcome in one group commit fenced by the claim's generation.
+//
+// Operational errors (a locked or read-only database, a full disk, Telegram down) never end it:
+// the cycle's transaction is rolled back, the error is logged once, health turns degraded, and
+// the next cycle retries after a backoff. Outcomes of requests that were sent are kept in memory
+// until they are committed.
+//
+// Thread-safety: RunOnce and Run are called from one thread; health() from any.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/settings.h"
+#include "storage/store.h"
+#include "telegram/messenger.h"
+
+namespace tginvite::dispatch {
+
+// Makes the messenger for an account: the Bot API for bot accounts, the simulator for
+// rehearsal ones. Supplied by the composition root.
+using MessengerFactory = std::function<std::unique_ptr<telegram::Messenger>(
+    const storage::Account& account, const core::Settings& settings)>;
+
+enum class HealthState { kOk, kDegraded, kPaused };
+std::string_view ToString(HealthState state);
+
+struct Health {
+  HealthState state = HealthState::kOk;
+  std::string reason;
+};
+
+struct DispatcherOptions {
+  std::string worker_id;
+  std::string host;
+  int64_t pid = 0;
+  // Exit Run once no running campaign has an invitation pending, sending or waiting.
+  enum class Until { kStopped, kIdle } until = Until::kStopped;
+  // How long a poll for updates waits (Run only).
+  std::chrono::seconds updates_timeout{20};
+  uint64_t seed = std::random_device{}();
+};
+
+// What one cycle did.
+struct CycleReport {
+  int64_t claimed = 0;
+  int64_t sent = 0;
+  int64_t rescued = 0;
+  core::TimePoint next_due{};  // the earliest time more work may be due; zero when unknown
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(storage::Store& store, MessengerFactory messengers, const core::Clock& clock,
+             DispatcherOptions options);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // One cycle over every account; `stop` ends sending early (unsent rows are released).
+  Result<CycleReport> RunOnce(std::stop_token stop = {});
+  // Polls every account's updates once (joins, join requests, blocks).
+  Status PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token stop = {});
+  // Cycles until `stop` (or until idle), backing off on errors. Returns 0 on a clean exit.
+  int Run(std::stop_token stop);
+
+  Health health() const;
+
+ private:
+  struct AccountWork;
+  struct BatchResult;
+
+  Status ProcessAccount(const AccountWork& work, std::stop_token stop, CycleReport& report);
+  telegram::Messenger& MessengerFor(const storage::Account& account,
+                                    const core::Settings& settings);
+  void SetHealth(HealthState state, std::string reason);
+  void Heartbeat();
+  void PollLoop(std::stop_token stop);
+  Status RecordWithRetry(std::vector<storage::OutcomeRecord>& outcomes, std::stop_token stop);
+
+  storage::Store& store_;
+  MessengerFactory messenger_factory_;
+  const core::Clock& clock_;
+  DispatcherOptions options_;
+  core::WarnOnce warn_once_;
+  int64_t started_at_ = 0;
+
+  std::mutex messengers_mu_;
+  std::map<int64_t, std::shared_ptr<telegram::Messenger>> messengers_;
+
+  std::mutex random_mu_;
+  std::mt19937_64 random_;
+
+  mutable std::mutex health_mu_;
+  Health health_;
+  std::string last_logged_error_;
+
+  // Last send per recipient chat, for telegram.chat_interval and telegram.group_rate.
+  std::mutex chats_mu_;
+  std::map<int64_t, std::vector<core::TimePoint>> chat_sends_;
+};
+
+}  // namespace tginvite::dispatch
