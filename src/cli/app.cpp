@@ -55,6 +55,12 @@ int Main(int argc, char** argv) {
   account->add_subcommand("list", "List accounts (tokens masked)")->callback([&] {
     action = [](storage::Store& s) { return RunAccountList(s); };
   });
+  std::string account_name;
+  CLI::App* check = account->add_subcommand(
+      "check", "Check a bot's token with getMe (and let an account refused earlier send again)");
+  check->add_option("name", account_name, "Account name")->required();
+  check->callback(
+      [&] { action = [&](storage::Store& s) { return RunAccountCheck(s, account_name); }; });
 
   // campaign
   CLI::App* campaign = app.add_subcommand("campaign", "Invitation campaigns");
@@ -106,92 +112,91 @@ int Main(int argc, char** argv) {
 
   // import / export
   ImportOptions import_options;
-  CLI::App* import = app.add_subcommand("import", "Import contacts from a CSV file");
-  import->add_option("file", import_options.file, "CSV with a header row")->required();
-  import->add_option("--campaign", import_options.campaign,
-                     "Also queue one invitation per contact for this campaign");
-  import->add_flag("--dry-run", import_options.dry_run, "Check and report; write nothing");
-  import->add_flag("--strict", import_options.strict, "Import nothing if any row is rejected");
-  import->add_option("--region", import_options.region,
-                     "Country for phone numbers without +, e.g. DE (default: none)");
-  import->callback([&] { action = [&](storage::Store& s) { return RunImport(s, import_options);
-};
-}  // namespace tginvite::cli
-);
+  CLI::App* importer = app.add_subcommand("import", "Import contacts from a CSV file");
+  importer->add_option("file", import_options.file, "CSV with a header row")->required();
+  importer->add_option("--campaign", import_options.campaign,
+                       "Also queue one invitation per contact for this campaign");
+  importer->add_flag("--dry-run", import_options.dry_run, "Check and report; write nothing");
+  importer->add_flag("--strict", import_options.strict, "Import nothing if any row is rejected");
+  importer->add_option("--region", import_options.region,
+                       "Country for phone numbers without +, e.g. DE (default: none)");
+  importer->callback(
+      [&] { action = [&](storage::Store& s) { return RunImport(s, import_options); }; });
 
-std::string export_out;
-CLI::App* exporter = app.add_subcommand("export", "Export a campaign's invitations as CSV");
-exporter->add_option("campaign", campaign_name, "Campaign name")->required();
-exporter->add_option("--out", export_out, "Output file, or - for stdout")->required();
-exporter->callback([&] {
-  action = [&](storage::Store& s) { return RunExport(s, campaign_name, export_out); };
-});
+  std::string export_out;
+  CLI::App* exporter = app.add_subcommand("export", "Export a campaign's invitations as CSV");
+  exporter->add_option("campaign", campaign_name, "Campaign name")->required();
+  exporter->add_option("--out", export_out, "Output file, or - for stdout")->required();
+  exporter->callback(
+      [&] { action = [&](storage::Store& s) { return RunExport(s, campaign_name, export_out); }; });
 
-// status
-StatusOptions status_options;
-CLI::App* status = app.add_subcommand("status", "Counts by state for every campaign");
-status->add_flag("--json", status_options.json, "Stable machine-readable output");
-status->callback([&] {
-  action = [&](storage::Store& s) { return RunStatus(s, global, status_options); };
-});
+  // run
+  RunOptions run_options;
+  CLI::App* run = app.add_subcommand("run", "The worker: sends the running campaigns' invitations");
+  run->add_flag("--until-idle", run_options.until_idle,
+                "Exit 0 once no running campaign has an invitation pending, sending or waiting");
+  run->callback([&] { action = [&](storage::Store& s) { return RunWorker(s, run_options); }; });
 
-// settings
-CLI::App* settings = app.add_subcommand("settings", "Typed runtime settings");
-settings->require_subcommand(1);
-std::optional<std::string> scope;
-std::string key, value;
-CLI::App* list = settings->add_subcommand("list", "Every setting with its value in force");
-AddCampaignScope(list, scope);
-list->callback([&] { action = [&](storage::Store& s) { return RunSettingsList(s, scope); }; });
-CLI::App* get = settings->add_subcommand("get", "Print one setting's value in force");
-get->add_option("key", key, "Setting key")->required();
-AddCampaignScope(get, scope);
-get->callback([&] { action = [&](storage::Store& s) { return RunSettingsGet(s, scope, key); }; });
-CLI::App* set = settings->add_subcommand("set", "Set a setting (validated)");
-set->add_option("key", key, "Setting key")->required();
-set->add_option("value", value, "Value, e.g. 10, 30s, 750ms, 09:00")->required();
-AddCampaignScope(set, scope);
-set->callback([&] {
-  action = [&](storage::Store& s) { return RunSettingsSet(s, scope, key, value); };
-});
-CLI::App* unset = settings->add_subcommand("unset", "Remove a stored value");
-unset->add_option("key", key, "Setting key")->required();
-AddCampaignScope(unset, scope);
-unset->callback([&] {
-  action = [&](storage::Store& s) { return RunSettingsUnset(s, scope, key); };
-});
+  // status
+  StatusOptions status_options;
+  CLI::App* status = app.add_subcommand("status", "Counts by state for every campaign");
+  status->add_flag("--json", status_options.json, "Stable machine-readable output");
+  status->callback(
+      [&] { action = [&](storage::Store& s) { return RunStatus(s, global, status_options); }; });
 
-// suppress
-CLI::App* suppress = app.add_subcommand("suppress", "Users never to invite, in any campaign");
-suppress->require_subcommand(1);
-std::string user, reason;
-CLI::App* suppress_add = suppress->add_subcommand("add", "Suppress a user");
-suppress_add->add_option("user", user, "User id, @username or +phone")->required();
-suppress_add->add_option("--reason", reason, "Why (shown in the list)");
-suppress_add->callback([&] {
-  action = [&](storage::Store& s) { return RunSuppressAdd(s, user, reason); };
-});
-CLI::App* suppress_remove = suppress->add_subcommand("remove", "Lift a suppression");
-suppress_remove->add_option("user", user, "User id, @username or +phone")->required();
-suppress_remove->callback([&] {
-  action = [&](storage::Store& s) { return RunSuppressRemove(s, user); };
-});
-suppress->add_subcommand("list", "List suppressed users")->callback([&] {
-  action = [](storage::Store& s) { return RunSuppressList(s); };
-});
+  // settings
+  CLI::App* settings = app.add_subcommand("settings", "Typed runtime settings");
+  settings->require_subcommand(1);
+  std::optional<std::string> scope;
+  std::string key, value;
+  CLI::App* list = settings->add_subcommand("list", "Every setting with its value in force");
+  AddCampaignScope(list, scope);
+  list->callback([&] { action = [&](storage::Store& s) { return RunSettingsList(s, scope); }; });
+  CLI::App* get = settings->add_subcommand("get", "Print one setting's value in force");
+  get->add_option("key", key, "Setting key")->required();
+  AddCampaignScope(get, scope);
+  get->callback([&] { action = [&](storage::Store& s) { return RunSettingsGet(s, scope, key); }; });
+  CLI::App* set = settings->add_subcommand("set", "Set a setting (validated)");
+  set->add_option("key", key, "Setting key")->required();
+  set->add_option("value", value, "Value, e.g. 10, 30s, 750ms, 09:00")->required();
+  AddCampaignScope(set, scope);
+  set->callback(
+      [&] { action = [&](storage::Store& s) { return RunSettingsSet(s, scope, key, value); }; });
+  CLI::App* unset = settings->add_subcommand("unset", "Remove a stored value");
+  unset->add_option("key", key, "Setting key")->required();
+  AddCampaignScope(unset, scope);
+  unset->callback(
+      [&] { action = [&](storage::Store& s) { return RunSettingsUnset(s, scope, key); }; });
 
-try {
-  app.parse(argc, argv);
-} catch (const CLI::ParseError& e) {
-  int code = app.exit(e);
-  return code == 0 ? kExitOk : kExitUsage;
-}
+  // suppress
+  CLI::App* suppress = app.add_subcommand("suppress", "Users never to invite, in any campaign");
+  suppress->require_subcommand(1);
+  std::string user, reason;
+  CLI::App* suppress_add = suppress->add_subcommand("add", "Suppress a user");
+  suppress_add->add_option("user", user, "User id, @username or +phone")->required();
+  suppress_add->add_option("--reason", reason, "Why (shown in the list)");
+  suppress_add->callback(
+      [&] { action = [&](storage::Store& s) { return RunSuppressAdd(s, user, reason); }; });
+  CLI::App* suppress_remove = suppress->add_subcommand("remove", "Lift a suppression");
+  suppress_remove->add_option("user", user, "User id, @username or +phone")->required();
+  suppress_remove->callback(
+      [&] { action = [&](storage::Store& s) { return RunSuppressRemove(s, user); }; });
+  suppress->add_subcommand("list", "List suppressed users")->callback([&] {
+    action = [](storage::Store& s) { return RunSuppressList(s); };
+  });
 
-if (init) return RunInit(global);
-Result<std::unique_ptr<storage::Store>> store =
-    storage::OpenStore(global.db, storage::OpenMode::kExisting);
-if (!store) return Report(store.error());
-return action(**store);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (init) return RunInit(global);
+  Result<std::unique_ptr<storage::Store>> store =
+      storage::OpenStore(global.db, storage::OpenMode::kExisting);
+  if (!store) return Report(store.error());
+  return action(**store);
 }
 
 }  // namespace tginvite::cli

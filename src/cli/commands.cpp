@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
+#include "core/clock.h"
 #include "core/contact_fields.h"
 #include "core/message_template.h"
 
@@ -70,6 +71,23 @@ constexpr InvitationState kColumns[] = {
     InvitationState::kSent,    InvitationState::kJoined,  InvitationState::kFailed,
     InvitationState::kUnknown, InvitationState::kSkipped, InvitationState::kCancelled,
 };
+
+// Seconds until the campaign's remaining invitations are sent at the last minute's rate.
+std::optional<int64_t> EtaSeconds(const storage::CampaignSummary& s) {
+  const int64_t remaining = s.counts[InvitationState::kPending] +
+                            s.counts[InvitationState::kWaiting] +
+                            s.counts[InvitationState::kSending];
+  if (remaining == 0) return 0;
+  if (s.sent_last_minute == 0) return std::nullopt;
+  return remaining * 60 / s.sent_last_minute;
+}
+
+// 75 -> "1m15s", 7200 -> "2h0m".
+std::string FormatSeconds(int64_t seconds) {
+  if (seconds < 60) return fmt::format("{}s", seconds);
+  if (seconds < 3600) return fmt::format("{}m{}s", seconds / 60, seconds % 60);
+  return fmt::format("{}h{}m", seconds / 3600, seconds % 3600 / 60);
+}
 
 std::string CampaignLabel(const storage::Campaign& campaign) {
   return campaign.account_kind == core::AccountKind::kRehearsal ? "REHEARSAL" : "";
@@ -217,9 +235,17 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
   if (!contacts) return Report(contacts.error());
   Result<std::vector<storage::Account>> accounts = store.ListAccounts();
   if (!accounts) return Report(accounts.error());
+  Result<std::vector<storage::WorkerInfo>> workers = store.ListWorkers();
+  if (!workers) return Report(workers.error());
   Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
   if (!settings) return Report(settings.error());
   PrintWarnings(settings->warnings);
+  const int64_t now = core::ToUnixMillis(core::SystemClock().Now());
+  // Workers seen in the last minute and not stopped.
+  std::vector<storage::WorkerInfo> live;
+  for (const storage::WorkerInfo& w : *workers) {
+    if (w.stopped_at == 0 && now - w.heartbeat_at < 60'000) live.push_back(w);
+  }
 
   if (options.json) {
     nlohmann::json out;
@@ -227,7 +253,12 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
     out["accounts"] = nlohmann::json::array();
     for (const storage::Account& account : *accounts) {
       out["accounts"].push_back(
-          {{"name", account.name}, {"kind", std::string(core::ToString(account.kind))}});
+          {{"name", account.name},
+           {"kind", std::string(core::ToString(account.kind))},
+           {"health", account.health},
+           {"health_reason", account.health_reason},
+           {"flood_pause_seconds",
+            account.flood_until > now ? (account.flood_until - now + 999) / 1000 : 0}});
     }
     out["campaigns"] = nlohmann::json::array();
     for (const storage::CampaignSummary& s : *campaigns) {
@@ -235,13 +266,27 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
       for (InvitationState state : core::kAllInvitationStates) {
         counts[std::string(core::ToString(state))] = s.counts[state];
       }
+      std::optional<int64_t> eta = EtaSeconds(s);
       out["campaigns"].push_back(
           {{"name", s.campaign.name},
            {"state", std::string(core::ToString(s.campaign.state))},
+           {"paused_reason", s.campaign.paused_reason},
            {"account", s.campaign.account_name},
            {"rehearsal", s.campaign.account_kind == core::AccountKind::kRehearsal},
            {"counts", counts},
-           {"total", s.counts.Total()}});
+           {"total", s.counts.Total()},
+           {"sent_last_minute", s.sent_last_minute},
+           {"eta_seconds", eta ? nlohmann::json(*eta) : nlohmann::json(nullptr)},
+           {"funnel",
+            {{"sent", s.counts[InvitationState::kSent] + s.counts[InvitationState::kJoined]},
+             {"joined", s.counts[InvitationState::kJoined]}}}});
+    }
+    out["workers"] = nlohmann::json::array();
+    for (const storage::WorkerInfo& w : live) {
+      out["workers"].push_back({{"id", w.id},
+                                {"health", w.health},
+                                {"reason", w.reason},
+                                {"heartbeat_age_ms", now - w.heartbeat_at}});
     }
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
@@ -256,18 +301,51 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
   fmt::print("\n");
   std::vector<std::string> header = {"CAMPAIGN", "STATE"};
   for (InvitationState state : kColumns) header.emplace_back(core::ToString(state));
-  header.emplace_back("TOTAL");
-  header.emplace_back("");
+  for (const char* extra : {"TOTAL", "SENT/MIN", "ETA", "JOINED", ""}) header.emplace_back(extra);
   Table table(header);
   for (size_t column = 2; column < header.size() - 1; ++column) table.RightAlign(column);
   for (const storage::CampaignSummary& s : *campaigns) {
     std::vector<std::string> row = {s.campaign.name, std::string(core::ToString(s.campaign.state))};
     for (InvitationState state : kColumns) row.push_back(WithThousands(s.counts[state]));
     row.push_back(WithThousands(s.counts.Total()));
+    row.push_back(WithThousands(s.sent_last_minute));
+    std::optional<int64_t> eta = EtaSeconds(s);
+    row.push_back(eta ? FormatSeconds(*eta) : "-");
+    const int64_t reached = s.counts[InvitationState::kSent] + s.counts[InvitationState::kJoined];
+    row.push_back(
+        reached > 0 ? fmt::format("{}%", s.counts[InvitationState::kJoined] * 100 / reached) : "-");
     row.push_back(CampaignLabel(s.campaign));
     table.AddRow(std::move(row));
   }
   fmt::print("{}", table.Render());
+  for (const storage::CampaignSummary& s : *campaigns) {
+    if (!s.campaign.paused_reason.empty()) {
+      fmt::print("campaign {} was paused by the engine: {}\n", s.campaign.name,
+                 s.campaign.paused_reason);
+    }
+  }
+  if (!accounts->empty()) {
+    fmt::print("\n");
+    Table account_table({"ACCOUNT", "KIND", "HEALTH", "FLOOD PAUSE"});
+    for (const storage::Account& a : *accounts) {
+      std::string health = a.health == "ok" ? "ok" : a.health + ": " + a.health_reason;
+      account_table.AddRow(
+          {a.name, std::string(core::ToString(a.kind)), health,
+           a.flood_until > now ? FormatSeconds((a.flood_until - now + 999) / 1000) : "-"});
+    }
+    fmt::print("{}", account_table.Render());
+  }
+  fmt::print("\n");
+  if (live.empty()) {
+    fmt::print("no worker running (start one with 'tginvite run')\n");
+  } else {
+    Table worker_table({"WORKER", "HEALTH", "LAST SEEN", "REASON"});
+    for (const storage::WorkerInfo& w : live) {
+      worker_table.AddRow(
+          {w.id, w.health, FormatSeconds((now - w.heartbeat_at) / 1000) + " ago", w.reason});
+    }
+    fmt::print("{}", worker_table.Render());
+  }
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 // parsed options and returning the process exit code. app.cpp wires them to CLI11.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -67,6 +68,17 @@ int RunSettingsUnset(storage::Store& store, const storage::SettingScope& scope,
 int RunSuppressAdd(storage::Store& store, const std::string& user, const std::string& reason);
 int RunSuppressRemove(storage::Store& store, const std::string& user);
 int RunSuppressList(storage::Store& store);
+
+struct RunOptions {
+  bool until_idle = false;
+  std::chrono::milliseconds progress_interval{2000};
+  std::chrono::seconds updates_timeout{20};
+};
+// The worker: returns 0 after a graceful stop (or, with until_idle, once idle).
+int RunWorker(storage::Store& store, const RunOptions& options);
+
+// Checks a bot account's token with getMe.
+int RunAccountCheck(storage::Store& store, const std::string& name);
 
 // Neutralises a CSV cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first):
 // "=HYPERLINK(...)" -> "'=HYPERLINK(...)".

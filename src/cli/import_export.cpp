@@ -30,7 +30,9 @@ struct ParsedRecord {
 class ParsingReader {
  public:
   ParsingReader(core::CsvReader& reader, const core::ContactParser& parser)
-      : reader_(reader), parser_(parser), thread_([this](std::stop_token stop) { Produce(stop); }) {}
+      : reader_(reader),
+        parser_(parser),
+        thread_([this](std::stop_token stop) { Produce(stop); }) {}
 
   // The next block in file order; an empty block at the end.
   std::vector<ParsedRecord> NextBlock() {

@@ -1,9 +1,9 @@
 #include "dispatch/dispatcher.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "core/contact_fields.h"
 #include "core/message_template.h"
@@ -67,9 +67,12 @@ bool IsJoin(const telegram::Update& update) {
 
 std::string_view ToString(HealthState state) {
   switch (state) {
-    case HealthState::kOk: return "ok";
-    case HealthState::kDegraded: return "degraded";
-    case HealthState::kPaused: return "paused";
+    case HealthState::kOk:
+      return "ok";
+    case HealthState::kDegraded:
+      return "degraded";
+    case HealthState::kPaused:
+      return "paused";
   }
   return "?";
 }
@@ -82,8 +85,8 @@ struct Dispatcher::AccountWork {
   std::map<int64_t, core::MessageTemplate> templates;
 };
 
-Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers,
-                       const core::Clock& clock, DispatcherOptions options)
+Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const core::Clock& clock,
+                       DispatcherOptions options)
     : store_(store),
       messenger_factory_(std::move(messengers)),
       clock_(clock),
@@ -114,7 +117,8 @@ telegram::Messenger& Dispatcher::MessengerFor(const storage::Account& account,
 Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   CycleReport report;
   const core::TimePoint now = clock_.Now();
-  ASSIGN_OR_RETURN(core::ResolvedSettings global, storage::LoadResolvedSettings(store_, std::nullopt));
+  ASSIGN_OR_RETURN(core::ResolvedSettings global,
+                   storage::LoadResolvedSettings(store_, std::nullopt));
   for (const core::SettingWarning& warning : global.warnings) {
     if (warn_once_.ShouldWarn(warning)) spdlog::warn("{}", warning.message);
   }
@@ -146,12 +150,13 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
     }
     Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(campaign.template_text);
     if (!parsed) {  // validated on create; a hand-edited template pauses its campaign
-      RETURN_IF_ERROR(store_.PauseCampaignFor(
-          campaign.id, fmt::format("template: {}", parsed.error().message)));
+      RETURN_IF_ERROR(store_.PauseCampaignFor(campaign.id,
+                                              fmt::format("template: {}", parsed.error().message)));
       continue;
     }
-    auto account = std::find_if(accounts.begin(), accounts.end(),
-                                [&](const storage::Account& a) { return a.id == campaign.account_id; });
+    auto account = std::find_if(accounts.begin(), accounts.end(), [&](const storage::Account& a) {
+      return a.id == campaign.account_id;
+    });
     if (account == accounts.end()) continue;
     AccountWork& w = work[account->id];
     w.account = *account;
@@ -162,7 +167,8 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   }
 
   ASSIGN_OR_RETURN(report.rescued, store_.RescueExpiredLeases(Millis(now), resend));
-  if (report.rescued > 0) spdlog::info("rescued {} invitations whose lease expired", report.rescued);
+  if (report.rescued > 0)
+    spdlog::info("rescued {} invitations whose lease expired", report.rescued);
 
   std::vector<std::pair<Status, CycleReport>> results(work.size());
   {
@@ -220,8 +226,9 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   std::vector<storage::Claim>& claims = claimed.claims;
   if (claims.empty()) return Ok();
   report.claimed += static_cast<int64_t>(claims.size());
-  std::sort(claims.begin(), claims.end(),
-            [](const storage::Claim& a, const storage::Claim& b) { return a.not_before < b.not_before; });
+  std::sort(claims.begin(), claims.end(), [](const storage::Claim& a, const storage::Claim& b) {
+    return a.not_before < b.not_before;
+  });
 
   telegram::Messenger& messenger = MessengerFor(account, settings);
   std::map<int64_t, const storage::Campaign*> campaigns;
@@ -242,9 +249,9 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     std::lock_guard lock(batch_mu);
     if (outcome.kind == OutcomeKind::kFlood) {
       // Counted from when the answer arrived: never before the server's own pause ends.
-      flood_until = std::max(flood_until, Millis(clock_.Now()) +
-                                              std::chrono::duration_cast<milliseconds>(
-                                                  outcome.retry_after).count());
+      flood_until = std::max(
+          flood_until, Millis(clock_.Now()) +
+                           std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
       abort_batch = true;
     } else if (outcome.kind == OutcomeKind::kAccountFatal) {
       account_fatal = outcome.description;
@@ -271,13 +278,14 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     auto retry_later = [&] {
       if (claim.attempts + 1 >= s.max_attempts) {
         record.state = InvitationState::kFailed;
-        record.error = fmt::format("gave up after {} attempts: {}", claim.attempts + 1,
-                                   outcome.description);
+        record.error =
+            fmt::format("gave up after {} attempts: {}", claim.attempts + 1, outcome.description);
       } else {
         std::lock_guard lock(random_mu_);
         record.state = InvitationState::kWaiting;
         record.next_attempt_at =
-            at + FullJitterBackoff(s.backoff_base, s.backoff_cap, claim.attempts + 1, random_).count();
+            at +
+            FullJitterBackoff(s.backoff_base, s.backoff_cap, claim.attempts + 1, random_).count();
       }
     };
     switch (outcome.kind) {
@@ -286,14 +294,16 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
       case OutcomeKind::kFlood:
         record.state = InvitationState::kWaiting;
         record.count = storage::AttemptCount::kNotCounted;
-        record.next_attempt_at = at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count();
+        record.next_attempt_at =
+            at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count();
         break;
       case OutcomeKind::kTransient:
         retry_later();
         break;
       case OutcomeKind::kPermanent:
         record.state = InvitationState::kFailed;
-        if (outcome.reason == telegram::PermanentReason::kBlocked && claim.contact.telegram_user_id) {
+        if (outcome.reason == telegram::PermanentReason::kBlocked &&
+            claim.contact.telegram_user_id) {
           record.suppress_user = claim.contact.telegram_user_id;
         }
         break;
@@ -342,6 +352,14 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   ParallelFor(claims.size(), static_cast<size_t>(settings.in_flight), [&](size_t i) {
     const storage::Claim& claim = claims[i];
     const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
+    if (!claim.contact.telegram_user_id) {
+      eligible[i] = 0;
+      storage::OutcomeRecord skip = Release(claim);
+      skip.state = InvitationState::kSkipped;
+      skip.error = "no telegram_user_id: a bot can message only users who started it, by id";
+      add_outcome(std::move(skip));
+      return;
+    }
     if (stopped_for(claim)) {
       eligible[i] = 0;
       add_outcome(Release(claim));
@@ -378,7 +396,8 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   }
   std::vector<int64_t> ours;
   if (!marks.empty()) {
-    Result<std::vector<int64_t>> marked = store_.MarkSending(marks, Millis(clock_.Now()), settings.lease);
+    Result<std::vector<int64_t>> marked =
+        store_.MarkSending(marks, Millis(clock_.Now()), settings.lease);
     if (!marked) {
       // Nothing was sent; the rows go back to pending when their lease expires.
       return marked.error().WithContext("mark sending");
@@ -387,8 +406,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   }
   std::vector<size_t> to_send;
   for (size_t i = 0; i < claims.size(); ++i) {
-    if (eligible[i] &&
-        std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
+    if (eligible[i] && std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
       to_send.push_back(i);
     }
   }
@@ -412,7 +430,8 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     }
     std::string link = new_links[to_send[k]];
     if (link.empty()) link = claim.invite_link;
-    if (auto shared = shared_links.find(campaign.id); link.empty() && shared != shared_links.end()) {
+    if (auto shared = shared_links.find(campaign.id);
+        link.empty() && shared != shared_links.end()) {
       link = shared->second;
     }
     const core::MessageTemplate& text = work.templates.at(claim.campaign_id);
@@ -480,7 +499,8 @@ Status Dispatcher::RecordWithRetry(std::vector<storage::OutcomeRecord>& outcomes
 
 Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token stop) {
   ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
-  ASSIGN_OR_RETURN(core::ResolvedSettings global, storage::LoadResolvedSettings(store_, std::nullopt));
+  ASSIGN_OR_RETURN(core::ResolvedSettings global,
+                   storage::LoadResolvedSettings(store_, std::nullopt));
   for (const storage::Account& account : accounts) {
     if (stop.stop_requested()) break;
     if (account.health != "ok") continue;
@@ -497,18 +517,18 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
                           update.invite_link});
       } else if (update.kind == Kind::kMyChatMember && update.chat_id == update.user_id &&
                  update.new_status == "kicked") {
-        events.push_back({storage::MembershipEvent::Kind::kBlockedBot, update.chat_id,
-                          update.user_id, ""});
+        events.push_back(
+            {storage::MembershipEvent::Kind::kBlockedBot, update.chat_id, update.user_id, ""});
       } else if (update.kind == Kind::kJoinRequest) {
-        ASSIGN_OR_RETURN(bool invited, store_.IsInvitedJoinRequest(account.id, update.chat_id,
-                                                                    update.user_id,
-                                                                    update.invite_link));
+        ASSIGN_OR_RETURN(bool invited,
+                         store_.IsInvitedJoinRequest(account.id, update.chat_id, update.user_id,
+                                                     update.invite_link));
         if (!invited) continue;
         telegram::Outcome approved =
             messenger.ApproveJoinRequest(std::to_string(update.chat_id), update.user_id);
         if (approved.ok()) {
-          events.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id,
-                            update.user_id, update.invite_link});
+          events.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id, update.user_id,
+                            update.invite_link});
         }
       }
     }
@@ -519,9 +539,10 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
 
 void Dispatcher::Heartbeat() {
   Health now = health();
-  storage::WorkerInfo info{options_.worker_id, options_.host,    options_.pid,
-                           started_at_,        Millis(clock_.Now()), std::string(ToString(now.state)),
-                           now.reason,         0};
+  storage::WorkerInfo info{options_.worker_id,   options_.host,
+                           options_.pid,         started_at_,
+                           Millis(clock_.Now()), std::string(ToString(now.state)),
+                           now.reason,           0};
   (void)store_.Heartbeat(info);  // best effort: a busy database must not stop the worker
 }
 
@@ -571,15 +592,16 @@ int Dispatcher::Run(std::stop_token stop) {
       if (outstanding && !*outstanding) break;
     }
     if (cycle->claimed == 0) {
-      core::TimePoint wake = clock_.Now() + milliseconds(1000);  // rescue and settings: every second
+      core::TimePoint wake =
+          clock_.Now() + milliseconds(1000);  // rescue and settings: every second
       if (cycle->next_due != core::TimePoint{}) {
         wake = std::min(wake, std::max(cycle->next_due, clock_.Now() + milliseconds(5)));
       }
       if (!clock_.SleepUntil(wake, stop)) break;
     }
   }
-  storage::WorkerInfo info{options_.worker_id, options_.host, options_.pid, started_at_,
-                           Millis(clock_.Now()), "stopped", "", Millis(clock_.Now())};
+  storage::WorkerInfo info{options_.worker_id,   options_.host, options_.pid, started_at_,
+                           Millis(clock_.Now()), "stopped",     "",           Millis(clock_.Now())};
   (void)store_.Heartbeat(info);
   return 0;
 }

@@ -23,7 +23,8 @@ bool Contains(std::chrono::minutes start, std::chrono::minutes end, std::chrono:
 bool InSendWindow(const core::Settings& settings, core::TimePoint now) {
   if (!settings.window_start || !settings.window_end) return true;
   auto local = date::make_zoned(ZoneOf(settings), now).get_local_time();
-  auto minutes = std::chrono::duration_cast<std::chrono::minutes>(local - date::floor<date::days>(local));
+  auto minutes =
+      std::chrono::duration_cast<std::chrono::minutes>(local - date::floor<date::days>(local));
   return Contains(*settings.window_start, *settings.window_end, minutes);
 }
 

@@ -1,0 +1,161 @@
+// `tginvite run`: the worker.
+#include <cstdlib>
+#include <thread>
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "dispatch/dispatcher.h"
+#include "telegram/bot_api/bot_api_messenger.h"
+#include "telegram/rehearsal/rehearsal_messenger.h"
+
+namespace tginvite::cli {
+namespace {
+
+std::unique_ptr<telegram::Messenger> MakeMessenger(const storage::Account& account,
+                                                   const core::Settings& settings) {
+  if (account.kind == core::AccountKind::kRehearsal) {
+    telegram::RehearsalOptions options;
+    options.seed = static_cast<uint64_t>(account.id) * 7919 + 17;
+    return telegram::MakeRehearsalMessenger(options);
+  }
+  telegram::BotApiOptions options;
+  options.api_base = account.api_base;
+  options.token = account.token;
+  options.timeout = settings.http_timeout;
+  options.proxy = settings.http_proxy;
+  return telegram::MakeBotApiMessenger(options);
+}
+
+std::string Hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+// Turns SIGINT/SIGTERM into a stop request; a second signal ends the process at once. Signals are
+// blocked in every thread and taken by one waiting thread, so no handler runs in signal context.
+class SignalStop {
+ public:
+  explicit SignalStop(std::stop_source& source) {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+    waiter_ = std::jthread([this, &source] {
+      int signal = 0;
+      if (sigwait(&signals_, &signal) != 0 || done_) return;
+      spdlog::info("stopping: finishing the requests in flight (signal again to exit at once)");
+      source.request_stop();
+      if (sigwait(&signals_, &signal) != 0 || done_) return;
+      std::_Exit(130);
+    });
+  }
+  ~SignalStop() {
+    done_ = true;
+    pthread_kill(waiter_.native_handle(), SIGTERM);
+  }
+  SignalStop(const SignalStop&) = delete;
+  SignalStop& operator=(const SignalStop&) = delete;
+
+ private:
+  sigset_t signals_;
+  std::atomic<bool> done_{false};
+  std::jthread waiter_;
+};
+
+void PrintProgress(storage::Store& store) {
+  Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
+  if (!campaigns) return;
+  for (const storage::CampaignSummary& s : *campaigns) {
+    if (s.campaign.state != core::CampaignState::kRunning) continue;
+    using core::InvitationState;
+    const core::StateCounts& n = s.counts;
+    spdlog::info(
+        "{}campaign {}: {} sent, {} joined, {} failed, {} unknown, {} to go ({}/min)",
+        s.campaign.account_kind == core::AccountKind::kRehearsal ? "REHEARSAL " : "",
+        s.campaign.name, WithThousands(n[InvitationState::kSent] + n[InvitationState::kJoined]),
+        WithThousands(n[InvitationState::kJoined]), WithThousands(n[InvitationState::kFailed]),
+        WithThousands(n[InvitationState::kUnknown]),
+        WithThousands(n[InvitationState::kPending] + n[InvitationState::kWaiting] +
+                      n[InvitationState::kSending]),
+        WithThousands(s.sent_last_minute));
+  }
+}
+
+}  // namespace
+
+void ConfigureLogging() { spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v"); }
+
+int RunWorker(storage::Store& store, const RunOptions& options) {
+  ConfigureLogging();
+  Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
+  if (!campaigns) return Report(campaigns.error());
+  for (const storage::CampaignSummary& s : *campaigns) {
+    if (s.campaign.account_kind == core::AccountKind::kRehearsal &&
+        s.campaign.state == core::CampaignState::kRunning) {
+      spdlog::warn(
+          "REHEARSAL: campaign {} uses account {}, which simulates Telegram: nothing is "
+          "sent to anyone",
+          s.campaign.name, s.campaign.account_name);
+    }
+  }
+  std::stop_source stop;
+  SignalStop signals(stop);
+  core::SystemClock clock;
+  dispatch::DispatcherOptions dispatcher_options;
+  dispatcher_options.host = Hostname();
+  dispatcher_options.pid = getpid();
+  dispatcher_options.worker_id =
+      fmt::format("{}:{}", dispatcher_options.host, dispatcher_options.pid);
+  dispatcher_options.until = options.until_idle ? dispatch::DispatcherOptions::Until::kIdle
+                                                : dispatch::DispatcherOptions::Until::kStopped;
+  dispatcher_options.updates_timeout = options.updates_timeout;
+  dispatch::Dispatcher dispatcher(store, MakeMessenger, clock, dispatcher_options);
+  spdlog::info("worker {} started on {}", dispatcher_options.worker_id, store.backend());
+
+  std::jthread progress(
+      [&store, &clock, interval = options.progress_interval](std::stop_token halt) {
+        while (clock.SleepUntil(clock.Now() + interval, halt)) PrintProgress(store);
+      });
+  int code = dispatcher.Run(stop.get_token());
+  progress.request_stop();
+  progress.join();
+  PrintProgress(store);
+  spdlog::info("worker {} stopped", dispatcher_options.worker_id);
+  return code;
+}
+
+}  // namespace tginvite::cli
+
+namespace tginvite::cli {
+
+int RunAccountCheck(storage::Store& store, const std::string& name) {
+  Result<storage::Account> account = store.FindAccount(name);
+  if (!account) return Report(account.error());
+  Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
+  if (!settings) return Report(settings.error());
+  std::unique_ptr<telegram::Messenger> messenger = MakeMessenger(*account, settings->settings);
+  telegram::BotIdentityResult me = messenger->GetMe();
+  if (!me.outcome.ok()) {
+    ErrorCode code = me.outcome.kind == telegram::OutcomeKind::kAccountFatal
+                         ? ErrorCode::kInvalidArgument
+                         : ErrorCode::kUnavailable;
+    return Report(
+        Error{code, fmt::format("account {}: getMe failed: {}", name, me.outcome.description)});
+  }
+  if (account->health != "ok") {
+    if (Status healed = store.SetAccountHealth(account->id, "ok", ""); !healed) {
+      return Report(healed.error());
+    }
+  }
+  fmt::print("account {}: {}@{} (bot id {}){}\n", name,
+             messenger->IsRehearsal() ? "REHEARSAL " : "", me.bot.username, me.bot.id,
+             account->health != "ok" ? "; it may send again" : "");
+  return kExitOk;
+}
+
+}  // namespace tginvite::cli
