@@ -386,6 +386,10 @@ int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
   if (!stored) return Report(stored.error());
   fmt::print("{} = {} ({})\n", key, stored->at(key),
              scope ? "campaign " + *scope : std::string("global"));
+  // What is in force now may still differ: half a send window, say, waits for its other end.
+  if (Result<core::ResolvedSettings> resolved = storage::LoadResolvedSettings(store, scope)) {
+    PrintWarnings(resolved->warnings);
+  }
   return kExitOk;
 }
 

@@ -333,10 +333,12 @@ ResolvedValues ResolveValues(const RawSettings& global, const RawSettings& campa
 
 // A rule between two settings; Check returns what is wrong, or nullopt.
 struct Rule {
+  using Check = std::optional<std::string> (*)(const Rule& rule, std::string_view first,
+                                               std::string_view second);
   std::string_view first;
   std::string_view second;
-  std::optional<std::string> (*check)(const Rule& rule, std::string_view first,
-                                      std::string_view second);
+  Check check;        // what resolution enforces
+  Check write_check;  // what a write must not break (may allow intermediate states)
 };
 
 std::optional<std::string> CheckNotAbove(const Rule& rule, std::string_view first,
@@ -359,10 +361,18 @@ std::optional<std::string> CheckWindow(const Rule& rule, std::string_view start,
   return std::nullopt;
 }
 
+// On write a half-set window is allowed: the operator sets its two ends one command at a time,
+// and until both are set resolution ignores it (with a warning).
+std::optional<std::string> CheckWindowOnWrite(const Rule& rule, std::string_view start,
+                                              std::string_view end) {
+  if (start.empty() || end.empty()) return std::nullopt;
+  return CheckWindow(rule, start, end);
+}
+
 constexpr std::array kRules = {
-    Rule{"pacing.delay_min", "pacing.delay_max", CheckNotAbove},
-    Rule{"dispatch.backoff_base", "dispatch.backoff_cap", CheckNotAbove},
-    Rule{"window.start", "window.end", CheckWindow},
+    Rule{"pacing.delay_min", "pacing.delay_max", CheckNotAbove, CheckNotAbove},
+    Rule{"dispatch.backoff_base", "dispatch.backoff_cap", CheckNotAbove, CheckNotAbove},
+    Rule{"window.start", "window.end", CheckWindow, CheckWindowOnWrite},
 };
 
 Settings BuildSettings(const ResolvedValues& values) {
@@ -423,7 +433,7 @@ Status CheckSettingRules(const RawSettings& global, const RawSettings& campaign)
   const ResolvedValues values = ResolveValues(global, campaign);
   for (const Rule& rule : kRules) {
     if (std::optional<std::string> broken =
-            rule.check(rule, values.Value(rule.first), values.Value(rule.second))) {
+            rule.write_check(rule, values.Value(rule.first), values.Value(rule.second))) {
       return Fail(ErrorCode::kInvalidArgument, "{}", *broken);
     }
   }

@@ -62,7 +62,8 @@ using RawSettings = std::map<std::string, std::string, std::less<>>;
 // `campaign` overrides `global`, defaults fill the rest, and a stored value that is invalid on its
 // own counts as what ResolveSettings would use instead. Rules: pacing.delay_min <=
 // pacing.delay_max, dispatch.backoff_base <= dispatch.backoff_cap, window.start and window.end
-// both set and different, or both empty. kInvalidArgument, e.g.
+// different when both are set (one of them alone may be stored: resolution ignores half a
+// window, with a warning, until the other is set). kInvalidArgument, e.g.
 // "pacing.delay_min (200s) must not exceed pacing.delay_max (3m)". Call it before storing a
 // value, with the value in place.
 [[nodiscard]] Status CheckSettingRules(const RawSettings& global, const RawSettings& campaign);

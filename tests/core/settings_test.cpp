@@ -312,18 +312,12 @@ TEST(SettingRulesTest, BackoffBaseMustNotExceedCap) {
             "dispatch.backoff_base (5s) must not exceed dispatch.backoff_cap (1s)");
 }
 
-TEST(SettingRulesTest, WindowNeedsBothEndsAndTheyMustDiffer) {
-  const Status start_only = CheckSettingRules({{"window.start", "09:00"}}, {});
-  ASSERT_FALSE(start_only);
-  EXPECT_EQ(start_only.error().message,
-            "window.start (09:00) and window.end (empty) must both be set or both be empty");
-  const Status end_only = CheckSettingRules({}, {{"window.end", "20:00"}});
-  ASSERT_FALSE(end_only);
-  EXPECT_EQ(end_only.error().message,
-            "window.start (empty) and window.end (20:00) must both be set or both be empty");
-  const Status cleared_start = CheckSettingRules(
-      {{"window.start", "09:00"}, {"window.end", "20:00"}}, {{"window.start", ""}});
-  ASSERT_FALSE(cleared_start);
+TEST(SettingRulesTest, WindowEndsMayBeSetOneAtATimeButMustDiffer) {
+  // An operator sets the two ends with two commands: each write on its own is allowed.
+  EXPECT_TRUE(CheckSettingRules({{"window.start", "09:00"}}, {}));
+  EXPECT_TRUE(CheckSettingRules({}, {{"window.end", "20:00"}}));
+  EXPECT_TRUE(CheckSettingRules({{"window.start", "09:00"}, {"window.end", "20:00"}},
+                                {{"window.start", ""}}));
   const Status same = CheckSettingRules({{"window.start", "09:00"}, {"window.end", "9:00"}}, {});
   ASSERT_FALSE(same);
   EXPECT_EQ(same.error().message,

@@ -1,0 +1,484 @@
+// The dispatcher against a real SQLite store, a scripted messenger and a fake clock: every
+// outcome class, pauses, fencing, rescue, pacing and joins, without threads sleeping.
+#include "dispatch/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/fake_clock.h"
+#include "fakes/fake_messenger.h"
+#include "fakes/fault_injecting_connection.h"
+#include "fakes/temp_dir.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace tginvite::dispatch {
+namespace {
+
+using core::InvitationState;
+using telegram::OutcomeKind;
+using testing::FakeClock;
+using testing::FakeMessenger;
+using testing::FaultInjectingConnection;
+using testing::TempDir;
+
+constexpr std::string_view kToken = "123456789:AAFakeTestTokenForDispatcherTests_abcde";
+
+// Forwards to a messenger the test owns, so the dispatcher's factory can hand out copies.
+class Forwarding final : public telegram::Messenger {
+ public:
+  explicit Forwarding(telegram::Messenger& target) : target_(target) {}
+  bool IsRehearsal() const override { return target_.IsRehearsal(); }
+  telegram::BotIdentityResult GetMe() override { return target_.GetMe(); }
+  telegram::InviteLinkResult CreateInviteLink(const telegram::InviteLinkRequest& r) override {
+    return target_.CreateInviteLink(r);
+  }
+  telegram::Outcome RevokeInviteLink(const std::string& c, const std::string& l) override {
+    return target_.RevokeInviteLink(c, l);
+  }
+  telegram::SendResult SendInvitation(const telegram::InvitationMessage& m) override {
+    return target_.SendInvitation(m);
+  }
+  telegram::MemberResult GetChatMember(const std::string& c, int64_t u) override {
+    return target_.GetChatMember(c, u);
+  }
+  telegram::UpdatesResult GetUpdates(int64_t o, std::chrono::seconds t) override {
+    return target_.GetUpdates(o, t);
+  }
+  telegram::Outcome ApproveJoinRequest(const std::string& c, int64_t u) override {
+    return target_.ApproveJoinRequest(c, u);
+  }
+
+ private:
+  telegram::Messenger& target_;
+};
+
+class ImportRows final : public storage::ImportSource {
+ public:
+  explicit ImportRows(std::vector<core::ContactRecord> rows) : rows_(std::move(rows)) {}
+  std::optional<storage::ImportRow> Next() override {
+    if (next_ == rows_.size()) return std::nullopt;
+    return storage::ImportRow{static_cast<int64_t>(next_ + 2), rows_[next_++]};
+  }
+  void OnResult(const storage::ImportRow&, const storage::ImportRowResult&) override {}
+  bool CommitAllowed() const override { return true; }
+
+ private:
+  std::vector<core::ContactRecord> rows_;
+  size_t next_ = 0;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::SqliteStoreOptions options;
+    options.path = dir_.File("t.db");
+    options.clock = clock_;
+    options.wrap_connection = [this](std::unique_ptr<storage::Connection> conn) {
+      auto wrapped = std::make_unique<FaultInjectingConnection>(std::move(conn));
+      if (writer_ == nullptr) writer_ = wrapped.get();
+      return wrapped;
+    };
+    auto store = storage::SqliteStore::Open(options);
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(store).value();
+    for (auto [key, value] : {std::pair{"pacing.batch_size", "0"},
+                              {"pacing.delay_min", "0s"},
+                              {"pacing.delay_max", "0s"},
+                              {"telegram.rate", "1000"}}) {
+      ASSERT_TRUE(store_->PutSetting(std::nullopt, key, value));
+    }
+    ASSERT_TRUE(store_->AddAccount(
+        {"bot", core::AccountKind::kBot, core::Secret(std::string(kToken)), "http://127.0.0.1:1"}));
+    dispatcher_ = MakeDispatcher("worker-1");
+  }
+
+  std::unique_ptr<Dispatcher> MakeDispatcher(std::string worker) {
+    DispatcherOptions options;
+    options.worker_id = std::move(worker);
+    options.seed = 42;
+    return std::make_unique<Dispatcher>(
+        *store_,
+        [this](const storage::Account&, const core::Settings&) {
+          return std::make_unique<Forwarding>(messenger_);
+        },
+        *clock_, options);
+  }
+
+  void Campaign(std::string name, int64_t first_user, int64_t count,
+                core::LinkMode mode = core::LinkMode::kPersonal, std::string chat = "-1001") {
+    auto created = store_->CreateCampaign({name, "bot", chat, "Hi {first_name}: {link}", mode, ""});
+    ASSERT_TRUE(created) << created.error().message;
+    std::vector<core::ContactRecord> rows;
+    for (int64_t id = first_user; id < first_user + count; ++id) {
+      core::ContactRecord c;
+      c.telegram_user_id = id;
+      c.first_name = "User" + std::to_string(id);
+      rows.push_back(c);
+    }
+    ImportRows source(rows);
+    storage::ImportOptions import;
+    import.campaign = name;
+    ASSERT_TRUE(store_->ImportContacts(source, import));
+    ASSERT_TRUE(store_->ChangeCampaign(name, storage::CampaignAction::kStart));
+  }
+
+  // Runs cycles, moving the clock to the next due time when a cycle had nothing to do.
+  void Drain(int max_cycles = 200) {
+    for (int i = 0; i < max_cycles; ++i) {
+      auto cycle = dispatcher_->RunOnce();
+      ASSERT_TRUE(cycle) << cycle.error().message;
+      auto outstanding = store_->HasOutstandingWork();
+      ASSERT_TRUE(outstanding);
+      if (!*outstanding) return;
+      if (cycle->claimed == 0) {
+        core::TimePoint now = clock_->Now();
+        core::TimePoint next =
+            cycle->next_due > now ? cycle->next_due : now + std::chrono::seconds(1);
+        clock_->Advance(std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
+      }
+    }
+    FAIL() << "still outstanding work after " << max_cycles << " cycles";
+  }
+
+  core::StateCounts Counts(std::string_view campaign) {
+    auto found = store_->FindCampaign(campaign);
+    EXPECT_TRUE(found) << found.error().message;
+    return found ? found->counts : core::StateCounts{};
+  }
+
+  std::vector<storage::ExportRow> Rows(std::string_view campaign) {
+    std::vector<storage::ExportRow> rows;
+    EXPECT_TRUE(store_->ExportInvitations(campaign, [&rows](const storage::ExportRow& row) {
+      rows.push_back(row);
+      return Ok();
+    }));
+    return rows;
+  }
+
+  storage::ExportRow RowOf(std::string_view campaign, int64_t user) {
+    for (auto& row : Rows(campaign)) {
+      if (row.contact.telegram_user_id == user) return row;
+    }
+    ADD_FAILURE() << "no row for user " << user;
+    return {};
+  }
+
+  TempDir dir_;
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  FaultInjectingConnection* writer_ = nullptr;
+  std::unique_ptr<storage::SqliteStore> store_;
+  FakeMessenger messenger_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(DispatcherTest, SendsEveryInvitationExactlyOnceWithItsOwnLink) {
+  Campaign("c", 1, 40);
+  Drain();
+  core::StateCounts counts = Counts("c");
+  EXPECT_EQ(counts[InvitationState::kSent], 40);
+  EXPECT_EQ(counts.Total(), 40);
+  auto delivered = messenger_.delivered();
+  ASSERT_EQ(delivered.size(), 40u);
+  for (auto [user, n] : delivered) EXPECT_EQ(n, 1) << "user " << user;
+  auto links = messenger_.links();
+  ASSERT_EQ(links.size(), 40u);
+  EXPECT_EQ(links[0].member_limit, 1);
+  EXPECT_EQ(links[0].chat, "-1001");
+  EXPECT_TRUE(links[0].name.starts_with("id:"));
+  storage::ExportRow row = RowOf("c", 7);
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_FALSE(row.invite_link.empty());
+  bool found = false;
+  for (const auto& m : messenger_.sent()) {
+    if (m.user_id == 7) {
+      found = true;
+      EXPECT_EQ(m.text, "Hi User7: " + row.invite_link);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(DispatcherTest, AmbiguousSendIsHeldAsUnknownAndNeverResent) {
+  Campaign("c", 1, 5);
+  messenger_.ScriptSend(3, FakeMessenger::Make(OutcomeKind::kAmbiguous, "timeout after sending"));
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kUnknown], 1);
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 4);
+  EXPECT_EQ(messenger_.delivered()[3], 1);
+  EXPECT_EQ(RowOf("c", 3).last_error, "timeout after sending");
+}
+
+TEST_F(DispatcherTest, ResendPolicyRetriesAmbiguousSends) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.ambiguous", "resend"));
+  Campaign("c", 1, 5);
+  messenger_.ScriptSend(3, FakeMessenger::Make(OutcomeKind::kAmbiguous, "reset"));
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 5);
+  EXPECT_EQ(messenger_.delivered()[3], 2);
+}
+
+TEST_F(DispatcherTest, TransientFailuresBackOffThenFail) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.max_attempts", "3"));
+  Campaign("c", 1, 3);
+  for (int i = 0; i < 5; ++i) {
+    messenger_.ScriptSend(2, FakeMessenger::Make(OutcomeKind::kTransient, "Internal Server Error"));
+  }
+  Drain();
+  storage::ExportRow row = RowOf("c", 2);
+  EXPECT_EQ(row.state, InvitationState::kFailed);
+  EXPECT_EQ(row.attempts, 3);
+  EXPECT_EQ(row.last_error, "gave up after 3 attempts: Internal Server Error");
+  int sends = 0;
+  for (const auto& m : messenger_.sent()) sends += m.user_id == 2;
+  EXPECT_EQ(sends, 3);
+}
+
+TEST_F(DispatcherTest, RetryReusesTheStoredLink) {
+  Campaign("c", 1, 3);
+  messenger_.ScriptSend(2, FakeMessenger::Make(OutcomeKind::kTransient, "502"));
+  Drain();
+  EXPECT_EQ(messenger_.links().size(), 3u) << "a retry created a second link";
+  std::vector<std::string> texts;
+  for (const auto& m : messenger_.sent()) {
+    if (m.user_id == 2) texts.push_back(m.text);
+  }
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_EQ(texts[0], texts[1]);
+  EXPECT_EQ(RowOf("c", 2).state, InvitationState::kSent);
+}
+
+TEST_F(DispatcherTest, FloodPausesTheAccountUntilRetryAfter) {
+  Campaign("c", 1, 30);
+  messenger_.ScriptSend(
+      1, FakeMessenger::Make(OutcomeKind::kFlood, "Too Many Requests: retry after 7",
+                             telegram::PermanentReason::kNone, std::chrono::seconds(7)));
+  core::TimePoint start = clock_->Now();
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle);
+  auto account = store_->FindAccount("bot");
+  ASSERT_TRUE(account);
+  EXPECT_GE(account->flood_until, core::ToUnixMillis(start) + 7000);
+  const size_t sends_before = messenger_.sent().size();
+  clock_->Advance(std::chrono::seconds(3));
+  auto paused = dispatcher_->RunOnce();
+  ASSERT_TRUE(paused);
+  EXPECT_EQ(paused->claimed, 0) << "claimed during a flood pause";
+  EXPECT_EQ(messenger_.sent().size(), sends_before);
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 30);
+  EXPECT_EQ(messenger_.delivered()[1], 1);
+  EXPECT_EQ(RowOf("c", 1).attempts, 1) << "a 429 counted as a failed attempt";
+}
+
+TEST_F(DispatcherTest, UserWhoBlockedTheBotIsSuppressedForEveryCampaign) {
+  Campaign("a", 1, 3);
+  messenger_.ScriptSend(
+      2, FakeMessenger::Make(OutcomeKind::kPermanent, "Forbidden: bot was blocked by the user",
+                             telegram::PermanentReason::kBlocked));
+  Drain();
+  EXPECT_EQ(RowOf("a", 2).state, InvitationState::kFailed);
+  auto suppressions = store_->ListSuppressions();
+  ASSERT_TRUE(suppressions);
+  ASSERT_EQ(suppressions->size(), 1u);
+  EXPECT_EQ((*suppressions)[0].key, "id:2");
+  Campaign("b", 1, 3);  // the same people, a second campaign
+  EXPECT_EQ(RowOf("b", 2).state, InvitationState::kSkipped);
+  Drain();
+  EXPECT_EQ(messenger_.delivered()[2], 0);
+}
+
+TEST_F(DispatcherTest, LostRightsPauseTheCampaignAndKeepItsInvitations) {
+  Campaign("c", 1, 4);
+  messenger_.ScriptLink(FakeMessenger::Make(
+      OutcomeKind::kCampaignFatal, "Bad Request: not enough rights to manage chat invite link"));
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle);
+  auto campaign = store_->FindCampaign("c");
+  ASSERT_TRUE(campaign);
+  EXPECT_EQ(campaign->campaign.state, core::CampaignState::kPaused);
+  EXPECT_EQ(campaign->campaign.paused_reason,
+            "Bad Request: not enough rights to manage chat invite link");
+  EXPECT_EQ(campaign->counts[InvitationState::kPending], 4);
+  EXPECT_TRUE(messenger_.sent().empty());
+}
+
+TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
+  Campaign("c", 1, 4);
+  messenger_.ScriptSend(1, FakeMessenger::Make(OutcomeKind::kAccountFatal, "Unauthorized"));
+  ASSERT_TRUE(dispatcher_->RunOnce());
+  auto account = store_->FindAccount("bot");
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->health, "unauthorized");
+  const size_t sends = messenger_.sent().size();
+  clock_->Advance(std::chrono::seconds(5));
+  auto next = dispatcher_->RunOnce();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->claimed, 0);
+  EXPECT_EQ(messenger_.sent().size(), sends);
+  EXPECT_EQ(Counts("c")[InvitationState::kFailed], 0) << "contacts paid for the account's fault";
+}
+
+TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
+  Campaign("c", 1, 2);
+  auto campaign = store_->FindCampaign("c");
+  ASSERT_TRUE(campaign);
+  storage::ClaimRequest request;
+  request.account_id = campaign->campaign.account_id;
+  request.worker_id = "crashed";
+  request.now = core::ToUnixMillis(clock_->Now());
+  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->claims.size(), 2u);
+  // The crashed worker got as far as marking the first one's request as leaving.
+  storage::SendingMark mark{claimed->claims[0].invitation_id, claimed->claims[0].gen, ""};
+  ASSERT_TRUE(store_->MarkSending({&mark, 1}, request.now, std::chrono::seconds(30)));
+  clock_->Advance(std::chrono::seconds(31));
+  Drain();
+  auto rows = Rows("c");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, InvitationState::kUnknown) << "a request that may have left was resent";
+  EXPECT_EQ(rows[1].state, InvitationState::kSent);
+  EXPECT_EQ(messenger_.sent().size(), 1u);
+}
+
+TEST_F(DispatcherTest, OutcomeOfAStaleClaimCannotOverwriteTheNewOwner) {
+  Campaign("c", 1, 1);
+  auto campaign = store_->FindCampaign("c");
+  ASSERT_TRUE(campaign);
+  storage::ClaimRequest request;
+  request.account_id = campaign->campaign.account_id;
+  request.now = core::ToUnixMillis(clock_->Now());
+  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
+  auto stale = store_->ClaimInvitations(request);
+  ASSERT_TRUE(stale);
+  ASSERT_EQ(stale->claims.size(), 1u);
+  clock_->Advance(std::chrono::seconds(31));  // the first owner stalls past its lease
+  Drain();                                    // the new owner sends it
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 1);
+  storage::OutcomeRecord late;
+  late.invitation_id = stale->claims[0].invitation_id;
+  late.gen = stale->claims[0].gen;
+  late.state = InvitationState::kFailed;
+  late.error = "stale";
+  auto applied = store_->RecordOutcomes({&late, 1}, core::ToUnixMillis(clock_->Now()));
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(*applied, 0);
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 1);
+  EXPECT_EQ(Counts("c")[InvitationState::kFailed], 0);
+}
+
+TEST_F(DispatcherTest, PacingSpacesSendsAndCycles) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.delay_max", "10s"));
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.delay_min", "10s"));
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.cycle_interval", "1m"));
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.batch_size", "2"));
+  Campaign("c", 1, 5);
+  core::TimePoint start = clock_->Now();
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 5);
+  // Sends at 0, 10 s (end of a batch of 2), 70 s, 80 s, 140 s.
+  auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(clock_->Now() - start);
+  EXPECT_GE(elapsed.count(), 140);
+  EXPECT_LT(elapsed.count(), 150);
+}
+
+TEST_F(DispatcherTest, NothingIsSentOutsideTheSendWindow) {
+  // The fake clock starts at 2027-01-15 08:00 UTC.
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "window.start", "09:00"));
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "window.end", "17:00"));
+  Campaign("c", 1, 2);
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle);
+  EXPECT_EQ(cycle->claimed, 0);
+  EXPECT_EQ(cycle->next_due, core::FromUnixMillis(1'800'000'000'000 + 3'600'000))
+      << "next due should be the window's opening";
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 2);
+}
+
+TEST_F(DispatcherTest, GarbageSettingsFallBackToDefaults) {
+  Campaign("c", 1, 3);
+  auto* conn = writer_;
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->target().ExecuteScript(
+      "UPDATE settings SET value = 'fast' WHERE key = 'telegram.rate';"
+      "INSERT INTO settings (scope, key, value, updated_at) VALUES (0, 'dispatch.in_flight', "
+      "'-4', 0)"));
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 3);
+}
+
+TEST_F(DispatcherTest, DatabaseErrorInACycleIsRolledBackAndRetried) {
+  Campaign("c", 1, 5);
+  writer_->FailNextExecuteContaining("SET state = 'sending'", ErrorCode::kUnavailable);
+  auto failed = dispatcher_->RunOnce();
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(messenger_.sent().empty());
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 5);
+  for (auto [user, n] : messenger_.delivered()) EXPECT_EQ(n, 1);
+}
+
+TEST_F(DispatcherTest, OutcomesAreKeptUntilTheyCanBeRecorded) {
+  Campaign("c", 1, 3);
+  writer_->FailNextExecuteContaining("SET state = ?1", ErrorCode::kAborted);
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 3);
+  EXPECT_EQ(messenger_.sent().size(), 3u);
+}
+
+TEST_F(DispatcherTest, StopReleasesRowsThatWereNotSent) {
+  Campaign("c", 1, 4);
+  std::stop_source stop;
+  stop.request_stop();
+  auto cycle = dispatcher_->RunOnce(stop.get_token());
+  ASSERT_TRUE(cycle);
+  EXPECT_TRUE(messenger_.sent().empty());
+  EXPECT_EQ(Counts("c")[InvitationState::kPending], 4);
+}
+
+TEST_F(DispatcherTest, ContactsWithoutAUserIdAreSkipped) {
+  ASSERT_TRUE(
+      store_->CreateCampaign({"c", "bot", "-1001", "Hi {link}", core::LinkMode::kPersonal, ""}));
+  core::ContactRecord by_name;
+  by_name.username = "someone";
+  ImportRows source({by_name});
+  storage::ImportOptions import;
+  import.campaign = "c";
+  ASSERT_TRUE(store_->ImportContacts(source, import));
+  ASSERT_TRUE(store_->ChangeCampaign("c", storage::CampaignAction::kStart));
+  Drain();
+  storage::ExportRow row = Rows("c").at(0);
+  EXPECT_EQ(row.state, InvitationState::kSkipped);
+  EXPECT_TRUE(row.last_error.starts_with("no telegram_user_id")) << row.last_error;
+}
+
+TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
+  Campaign("c", 1, 3);
+  Campaign("r", 10, 1, core::LinkMode::kJoinRequest, "-1002");
+  Drain();
+  std::string link1 = RowOf("c", 1).invite_link;
+  std::string link10 = RowOf("r", 10).invite_link;
+  telegram::Update join{1, telegram::Update::Kind::kChatMember, -1001, 1, "left", "member", link1};
+  telegram::Update block{2, telegram::Update::Kind::kMyChatMember, 3, 3, "member", "kicked", ""};
+  telegram::Update request{3, telegram::Update::Kind::kJoinRequest, -1002, 10, "", "", link10};
+  telegram::Update stranger{4, telegram::Update::Kind::kJoinRequest, -1002, 99, "", "", ""};
+  for (auto& u : {join, block, request, stranger}) messenger_.QueueUpdate(u);
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(RowOf("c", 1).state, InvitationState::kJoined);
+  EXPECT_EQ(RowOf("r", 10).state, InvitationState::kJoined);
+  EXPECT_EQ(messenger_.approvals(), std::vector<int64_t>{10}) << "approved a stranger";
+  auto suppressions = store_->ListSuppressions();
+  ASSERT_TRUE(suppressions);
+  ASSERT_EQ(suppressions->size(), 1u);
+  EXPECT_EQ((*suppressions)[0].key, "id:3");
+  auto account = store_->FindAccount("bot");
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->updates_offset, 5);
+  // Polling again applies nothing twice.
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(messenger_.approvals().size(), 1u);
+}
+
+}  // namespace
+}  // namespace tginvite::dispatch

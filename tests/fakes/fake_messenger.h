@@ -1,0 +1,119 @@
+// A scripted Messenger for dispatcher tests: every call succeeds unless a test queued another
+// outcome for that user (sends) or for the next link creations; it records what was asked.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "telegram/messenger.h"
+
+namespace tginvite::testing {
+
+class FakeMessenger final : public telegram::Messenger {
+ public:
+  static telegram::Outcome Make(telegram::OutcomeKind kind, std::string description = "scripted",
+                                telegram::PermanentReason reason = telegram::PermanentReason::kNone,
+                                std::chrono::seconds retry_after = std::chrono::seconds(0)) {
+    telegram::Outcome outcome;
+    outcome.kind = kind;
+    outcome.reason = reason;
+    outcome.description = std::move(description);
+    outcome.retry_after = retry_after;
+    outcome.http_status = kind == telegram::OutcomeKind::kOk ? 200 : 400;
+    return outcome;
+  }
+
+  // The next sends to `user_id` answer these outcomes, in order; then success.
+  void ScriptSend(int64_t user_id, telegram::Outcome outcome) {
+    std::lock_guard lock(mu_);
+    send_script_[user_id].push_back(std::move(outcome));
+  }
+  void ScriptLink(telegram::Outcome outcome) {
+    std::lock_guard lock(mu_);
+    link_script_.push_back(std::move(outcome));
+  }
+  void QueueUpdate(telegram::Update update) {
+    std::lock_guard lock(mu_);
+    updates_.push_back(std::move(update));
+  }
+
+  std::vector<telegram::InvitationMessage> sent() const {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+  // Sends that were delivered (ok or ambiguous: the request may have arrived), per user.
+  std::map<int64_t, int> delivered() const {
+    std::lock_guard lock(mu_);
+    return delivered_;
+  }
+  std::vector<telegram::InviteLinkRequest> links() const {
+    std::lock_guard lock(mu_);
+    return links_;
+  }
+  std::vector<int64_t> approvals() const {
+    std::lock_guard lock(mu_);
+    return approvals_;
+  }
+
+  bool IsRehearsal() const override { return false; }
+  telegram::BotIdentityResult GetMe() override {
+    return {Make(telegram::OutcomeKind::kOk), {1, "fake_bot", "Fake"}};
+  }
+  telegram::InviteLinkResult CreateInviteLink(const telegram::InviteLinkRequest& request) override {
+    std::lock_guard lock(mu_);
+    links_.push_back(request);
+    if (!link_script_.empty()) {
+      telegram::Outcome outcome = link_script_.front();
+      link_script_.pop_front();
+      if (!outcome.ok()) return {outcome, ""};
+    }
+    return {Make(telegram::OutcomeKind::kOk), "https://t.me/+link" + std::to_string(links_.size())};
+  }
+  telegram::Outcome RevokeInviteLink(const std::string&, const std::string&) override {
+    return Make(telegram::OutcomeKind::kOk);
+  }
+  telegram::SendResult SendInvitation(const telegram::InvitationMessage& message) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back(message);
+    telegram::Outcome outcome = Make(telegram::OutcomeKind::kOk);
+    if (auto it = send_script_.find(message.user_id);
+        it != send_script_.end() && !it->second.empty()) {
+      outcome = it->second.front();
+      it->second.pop_front();
+    }
+    if (outcome.ok() || outcome.kind == telegram::OutcomeKind::kAmbiguous) {
+      ++delivered_[message.user_id];
+    }
+    return {outcome, outcome.ok() ? static_cast<int64_t>(sent_.size()) : 0};
+  }
+  telegram::MemberResult GetChatMember(const std::string&, int64_t) override {
+    return {Make(telegram::OutcomeKind::kOk), "left"};
+  }
+  telegram::UpdatesResult GetUpdates(int64_t offset, std::chrono::seconds) override {
+    std::lock_guard lock(mu_);
+    telegram::UpdatesResult result{Make(telegram::OutcomeKind::kOk), {}};
+    for (const telegram::Update& u : updates_) {
+      if (u.update_id >= offset) result.updates.push_back(u);
+    }
+    return result;
+  }
+  telegram::Outcome ApproveJoinRequest(const std::string&, int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    approvals_.push_back(user_id);
+    return Make(telegram::OutcomeKind::kOk);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int64_t, std::deque<telegram::Outcome>> send_script_;
+  std::deque<telegram::Outcome> link_script_;
+  std::vector<telegram::Update> updates_;
+  std::vector<telegram::InvitationMessage> sent_;
+  std::map<int64_t, int> delivered_;
+  std::vector<telegram::InviteLinkRequest> links_;
+  std::vector<int64_t> approvals_;
+};
+
+}  // namespace tginvite::testing
