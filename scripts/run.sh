@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Until the worker exists: initialises the database (TGINVITE_DB, default
-# sqlite:./data/tginvite.db), creates a REHEARSAL account and a campaign "sample" when missing,
-# imports samples/contacts.csv into it and prints the status. Safe to run again: the second
-# import reports the contacts as duplicates.
+# The main job on a fresh machine: initialises the database (TGINVITE_DB, default
+# sqlite:./data/tginvite.db), creates a REHEARSAL account and a campaign "sample" over
+# samples/contacts.csv when missing, starts the campaign and runs the worker in the foreground,
+# printing progress. A REHEARSAL account simulates Telegram: nothing is sent to anyone.
+# Stop it with Ctrl-C (a second Ctrl-C exits at once). Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,8 +19,18 @@ fi
 if ! "$tginvite" campaign show sample >/dev/null 2>&1; then
   "$tginvite" campaign create sample --account rehearsal --chat -1001234567890 \
     --template-file samples/invitation.html
+  # The demo goes faster than the gentle defaults (5 a cycle, 2-3 min apart, 10 min cycles).
+  "$tginvite" settings set pacing.batch_size 0 --campaign sample >/dev/null
+  "$tginvite" settings set pacing.delay_min 1s --campaign sample >/dev/null
+  "$tginvite" settings set pacing.delay_max 2s --campaign sample >/dev/null
 fi
 
 "$tginvite" import samples/contacts.csv --campaign sample
+if "$tginvite" campaign show sample | awk '$1 == "state" && $2 == "draft" { found = 1 } END { exit !found }'; then
+  "$tginvite" campaign start sample
+fi
 echo
 "$tginvite" status
+echo
+echo "starting the worker (REHEARSAL: nothing is sent); Ctrl-C stops it"
+exec "$tginvite" run

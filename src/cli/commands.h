@@ -72,7 +72,8 @@ int RunSuppressList(storage::Store& store);
 struct RunOptions {
   bool until_idle = false;
   std::chrono::milliseconds progress_interval{2000};
-  std::chrono::seconds updates_timeout{20};
+  // A long poll for updates; also how long a graceful stop may wait for it.
+  std::chrono::seconds updates_timeout{5};
 };
 // The worker: returns 0 after a graceful stop (or, with until_idle, once idle).
 int RunWorker(storage::Store& store, const RunOptions& options);
