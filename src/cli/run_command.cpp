@@ -113,7 +113,9 @@ int RunWorker(storage::Store& store, const RunOptions& options) {
       fmt::format("{}:{}", dispatcher_options.host, dispatcher_options.pid);
   dispatcher_options.until = options.until_idle ? dispatch::DispatcherOptions::Until::kIdle
                                                 : dispatch::DispatcherOptions::Until::kStopped;
-  dispatcher_options.updates_timeout = options.updates_timeout;
+  // A run that ends when idle polls briefly, so that it ends promptly.
+  dispatcher_options.updates_timeout =
+      options.until_idle ? std::chrono::seconds(1) : options.updates_timeout;
   dispatch::Dispatcher dispatcher(store, MakeMessenger, clock, dispatcher_options);
   spdlog::info("worker {} started on {}", dispatcher_options.worker_id, store.backend());
 
