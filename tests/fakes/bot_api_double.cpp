@@ -27,8 +27,8 @@
 namespace tginvite::testing {
 namespace {
 
-using json = nlohmann::json;
-using ojson = nlohmann::ordered_json;
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
 using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 using Fault = BotApiDouble::Fault;
@@ -76,7 +76,7 @@ int64_t UnixNow() {
 
 // Parameters arrive as JSON values or as strings (query, form): both are accepted, as Telegram
 // does.
-std::optional<int64_t> IntParam(const json& params, const char* key) {
+std::optional<int64_t> IntParam(const Json& params, const char* key) {
   auto it = params.find(key);
   if (it == params.end()) return std::nullopt;
   if (it->is_number_integer()) return it->get<int64_t>();
@@ -90,14 +90,14 @@ std::optional<int64_t> IntParam(const json& params, const char* key) {
   return std::nullopt;
 }
 
-std::optional<std::string> StringParam(const json& params, const char* key) {
+std::optional<std::string> StringParam(const Json& params, const char* key) {
   auto it = params.find(key);
   if (it == params.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) return it->get<std::string>();
   return it->dump();
 }
 
-bool BoolParam(const json& params, const char* key) {
+bool BoolParam(const Json& params, const char* key) {
   auto it = params.find(key);
   if (it == params.end()) return false;
   if (it->is_boolean()) return it->get<bool>();
@@ -107,12 +107,12 @@ bool BoolParam(const json& params, const char* key) {
 }
 
 // An object given as JSON, or as a JSON-encoded string.
-std::optional<json> ObjectParam(const json& params, const char* key) {
+std::optional<Json> ObjectParam(const Json& params, const char* key) {
   auto it = params.find(key);
   if (it == params.end()) return std::nullopt;
   if (it->is_object()) return *it;
   if (it->is_string()) {
-    json parsed = json::parse(it->get_ref<const std::string&>(), nullptr, false);
+    Json parsed = Json::parse(it->get_ref<const std::string&>(), nullptr, false);
     if (parsed.is_object()) return parsed;
   }
   return std::nullopt;
@@ -188,12 +188,12 @@ struct Answer {
   std::optional<int64_t> retry_after_header;
 };
 
-std::string Dump(const ojson& value) {
-  return value.dump(-1, ' ', false, ojson::error_handler_t::replace);
+std::string Dump(const OrderedJson& value) {
+  return value.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
 }
 
-Answer Success(const ojson& result) {
-  ojson envelope;
+Answer Success(const OrderedJson& result) {
+  OrderedJson envelope;
   envelope["ok"] = true;
   envelope["result"] = result;
   Answer answer;
@@ -202,7 +202,7 @@ Answer Success(const ojson& result) {
 }
 
 Answer Failure(int code, std::string_view description) {
-  ojson envelope;
+  OrderedJson envelope;
   envelope["ok"] = false;
   envelope["error_code"] = code;
   envelope["description"] = description;
@@ -215,7 +215,7 @@ Answer Failure(int code, std::string_view description) {
 enum class FloodForm { kBodyAndHeader, kHeaderOnly };
 
 Answer TooManyRequests(int64_t seconds, FloodForm form) {
-  ojson envelope;
+  OrderedJson envelope;
   envelope["ok"] = false;
   envelope["error_code"] = 429;
   envelope["description"] = "Too Many Requests: retry after " + std::to_string(seconds);
@@ -299,7 +299,7 @@ class BotApiDouble::Impl {
     for (int i = 0; i < times; ++i) user_scripts_[user_id].push_back(Script{fault, std::nullopt});
   }
 
-  void ScriptMethod(const std::string& method, Script script, int times) {
+  void ScriptMethod(const std::string& method, const Script& script, int times) {
     std::lock_guard lock(mu_);
     for (int i = 0; i < times; ++i) method_scripts_[Lower(method)].push_back(script);
   }
@@ -312,7 +312,7 @@ class BotApiDouble::Impl {
   void AddJoinRequest(int64_t chat_id, int64_t user_id, const std::string& invite_link) {
     std::lock_guard lock(mu_);
     join_requests_[{chat_id, user_id}] = invite_link;
-    ojson request;
+    OrderedJson request;
     request["chat"] = ChatJson(chat_id);
     request["from"] = UserJson(user_id);
     request["user_chat_id"] = user_id;
@@ -324,7 +324,7 @@ class BotApiDouble::Impl {
   void AddBlock(int64_t user_id) {
     std::lock_guard lock(mu_);
     blocked_.insert(user_id);
-    ojson changed;
+    OrderedJson changed;
     changed["chat"] = ChatJson(user_id);
     changed["from"] = UserJson(user_id);
     changed["date"] = UnixNow();
@@ -481,7 +481,7 @@ class BotApiDouble::Impl {
 
   // A request's parameters from its query string, form, multipart or JSON body.
   struct Params {
-    json values = json::object();
+    Json values = Json::object();
     std::optional<Answer> error;  // the body is not what its Content-Type says
   };
 
@@ -491,7 +491,7 @@ class BotApiDouble::Impl {
     for (const auto& [key, file] : req.files) params.values[key] = file.content;
     const std::string content_type = Lower(req.get_header_value("Content-Type"));
     if (content_type.rfind("application/json", 0) == 0 && !req.body.empty()) {
-      json body = json::parse(req.body, nullptr, false);
+      Json body = Json::parse(req.body, nullptr, false);
       if (!body.is_object()) {
         params.error = Failure(400, "Bad Request: JSON object expected");
         return params;
@@ -502,7 +502,7 @@ class BotApiDouble::Impl {
   }
 
   Answer Decide(std::unique_lock<std::mutex>& lock, int token_index, const std::string& method,
-                const json& params, TimePoint now) {
+                const Json& params, TimePoint now) {
     Account& account = accounts_[static_cast<size_t>(token_index)];
     if (method != "getupdates" && now < account.pause_until) {
       ++early_;
@@ -524,7 +524,7 @@ class BotApiDouble::Impl {
     return effect();
   }
 
-  Answer SendMessage(Account& account, int token_index, const json& params, TimePoint now) {
+  Answer SendMessage(Account& account, int token_index, const Json& params, TimePoint now) {
     std::optional<int64_t> chat = IntParam(params, "chat_id");
     if (!chat) {
       std::optional<std::string> name = StringParam(params, "chat_id");
@@ -640,22 +640,22 @@ class BotApiDouble::Impl {
     return Failure(500, "Internal Server Error: unknown fault");
   }
 
-  Answer Deliver(int token_index, int64_t chat, const std::string& text, const json& params) {
+  Answer Deliver(int token_index, int64_t chat, const std::string& text, const Json& params) {
     ++deliveries_[chat];
     ++total_deliveries_;
-    ojson message;
+    OrderedJson message;
     message["message_id"] = ++last_message_id_;
     message["from"] = BotJson(token_index);
     message["chat"] = ChatJson(chat);
     message["date"] = UnixNow();
     message["text"] = text;
-    if (std::optional<json> markup = ObjectParam(params, "reply_markup")) {
-      message["reply_markup"] = ojson::parse(markup->dump());
+    if (std::optional<Json> markup = ObjectParam(params, "reply_markup")) {
+      message["reply_markup"] = OrderedJson::parse(markup->dump());
     }
     return Success(message);
   }
 
-  Answer CreateLink(int token_index, const json& params) {
+  Answer CreateLink(int token_index, const Json& params) {
     std::optional<std::string> chat = StringParam(params, "chat_id");
     if (!chat || chat->empty()) return Failure(400, "Bad Request: chat_id is empty");
     const std::string name = StringParam(params, "name").value_or("");
@@ -673,7 +673,7 @@ class BotApiDouble::Impl {
     do {
       link = "https://t.me/+" + RandomHash();
     } while (links_.contains(link));
-    ojson result;
+    OrderedJson result;
     result["invite_link"] = link;
     result["creator"] = BotJson(token_index);
     result["creates_join_request"] = join_request;
@@ -688,25 +688,25 @@ class BotApiDouble::Impl {
     return Success(result);
   }
 
-  Answer RevokeLink(const json& params) {
+  Answer RevokeLink(const Json& params) {
     auto link = links_.find(StringParam(params, "invite_link").value_or(""));
     if (link == links_.end()) return Failure(400, "Bad Request: INVITE_HASH_EXPIRED");
     link->second["is_revoked"] = true;
     return Success(link->second);
   }
 
-  Answer GetChatMember(const json& params) {
+  Answer GetChatMember(const Json& params) {
     std::optional<int64_t> chat = IntParam(params, "chat_id");
     std::optional<int64_t> user = IntParam(params, "user_id");
     if (!chat) return Failure(400, "Bad Request: chat not found");
     if (!user) return Failure(400, "Bad Request: user not found");
-    ojson member;
+    OrderedJson member;
     member["status"] = members_.contains({*chat, *user}) ? "member" : "left";
     member["user"] = UserJson(*user);
     return Success(member);
   }
 
-  Answer Approve(const json& params) {
+  Answer Approve(const Json& params) {
     std::optional<int64_t> chat = IntParam(params, "chat_id");
     std::optional<int64_t> user = IntParam(params, "user_id");
     if (!chat || !user) return Failure(400, "Bad Request: HIDE_REQUESTER_MISSING");
@@ -719,7 +719,7 @@ class BotApiDouble::Impl {
     return Success(true);
   }
 
-  Answer GetUpdates(std::unique_lock<std::mutex>& lock, Account& account, const json& params,
+  Answer GetUpdates(std::unique_lock<std::mutex>& lock, Account& account, const Json& params,
                     TimePoint now) {
     const int64_t offset = std::max<int64_t>(0, IntParam(params, "offset").value_or(0));
     const int64_t limit =
@@ -732,7 +732,7 @@ class BotApiDouble::Impl {
     if (account.polls > 0) cv_.notify_all();
     ++account.polls;
     const auto deadline = now + timeout;
-    ojson result = ojson::array();
+    OrderedJson result = OrderedJson::array();
     while (true) {
       if (account.poll_round != round) {
         --account.polls;
@@ -755,7 +755,7 @@ class BotApiDouble::Impl {
   void AddJoinLocked(int64_t chat_id, int64_t user_id, const std::string& invite_link,
                      JoinedVia via) {
     members_.insert({chat_id, user_id});
-    ojson changed;
+    OrderedJson changed;
     changed["chat"] = ChatJson(chat_id);
     changed["from"] = UserJson(user_id);
     changed["date"] = UnixNow();
@@ -766,21 +766,21 @@ class BotApiDouble::Impl {
     PushUpdateLocked("chat_member", std::move(changed));
   }
 
-  void PushUpdateLocked(const char* kind, ojson payload) {
-    ojson update;
+  void PushUpdateLocked(const char* kind, OrderedJson payload) {
+    OrderedJson update;
     update["update_id"] = static_cast<int64_t>(updates_.size()) + 1;
     update[kind] = std::move(payload);
     updates_.push_back(std::move(update));
     cv_.notify_all();
   }
 
-  ojson BotJson(int token_index, BotDetail detail = BotDetail::kBrief) const {
+  OrderedJson BotJson(int token_index, BotDetail detail = BotDetail::kBrief) const {
     int64_t id = 0;
     if (token_index >= 0 && static_cast<size_t>(token_index) < options_.tokens.size()) {
       const std::string& token = options_.tokens[static_cast<size_t>(token_index)];
       std::from_chars(token.data(), token.data() + token.find(':'), id);
     }
-    ojson bot;
+    OrderedJson bot;
     bot["id"] = id;
     bot["is_bot"] = true;
     bot["first_name"] = "Test Bot";
@@ -793,16 +793,16 @@ class BotApiDouble::Impl {
     return bot;
   }
 
-  static ojson UserJson(int64_t user_id) {
-    ojson user;
+  static OrderedJson UserJson(int64_t user_id) {
+    OrderedJson user;
     user["id"] = user_id;
     user["is_bot"] = false;
     user["first_name"] = "User " + std::to_string(user_id);
     return user;
   }
 
-  static ojson ChatJson(int64_t chat_id) {
-    ojson chat;
+  static OrderedJson ChatJson(int64_t chat_id) {
+    OrderedJson chat;
     chat["id"] = chat_id;
     if (chat_id < 0) {
       chat["title"] = "Test group";
@@ -814,9 +814,9 @@ class BotApiDouble::Impl {
     return chat;
   }
 
-  ojson LinkJson(const std::string& invite_link) const {
+  OrderedJson LinkJson(const std::string& invite_link) const {
     if (auto known = links_.find(invite_link); known != links_.end()) return known->second;
-    ojson link;
+    OrderedJson link;
     link["invite_link"] = invite_link;
     link["creator"] = BotJson(0);
     link["creates_join_request"] = false;
@@ -857,11 +857,11 @@ class BotApiDouble::Impl {
   int64_t hanging_ = 0;
   int64_t last_message_id_ = 0;
   std::map<std::string, int> links_by_name_;
-  std::map<std::string, ojson> links_;
+  std::map<std::string, OrderedJson> links_;
   std::set<std::pair<std::string, int>> connections_;
   std::vector<RecordedRequest> requests_;
   std::map<std::string, int64_t> requests_by_method_;
-  std::vector<ojson> updates_;
+  std::vector<OrderedJson> updates_;
   std::set<std::pair<int64_t, int64_t>> members_;
   std::map<std::pair<int64_t, int64_t>, std::string> join_requests_;
   std::set<int64_t> blocked_;
@@ -882,10 +882,10 @@ const std::string& BotApiDouble::token() const { return impl_->options().tokens.
 void BotApiDouble::ScriptUser(int64_t user_id, Fault fault, int times) {
   impl_->ScriptUser(user_id, fault, times);
 }
-void BotApiDouble::ScriptMethod(std::string method, Fault fault, int times) {
+void BotApiDouble::ScriptMethod(const std::string& method, Fault fault, int times) {
   impl_->ScriptMethod(method, Script{fault, std::nullopt}, times);
 }
-void BotApiDouble::ScriptMethodReply(std::string method, int http_status, std::string body,
+void BotApiDouble::ScriptMethodReply(const std::string& method, int http_status, std::string body,
                                      int times) {
   Answer answer;
   answer.status = http_status;
@@ -893,10 +893,11 @@ void BotApiDouble::ScriptMethodReply(std::string method, int http_status, std::s
   impl_->ScriptMethod(method, Script{Fault::kServerError500, answer}, times);
 }
 
-void BotApiDouble::AddJoin(int64_t chat_id, int64_t user_id, std::string invite_link) {
+void BotApiDouble::AddJoin(int64_t chat_id, int64_t user_id, const std::string& invite_link) {
   impl_->AddJoin(chat_id, user_id, invite_link);
 }
-void BotApiDouble::AddJoinRequest(int64_t chat_id, int64_t user_id, std::string invite_link) {
+void BotApiDouble::AddJoinRequest(int64_t chat_id, int64_t user_id,
+                                  const std::string& invite_link) {
   impl_->AddJoinRequest(chat_id, user_id, invite_link);
 }
 void BotApiDouble::AddBlock(int64_t user_id) { impl_->AddBlock(user_id); }

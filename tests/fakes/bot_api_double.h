@@ -97,15 +97,16 @@ class BotApiDouble {
   // The next `times` sendMessage calls to `user_id` fail with `fault`.
   void ScriptUser(int64_t user_id, Fault fault, int times = 1);
   // The next `times` calls of `method` (any case) fail with `fault`; checked before ScriptUser.
-  void ScriptMethod(std::string method, Fault fault, int times = 1);
+  void ScriptMethod(const std::string& method, Fault fault, int times = 1);
   // The next `times` calls of `method` get exactly this answer (no effect on the double's state).
-  void ScriptMethodReply(std::string method, int http_status, std::string body, int times = 1);
+  void ScriptMethodReply(const std::string& method, int http_status, std::string body,
+                         int times = 1);
 
   // Updates the client will receive through getUpdates. AddJoin also makes getChatMember answer
   // "member"; AddJoinRequest lets approveChatJoinRequest succeed; AddBlock makes sendMessage to the
   // user answer 403 blocked.
-  void AddJoin(int64_t chat_id, int64_t user_id, std::string invite_link);
-  void AddJoinRequest(int64_t chat_id, int64_t user_id, std::string invite_link);
+  void AddJoin(int64_t chat_id, int64_t user_id, const std::string& invite_link);
+  void AddJoinRequest(int64_t chat_id, int64_t user_id, const std::string& invite_link);
   void AddBlock(int64_t user_id);
 
   int64_t DeliveriesTo(int64_t chat_id) const;  // sendMessage calls that took effect

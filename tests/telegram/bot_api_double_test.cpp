@@ -13,7 +13,7 @@ namespace tginvite::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using json = nlohmann::json;
+using Json = nlohmann::json;
 using Fault = BotApiDouble::Fault;
 
 template <typename Condition>
@@ -43,7 +43,7 @@ class Client {
     http_.set_read_timeout(10, 0);
   }
 
-  httplib::Result Post(std::string_view method, const json& params) {
+  httplib::Result Post(std::string_view method, const Json& params) {
     return http_.Post(Path(method), params.dump(), "application/json");
   }
   httplib::Result Send(int64_t chat_id) {
@@ -62,7 +62,7 @@ class Client {
 TEST(BotApiDoubleTest, AnswersWithTelegramsExactEnvelope) {
   BotApiDouble server(Unlimited());
   Client client(server);
-  auto ok = client.Post("getMe", json::object());
+  auto ok = client.Post("getMe", Json::object());
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
   EXPECT_EQ(ok->get_header_value("Content-Type"), "application/json");
@@ -83,7 +83,7 @@ TEST(BotApiDoubleTest, RefusesAWrongTokenAndAnUnknownMethod) {
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
   EXPECT_EQ(wrong->body, R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
-  auto unknown = client.Post("sendTelepathy", json::object());
+  auto unknown = client.Post("sendTelepathy", Json::object());
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(unknown->body,
@@ -111,7 +111,7 @@ TEST(BotApiDoubleTest, TakesParametersInEveryFormAndMethodsInAnyCase) {
        {"text", "j"},
        {"reply_markup", R"({"inline_keyboard":[[{"text":"a","url":"https://t.me/+x"}]]})"}});
   ASSERT_TRUE(by_json);
-  EXPECT_EQ(json::parse(by_json->body)["result"]["reply_markup"]["inline_keyboard"][0][0]["url"],
+  EXPECT_EQ(Json::parse(by_json->body)["result"]["reply_markup"]["inline_keyboard"][0][0]["url"],
             "https://t.me/+x");
   auto not_json = client.http().Post(client.Path("sendMessage"), "[1]", "application/json");
   ASSERT_TRUE(not_json);
@@ -151,8 +151,8 @@ TEST(BotApiDoubleTest, AMessageTooSoonToOneChatIsAViolationAndPausesTheToken) {
 
   EXPECT_EQ(violation->status, 429);
   EXPECT_EQ(violation->get_header_value("Retry-After"), "1");
-  EXPECT_EQ(json::parse(violation->body)["parameters"]["retry_after"], 1);
-  EXPECT_EQ(json::parse(violation->body)["description"], "Too Many Requests: retry after 1");
+  EXPECT_EQ(Json::parse(violation->body)["parameters"]["retry_after"], 1);
+  EXPECT_EQ(Json::parse(violation->body)["description"], "Too Many Requests: retry after 1");
   EXPECT_EQ(early->status, 429);
   EXPECT_EQ(poll->status, 200);  // the updates poller is not paused
   EXPECT_EQ(server.RateViolations(), 1);
@@ -203,7 +203,7 @@ TEST(BotApiDoubleTest, RequestsBeforeRetryAfterHasPassedAreEarly) {
   Client client(server);
   server.ScriptMethod("getMe", Fault::kFlood);
 
-  auto flood = client.Post("getMe", json::object());
+  auto flood = client.Post("getMe", Json::object());
   const auto flood_seen = std::chrono::steady_clock::now();
   ASSERT_EQ(flood->status, 429);
   EXPECT_EQ(client.Post("getChatMember", {{"chat_id", -1}, {"user_id", 2}})->status, 429);
@@ -211,7 +211,7 @@ TEST(BotApiDoubleTest, RequestsBeforeRetryAfterHasPassedAreEarly) {
   EXPECT_EQ(server.RateViolations(), 0);  // a scripted flood is not the client's fault
 
   std::this_thread::sleep_until(flood_seen + 1s);  // what an obedient client does
-  EXPECT_EQ(client.Post("getMe", json::object())->status, 200);
+  EXPECT_EQ(client.Post("getMe", Json::object())->status, 200);
   EXPECT_EQ(server.EarlyRequests(), 1);
 }
 
@@ -241,7 +241,7 @@ TEST(BotApiDoubleTest, FaultsThatTakeEffectCountTheDelivery) {
   auto garbage = client.Send(1);
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 200);
-  EXPECT_TRUE(json::parse(garbage->body, nullptr, false).is_discarded());
+  EXPECT_TRUE(Json::parse(garbage->body, nullptr, false).is_discarded());
   EXPECT_FALSE(client.Send(2));  // no answer at all
   EXPECT_FALSE(client.Send(3));
   auto html = client.Send(4);
@@ -268,13 +268,13 @@ TEST(BotApiDoubleTest, CreatesUniqueLinksAndRefusesALimitWithApproval) {
       client.Post("createChatInviteLink",
                   {{"chat_id", -100}, {"member_limit", 1}, {"creates_join_request", true}});
   ASSERT_EQ(first->status, 200);
-  json link = json::parse(first->body)["result"];
+  Json link = Json::parse(first->body)["result"];
   EXPECT_EQ(link["invite_link"].get<std::string>().rfind("https://t.me/+", 0), 0u);
   EXPECT_EQ(link["member_limit"], 1);
   EXPECT_EQ(link["name"], "a");
   EXPECT_EQ(link["is_revoked"], false);
   EXPECT_FALSE(link.contains("expire_date"));
-  EXPECT_NE(json::parse(second->body)["result"]["invite_link"], link["invite_link"]);
+  EXPECT_NE(Json::parse(second->body)["result"]["invite_link"], link["invite_link"]);
   EXPECT_EQ(refused->status, 400);
   EXPECT_EQ(server.LinksCreated(), 2);
   EXPECT_EQ(server.LinksByName()["a"], 2);
@@ -287,19 +287,19 @@ TEST(BotApiDoubleTest, GetUpdatesHonoursTheOffset) {
   server.AddJoinRequest(-100, 2, "https://t.me/+b");
   server.AddBlock(3);
 
-  json all = json::parse(client.Post("getUpdates", {{"offset", 0}})->body)["result"];
+  Json all = Json::parse(client.Post("getUpdates", {{"offset", 0}})->body)["result"];
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0]["update_id"], 1);
   EXPECT_EQ(all[0]["chat_member"]["new_chat_member"]["status"], "member");
   EXPECT_EQ(all[0]["chat_member"]["invite_link"]["invite_link"], "https://t.me/+a");
   EXPECT_EQ(all[1]["chat_join_request"]["from"]["id"], 2);
   EXPECT_EQ(all[2]["my_chat_member"]["new_chat_member"]["status"], "kicked");
-  json from_three = json::parse(client.Post("getUpdates", {{"offset", 3}})->body)["result"];
+  Json from_three = Json::parse(client.Post("getUpdates", {{"offset", 3}})->body)["result"];
   ASSERT_EQ(from_three.size(), 1u);
   EXPECT_EQ(from_three[0]["update_id"], 3);
   // Confirmed updates are gone even for a lower offset.
-  EXPECT_TRUE(json::parse(client.Post("getUpdates", {{"offset", 1}})->body)["result"].size() == 1);
-  EXPECT_TRUE(json::parse(client.Post("getUpdates", {{"offset", 4}})->body)["result"].empty());
+  EXPECT_TRUE(Json::parse(client.Post("getUpdates", {{"offset", 1}})->body)["result"].size() == 1);
+  EXPECT_TRUE(Json::parse(client.Post("getUpdates", {{"offset", 4}})->body)["result"].empty());
 }
 
 TEST(BotApiDoubleTest, ASecondPollerEndsTheFirstWithConflict) {
@@ -332,10 +332,10 @@ TEST(BotApiDoubleTest, ApprovalNeedsAPendingRequestAndReportsTheJoin) {
   EXPECT_EQ(client.Post("approveChatJoinRequest", {{"chat_id", -100}, {"user_id", 4}})->status,
             200);
   EXPECT_EQ(server.Approvals(), 1);
-  json member =
-      json::parse(client.Post("getChatMember", {{"chat_id", -100}, {"user_id", 4}})->body);
+  Json member =
+      Json::parse(client.Post("getChatMember", {{"chat_id", -100}, {"user_id", 4}})->body);
   EXPECT_EQ(member["result"]["status"], "member");
-  json updates = json::parse(client.Post("getUpdates", {{"offset", 2}})->body)["result"];
+  Json updates = Json::parse(client.Post("getUpdates", {{"offset", 2}})->body)["result"];
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0]["chat_member"]["via_join_request"], true);
 }
@@ -345,8 +345,8 @@ TEST(BotApiDoubleTest, CountsConnectionsNotRequests) {
   {
     Client a(server);
     Client b(server);
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(a.Post("getMe", json::object()));
-    ASSERT_TRUE(b.Post("getMe", json::object()));
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(a.Post("getMe", Json::object()));
+    ASSERT_TRUE(b.Post("getMe", Json::object()));
   }
   EXPECT_EQ(server.Connections(), 2);
 }
@@ -356,7 +356,7 @@ TEST(BotApiDoubleTest, StoppingReleasesAHangingRequest) {
   server->ScriptMethod("getMe", Fault::kHang);
   Client client(*server);
   auto hanging =
-      std::async(std::launch::async, [&] { return client.Post("getMe", json::object()); });
+      std::async(std::launch::async, [&] { return client.Post("getMe", Json::object()); });
   ASSERT_TRUE(WaitUntil([&] { return server->Hanging() == 1; }));
   const auto start = std::chrono::steady_clock::now();
   server.reset();

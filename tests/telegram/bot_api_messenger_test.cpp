@@ -66,7 +66,7 @@ int ClosedPort() {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   socklen_t size = sizeof(address);
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
   close(fd);
@@ -499,8 +499,9 @@ TEST(BotApiMessengerTest, TheTokenNeverAppearsInAnOutcome) {
   outcomes.push_back(messenger->SendInvitation(Invitation(kUser)).outcome);
   server.ScriptUser(kUser, Fault::kBadGatewayHtml);
   outcomes.push_back(messenger->SendInvitation(Invitation(kUser)).outcome);
-  for (std::string base : {fmt::format("http://127.0.0.1:{}", ClosedPort()),
-                           std::string("http://127.0.0.1:99999"), std::string("gopher://x")}) {
+  for (const std::string& base :
+       {fmt::format("http://127.0.0.1:{}", ClosedPort()), std::string("http://127.0.0.1:99999"),
+        std::string("gopher://x")}) {
     BotApiOptions options;
     options.api_base = base;
     options.token = core::Secret(token);
@@ -526,6 +527,7 @@ TEST(BotApiMessengerTest, ConcurrentSendersDeliverEachInvitationOnce) {
   constexpr int kPerThread = 50;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {

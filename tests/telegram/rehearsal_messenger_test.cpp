@@ -155,6 +155,7 @@ TEST(RehearsalMessengerTest, IsSafeToCallFromManyThreads) {
   std::set<int64_t> message_ids;
   int sent = 0;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
