@@ -182,8 +182,10 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
     }
   }
   Status first_error;
+  report.accounts = static_cast<int64_t>(work.size());
   for (auto& [status, account_report] : results) {
     if (!status && first_error) first_error = status;
+    report.paused_accounts += account_report.paused_accounts;
     report.claimed += account_report.claimed;
     report.sent += account_report.sent;
     if (account_report.next_due != core::TimePoint{}) due_at(account_report.next_due);
@@ -220,6 +222,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   ASSIGN_OR_RETURN(storage::ClaimResult claimed, store_.ClaimInvitations(request));
   if (claimed.flood_until > request.now) {
     report.next_due = core::FromUnixMillis(claimed.flood_until);
+    report.paused_accounts = 1;
     return Ok();
   }
   if (claimed.next_due > 0) report.next_due = core::FromUnixMillis(claimed.next_due);
@@ -396,13 +399,14 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   }
   std::vector<int64_t> ours;
   if (!marks.empty()) {
-    Result<std::vector<int64_t>> marked =
-        store_.MarkSending(marks, Millis(clock_.Now()), settings.lease);
-    if (!marked) {
-      // Nothing was sent; the rows go back to pending when their lease expires.
-      return marked.error().WithContext("mark sending");
-    }
-    ours = std::move(*marked);
+    // The new links exist only in memory until this commits: retry rather than create them again.
+    // If it still fails, nothing was sent and the rows go back to pending when their lease expires.
+    RETURN_IF_ERROR_CTX(
+        RetryWrite([&]() -> Status {
+          ASSIGN_OR_RETURN(ours, store_.MarkSending(marks, Millis(clock_.Now()), settings.lease));
+          return Ok();
+        }),
+        "mark sending");
   }
   std::vector<size_t> to_send;
   for (size_t i = 0; i < claims.size(); ++i) {
@@ -420,9 +424,11 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     core::TimePoint slot = core::FromUnixMillis(claim.not_before);
     {
       std::lock_guard lock(chats_mu_);
-      std::vector<core::TimePoint>& history = chat_sends_[chat];
-      if (!history.empty()) slot = std::max(slot, history.back() + settings.chat_interval);
-      history.assign(1, slot);
+      auto [last, inserted] = chat_sends_.try_emplace(chat, slot);
+      if (!inserted) {
+        slot = std::max(slot, last->second + settings.chat_interval);
+        last->second = slot;
+      }
     }
     if (stopped_for(claim) || !clock_.SleepUntil(slot, stop) || stopped_for(claim)) {
       add_outcome(Release(claim));
@@ -475,25 +481,29 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     spdlog::error("account {}: cannot send: {}", account.name, account_fatal);
     RETURN_IF_ERROR(store_.SetAccountHealth(account.id, "unauthorized", account_fatal));
   }
-  return RecordWithRetry(outcomes, stop);
+  {
+    std::lock_guard lock(chats_mu_);
+    const core::TimePoint horizon =
+        clock_.Now() - std::max<milliseconds>(settings.chat_interval, std::chrono::minutes(1));
+    std::erase_if(chat_sends_, [horizon](const auto& entry) { return entry.second < horizon; });
+  }
+  // These requests happened: their outcomes are kept until they are recorded.
+  return RetryWrite([&]() -> Status {
+    RETURN_IF_ERROR(store_.RecordOutcomes(outcomes, Millis(clock_.Now())));
+    return Ok();
+  });
 }
 
-Status Dispatcher::RecordWithRetry(std::vector<storage::OutcomeRecord>& outcomes,
-                                   std::stop_token stop) {
-  // These requests happened: keep trying to record them, also while stopping (for a while).
+Status Dispatcher::RetryWrite(const std::function<Status()>& write) {
   milliseconds backoff(50);
   const core::TimePoint give_up = clock_.Now() + std::chrono::seconds(60);
   for (;;) {
-    Result<int64_t> recorded = store_.RecordOutcomes(outcomes, Millis(clock_.Now()));
-    if (recorded) {
-      outcomes.clear();
-      return Ok();
-    }
-    if (clock_.Now() >= give_up) return recorded.error().WithContext("record outcomes");
-    SetHealth(HealthState::kDegraded, fmt::format("record outcomes: {}", recorded.error().message));
+    Status written = write();
+    if (written) return written;
+    if (clock_.Now() >= give_up) return written;
+    SetHealth(HealthState::kDegraded, written.error().message);
     clock_.SleepUntil(clock_.Now() + backoff, {});
     backoff = std::min(backoff * 2, milliseconds(2000));
-    (void)stop;
   }
 }
 
@@ -585,7 +595,11 @@ int Dispatcher::Run(std::stop_token stop) {
       last_logged_error_.clear();
     }
     backoff = milliseconds(100);
-    SetHealth(HealthState::kOk, "");
+    if (cycle->accounts > 0 && cycle->paused_accounts == cycle->accounts) {
+      SetHealth(HealthState::kPaused, "flood control: every account with work is paused");
+    } else {
+      SetHealth(HealthState::kOk, "");
+    }
     Heartbeat();
     if (options_.until == DispatcherOptions::Until::kIdle) {
       Result<bool> outstanding = store_.HasOutstandingWork();

@@ -56,6 +56,8 @@ struct DispatcherOptions {
 
 // What one cycle did.
 struct CycleReport {
+  int64_t accounts = 0;         // accounts with running campaigns
+  int64_t paused_accounts = 0;  // of them, paused by flood control
   int64_t claimed = 0;
   int64_t sent = 0;
   int64_t rescued = 0;
@@ -89,7 +91,9 @@ class Dispatcher {
   void SetHealth(HealthState state, std::string reason);
   void Heartbeat();
   void PollLoop(std::stop_token stop);
-  Status RecordWithRetry(std::vector<storage::OutcomeRecord>& outcomes, std::stop_token stop);
+  // Retries a write whose loss would lose a fact (a sent request, a created link) for up to a
+  // minute, also while stopping.
+  Status RetryWrite(const std::function<Status()>& write);
 
   storage::Store& store_;
   MessengerFactory messenger_factory_;
@@ -108,9 +112,10 @@ class Dispatcher {
   Health health_;
   std::string last_logged_error_;
 
-  // Last send per recipient chat, for telegram.chat_interval and telegram.group_rate.
+  // The last send per recipient chat, for telegram.chat_interval; entries older than a minute are
+  // dropped. (Invitations go to private chats, so telegram.group_rate has nothing to limit yet.)
   std::mutex chats_mu_;
-  std::map<int64_t, std::vector<core::TimePoint>> chat_sends_;
+  std::map<int64_t, core::TimePoint> chat_sends_;
 };
 
 }  // namespace tginvite::dispatch
