@@ -9,15 +9,13 @@
 namespace tginvite::storage {
 namespace {
 
-std::string AccountLimiterKey(int64_t account_id) {
-  return fmt::format("account:{}", account_id);
-}
+std::string AccountLimiterKey(int64_t account_id) { return fmt::format("account:{}", account_id); }
 
 Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t now) {
-  RETURN_IF_ERROR(tx.Execute(
-      "INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
-      "ON CONFLICT (key) DO NOTHING",
-      {fmt::format("id:{}", user_id), std::string(reason), now}));
+  RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (key) DO NOTHING",
+                 {fmt::format("id:{}", user_id), std::string(reason), now}));
   RETURN_IF_ERROR(tx.Execute(
       "UPDATE invitations SET state = 'skipped', last_error = 'suppressed', updated_at = ? "
       "WHERE state IN ('pending', 'waiting') AND contact_id IN "
@@ -43,9 +41,9 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     result = {};
     const int64_t now = request.now;
-    ASSIGN_OR_RETURN(std::optional<Row> account,
-                     tx.QueryOne("SELECT flood_until, health FROM accounts WHERE id = ?",
-                                 {request.account_id}));
+    ASSIGN_OR_RETURN(
+        std::optional<Row> account,
+        tx.QueryOne("SELECT flood_until, health FROM accounts WHERE id = ?", {request.account_id}));
     if (!account) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
     if (account->Text(1) != "ok") return Ok();
     if (account->Int(0) > now) {
@@ -61,8 +59,8 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
 
     std::vector<CampaignPlan> plans = request.campaigns;
     if (!plans.empty()) {  // a different campaign goes first each time: fairness between them
-      std::rotate(plans.begin(), plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()),
-                  plans.end());
+      std::rotate(plans.begin(),
+                  plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
     }
     int64_t next_due = 0;
     for (const CampaignPlan& plan : plans) {
@@ -88,10 +86,10 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       for (const Row& row : candidates) {
         int64_t slot = std::max({now, tat, pacing_next_at});
         if (slot > horizon_end) break;
-        RETURN_IF_ERROR(tx.Execute(
-            "UPDATE invitations SET state = 'sending', gen = gen + 1, lease_until = ?, "
-            "send_started_at = NULL, claimed_by = ?, updated_at = ? WHERE id = ?",
-            {slot + request.lease.count(), request.worker_id, now, row.Int(0)}));
+        RETURN_IF_ERROR(
+            tx.Execute("UPDATE invitations SET state = 'sending', gen = gen + 1, lease_until = ?, "
+                       "send_started_at = NULL, claimed_by = ?, updated_at = ? WHERE id = ?",
+                       {slot + request.lease.count(), request.worker_id, now, row.Int(0)}));
         Claim claim;
         claim.invitation_id = row.Int(0);
         claim.gen = row.Int(1) + 1;
@@ -120,19 +118,19 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         }
       }
       if (claimed_any && paced) {
-        RETURN_IF_ERROR(tx.Execute(
-            "UPDATE campaigns SET pacing_next_at = ?, pacing_in_cycle = ? WHERE id = ?",
-            {pacing_next_at, in_cycle, plan.campaign_id}));
+        RETURN_IF_ERROR(
+            tx.Execute("UPDATE campaigns SET pacing_next_at = ?, pacing_in_cycle = ? WHERE id = ?",
+                       {pacing_next_at, in_cycle, plan.campaign_id}));
       }
       ASSIGN_OR_RETURN(int64_t due, NextDue(tx, plan.campaign_id, pacing_next_at));
       if (due > 0 && (next_due == 0 || due < next_due)) next_due = due;
     }
     result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
     if (!result.claims.empty()) {
-      RETURN_IF_ERROR(tx.Execute(
-          "INSERT INTO rate_limits (key, tat) VALUES (?, ?) "
-          "ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
-          {limiter_key, tat}));
+      RETURN_IF_ERROR(
+          tx.Execute("INSERT INTO rate_limits (key, tat) VALUES (?, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
+                     {limiter_key, tat}));
     }
     return Ok();
   }));
@@ -146,13 +144,12 @@ Result<std::vector<int64_t>> SqliteStore::MarkSending(std::span<const SendingMar
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     ours.clear();
     for (const SendingMark& mark : marks) {
-      ASSIGN_OR_RETURN(
-          int64_t changed,
-          tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
-                     "invite_link = COALESCE(?, invite_link), updated_at = ? "
-                     "WHERE id = ? AND gen = ? AND state = 'sending'",
-                     {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
-                      mark.invitation_id, mark.gen}));
+      ASSIGN_OR_RETURN(int64_t changed,
+                       tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
+                                  "invite_link = COALESCE(?, invite_link), updated_at = ? "
+                                  "WHERE id = ? AND gen = ? AND state = 'sending'",
+                                  {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
+                                   mark.invitation_id, mark.gen}));
       if (changed == 1) ours.push_back(mark.invitation_id);
     }
     return Ok();
@@ -209,14 +206,14 @@ Result<int64_t> SqliteStore::RescueExpiredLeases(int64_t now,
     for (int64_t id : resend_campaigns) resend += fmt::format(",{}", id);
     ASSIGN_OR_RETURN(
         int64_t ambiguous,
-        tx.Execute(fmt::format(
-                       "UPDATE invitations SET state = CASE WHEN campaign_id IN ({}) THEN "
-                       "'waiting' ELSE 'unknown' END, next_attempt_at = ?1, last_error = "
-                       "'lease expired while its request was in flight', lease_until = NULL, "
-                       "updated_at = ?1 WHERE state = 'sending' AND lease_until < ?1 "
-                       "AND send_started_at IS NOT NULL",
-                       resend),
-                   {now}));
+        tx.Execute(
+            fmt::format("UPDATE invitations SET state = CASE WHEN campaign_id IN ({}) THEN "
+                        "'waiting' ELSE 'unknown' END, next_attempt_at = ?1, last_error = "
+                        "'lease expired while its request was in flight', lease_until = NULL, "
+                        "updated_at = ?1 WHERE state = 'sending' AND lease_until < ?1 "
+                        "AND send_started_at IS NOT NULL",
+                        resend),
+            {now}));
     rescued = released + ambiguous;
     return Ok();
   }));
@@ -234,28 +231,28 @@ Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
 Status SqliteStore::SetAccountHealth(int64_t account_id, std::string_view health,
                                      std::string_view reason) {
   return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute(
-        "UPDATE accounts SET health = ?, health_reason = NULLIF(?, '') WHERE id = ?",
-        {std::string(health), std::string(reason), account_id}));
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE accounts SET health = ?, health_reason = NULLIF(?, '') WHERE id = ?",
+                   {std::string(health), std::string(reason), account_id}));
     return Ok();
   });
 }
 
 Status SqliteStore::PauseCampaignFor(int64_t campaign_id, std::string_view reason) {
   return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute(
-        "UPDATE campaigns SET state = 'paused', paused_reason = ?, updated_at = ? "
-        "WHERE id = ? AND state = 'running'",
-        {std::string(reason), NowMillis(), campaign_id}));
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE campaigns SET state = 'paused', paused_reason = ?, updated_at = ? "
+                   "WHERE id = ? AND state = 'running'",
+                   {std::string(reason), NowMillis(), campaign_id}));
     return Ok();
   });
 }
 
 Status SqliteStore::SetSharedLink(int64_t campaign_id, std::string_view link) {
   return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute(
-        "UPDATE campaigns SET shared_link = ? WHERE id = ? AND shared_link IS NULL",
-        {std::string(link), campaign_id}));
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE campaigns SET shared_link = ? WHERE id = ? AND shared_link IS NULL",
+                   {std::string(link), campaign_id}));
     return Ok();
   });
 }
@@ -295,10 +292,11 @@ Status SqliteStore::ApplyMembership(int64_t account_id, std::span<const Membersh
                       campaigns),
           {account_id, event.chat_id, now, event.invite_link, event.user_id}));
       RETURN_IF_ERROR(tx.Execute(
-          fmt::format("UPDATE invitations SET state = 'skipped', last_error = 'already a member', "
-                      "updated_at = ?3 WHERE state IN ('pending', 'waiting') AND campaign_id IN "
-                      "({}) AND contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?4)",
-                      campaigns),
+          fmt::format(
+              "UPDATE invitations SET state = 'skipped', last_error = 'already a member', "
+              "updated_at = ?3 WHERE state IN ('pending', 'waiting') AND campaign_id IN "
+              "({}) AND contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?4)",
+              campaigns),
           {account_id, event.chat_id, now, event.user_id}));
     }
     RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET updates_offset = ? WHERE id = ?",
@@ -307,8 +305,8 @@ Status SqliteStore::ApplyMembership(int64_t account_id, std::span<const Membersh
   });
 }
 
-Result<bool> SqliteStore::IsInvitedJoinRequest(int64_t account_id, int64_t chat_id,
-                                               int64_t user_id, std::string_view invite_link) {
+Result<bool> SqliteStore::IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
+                                               std::string_view invite_link) {
   bool invited = false;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(

@@ -260,12 +260,12 @@ Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
                                 SuppressionKey("phone", contact.phone)}));
   ASSIGN_OR_RETURN(
       int64_t inserted,
-      tx.Execute("INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
-                 "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-                 "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
-                 {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
-                  suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now,
-                  now}));
+      tx.Execute(
+          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
+          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
+           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
   if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
   return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
 }
