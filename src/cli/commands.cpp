@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/messengers.h"
 #include "cli/output.h"
 #include "core/clock.h"
 #include "core/contact_fields.h"
@@ -121,13 +122,38 @@ int RunAccountAdd(storage::Store& store, const AccountAddOptions& options) {
     account.kind = core::AccountKind::kBot;
     account.token = std::move(*token);
   }
+  std::string bot;
+  if (account.kind == core::AccountKind::kBot && core::LooksLikeBotToken(account.token.Reveal())) {
+    // Ask Telegram whether the token works before storing it.
+    Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
+    if (!settings) return Report(settings.error());
+    storage::Account probe;
+    probe.kind = account.kind;
+    probe.token = account.token;
+    probe.api_base = account.api_base;
+    telegram::BotIdentityResult me = MakeMessenger(probe, settings->settings)->GetMe();
+    if (me.outcome.kind == telegram::OutcomeKind::kAccountFatal) {
+      return Report(Fail(ErrorCode::kInvalidArgument,
+                         "account {}: Telegram refused the token ({}); nothing was added",
+                         account.name, me.outcome.description));
+    }
+    if (me.outcome.ok()) {
+      bot = "@" + me.bot.username;
+    } else {
+      fmt::print(stderr,
+                 "tginvite: warning: account {}: could not check the token with Telegram ({}); "
+                 "check it later with 'tginvite account check {}'\n",
+                 account.name, me.outcome.description, account.name);
+    }
+  }
   Result<storage::Account> added = store.AddAccount(account);
   if (!added) return Report(added.error());
   if (added->kind == core::AccountKind::kRehearsal) {
     fmt::print("account {} added: REHEARSAL (no token; it simulates Telegram and sends nothing)\n",
                added->name);
   } else {
-    fmt::print("account {} added: bot, token {}\n", added->name, added->token);
+    fmt::print("account {} added: bot{}, token {}\n", added->name, bot.empty() ? "" : " " + bot,
+               added->token);
   }
   return kExitOk;
 }

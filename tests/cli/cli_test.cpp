@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include "fakes/bot_api_double.h"
 #include "fakes/process.h"
 #include "fakes/temp_dir.h"
 
@@ -290,19 +291,46 @@ TEST_F(CliTest, CampaignOverridesApplyToTheirCampaignOnly) {
   EXPECT_EQ(Ok({"settings", "get", "pacing.batch_size", "--campaign", "spring"}).out, "5\n");
 }
 
-TEST_F(CliTest, BotTokenIsStoredButNeverPrinted) {
+TEST_F(CliTest, BotTokenIsCheckedStoredButNeverPrinted) {
+  testing::BotApiDoubleOptions options;
+  options.tokens = {std::string(kToken)};
+  testing::BotApiDouble telegram(options);
   Ok({"init"});
-  ProcessResult added = Ok({"account", "add", "main", "--bot-token-env", "MY_TOKEN"},
-                           {{"MY_TOKEN", std::string(kToken)}});
+  ProcessResult added = Ok(
+      {"account", "add", "main", "--bot-token-env", "MY_TOKEN", "--api-base", telegram.base_url()},
+      {{"MY_TOKEN", std::string(kToken)}});
   EXPECT_THAT(added.out, HasSubstr("123456789:…ijkl"));
+  EXPECT_THAT(added.out, HasSubstr("bot @"));
+  EXPECT_EQ(telegram.RequestCount("getMe"), 1);
   Write("token.txt", std::string(kToken) + "\n");
-  ProcessResult from_file = Ok({"account", "add", "second", "--bot-token-file", "token.txt"});
+  ProcessResult from_file = Ok({"account", "add", "second", "--bot-token-file", "token.txt",
+                                "--api-base", telegram.base_url()});
   ProcessResult list = Ok({"account", "list"});
   ProcessResult status = Ok({"status", "--json"});
-  for (const ProcessResult* r : {&added, &from_file, &list, &status}) {
+  ProcessResult check = Ok({"account", "check", "main"});
+  EXPECT_THAT(check.out, HasSubstr("account main: @"));
+  for (const ProcessResult* r : {&added, &from_file, &list, &status, &check}) {
     EXPECT_THAT(r->out + r->err, Not(HasSubstr("AAFakeTestTokenNeverValid"))) << "the token leaked";
   }
   EXPECT_EQ(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), std::string(kToken) + "\n");
+
+  // A well-formed token that Telegram refuses is not stored, and not shown either.
+  const std::string refused = "987654321:AAAnotherTokenTheServerDoesNotKnow_xyz";
+  ProcessResult wrong = Run(
+      {"account", "add", "wrong", "--bot-token-env", "MY_TOKEN", "--api-base", telegram.base_url()},
+      {{"MY_TOKEN", refused}});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("refused the token"));
+  EXPECT_THAT(wrong.out + wrong.err, Not(HasSubstr("AAAnotherTokenTheServerDoesNotKnow")));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM accounts WHERE name = 'wrong'"), "0\n");
+
+  // Telegram out of reach: the account is added, with a warning to check it later.
+  ProcessResult offline = Run({"account", "add", "offline", "--bot-token-env", "MY_TOKEN",
+                               "--api-base", "http://127.0.0.1:9"},
+                              {{"MY_TOKEN", std::string(kToken)}});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_THAT(offline.err, HasSubstr("tginvite account check offline"));
+  EXPECT_THAT(offline.out + offline.err, Not(HasSubstr("AAFakeTestTokenNeverValid")));
 
   ProcessResult bad = Run({"account", "add", "broken", "--bot-token-env", "MY_TOKEN"},
                           {{"MY_TOKEN", "secretish-but-malformed"}});
@@ -422,6 +450,8 @@ TEST_F(CliTest, EveryCommandHasHelp) {
       {"account"},
       {"account", "add"},
       {"account", "list"},
+      {"account", "check"},
+      {"run"},
       {"campaign"},
       {"campaign", "create"},
       {"campaign", "list"},
