@@ -14,7 +14,10 @@ extern char** environ;
 
 namespace tginvite::testing {
 
-ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
+namespace {
+
+// The test's environment with `options` applied, as NAME=VALUE strings.
+std::vector<std::string> EnvironmentFor(const ProcessOptions& options) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
@@ -23,15 +26,26 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOpti
   }
   for (const auto& name : options.unset_env) env.erase(name);
   for (const auto& [name, value] : options.env) env[name] = value;
-  std::vector<std::string> env_strings;
-  for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> out;
+  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  return out;
+}
+
+// A NULL-terminated char* array over strings that outlive it.
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  std::vector<std::string> env_strings = EnvironmentFor(options);
+  std::vector<char*> envp = CStrings(env_strings);
   std::vector<std::string> args = argv;
-  std::vector<char*> argvp;
-  for (auto& s : args) argvp.push_back(s.data());
-  argvp.push_back(nullptr);
+  std::vector<char*> argvp = CStrings(args);
 
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
@@ -88,22 +102,10 @@ namespace tginvite::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOptions& options,
                            const std::string& log_path) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    size_t eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  for (const auto& [name, value] : options.env) env[name] = value;
-  std::vector<std::string> env_strings;
-  for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> env_strings = EnvironmentFor(options);
+  std::vector<char*> envp = CStrings(env_strings);
   std::vector<std::string> args = argv;
-  std::vector<char*> argvp;
-  for (auto& s : args) argvp.push_back(s.data());
-  argvp.push_back(nullptr);
+  std::vector<char*> argvp = CStrings(args);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

@@ -9,22 +9,17 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "fakes/process.h"
+
 namespace tginvite::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using ::tginvite::testing::WaitFor;
 using Json = nlohmann::json;
 using Fault = BotApiDouble::Fault;
 
-template <typename Condition>
-bool WaitUntil(Condition condition, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+bool WaitUntil(const std::function<bool()>& condition) { return WaitFor(condition, 5s); }
 
 BotApiDoubleOptions Unlimited() {
   BotApiDoubleOptions options;

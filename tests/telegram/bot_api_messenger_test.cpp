@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fakes/bot_api_double.h"
+#include "fakes/process.h"
 
 namespace tginvite::telegram {
 namespace {
@@ -18,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using tginvite::testing::BotApiDouble;
 using tginvite::testing::BotApiDoubleOptions;
+using ::tginvite::testing::WaitFor;
 using Fault = BotApiDouble::Fault;
 
 constexpr int64_t kUser = 5001;
@@ -25,15 +27,7 @@ constexpr int64_t kGroup = -1001234567890;
 constexpr std::string_view kGroupText = "-1001234567890";
 
 // Polls `condition` until it holds or `limit` passes.
-template <typename Condition>
-bool WaitUntil(Condition condition, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+bool WaitUntil(const std::function<bool()>& condition) { return WaitFor(condition, 5s); }
 
 BotApiDoubleOptions Unlimited() {
   BotApiDoubleOptions options;

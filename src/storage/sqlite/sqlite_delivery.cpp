@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "storage/sqlite/internal/rows.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace tginvite::storage {
@@ -96,11 +97,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         claim.campaign_id = plan.campaign_id;
         claim.attempts = row.Int(2);
         claim.invite_link = row.Text(3);
-        claim.contact.telegram_user_id = row.OptInt(4);
-        claim.contact.username = row.Text(5);
-        claim.contact.first_name = row.Text(6);
-        claim.contact.last_name = row.Text(7);
-        claim.contact.phone = row.Text(8);
+        claim.contact = internal::ContactFromColumns(row, 4);
         claim.not_before = slot;
         result.claims.push_back(std::move(claim));
         claimed_any = true;

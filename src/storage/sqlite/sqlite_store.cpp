@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/message_template.h"
+#include "storage/sqlite/internal/rows.h"
 #include "storage/sqlite/schema.h"
 
 namespace tginvite::storage {
@@ -143,20 +144,13 @@ struct StoredContact {
 };
 
 constexpr std::string_view kContactColumns =
-    "SELECT id, telegram_user_id, username, phone, first_name, last_name FROM contacts";
+    "SELECT id, telegram_user_id, username, first_name, last_name, phone FROM contacts";
 
 Result<std::optional<StoredContact>> FindContactBy(Tx& tx, std::string_view column, Value value) {
   std::string sql = fmt::format("{} WHERE {} = ?", kContactColumns, column);
   std::optional<StoredContact> found;
   RETURN_IF_ERROR(tx.ForEach(sql, {std::move(value)}, [&found](const Row& row) -> Status {
-    StoredContact c;
-    c.id = row.Int(0);
-    c.record.telegram_user_id = row.OptInt(1);
-    c.record.username = row.Text(2);
-    c.record.phone = row.Text(3);
-    c.record.first_name = row.Text(4);
-    c.record.last_name = row.Text(5);
-    found = std::move(c);
+    found = StoredContact{row.Int(0), internal::ContactFromColumns(row, 1)};
     return Ok();
   }));
   return found;
@@ -705,11 +699,7 @@ Status SqliteStore::ExportInvitations(std::string_view campaign,
         "ORDER BY i.contact_id",
         {found.id}, [&on_row](const Row& row) -> Status {
           ExportRow out;
-          out.contact.telegram_user_id = row.OptInt(0);
-          out.contact.username = row.Text(1);
-          out.contact.first_name = row.Text(2);
-          out.contact.last_name = row.Text(3);
-          out.contact.phone = row.Text(4);
+          out.contact = internal::ContactFromColumns(row, 0);
           out.state =
               core::ParseInvitationState(row.Text(5)).value_or(core::InvitationState::kPending);
           out.attempts = row.Int(6);
