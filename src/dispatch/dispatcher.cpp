@@ -209,7 +209,9 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   request.lease = settings.lease;
   request.max_rows = settings.in_flight;
   request.horizon = milliseconds(1000);
-  request.emission_interval = milliseconds(std::max<int64_t>(1, 1000 / std::max(settings.rate, 1)));
+  // Rounded up: the spacing never lets more than `rate` messages a second through.
+  const int64_t rate = std::max(settings.rate, 1);
+  request.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
   for (const storage::Campaign& campaign : work.campaigns) {
     const core::Settings& s = work.campaign_settings.at(campaign.id);
     request.campaigns.push_back(
@@ -359,7 +361,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
       eligible[i] = 0;
       storage::OutcomeRecord skip = Release(claim);
       skip.state = InvitationState::kSkipped;
-      skip.error = "no telegram_user_id: a bot can message only users who started it, by id";
+      skip.error = std::string(storage::kNoUserIdReason);
       add_outcome(std::move(skip));
       return;
     }
@@ -394,7 +396,9 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
       marks.push_back({claims[i].invitation_id, claims[i].gen, new_links[i]});
     } else if (eligible[i]) {
       eligible[i] = 0;
-      add_outcome(Release(claims[i]));
+      storage::OutcomeRecord release = Release(claims[i]);
+      release.invite_link = new_links[i];  // kept, so that the next attempt reuses it
+      add_outcome(std::move(release));
     }
   }
   std::vector<int64_t> ours;
@@ -466,20 +470,26 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   });
   report.sent += sent;
 
-  // 4. Record: pauses first, so that no claim runs before them, then the outcomes.
+  // 4. Record: pauses first, so that no claim runs before them, then the outcomes, which are
+  //    recorded whatever became of the pauses.
+  Status paused;
+  auto keep_first_error = [&paused](Status written) {
+    if (!written && paused) paused = std::move(written);
+  };
   if (flood_until > 0) {
-    spdlog::warn("account {}: flood control, paused until {} ms", account.name,
+    spdlog::warn("account {}: flood control: paused for {} ms", account.name,
                  flood_until - Millis(clock_.Now()));
-    RETURN_IF_ERROR(store_.PauseAccount(account.id, flood_until));
+    keep_first_error(RetryWrite([&] { return store_.PauseAccount(account.id, flood_until); }));
   }
   for (const auto& [campaign_id, reason] : fatal_campaigns) {
     if (reason.empty()) continue;
     spdlog::error("campaign {}: paused: {}", campaigns.at(campaign_id)->name, reason);
-    RETURN_IF_ERROR(store_.PauseCampaignFor(campaign_id, reason));
+    keep_first_error(RetryWrite([&] { return store_.PauseCampaignFor(campaign_id, reason); }));
   }
   if (!account_fatal.empty()) {
     spdlog::error("account {}: cannot send: {}", account.name, account_fatal);
-    RETURN_IF_ERROR(store_.SetAccountHealth(account.id, "unauthorized", account_fatal));
+    keep_first_error(RetryWrite(
+        [&] { return store_.SetAccountHealth(account.id, "unauthorized", account_fatal); }));
   }
   {
     std::lock_guard lock(chats_mu_);
@@ -488,10 +498,11 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     std::erase_if(chat_sends_, [horizon](const auto& entry) { return entry.second < horizon; });
   }
   // These requests happened: their outcomes are kept until they are recorded.
-  return RetryWrite([&]() -> Status {
+  RETURN_IF_ERROR(RetryWrite([&]() -> Status {
     RETURN_IF_ERROR(store_.RecordOutcomes(outcomes, Millis(clock_.Now())));
     return Ok();
-  });
+  }));
+  return paused;
 }
 
 Status Dispatcher::RetryWrite(const std::function<Status()>& write) {

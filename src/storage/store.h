@@ -10,10 +10,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <span>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +32,7 @@ struct Account {
   core::AccountKind kind = core::AccountKind::kRehearsal;
   core::Secret token;  // empty for rehearsal accounts
   std::string api_base;
-  int64_t created_at = 0;  // unix ms
+  int64_t created_at = 0;     // unix ms
   std::string health = "ok";  // "ok", or why the account cannot send ("unauthorized")
   std::string health_reason;
   int64_t flood_until = 0;  // unix ms; no request before it (a 429's retry_after)
@@ -177,7 +177,12 @@ struct ClaimRequest {
   std::chrono::milliseconds emission_interval{34};
   std::vector<CampaignPlan> campaigns;  // running campaigns of the account, window open
   uint64_t seed = 0;                    // for pacing delays
+  // A bot can message only users who started it, by id: others are skipped as they come up.
+  enum class Reach { kAnyIdentifier, kUserIdOnly } reach = Reach::kUserIdOnly;
 };
+
+inline constexpr std::string_view kNoUserIdReason =
+    "no telegram_user_id: a bot can message only users who started it, by id";
 
 // A claimed invitation: everything needed to send it, and the generation that fences its
 // outcome.
@@ -222,12 +227,14 @@ enum class AttemptCount { kCounted, kNotCounted };
 struct OutcomeRecord {
   int64_t invitation_id = 0;
   int64_t gen = 0;
-  core::InvitationState state = core::InvitationState::kSent;  // sent/waiting/failed/unknown/pending
-  int64_t next_attempt_at = 0;                                 // for waiting
+  core::InvitationState state =
+      core::InvitationState::kSent;  // sent/waiting/failed/unknown/pending
+  int64_t next_attempt_at = 0;       // for waiting
   std::string error;
   AttemptCount count = AttemptCount::kCounted;
   std::optional<AttemptRecord> attempt;
   std::optional<int64_t> suppress_user;  // the user blocked the bot: suppress everywhere
+  std::string invite_link;               // a link created for the row, kept for its next attempt
 };
 
 struct MembershipEvent {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "storage/connection.h"
 
@@ -31,6 +32,8 @@ class FaultInjectingConnection final : public storage::Connection {
     execute_fault_ = code;
   }
   int commits() const { return commits_; }
+  // Every script run through this connection (pragmas, schema), in order.
+  const std::vector<std::string>& scripts() const { return scripts_; }
 
   storage::Connection& target() { return target_; }
 
@@ -65,7 +68,10 @@ class FaultInjectingConnection final : public storage::Connection {
     }
     return target_.ForEach(sql, params, on_row);
   }
-  Status ExecuteScript(std::string_view sql) override { return target_.ExecuteScript(sql); }
+  Status ExecuteScript(std::string_view sql) override {
+    scripts_.emplace_back(sql);
+    return target_.ExecuteScript(sql);
+  }
 
  private:
   std::unique_ptr<storage::Connection> owned_;
@@ -75,6 +81,7 @@ class FaultInjectingConnection final : public storage::Connection {
   std::optional<ErrorCode> execute_fault_;
   std::string execute_fault_sql_;
   int commits_ = 0;
+  std::vector<std::string> scripts_;
   bool broken_ = false;
 };
 

@@ -85,6 +85,14 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                    {plan.campaign_id, now, room}));
       bool claimed_any = false;
       for (const Row& row : candidates) {
+        if (request.reach == ClaimRequest::Reach::kUserIdOnly && row.IsNull(4)) {
+          // Unreachable for this account: skipped at once, without spending a slot.
+          RETURN_IF_ERROR(
+              tx.Execute("UPDATE invitations SET state = 'skipped', last_error = ?, updated_at = ? "
+                         "WHERE id = ?",
+                         {std::string(kNoUserIdReason), now, row.Int(0)}));
+          continue;
+        }
         int64_t slot = std::max({now, tat, pacing_next_at});
         if (slot > horizon_end) break;
         RETURN_IF_ERROR(
@@ -138,19 +146,24 @@ Result<std::vector<int64_t>> SqliteStore::MarkSending(std::span<const SendingMar
                                                       int64_t now,
                                                       std::chrono::milliseconds lease) {
   std::vector<int64_t> ours;
-  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    ours.clear();
-    for (const SendingMark& mark : marks) {
-      ASSIGN_OR_RETURN(int64_t changed,
-                       tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
-                                  "invite_link = COALESCE(?, invite_link), updated_at = ? "
-                                  "WHERE id = ? AND gen = ? AND state = 'sending'",
-                                  {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
-                                   mark.invitation_id, mark.gen}));
-      if (changed == 1) ours.push_back(mark.invitation_id);
-    }
-    return Ok();
-  }));
+  RETURN_IF_ERROR(Write(
+      [&](Tx& tx) -> Status {
+        ours.clear();
+        for (const SendingMark& mark : marks) {
+          ASSIGN_OR_RETURN(
+              int64_t changed,
+              tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
+                         "invite_link = COALESCE(?, invite_link), updated_at = ? "
+                         "WHERE id = ? AND gen = ? AND state = 'sending'",
+                         {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
+                          mark.invitation_id, mark.gen}));
+          if (changed == 1) ours.push_back(mark.invitation_id);
+        }
+        return Ok();
+        // After a power loss a lost mark would make a sent request look unsent, and it would be
+        // sent again: this one commit is always fsynced, whatever ?synchronous= says.
+      },
+      {}, Durability::kPowerSafe));
   return ours;
 }
 
@@ -164,12 +177,13 @@ Result<int64_t> SqliteStore::RecordOutcomes(std::span<const OutcomeRecord> outco
           int64_t changed,
           tx.Execute("UPDATE invitations SET state = ?1, next_attempt_at = ?2, "
                      "last_error = NULLIF(?3, ''), attempts = attempts + ?4, lease_until = NULL, "
+                     "invite_link = COALESCE(NULLIF(?8, ''), invite_link), "
                      "send_started_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE send_started_at "
                      "END, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END, "
                      "updated_at = ?5 WHERE id = ?6 AND gen = ?7 AND state = 'sending'",
                      {state, outcome.next_attempt_at, outcome.error,
                       int64_t{outcome.count == AttemptCount::kCounted ? 1 : 0}, now,
-                      outcome.invitation_id, outcome.gen}));
+                      outcome.invitation_id, outcome.gen, outcome.invite_link}));
       applied += changed;
       // The request happened whether or not its outcome still applies: the history keeps it.
       if (const std::optional<AttemptRecord>& a = outcome.attempt) {

@@ -330,12 +330,20 @@ Result<std::unique_ptr<Connection>> SqliteStore::Connect(SqliteAccess access) co
   return result;
 }
 
-Status SqliteStore::Write(const UnitOfWork& body, TxOptions tx_options) {
+Status SqliteStore::Write(const UnitOfWork& body, TxOptions tx_options, Durability durability) {
   std::lock_guard lock(writer_mu_);
   if (writer_->IsBroken()) {
     ASSIGN_OR_RETURN(writer_, Connect(SqliteAccess::kReadWrite));
   }
-  return WithTransaction(*writer_, body, tx_options);
+  if (durability == Durability::kConfigured || options_.sync == SqliteSync::kFull) {
+    return WithTransaction(*writer_, body, tx_options);
+  }
+  RETURN_IF_ERROR(writer_->ExecuteScript("PRAGMA synchronous = FULL"));
+  Status written = WithTransaction(*writer_, body, tx_options);
+  if (Status restored = writer_->ExecuteScript("PRAGMA synchronous = NORMAL"); !restored) {
+    writer_->MarkBroken();  // reopened with the configured setting before the next write
+  }
+  return written;
 }
 
 Status SqliteStore::Read(const std::function<Status(Session&)>& body) {

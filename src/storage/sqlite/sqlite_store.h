@@ -92,8 +92,11 @@ class SqliteStore final : public Store {
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
   Result<std::unique_ptr<Connection>> Connect(SqliteAccess access) const;
+  // Whether a commit must survive a power loss (an fsync of the WAL), whatever ?synchronous= says.
+  enum class Durability { kConfigured, kPowerSafe };
   // Runs a unit of work on the writer connection, replacing the connection first if broken.
-  Status Write(const UnitOfWork& body, TxOptions tx_options = {});
+  Status Write(const UnitOfWork& body, TxOptions tx_options = {},
+               Durability durability = Durability::kConfigured);
   // Runs `body` on an idle reader connection.
   Status Read(const std::function<Status(Session&)>& body);
   int64_t NowMillis() const { return core::ToUnixMillis(options_.clock->Now()); }
