@@ -110,6 +110,18 @@ int Main(int argc, char** argv) {
     });
   }
 
+  bool confirmed = false;
+  CLI::App* resend = campaign->add_subcommand(
+      "resend-unknown",
+      "Send the campaign's unknown invitations again (they may have been delivered: asks first)");
+  resend->add_option("name", campaign_name, "Campaign name")->required();
+  resend->add_flag("--yes", confirmed, "Resend without asking");
+  resend->callback([&] {
+    action = [&](storage::Store& s) {
+      return RunResendUnknown(s, campaign_name, confirmed ? Confirmed::kYes : Confirmed::kNo);
+    };
+  });
+
   // import / export
   ImportOptions import_options;
   CLI::App* importer = app.add_subcommand("import", "Import contacts from a CSV file");

@@ -222,6 +222,7 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
       c.name, core::ToString(c.state), c.account_name, core::ToString(c.account_kind), c.chat,
       core::ToString(c.link_mode), c.shared_link.empty() ? "" : " " + c.shared_link,
       FormatTime(c.created_at), c.started_at ? FormatTime(*c.started_at) : "-");
+  if (!c.paused_reason.empty()) fmt::print("paused    by the engine: {}\n", c.paused_reason);
   fmt::print("\n");
   Table counts({"STATE", "COUNT"});
   counts.RightAlign(1);
@@ -235,7 +236,10 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
   if (!overrides) return Report(overrides.error());
   if (!overrides->empty()) {
     fmt::print("\nsettings overridden by this campaign:\n");
-    for (const auto& [key, value] : *overrides) fmt::print("  {} = {}\n", key, value);
+    for (const auto& [key, value] : *overrides) {
+      const core::SettingSpec* spec = core::FindSetting(key);
+      fmt::print("  {} = {}\n", key, spec != nullptr ? core::DisplayValue(*spec, value) : value);
+    }
   }
   fmt::print("\ntemplate:\n{}\n", c.template_text);
   if (Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(c.template_text)) {
@@ -251,6 +255,29 @@ int RunCampaignChange(storage::Store& store, const std::string& name,
   Result<storage::Campaign> changed = store.ChangeCampaign(name, action);
   if (!changed) return Report(changed.error());
   fmt::print("campaign {} is {}\n", changed->name, core::ToString(changed->state));
+  return kExitOk;
+}
+
+int RunResendUnknown(storage::Store& store, const std::string& name, Confirmed confirmed) {
+  Result<storage::CampaignSummary> found = store.FindCampaign(name);
+  if (!found) return Report(found.error());
+  const int64_t unknown = found->counts[InvitationState::kUnknown];
+  if (unknown == 0) {
+    fmt::print("campaign {} has no unknown invitations\n", name);
+    return kExitOk;
+  }
+  if (confirmed == Confirmed::kNo) {
+    fmt::print(stderr,
+               "campaign {}: {} invitations are unknown: their request may have reached Telegram, "
+               "so resending may message these people twice. Run again with --yes to resend "
+               "them.\n",
+               name, WithThousands(unknown));
+    return kExitUsage;
+  }
+  Result<int64_t> resent = store.ResendUnknown(name);
+  if (!resent) return Report(resent.error());
+  fmt::print("campaign {}: {} unknown invitations are pending again\n", name,
+             WithThousands(*resent));
   return kExitOk;
 }
 
@@ -381,7 +408,8 @@ int RunSettingsList(storage::Store& store, const storage::SettingScope& scope) {
   PrintWarnings(resolved->warnings);
   Table table({"KEY", "VALUE", "SOURCE", "ALLOWED", "DESCRIPTION"});
   for (const core::ResolvedSetting& entry : resolved->entries) {
-    table.AddRow({std::string(entry.spec->key), entry.value.empty() ? "-" : entry.value,
+    table.AddRow({std::string(entry.spec->key),
+                  entry.value.empty() ? "-" : core::DisplayValue(*entry.spec, entry.value),
                   SourceName(entry.source), std::string(entry.spec->range),
                   std::string(entry.spec->description)});
   }
@@ -398,7 +426,7 @@ int RunSettingsGet(storage::Store& store, const storage::SettingScope& scope,
   if (!resolved) return Report(resolved.error());
   PrintWarnings(resolved->warnings);
   for (const core::ResolvedSetting& entry : resolved->entries) {
-    if (entry.spec->key == key) fmt::print("{}\n", entry.value);
+    if (entry.spec->key == key) fmt::print("{}\n", core::DisplayValue(*entry.spec, entry.value));
   }
   return kExitOk;
 }
@@ -410,7 +438,7 @@ int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
   }
   Result<core::RawSettings> stored = store.LoadSettings(scope);
   if (!stored) return Report(stored.error());
-  fmt::print("{} = {} ({})\n", key, stored->at(key),
+  fmt::print("{} = {} ({})\n", key, core::DisplayValue(*core::FindSetting(key), stored->at(key)),
              scope ? "campaign " + *scope : std::string("global"));
   // What is in force now may still differ: half a send window, say, waits for its other end.
   if (Result<core::ResolvedSettings> resolved = storage::LoadResolvedSettings(store, scope)) {

@@ -40,6 +40,9 @@ int RunCampaignList(storage::Store& store);
 int RunCampaignShow(storage::Store& store, const std::string& name);
 int RunCampaignChange(storage::Store& store, const std::string& name,
                       storage::CampaignAction action);
+enum class Confirmed { kNo, kYes };
+// Resends a campaign's unknown invitations; without kYes it only says what that would do.
+int RunResendUnknown(storage::Store& store, const std::string& name, Confirmed confirmed);
 
 struct ImportOptions {
   std::string file;

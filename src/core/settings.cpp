@@ -107,18 +107,27 @@ std::string Requirement(const SettingSpec& spec) {
 // `value` quoted for a message: escaped, cut short if long, a proxy's credentials hidden.
 std::string Shown(const SettingSpec* spec, std::string_view value) {
   constexpr size_t kMaxShown = 64;
+  std::string text = spec != nullptr ? DisplayValue(*spec, value) : std::string(value);
+  if (text.size() > kMaxShown)
+    return fmt::format("{:?}...", std::string_view(text).substr(0, kMaxShown));
+  return fmt::format("{:?}", text);
+}
+
+}  // namespace
+
+std::string DisplayValue(const SettingSpec& spec, std::string_view value) {
   std::string text(value);
-  if (spec != nullptr && spec->type == SettingType::kUrl) {
+  if (spec.type == SettingType::kUrl) {
     const size_t authority = text.find("://");
     const size_t at = text.rfind('@');
     if (authority != std::string::npos && at != std::string::npos && at > authority) {
       text.replace(authority + 3, at - authority - 3, "***");
     }
   }
-  if (text.size() > kMaxShown)
-    return fmt::format("{:?}...", std::string_view(text).substr(0, kMaxShown));
-  return fmt::format("{:?}", text);
+  return text;
 }
+
+namespace {
 
 std::string ShownCanonical(std::string_view canonical) {
   return canonical.empty() ? "(empty)" : std::string(canonical);

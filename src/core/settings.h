@@ -55,6 +55,10 @@ const SettingSpec* FindSetting(std::string_view key);
 // `pacing.batch_size: must be an integer in 0..10000, got "abc"`.
 [[nodiscard]] Result<std::string> ValidateSetting(std::string_view key, std::string_view value);
 
+// `value` as it may be shown to people: the credentials of a proxy URL become "***"
+// ("socks5://***@proxy:1080"). Everything that prints a setting's value goes through it.
+std::string DisplayValue(const SettingSpec& spec, std::string_view value);
+
 // Stored values by key: what one scope (global, or one campaign's overrides) holds.
 using RawSettings = std::map<std::string, std::string, std::less<>>;
 

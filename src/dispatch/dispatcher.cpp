@@ -56,11 +56,13 @@ storage::OutcomeRecord Release(const storage::Claim& claim) {
   return release;
 }
 
+bool IsMember(std::string_view status) {
+  return status == "member" || status == "administrator" || status == "creator" ||
+         status == "restricted";
+}
+
 bool IsJoin(const telegram::Update& update) {
-  auto member = [](std::string_view s) {
-    return s == "member" || s == "administrator" || s == "creator" || s == "restricted";
-  };
-  return member(update.new_status) && !member(update.old_status);
+  return IsMember(update.new_status) && !IsMember(update.old_status);
 }
 
 }  // namespace
@@ -186,6 +188,9 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   for (auto& [status, account_report] : results) {
     if (!status && first_error) first_error = status;
     report.paused_accounts += account_report.paused_accounts;
+    for (std::string& blocked : account_report.blocked_accounts) {
+      report.blocked_accounts.push_back(std::move(blocked));
+    }
     report.claimed += account_report.claimed;
     report.sent += account_report.sent;
     if (account_report.next_due != core::TimePoint{}) due_at(account_report.next_due);
@@ -199,7 +204,11 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
                                   CycleReport& report) {
   const storage::Account& account = work.account;
   const core::Settings& settings = work.settings;
-  if (account.health != "ok") return Ok();
+  if (account.health != "ok") {
+    report.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
+                                                  account.health, account.health_reason));
+    return Ok();
+  }
   const core::TimePoint now = clock_.Now();
 
   storage::ClaimRequest request;
@@ -370,6 +379,17 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
       add_outcome(Release(claim));
       return;
     }
+    // People already in the chat are not invited. If Telegram cannot say, the invitation goes.
+    telegram::MemberResult member =
+        messenger.GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
+    if (member.outcome.ok() && IsMember(member.status)) {
+      eligible[i] = 0;
+      storage::OutcomeRecord skip = Release(claim);
+      skip.state = InvitationState::kSkipped;
+      skip.error = "already a member";
+      add_outcome(std::move(skip));
+      return;
+    }
     if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
     telegram::InviteLinkRequest link_request;
     link_request.chat = campaign.chat;
@@ -527,6 +547,16 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
     if (account.health != "ok") continue;
     telegram::Messenger& messenger = MessengerFor(account, global.settings);
     telegram::UpdatesResult updates = messenger.GetUpdates(account.updates_offset, timeout);
+    {
+      std::lock_guard lock(updates_mu_);
+      std::string& last = updates_errors_[account.id];
+      const std::string now_failing = updates.outcome.ok() ? "" : updates.outcome.description;
+      if (now_failing != last && !now_failing.empty()) {
+        spdlog::warn("account {}: cannot read updates, so joins and blocks go unseen: {}",
+                     account.name, now_failing);
+      }
+      last = now_failing;
+    }
     if (!updates.outcome.ok() || updates.updates.empty()) continue;
     std::vector<storage::MembershipEvent> events;
     int64_t next_offset = account.updates_offset;
@@ -586,6 +616,7 @@ int Dispatcher::Run(std::stop_token stop) {
   std::jthread poller([this](std::stop_token poll_stop) { PollLoop(poll_stop); });
   std::stop_callback stop_poller(stop, [&poller] { poller.request_stop(); });
   milliseconds backoff(100);
+  int exit_code = 0;
   for (;;) {
     if (stop.stop_requested()) break;
     Result<CycleReport> cycle = RunOnce(stop);
@@ -606,7 +637,9 @@ int Dispatcher::Run(std::stop_token stop) {
       last_logged_error_.clear();
     }
     backoff = milliseconds(100);
-    if (cycle->accounts > 0 && cycle->paused_accounts == cycle->accounts) {
+    if (!cycle->blocked_accounts.empty()) {
+      SetHealth(HealthState::kDegraded, cycle->blocked_accounts.front());
+    } else if (cycle->accounts > 0 && cycle->paused_accounts == cycle->accounts) {
       SetHealth(HealthState::kPaused, "flood control: every account with work is paused");
     } else {
       SetHealth(HealthState::kOk, "");
@@ -615,6 +648,14 @@ int Dispatcher::Run(std::stop_token stop) {
     if (options_.until == DispatcherOptions::Until::kIdle) {
       Result<bool> outstanding = store_.HasOutstandingWork();
       if (outstanding && !*outstanding) break;
+      if (outstanding && cycle->accounts > 0 &&
+          static_cast<int64_t>(cycle->blocked_accounts.size()) == cycle->accounts) {
+        // Nothing left can ever be sent without an operator: waiting for idle would never end.
+        for (const std::string& blocked : cycle->blocked_accounts) spdlog::error("{}", blocked);
+        spdlog::error("invitations are left that no account can send; stopping");
+        exit_code = 1;
+        break;
+      }
     }
     if (cycle->claimed == 0) {
       core::TimePoint wake =
@@ -628,7 +669,7 @@ int Dispatcher::Run(std::stop_token stop) {
   storage::WorkerInfo info{options_.worker_id,   options_.host, options_.pid, started_at_,
                            Millis(clock_.Now()), "stopped",     "",           Millis(clock_.Now())};
   (void)store_.Heartbeat(info);
-  return 0;
+  return exit_code;
 }
 
 }  // namespace tginvite::dispatch

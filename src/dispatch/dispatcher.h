@@ -56,8 +56,9 @@ struct DispatcherOptions {
 
 // What one cycle did.
 struct CycleReport {
-  int64_t accounts = 0;         // accounts with running campaigns
-  int64_t paused_accounts = 0;  // of them, paused by flood control
+  int64_t accounts = 0;                       // accounts with running campaigns
+  int64_t paused_accounts = 0;                // of them, paused by flood control
+  std::vector<std::string> blocked_accounts;  // of them, those that cannot send, with why
   int64_t claimed = 0;
   int64_t sent = 0;
   int64_t rescued = 0;
@@ -111,6 +112,10 @@ class Dispatcher {
   mutable std::mutex health_mu_;
   Health health_;
   std::string last_logged_error_;
+
+  // The last getUpdates failure reported per account, so that each is logged once.
+  std::mutex updates_mu_;
+  std::map<int64_t, std::string> updates_errors_;
 
   // The last send per recipient chat, for telegram.chat_interval; entries older than a minute are
   // dropped. (Invitations go to private chats, so telegram.group_rate has nothing to limit yet.)

@@ -286,6 +286,10 @@ class Store {
   // every pending or waiting invitation into cancelled.
   virtual Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) = 0;
 
+  // Puts the campaign's unknown invitations (their request may have been delivered) back to
+  // pending, on the operator's explicit word. Returns how many.
+  virtual Result<int64_t> ResendUnknown(std::string_view campaign) = 0;
+
   virtual Result<ImportTotals> ImportContacts(ImportSource& source,
                                               const ImportOptions& options) = 0;
   virtual Result<int64_t> CountContacts() = 0;

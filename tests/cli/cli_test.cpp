@@ -282,6 +282,19 @@ TEST_F(CliTest, SettingsAreValidatedOnWrite) {
   EXPECT_EQ(Dump("SELECT value FROM settings WHERE key = 'pacing.cycle_interval'"), "90s\n");
 }
 
+TEST_F(CliTest, ProxyPasswordsAreNeverShown) {
+  Ok({"init"});
+  const std::string proxy = "socks5://alice:hunter2secret@127.0.0.1:1080";
+  ProcessResult set = Ok({"settings", "set", "http.proxy", proxy});
+  ProcessResult get = Ok({"settings", "get", "http.proxy"});
+  ProcessResult list = Ok({"settings", "list"});
+  for (const ProcessResult* r : {&set, &get, &list}) {
+    EXPECT_THAT(r->out + r->err, Not(HasSubstr("hunter2secret"))) << "a proxy password leaked";
+  }
+  EXPECT_EQ(get.out, "socks5://***@127.0.0.1:1080\n");
+  EXPECT_EQ(Dump("SELECT value FROM settings WHERE key = 'http.proxy'"), proxy + "\n");
+}
+
 TEST_F(CliTest, CampaignOverridesApplyToTheirCampaignOnly) {
   CreateRehearsalCampaign();
   Ok({"settings", "set", "pacing.batch_size", "0", "--campaign", "spring"});

@@ -501,6 +501,18 @@ TEST_F(DispatcherTest, ContactsWithoutAUserIdSpendNoPacingSlot) {
   EXPECT_EQ(clock_->Now(), start) << "the reachable contact waited for the unreachable one's slot";
 }
 
+TEST_F(DispatcherTest, PeopleAlreadyInTheChatAreNotInvited) {
+  Campaign("c", 1, 3);
+  messenger_.AddMember(2);
+  Drain();
+  storage::ExportRow row = RowOf("c", 2);
+  EXPECT_EQ(row.state, InvitationState::kSkipped);
+  EXPECT_EQ(row.last_error, "already a member");
+  EXPECT_EQ(messenger_.delivered()[2], 0);
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 2);
+  EXPECT_EQ(messenger_.links().size(), 2u) << "a link was made for a member";
+}
+
 TEST_F(DispatcherTest, ContactsWithoutAUserIdAreSkipped) {
   ASSERT_TRUE(
       store_->CreateCampaign({"c", "bot", "-1001", "Hi {link}", core::LinkMode::kPersonal, ""}));

@@ -165,6 +165,36 @@ TEST_F(WorkerE2eTest, DeliveredThenResetEndsUnknownAndIsNotResent) {
   EXPECT_EQ(counts["unknown"], 1);
   EXPECT_EQ(counts["sent"], 9);
   EXPECT_EQ(double_->DuplicateDeliveries(), 0);
+
+  // Only the operator's explicit word resends it, and the command asks first.
+  std::vector<std::string> resend = {bin_, "campaign", "resend-unknown", "main"};
+  testing::ProcessOptions options_env;
+  options_env.cwd = dir_.path().string();
+  options_env.env = Env();
+  ProcessResult asked = testing::RunProcess(resend, options_env);
+  EXPECT_EQ(asked.exit_code, 2);
+  EXPECT_THAT(asked.err, HasSubstr("--yes"));
+  EXPECT_EQ(Counts()["unknown"], 1);
+  Cli({"campaign", "resend-unknown", "main", "--yes"});
+  auto again = StartWorker({"--until-idle"});
+  ASSERT_EQ(again->Wait(60s), 0) << WorkerLog();
+  EXPECT_EQ(Counts()["sent"], 10);
+  EXPECT_EQ(double_->DeliveriesTo(kFirstUser + 3), 2);
+}
+
+// A token Telegram refuses stops the account; a run waiting for idle says why and exits 1.
+TEST_F(WorkerE2eTest, RefusedTokenStopsARunUntilIdle) {
+  BotApiDoubleOptions options;
+  options.account_rate = 0;
+  StartDouble(options);
+  SetUpCampaign(5, {{"telegram.rate", "100"}});
+  double_->ScriptMethod("sendMessage", BotApiDouble::Fault::kUnauthorized);
+  auto worker = StartWorker({"--until-idle"});
+  ASSERT_EQ(worker->Wait(60s), 1) << WorkerLog();
+  EXPECT_THAT(WorkerLog(), HasSubstr("cannot send (unauthorized)"));
+  auto status = nlohmann::json::parse(Cli({"status", "--json"}).out);
+  EXPECT_EQ(status["accounts"][0]["health"], "unauthorized");
+  EXPECT_EQ(status["campaigns"][0]["counts"]["failed"], 0) << "contacts paid for the token";
 }
 
 // Invariant 4: Telegram's limits at their defaults are never exceeded, and after a 429 nothing

@@ -2,6 +2,7 @@
 // outcome for that user (sends) or for the next link creations; it records what was asked.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -33,6 +34,11 @@ class FakeMessenger final : public telegram::Messenger {
   void ScriptLink(telegram::Outcome outcome) {
     std::lock_guard lock(mu_);
     link_script_.push_back(std::move(outcome));
+  }
+  // getChatMember answers "member" for this user from now on.
+  void AddMember(int64_t user_id) {
+    std::lock_guard lock(mu_);
+    members_.push_back(user_id);
   }
   void QueueUpdate(telegram::Update update) {
     std::lock_guard lock(mu_);
@@ -88,8 +94,10 @@ class FakeMessenger final : public telegram::Messenger {
     }
     return {outcome, outcome.ok() ? static_cast<int64_t>(sent_.size()) : 0};
   }
-  telegram::MemberResult GetChatMember(const std::string&, int64_t) override {
-    return {Make(telegram::OutcomeKind::kOk), "left"};
+  telegram::MemberResult GetChatMember(const std::string&, int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    bool member = std::find(members_.begin(), members_.end(), user_id) != members_.end();
+    return {Make(telegram::OutcomeKind::kOk), member ? "member" : "left"};
   }
   telegram::UpdatesResult GetUpdates(int64_t offset, std::chrono::seconds) override {
     std::lock_guard lock(mu_);
@@ -114,6 +122,7 @@ class FakeMessenger final : public telegram::Messenger {
   std::map<int64_t, int> delivered_;
   std::vector<telegram::InviteLinkRequest> links_;
   std::vector<int64_t> approvals_;
+  std::vector<int64_t> members_;
 };
 
 }  // namespace tginvite::testing

@@ -606,6 +606,20 @@ Result<Campaign> SqliteStore::ChangeCampaign(std::string_view name, CampaignActi
   return changed;
 }
 
+Result<int64_t> SqliteStore::ResendUnknown(std::string_view campaign) {
+  int64_t resent = 0;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));
+    ASSIGN_OR_RETURN(
+        resent, tx.Execute("UPDATE invitations SET state = 'pending', next_attempt_at = 0, "
+                           "last_error = 'resent by the operator after: ' || COALESCE(last_error, "
+                           "''), updated_at = ? WHERE campaign_id = ? AND state = 'unknown'",
+                           {NowMillis(), found.id}));
+    return Ok();
+  }));
+  return resent;
+}
+
 Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
                                                  const ImportOptions& options) {
   std::optional<int64_t> campaign_id;

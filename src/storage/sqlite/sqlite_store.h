@@ -43,6 +43,7 @@ class SqliteStore final : public Store {
   Result<CampaignSummary> FindCampaign(std::string_view name) override;
   Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
 
+  Result<int64_t> ResendUnknown(std::string_view campaign) override;
   Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
   Result<int64_t> CountContacts() override;
   Status ExportInvitations(std::string_view campaign,
