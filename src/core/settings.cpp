@@ -115,6 +115,15 @@ std::string Shown(const SettingSpec* spec, std::string_view value) {
 
 }  // namespace
 
+SettingScopeKind ScopeOf(const SettingSpec& spec) {
+  const std::string_view key = spec.key;
+  if (key.starts_with("telegram.") || key.starts_with("http.") || key == "dispatch.in_flight" ||
+      key == "dispatch.lease") {
+    return SettingScopeKind::kGlobalOnly;
+  }
+  return SettingScopeKind::kCampaignOverridable;
+}
+
 std::string DisplayValue(const SettingSpec& spec, std::string_view value) {
   std::string text(value);
   if (spec.type == SettingType::kUrl) {

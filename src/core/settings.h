@@ -55,6 +55,12 @@ const SettingSpec* FindSetting(std::string_view key);
 // `pacing.batch_size: must be an integer in 0..10000, got "abc"`.
 [[nodiscard]] Result<std::string> ValidateSetting(std::string_view key, std::string_view value);
 
+// Whether a campaign may override the setting. Limits of a sending account (telegram.*,
+// dispatch.in_flight, dispatch.lease) and of its HTTP client (http.*) hold for all of its
+// campaigns at once, so they are global only.
+enum class SettingScopeKind { kGlobalOnly, kCampaignOverridable };
+SettingScopeKind ScopeOf(const SettingSpec& spec);
+
 // `value` as it may be shown to people: the credentials of a proxy URL become "***"
 // ("socks5://***@proxy:1080"). Everything that prints a setting's value goes through it.
 std::string DisplayValue(const SettingSpec& spec, std::string_view value);

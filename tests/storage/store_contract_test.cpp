@@ -141,6 +141,19 @@ TEST_P(StoreContractTest, GlobalChangeMayNotBreakACampaignsOverrides) {
       << refused.error().message;
 }
 
+TEST_P(StoreContractTest, AccountWideSettingsCannotBeOverriddenPerCampaign) {
+  CreateCampaign(*store_);
+  for (const char* key : {"telegram.rate", "dispatch.in_flight", "http.proxy"}) {
+    Status refused = store_->PutSetting(std::string("spring"), key, "");
+    ASSERT_FALSE(refused) << key;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument) << refused.error().message;
+  }
+  Status refused = store_->PutSetting(std::string("spring"), "telegram.rate", "10");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("without --campaign"), std::string::npos);
+  EXPECT_TRUE(store_->PutSetting(std::nullopt, "telegram.rate", "10"));
+}
+
 TEST_P(StoreContractTest, CampaignOverridesWinAndCanBeRemoved) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.batch_size", "10"));

@@ -90,7 +90,8 @@ TEST(SqliteStoreTest, AttemptsAreAppendOnly) {
   ASSERT_TRUE(conn);
   ASSERT_TRUE(MigrateSqlite(**conn));
   ASSERT_TRUE((*conn)->ExecuteScript(
-      "INSERT INTO accounts (id, name, kind, api_base, created_at) VALUES (1, 'a', 'rehearsal', 'https://x', 0);"
+      "INSERT INTO accounts (id, name, kind, api_base, created_at) VALUES (1, 'a', 'rehearsal', "
+      "'https://x', 0);"
       "INSERT INTO campaigns (id, name, account_id, chat, template, link_mode, created_at, "
       "updated_at) VALUES (1, 'c', 1, '-1', 't', 'personal', 0, 0);"
       "INSERT INTO contacts (id, telegram_user_id, created_at, updated_at) VALUES (1, 1, 0, 0);"

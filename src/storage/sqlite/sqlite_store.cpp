@@ -383,6 +383,11 @@ Result<core::RawSettings> SqliteStore::LoadSettings(const SettingScope& scope) {
 Status SqliteStore::PutSetting(const SettingScope& scope, std::string_view key,
                                std::string_view value) {
   ASSIGN_OR_RETURN(std::string canonical, core::ValidateSetting(key, value));
+  if (scope && core::ScopeOf(*core::FindSetting(key)) == core::SettingScopeKind::kGlobalOnly) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{}: applies to every campaign of a sending account; set it without --campaign",
+                key);
+  }
   return Write([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(tx, scope));
     ASSIGN_OR_RETURN(core::RawSettings global, LoadScope(tx, kGlobalScope));
