@@ -588,6 +588,22 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
   return Ok();
 }
 
+bool Dispatcher::OnlyBlockedWorkLeft() {
+  Result<std::vector<storage::CampaignSummary>> campaigns = store_.ListCampaigns();
+  Result<std::vector<storage::Account>> accounts = store_.ListAccounts();
+  if (!campaigns || !accounts) return false;
+  for (const storage::CampaignSummary& s : *campaigns) {
+    if (s.campaign.state != core::CampaignState::kRunning) continue;
+    const int64_t left = s.counts[InvitationState::kPending] + s.counts[InvitationState::kWaiting] +
+                         s.counts[InvitationState::kSending];
+    if (left == 0) continue;
+    for (const storage::Account& a : *accounts) {
+      if (a.id == s.campaign.account_id && a.health == "ok") return false;
+    }
+  }
+  return true;
+}
+
 void Dispatcher::Heartbeat() {
   Health now = health();
   storage::WorkerInfo info{options_.worker_id,   options_.host,
@@ -648,8 +664,7 @@ int Dispatcher::Run(std::stop_token stop) {
     if (options_.until == DispatcherOptions::Until::kIdle) {
       Result<bool> outstanding = store_.HasOutstandingWork();
       if (outstanding && !*outstanding) break;
-      if (outstanding && cycle->accounts > 0 &&
-          static_cast<int64_t>(cycle->blocked_accounts.size()) == cycle->accounts) {
+      if (outstanding && !cycle->blocked_accounts.empty() && OnlyBlockedWorkLeft()) {
         // Nothing left can ever be sent without an operator: waiting for idle would never end.
         for (const std::string& blocked : cycle->blocked_accounts) spdlog::error("{}", blocked);
         spdlog::error("invitations are left that no account can send; stopping");

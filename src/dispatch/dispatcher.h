@@ -91,6 +91,8 @@ class Dispatcher {
                                     const core::Settings& settings);
   void SetHealth(HealthState state, std::string reason);
   void Heartbeat();
+  // True when every running campaign with invitations left belongs to an account that cannot send.
+  bool OnlyBlockedWorkLeft();
   void PollLoop(std::stop_token stop);
   // Retries a write whose loss would lose a fact (a sent request, a created link) for up to a
   // minute, also while stopping.

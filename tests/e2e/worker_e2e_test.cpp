@@ -2,6 +2,7 @@
 // 127.0.0.1, killed, locked out of its database and fed garbage, with the double counting every
 // delivery, duplicate and rate-limit violation.
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <thread>
 
@@ -145,6 +146,8 @@ TEST_F(WorkerE2eTest, SurvivesTwentyKillsWithoutDuplicatesOrLosses) {
   ExpectEveryContactTerminal(kContacts);
   nlohmann::json counts = Counts();
   EXPECT_LE(counts["unknown"].get<int64_t>(), kKills * kInFlight);
+  std::cout << "after " << kKills << " kills: " << counts.dump() << ", "
+            << double_->TotalDeliveries() << " deliveries\n";
   // Every contact recorded as sent really got exactly one message: no outcome was lost.
   EXPECT_GE(double_->TotalDeliveries(), counts["sent"].get<int64_t>());
   EXPECT_LE(double_->TotalDeliveries(),
