@@ -221,6 +221,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   // Rounded up: the spacing never lets more than `rate` messages a second through.
   const int64_t rate = std::max(settings.rate, 1);
   request.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
+  request.chat_interval = settings.chat_interval;
   for (const storage::Campaign& campaign : work.campaigns) {
     const core::Settings& s = work.campaign_settings.at(campaign.id);
     request.campaigns.push_back(
@@ -445,15 +446,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     const storage::Claim& claim = claims[to_send[k]];
     const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
     const int64_t chat = claim.contact.telegram_user_id.value_or(0);
-    core::TimePoint slot = core::FromUnixMillis(claim.not_before);
-    {
-      std::lock_guard lock(chats_mu_);
-      auto [last, inserted] = chat_sends_.try_emplace(chat, slot);
-      if (!inserted) {
-        slot = std::max(slot, last->second + settings.chat_interval);
-        last->second = slot;
-      }
-    }
+    const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
     if (stopped_for(claim) || !clock_.SleepUntil(slot, stop) || stopped_for(claim)) {
       add_outcome(Release(claim));
       return;
@@ -510,12 +503,6 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     spdlog::error("account {}: cannot send: {}", account.name, account_fatal);
     keep_first_error(RetryWrite(
         [&] { return store_.SetAccountHealth(account.id, "unauthorized", account_fatal); }));
-  }
-  {
-    std::lock_guard lock(chats_mu_);
-    const core::TimePoint horizon =
-        clock_.Now() - std::max<milliseconds>(settings.chat_interval, std::chrono::minutes(1));
-    std::erase_if(chat_sends_, [horizon](const auto& entry) { return entry.second < horizon; });
   }
   // These requests happened: their outcomes are kept until they are recorded.
   RETURN_IF_ERROR(RetryWrite([&]() -> Status {

@@ -118,11 +118,6 @@ class Dispatcher {
   // The last getUpdates failure reported per account, so that each is logged once.
   std::mutex updates_mu_;
   std::map<int64_t, std::string> updates_errors_;
-
-  // The last send per recipient chat, for telegram.chat_interval; entries older than a minute are
-  // dropped. (Invitations go to private chats, so telegram.group_rate has nothing to limit yet.)
-  std::mutex chats_mu_;
-  std::map<int64_t, core::TimePoint> chat_sends_;
 };
 
 }  // namespace tginvite::dispatch

@@ -175,6 +175,8 @@ struct ClaimRequest {
   std::chrono::milliseconds horizon{1000};
   // GCRA spacing of the account's sends: 1 s / telegram.rate.
   std::chrono::milliseconds emission_interval{34};
+  // Minimum gap between two messages to one chat (telegram.chat_interval), across campaigns.
+  std::chrono::milliseconds chat_interval{1000};
   std::vector<CampaignPlan> campaigns;  // running campaigns of the account, window open
   uint64_t seed = 0;                    // for pacing delays
   // A bot can message only users who started it, by id: others are skipped as they come up.

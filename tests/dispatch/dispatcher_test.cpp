@@ -501,6 +501,22 @@ TEST_F(DispatcherTest, ContactsWithoutAUserIdSpendNoPacingSlot) {
   EXPECT_EQ(clock_->Now(), start) << "the reachable contact waited for the unreachable one's slot";
 }
 
+TEST_F(DispatcherTest, OneChatGetsAtMostOneMessageASecondAcrossCampaignsAndRestarts) {
+  messenger_.UseClock(clock_.get());
+  // One request at a time, so that the fake clock stamps each send at its own slot.
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "1"));
+  Campaign("a", 1, 2);
+  Campaign("b", 1, 2);  // the same two people
+  ASSERT_TRUE(dispatcher_->RunOnce());
+  dispatcher_ = MakeDispatcher("worker-2");  // a restart: nothing in memory survives
+  Drain();
+  for (int64_t user : {1, 2}) {
+    std::vector<core::TimePoint> times = messenger_.sends_to(user);
+    ASSERT_EQ(times.size(), 2u) << "user " << user;
+    EXPECT_GE(times[1] - times[0], std::chrono::milliseconds(1000)) << "user " << user;
+  }
+}
+
 TEST_F(DispatcherTest, PeopleAlreadyInTheChatAreNotInvited) {
   Campaign("c", 1, 3);
   messenger_.AddMember(2);

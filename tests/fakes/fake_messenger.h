@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/clock.h"
 #include "telegram/messenger.h"
 
 namespace tginvite::testing {
@@ -34,6 +35,20 @@ class FakeMessenger final : public telegram::Messenger {
   void ScriptLink(telegram::Outcome outcome) {
     std::lock_guard lock(mu_);
     link_script_.push_back(std::move(outcome));
+  }
+  // Stamps every send with this clock's time (see sends_to).
+  void UseClock(const core::Clock* clock) {
+    std::lock_guard lock(mu_);
+    clock_ = clock;
+  }
+  // When each message to `user_id` was sent, by the clock given to UseClock.
+  std::vector<core::TimePoint> sends_to(int64_t user_id) const {
+    std::lock_guard lock(mu_);
+    std::vector<core::TimePoint> times;
+    for (size_t i = 0; i < sent_.size(); ++i) {
+      if (sent_[i].user_id == user_id) times.push_back(send_times_[i]);
+    }
+    return times;
   }
   // getChatMember answers "member" for this user from now on.
   void AddMember(int64_t user_id) {
@@ -83,6 +98,7 @@ class FakeMessenger final : public telegram::Messenger {
   telegram::SendResult SendInvitation(const telegram::InvitationMessage& message) override {
     std::lock_guard lock(mu_);
     sent_.push_back(message);
+    send_times_.push_back(clock_ != nullptr ? clock_->Now() : core::TimePoint{});
     telegram::Outcome outcome = Make(telegram::OutcomeKind::kOk);
     if (auto it = send_script_.find(message.user_id);
         it != send_script_.end() && !it->second.empty()) {
@@ -123,6 +139,8 @@ class FakeMessenger final : public telegram::Messenger {
   std::vector<telegram::InviteLinkRequest> links_;
   std::vector<int64_t> approvals_;
   std::vector<int64_t> members_;
+  const core::Clock* clock_ = nullptr;
+  std::vector<core::TimePoint> send_times_;
 };
 
 }  // namespace tginvite::testing

@@ -172,9 +172,16 @@ CREATE TABLE workers (
 );
 )sql";
 
+// The per-chat limiter's state: when the contact's private chat may get its next message. It is
+// written in the claim's transaction, so neither a restart nor a second campaign resets it.
+constexpr std::string_view kChatLimiter = R"sql(
+ALTER TABLE contacts ADD COLUMN next_message_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
+    {3, "per-chat limiter", kChatLimiter},
 };
 
 int64_t NowMillis() {

@@ -78,7 +78,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       ASSIGN_OR_RETURN(
           std::vector<Row> candidates,
           tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, c.telegram_user_id, c.username, "
-                   "c.first_name, c.last_name, c.phone FROM invitations i "
+                   "c.first_name, c.last_name, c.phone, c.id, c.next_message_at FROM invitations i "
                    "JOIN contacts c ON c.id = i.contact_id "
                    "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
                    "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
@@ -95,6 +95,11 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         }
         int64_t slot = std::max({now, tat, pacing_next_at});
         if (slot > horizon_end) break;
+        // The contact's chat got a message too recently (from another campaign, say): later.
+        if (row.Int(10) > horizon_end) continue;
+        slot = std::max(slot, row.Int(10));
+        RETURN_IF_ERROR(tx.Execute("UPDATE contacts SET next_message_at = ? WHERE id = ?",
+                                   {slot + request.chat_interval.count(), row.Int(9)}));
         RETURN_IF_ERROR(
             tx.Execute("UPDATE invitations SET state = 'sending', gen = gen + 1, lease_until = ?, "
                        "send_started_at = NULL, claimed_by = ?, updated_at = ? WHERE id = ?",
