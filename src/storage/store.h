@@ -258,6 +258,25 @@ struct WorkerInfo {
   int64_t stopped_at = 0;
 };
 
+// --- Web authentication: secrets are handed to the store already hashed -----------------------
+
+// A logged-in browser session. The store keeps only a hash of the session token.
+struct WebSession {
+  std::string token_hash;
+  std::string csrf_token;
+  int64_t created_at = 0;  // unix ms
+  int64_t expires_at = 0;  // unix ms
+};
+
+// An API token for `Authorization: Bearer`. The plaintext is shown once at creation and never
+// stored; only its hash is.
+struct ApiToken {
+  int64_t id = 0;
+  std::string name;
+  int64_t created_at = 0;             // unix ms
+  std::optional<int64_t> revoked_at;  // unix ms
+};
+
 // Settings are global (campaign = std::nullopt) or a campaign's overrides.
 using SettingScope = std::optional<std::string>;
 
@@ -338,6 +357,25 @@ class Store {
                                             std::string_view invite_link) = 0;
   virtual Status Heartbeat(const WorkerInfo& worker) = 0;
   virtual Result<std::vector<WorkerInfo>> ListWorkers() = 0;
+
+  // Web authentication. The admin password hash (an argon2id string), std::nullopt until set.
+  virtual Result<std::optional<std::string>> AdminPasswordHash() = 0;
+  virtual Status SetAdminPasswordHash(std::string_view hash) = 0;
+  // Stores a session and drops sessions that expired before `now`.
+  virtual Status CreateSession(const WebSession& session, int64_t now) = 0;
+  // The session with this token hash if it has not expired at `now`, else std::nullopt.
+  virtual Result<std::optional<WebSession>> FindSession(std::string_view token_hash,
+                                                        int64_t now) = 0;
+  // Removes the session (logout); removing one that does not exist is not an error.
+  virtual Status DeleteSession(std::string_view token_hash) = 0;
+  // kInvalidArgument for a bad name, kAlreadyExists while an unrevoked token has the name.
+  virtual Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) = 0;
+  // The unrevoked token with this hash, else std::nullopt.
+  virtual Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) = 0;
+  // kNotFound when no unrevoked token has the name.
+  virtual Status RevokeApiToken(std::string_view name) = 0;
+  // Every token, revoked ones included, oldest first.
+  virtual Result<std::vector<ApiToken>> ListApiTokens() = 0;
 };
 
 // The settings in force for a scope: defaults, then global values, then the campaign's.

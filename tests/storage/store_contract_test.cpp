@@ -395,5 +395,78 @@ TEST_P(StoreContractTest, ExportStreamsEveryInvitationWithItsState) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(StoreContractTest, AdminPasswordHashIsOneRowAndResetsSessions) {
+  auto none = store_->AdminPasswordHash();
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store_->SetAdminPasswordHash("$argon2id$first"));
+  ASSERT_TRUE(store_->CreateSession({"h1", "csrf1", 1000, 5000}, 1000));
+  ASSERT_TRUE(store_->SetAdminPasswordHash("$argon2id$second"));
+  auto hash = store_->AdminPasswordHash();
+  ASSERT_TRUE(hash);
+  EXPECT_EQ(hash->value_or(""), "$argon2id$second");
+  auto session = store_->FindSession("h1", 2000);
+  ASSERT_TRUE(session);
+  EXPECT_FALSE(session->has_value()) << "a new password ends the old sessions";
+  Status empty = store_->SetAdminPasswordHash("");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, SessionsExpireAndCanBeDeleted) {
+  ASSERT_TRUE(store_->CreateSession({"h1", "csrf1", 1000, 5000}, 1000));
+  auto found = store_->FindSession("h1", 4999);
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->csrf_token, "csrf1");
+  EXPECT_EQ((*found)->expires_at, 5000);
+  found = store_->FindSession("h1", 5000);
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->has_value()) << "expired";
+  found = store_->FindSession("other", 1000);
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->has_value());
+
+  ASSERT_TRUE(store_->CreateSession({"h2", "csrf2", 1000, 9000}, 1000));
+  ASSERT_TRUE(store_->DeleteSession("h2"));
+  found = store_->FindSession("h2", 2000);
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->has_value());
+  EXPECT_TRUE(store_->DeleteSession("h2")) << "deleting twice is fine";
+}
+
+TEST_P(StoreContractTest, ApiTokensAreFoundByHashUntilRevoked) {
+  auto created = store_->CreateApiToken("ci", "hash-ci");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->name, "ci");
+  EXPECT_FALSE(created->revoked_at.has_value());
+  auto again = store_->CreateApiToken("ci", "hash-other");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  auto bad = store_->CreateApiToken("no spaces", "hash-x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+
+  auto found = store_->FindApiToken("hash-ci");
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->name, "ci");
+
+  ASSERT_TRUE(store_->RevokeApiToken("ci"));
+  found = store_->FindApiToken("hash-ci");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->has_value()) << "a revoked token no longer authenticates";
+  Status twice = store_->RevokeApiToken("ci");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->CreateApiToken("ci", "hash-ci-2")) << "the name is free again";
+  auto list = store_->ListApiTokens();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_TRUE((*list)[0].revoked_at.has_value());
+  EXPECT_FALSE((*list)[1].revoked_at.has_value());
+}
+
 }  // namespace
 }  // namespace tginvite::storage

@@ -178,10 +178,36 @@ constexpr std::string_view kChatLimiter = R"sql(
 ALTER TABLE contacts ADD COLUMN next_message_at INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// The web interface's credentials. Secrets are stored only as hashes: the admin password as an
+// argon2id string, session and API tokens as a hash of the token (the plaintext is never stored).
+constexpr std::string_view kWebAuth = R"sql(
+CREATE TABLE admin_password (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE web_sessions (
+  token_hash TEXT PRIMARY KEY,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
     {3, "per-chat limiter", kChatLimiter},
+    {4, "web auth", kWebAuth},
 };
 
 int64_t NowMillis() {

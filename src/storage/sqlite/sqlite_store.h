@@ -72,6 +72,16 @@ class SqliteStore final : public Store {
   Status Heartbeat(const WorkerInfo& worker) override;
   Result<std::vector<WorkerInfo>> ListWorkers() override;
 
+  Result<std::optional<std::string>> AdminPasswordHash() override;
+  Status SetAdminPasswordHash(std::string_view hash) override;
+  Status CreateSession(const WebSession& session, int64_t now) override;
+  Result<std::optional<WebSession>> FindSession(std::string_view token_hash, int64_t now) override;
+  Status DeleteSession(std::string_view token_hash) override;
+  Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) override;
+  Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
+  Status RevokeApiToken(std::string_view name) override;
+  Result<std::vector<ApiToken>> ListApiTokens() override;
+
  private:
   // 32 MiB: the contacts indexes of a large import stay in memory instead of being written out
   // and read back page by page.
