@@ -176,7 +176,8 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   {
     std::vector<std::jthread> threads;
     size_t i = 0;
-    for (auto& [id, account_work] : work) {
+    for (auto& entry : work) {
+      const AccountWork& account_work = entry.second;
       threads.emplace_back([this, &account_work, &results, i, stop] {
         results[i].first = ProcessAccount(account_work, stop, results[i].second);
       });
@@ -494,7 +495,9 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
                  flood_until - Millis(clock_.Now()));
     keep_first_error(RetryWrite([&] { return store_.PauseAccount(account.id, flood_until); }));
   }
-  for (const auto& [campaign_id, reason] : fatal_campaigns) {
+  for (const auto& fatal : fatal_campaigns) {
+    const int64_t campaign_id = fatal.first;
+    const std::string& reason = fatal.second;
     if (reason.empty()) continue;
     spdlog::error("campaign {}: paused: {}", campaigns.at(campaign_id)->name, reason);
     keep_first_error(RetryWrite([&] { return store_.PauseCampaignFor(campaign_id, reason); }));
