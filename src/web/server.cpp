@@ -1,0 +1,446 @@
+#include "web/server.h"
+
+#include <charconv>
+#include <exception>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/model.h"
+#include "web/auth.h"
+#include "web/error_mapping.h"
+
+namespace tginvite::web {
+namespace {
+
+using nlohmann::json;
+using storage::CampaignAction;
+
+constexpr std::string_view kCookieName = "tginvite_session";
+constexpr std::string_view kJson = "application/json";
+
+// Errors that have no ErrorCode because only the web layer has them (401, 403, 429).
+void SendError(httplib::Response& res, int status, std::string_view code,
+               std::string_view message) {
+  res.status = status;
+  json body = {{"error", {{"code", code}, {"message", message}}}};
+  res.set_content(body.dump(), kJson.data());
+}
+
+void SendError(httplib::Response& res, const Error& error) {
+  res.status = HttpStatusFor(error.code);
+  res.set_content(ErrorBody(error), kJson.data());
+}
+
+void SendJson(httplib::Response& res, const json& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(), kJson.data());
+}
+
+// Parses a JSON request body; an empty body is an empty object.
+Result<json> ParseBody(const httplib::Request& req) {
+  if (req.body.empty()) return json::object();
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return Fail(ErrorCode::kInvalidArgument, "request body: not valid JSON");
+  }
+  if (!body.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "request body: expected a JSON object");
+  }
+  return body;
+}
+
+std::optional<std::string> CookieValue(const httplib::Request& req, std::string_view name) {
+  std::string header = req.get_header_value("Cookie");
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    size_t end = rest.find(';');
+    std::string_view pair = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+bool OverTls(const httplib::Request& req) {
+  return req.get_header_value("X-Forwarded-Proto") == "https";
+}
+
+json CountsJson(const core::StateCounts& counts) {
+  json out = json::object();
+  for (core::InvitationState state : core::kAllInvitationStates) {
+    out[std::string(core::ToString(state))] = counts[state];
+  }
+  return out;
+}
+
+json FunnelJson(const core::StateCounts& counts) {
+  using core::InvitationState;
+  return {{"sent", counts[InvitationState::kSent] + counts[InvitationState::kJoined]},
+          {"joined", counts[InvitationState::kJoined]}};
+}
+
+json CampaignJson(const storage::Campaign& c) {
+  return {{"name", c.name},
+          {"state", std::string(core::ToString(c.state))},
+          {"paused_reason", c.paused_reason},
+          {"account", c.account_name},
+          {"rehearsal", c.account_kind == core::AccountKind::kRehearsal},
+          {"chat", c.chat},
+          {"link_mode", std::string(core::ToString(c.link_mode))},
+          {"created_at", c.created_at},
+          {"started_at", c.started_at ? json(*c.started_at) : json(nullptr)}};
+}
+
+json SummaryJson(const storage::CampaignSummary& s) {
+  json out = CampaignJson(s.campaign);
+  out["counts"] = CountsJson(s.counts);
+  out["total"] = s.counts.Total();
+  out["sent_last_minute"] = s.sent_last_minute;
+  return out;
+}
+
+std::optional<CampaignAction> ParseAction(std::string_view action) {
+  if (action == "start") return CampaignAction::kStart;
+  if (action == "pause") return CampaignAction::kPause;
+  if (action == "resume") return CampaignAction::kResume;
+  if (action == "cancel") return CampaignAction::kCancel;
+  return std::nullopt;
+}
+
+enum class Change { kReadOnly, kStateChanging };
+
+}  // namespace
+
+Result<std::pair<std::string, int>> ParseListen(std::string_view listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Fail(ErrorCode::kInvalidArgument, "--listen {}: expected ADDR:PORT", listen);
+  }
+  std::string_view host = listen.substr(0, colon);
+  std::string_view port_text = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 || port > 65535 ||
+      host.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "--listen {}: expected ADDR:PORT, port 1-65535",
+                listen);
+  }
+  return std::pair<std::string, int>(std::string(host), port);
+}
+
+bool IsLoopback(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+class Server::Impl {
+ public:
+  Impl(storage::Store& store, ServerOptions options)
+      : store_(store),
+        options_(std::move(options)),
+        limiter_(options_.login_attempts, options_.login_window) {}
+
+  ~Impl() { Stop(); }
+
+  Result<int> Start() {
+    Configure();
+    int port = options_.port;
+    if (port == 0) {
+      port = http_.bind_to_any_port(options_.host);
+      if (port < 0) port = 0;
+    } else if (!http_.bind_to_port(options_.host, port)) {
+      port = 0;
+    }
+    if (port == 0) {
+      return Fail(ErrorCode::kUnavailable, "listen on {}:{}: cannot bind the address",
+                  options_.host, options_.port);
+    }
+    if (!IsLoopback(options_.host)) {
+      spdlog::warn(
+          "web: listening on {}:{}, which is not a loopback address: put it behind a TLS reverse "
+          "proxy, or passwords and session cookies cross the network in clear text",
+          options_.host, port);
+    }
+    spdlog::info("web: serving on http://{}:{}", options_.host, port);
+    thread_ = std::thread([this] { http_.listen_after_bind(); });
+    return port;
+  }
+
+  void Stop() {
+    if (thread_.joinable()) {
+      http_.stop();
+      thread_.join();
+    }
+  }
+
+ private:
+  // Who made a request: a browser session or an API token.
+  struct Caller {
+    std::optional<storage::WebSession> session;
+  };
+
+  int64_t NowMs() const { return core::ToUnixMillis(options_.clock->Now()); }
+
+  void Configure() {
+    const size_t threads = options_.threads;
+    http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http_.set_payload_max_length(options_.max_body_bytes);
+    http_.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          spdlog::error("web: {} {}: unexpected exception: {}", req.method, req.path, what);
+          SendError(res, Error{ErrorCode::kInternal, "internal error"});
+        });
+    // Fills in a JSON body for errors httplib produces itself (no route, body too large).
+    http_.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          switch (res.status) {
+            case 404:
+              SendError(res, 404, "not_found", fmt::format("no route {} {}", req.method, req.path));
+              break;
+            case 413:
+              SendError(res, 413, "payload_too_large", "request body too large");
+              break;
+            default:
+              SendError(res, res.status, "http_error", fmt::format("HTTP {}", res.status));
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+
+    http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      SendJson(res, {{"status", "ok"}});
+    });
+    http_.Get("/readyz",
+              [this](const httplib::Request& req, httplib::Response& res) { Readyz(req, res); });
+    http_.Post("/api/v1/login",
+               [this](const httplib::Request& req, httplib::Response& res) { Login(req, res); });
+    Route("POST", "/api/v1/logout", Change::kStateChanging,
+          [this](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+            Logout(req, res, caller);
+          });
+    Route("GET", "/api/v1/campaigns", Change::kReadOnly,
+          [this](const httplib::Request&, httplib::Response& res, const Caller&) {
+            ListCampaigns(res);
+          });
+    Route("GET", R"(/api/v1/campaigns/([^/]+))", Change::kReadOnly,
+          [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
+            ShowCampaign(req.matches[1].str(), res);
+          });
+    Route("POST", R"(/api/v1/campaigns/([^/]+)/([a-z]+))", Change::kStateChanging,
+          [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
+            ChangeCampaign(req, res);
+          });
+    Route("GET", "/api/v1/stats", Change::kReadOnly,
+          [this](const httplib::Request&, httplib::Response& res, const Caller&) { Stats(res); });
+  }
+
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+
+  // Registers a handler that runs only for an authenticated caller (and, for a state-changing
+  // request made with a session cookie, a matching X-CSRF-Token).
+  void Route(std::string_view method, const std::string& pattern, Change change, Handler handler) {
+    auto guarded = [this, change, handler = std::move(handler)](const httplib::Request& req,
+                                                                httplib::Response& res) {
+      std::optional<Caller> caller = Authenticate(req, res, change);
+      if (caller) handler(req, res, *caller);
+    };
+    if (method == "GET") {
+      http_.Get(pattern, guarded);
+    } else {
+      http_.Post(pattern, guarded);
+    }
+  }
+
+  // The caller, or std::nullopt with the error response already written.
+  std::optional<Caller> Authenticate(const httplib::Request& req, httplib::Response& res,
+                                     Change change) {
+    std::string authorization = req.get_header_value("Authorization");
+    if (!authorization.empty()) {
+      constexpr std::string_view kBearer = "Bearer ";
+      if (!authorization.starts_with(kBearer)) {
+        SendError(res, 401, "unauthenticated", "Authorization: expected a Bearer token");
+        return std::nullopt;
+      }
+      Result<std::optional<storage::ApiToken>> token =
+          store_.FindApiToken(TokenHash(std::string_view(authorization).substr(kBearer.size())));
+      if (!token) {
+        SendError(res, token.error());
+        return std::nullopt;
+      }
+      if (!token->has_value()) {
+        SendError(res, 401, "unauthenticated", "unknown or revoked API token");
+        return std::nullopt;
+      }
+      return Caller{};
+    }
+    std::optional<std::string> cookie = CookieValue(req, kCookieName);
+    if (!cookie) {
+      SendError(res, 401, "unauthenticated", "log in first (POST /api/v1/login)");
+      return std::nullopt;
+    }
+    Result<std::optional<storage::WebSession>> session =
+        store_.FindSession(TokenHash(*cookie), NowMs());
+    if (!session) {
+      SendError(res, session.error());
+      return std::nullopt;
+    }
+    if (!session->has_value()) {
+      SendError(res, 401, "unauthenticated", "the session expired or was ended: log in again");
+      return std::nullopt;
+    }
+    if (change == Change::kStateChanging &&
+        !SameSecret(req.get_header_value("X-CSRF-Token"), (*session)->csrf_token)) {
+      SendError(res, 403, "csrf", "missing or wrong X-CSRF-Token header");
+      return std::nullopt;
+    }
+    return Caller{std::move(*session)};
+  }
+
+  void Readyz(const httplib::Request&, httplib::Response& res) {
+    // A cheap one-row read tells whether the database answers.
+    Result<std::optional<std::string>> ping = store_.AdminPasswordHash();
+    if (!ping) {
+      SendJson(res, {{"status", "unavailable"}, {"reason", "database: " + ping.error().message}},
+               503);
+      return;
+    }
+    if (options_.worker_health) {
+      dispatch::Health health = options_.worker_health();
+      if (health.state == dispatch::HealthState::kDegraded) {
+        SendJson(res, {{"status", "unavailable"}, {"reason", "worker degraded: " + health.reason}},
+                 503);
+        return;
+      }
+    }
+    SendJson(res, {{"status", "ready"}});
+  }
+
+  void Login(const httplib::Request& req, httplib::Response& res) {
+    if (int64_t wait = limiter_.Attempt(req.remote_addr, NowMs()); wait > 0) {
+      res.set_header("Retry-After", std::to_string(wait));
+      SendError(res, 429, "rate_limited",
+                fmt::format("too many login attempts: retry in {} s", wait));
+      return;
+    }
+    Result<json> body = ParseBody(req);
+    if (!body) return SendError(res, body.error());
+    auto password = body->find("password");
+    if (password == body->end() || !password->is_string()) {
+      return SendError(
+          res, Error{ErrorCode::kInvalidArgument, "request body: \"password\" must be a string"});
+    }
+    Result<std::optional<std::string>> hash = store_.AdminPasswordHash();
+    if (!hash) return SendError(res, hash.error());
+    if (!hash->has_value()) {
+      return SendError(res, Error{ErrorCode::kUnavailable,
+                                  "no admin password is set: run `tginvite init` with "
+                                  "TGINVITE_ADMIN_PASSWORD set, or on a terminal"});
+    }
+    if (!VerifyPassword(core::Secret(password->get<std::string>()), **hash)) {
+      spdlog::warn("web: failed login from {}", req.remote_addr);
+      return SendError(res, 401, "unauthenticated", "wrong password");
+    }
+    core::Secret token = NewToken();
+    core::Secret csrf = NewToken();
+    const int64_t now = NowMs();
+    storage::WebSession session{TokenHash(token.Reveal()), csrf.Reveal(), now,
+                                now + options_.session_ttl.count()};
+    if (Status created = store_.CreateSession(session, now); !created) {
+      return SendError(res, created.error());
+    }
+    std::string cookie =
+        fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", kCookieName,
+                    token.Reveal(), options_.session_ttl.count() / 1000);
+    if (OverTls(req)) cookie += "; Secure";
+    res.set_header("Set-Cookie", cookie);
+    SendJson(res, {{"csrf_token", csrf.Reveal()}, {"expires_at", session.expires_at}});
+  }
+
+  void Logout(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    if (caller.session) {
+      if (Status deleted = store_.DeleteSession(caller.session->token_hash); !deleted) {
+        return SendError(res, deleted.error());
+      }
+    }
+    std::string cookie =
+        fmt::format("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", kCookieName);
+    if (OverTls(req)) cookie += "; Secure";
+    res.set_header("Set-Cookie", cookie);
+    SendJson(res, {{"status", "logged out"}});
+  }
+
+  void ListCampaigns(httplib::Response& res) {
+    Result<std::vector<storage::CampaignSummary>> campaigns = store_.ListCampaigns();
+    if (!campaigns) return SendError(res, campaigns.error());
+    json list = json::array();
+    for (const storage::CampaignSummary& s : *campaigns) list.push_back(SummaryJson(s));
+    SendJson(res, {{"campaigns", list}});
+  }
+
+  void ShowCampaign(const std::string& name, httplib::Response& res) {
+    Result<storage::CampaignSummary> summary = store_.FindCampaign(name);
+    if (!summary) return SendError(res, summary.error());
+    json out = SummaryJson(*summary);
+    out["funnel"] = FunnelJson(summary->counts);
+    SendJson(res, out);
+  }
+
+  void ChangeCampaign(const httplib::Request& req, httplib::Response& res) {
+    std::optional<CampaignAction> action = ParseAction(req.matches[2].str());
+    if (!action) {
+      return SendError(res, 404, "not_found", fmt::format("no route {} {}", req.method, req.path));
+    }
+    if (Result<json> body = ParseBody(req); !body) return SendError(res, body.error());
+    Result<storage::Campaign> changed = store_.ChangeCampaign(req.matches[1].str(), *action);
+    if (!changed) return SendError(res, changed.error());
+    SendJson(res, {{"campaign", CampaignJson(*changed)}});
+  }
+
+  void Stats(httplib::Response& res) {
+    Result<std::vector<storage::CampaignSummary>> campaigns = store_.ListCampaigns();
+    if (!campaigns) return SendError(res, campaigns.error());
+    json list = json::array();
+    for (const storage::CampaignSummary& s : *campaigns) {
+      list.push_back({{"name", s.campaign.name},
+                      {"state", std::string(core::ToString(s.campaign.state))},
+                      {"rehearsal", s.campaign.account_kind == core::AccountKind::kRehearsal},
+                      {"counts", CountsJson(s.counts)},
+                      {"total", s.counts.Total()},
+                      {"sent_last_minute", s.sent_last_minute},
+                      {"funnel", FunnelJson(s.counts)}});
+    }
+    SendJson(res, {{"campaigns", list}});
+  }
+
+  storage::Store& store_;
+  ServerOptions options_;
+  LoginLimiter limiter_;
+  httplib::Server http_;
+  std::thread thread_;
+};
+
+Server::Server(storage::Store& store, ServerOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+
+Server::~Server() = default;
+
+Result<int> Server::Start() { return impl_->Start(); }
+
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace tginvite::web

@@ -1,0 +1,65 @@
+// The web server: the REST API under /api/v1 and the health probes, on cpp-httplib with a thread
+// pool. Handlers are thin: parse, call the store, map the Result through HttpStatusFor.
+//
+// Authentication: everything but /healthz and /readyz needs either a session cookie (from
+// POST /api/v1/login; state-changing requests must also carry the session's X-CSRF-Token) or an
+// `Authorization: Bearer` API token. Errors are always {"error": {"code", "message"}}. No response
+// ever carries the admin password, a session token or an API token (invariant 7).
+//
+// Thread-safety: Start and Stop from one thread; requests are served on the pool's threads, so
+// the store and the worker_health callback must be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "dispatch/dispatcher.h"
+#include "storage/store.h"
+
+namespace tginvite::web {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (tests)
+  size_t threads = 8;
+  size_t max_body_bytes = size_t{8} << 20;
+  std::chrono::milliseconds session_ttl = std::chrono::hours(12);
+  int login_attempts = 5;  // per client address and login_window
+  std::chrono::milliseconds login_window = std::chrono::minutes(1);
+  std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
+  // The health of the worker running in this process, for /readyz; empty when none runs here.
+  std::function<dispatch::Health()> worker_health;
+};
+
+// "127.0.0.1:8080" or "[::1]:8080" -> host and port; kInvalidArgument otherwise.
+Result<std::pair<std::string, int>> ParseListen(std::string_view listen);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopback(std::string_view host);
+
+class Server {
+ public:
+  Server(storage::Store& store, ServerOptions options);
+  ~Server();  // stops serving
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on a background thread; returns the bound port. kUnavailable when
+  // the address cannot be bound. Logs a warning when the address is not loopback.
+  Result<int> Start();
+  // Stops accepting, finishes in-flight requests and joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tginvite::web
