@@ -149,6 +149,34 @@ int Main(int argc, char** argv) {
                 "Exit 0 once no running campaign has an invitation pending, sending or waiting");
   run->callback([&] { action = [&](storage::Store& s) { return RunWorker(s, run_options); }; });
 
+  // serve / up
+  ServeOptions serve_options;
+  CLI::App* serve =
+      app.add_subcommand("serve", "Web dashboard and REST API (behind a TLS reverse proxy)");
+  serve->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
+  serve->callback([&] { action = [&](storage::Store& s) { return RunServe(s, serve_options); }; });
+  CLI::App* up = app.add_subcommand("up", "The worker and the web server in one process");
+  up->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
+  up->callback(
+      [&] { action = [&](storage::Store& s) { return RunUp(s, run_options, serve_options); }; });
+
+  // token
+  CLI::App* token = app.add_subcommand("token", "API tokens for Authorization: Bearer");
+  token->require_subcommand(1);
+  std::string token_name;
+  CLI::App* token_create =
+      token->add_subcommand("create", "Create a token and print it (shown only once)");
+  token_create->add_option("name", token_name, "Token name")->required();
+  token_create->callback(
+      [&] { action = [&](storage::Store& s) { return RunTokenCreate(s, token_name); }; });
+  CLI::App* token_revoke = token->add_subcommand("revoke", "Revoke a token");
+  token_revoke->add_option("name", token_name, "Token name")->required();
+  token_revoke->callback(
+      [&] { action = [&](storage::Store& s) { return RunTokenRevoke(s, token_name); }; });
+  token->add_subcommand("list", "List tokens (never their values)")->callback([&] {
+    action = [](storage::Store& s) { return RunTokenList(s); };
+  });
+
   // status
   StatusOptions status_options;
   CLI::App* status = app.add_subcommand("status", "Counts by state for every campaign");

@@ -2,15 +2,19 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/messengers.h"
 #include "cli/output.h"
 #include "core/clock.h"
 #include "core/contact_fields.h"
 #include "core/message_template.h"
+#include "web/auth.h"
 
 namespace tginvite::cli {
 namespace {
@@ -104,12 +108,65 @@ std::string NeutraliseFormula(std::string_view cell) {
   return std::string(cell);
 }
 
+namespace {
+
+// Reads a line from the terminal with echo turned off.
+std::string ReadHidden(std::string_view prompt) {
+  fmt::print(stderr, "{}", prompt);
+  std::fflush(stderr);
+  termios old_mode{};
+  tcgetattr(STDIN_FILENO, &old_mode);
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+  fmt::print(stderr, "\n");
+  return line;
+}
+
+// The admin password for the web interface: from TGINVITE_ADMIN_PASSWORD (which also replaces a
+// stored one), else asked on a terminal when none is stored, else left unset with a note. There
+// is never a default password.
+int SetUpAdminPassword(storage::Store& store) {
+  Result<std::optional<std::string>> stored = store.AdminPasswordHash();
+  if (!stored) return Report(stored.error());
+  core::Secret password;
+  if (const char* env = std::getenv("TGINVITE_ADMIN_PASSWORD"); env != nullptr && *env != '\0') {
+    password = core::Secret(env);
+  } else if (stored->has_value()) {
+    return kExitOk;
+  } else if (isatty(STDIN_FILENO) == 1) {
+    password = core::Secret(ReadHidden("admin password for the web interface: "));
+    if (password.empty()) {
+      return Report(Fail(ErrorCode::kInvalidArgument, "admin password: empty; nothing was set"));
+    }
+    if (ReadHidden("again: ") != password.Reveal()) {
+      return Report(Fail(ErrorCode::kInvalidArgument,
+                         "admin password: the two entries differ; nothing was set"));
+    }
+  } else {
+    fmt::print(
+        "no admin password is set: the web interface refuses logins until you run `tginvite "
+        "init` on a terminal or with TGINVITE_ADMIN_PASSWORD set\n");
+    return kExitOk;
+  }
+  Result<std::string> hash = web::HashPassword(password);
+  if (!hash) return Report(hash.error());
+  if (Status saved = store.SetAdminPasswordHash(*hash); !saved) return Report(saved.error());
+  fmt::print("admin password {}\n", stored->has_value() ? "replaced (sessions ended)" : "set");
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunInit(const GlobalOptions& global) {
   Result<std::unique_ptr<storage::Store>> store =
       storage::OpenStore(global.db, storage::OpenMode::kCreate);
   if (!store) return Report(store.error());
   fmt::print("database {} is ready\n", global.db);
-  return kExitOk;
+  return SetUpAdminPassword(**store);
 }
 
 int RunAccountAdd(storage::Store& store, const AccountAddOptions& options) {
@@ -482,6 +539,39 @@ int RunSuppressList(storage::Store& store) {
     table.AddRow({s.key, s.reason, FormatTime(s.created_at)});
   }
   fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+int RunTokenCreate(storage::Store& store, const std::string& name) {
+  core::Secret token = web::NewToken();
+  Result<storage::ApiToken> created = store.CreateApiToken(name, web::TokenHash(token.Reveal()));
+  if (!created) return Report(created.error());
+  fmt::print("{}\n", token.Reveal());
+  fmt::print(stderr,
+             "token {} created: use it as `Authorization: Bearer <token>`. It is shown only now "
+             "and cannot be shown again.\n",
+             name);
+  return kExitOk;
+}
+
+int RunTokenRevoke(storage::Store& store, const std::string& name) {
+  if (Status revoked = store.RevokeApiToken(name); !revoked) return Report(revoked.error());
+  fmt::print("token {} revoked\n", name);
+  return kExitOk;
+}
+
+int RunTokenList(storage::Store& store) {
+  Result<std::vector<storage::ApiToken>> tokens = store.ListApiTokens();
+  if (!tokens) return Report(tokens.error());
+  if (tokens->empty()) {
+    fmt::print("no API tokens\n");
+    return kExitOk;
+  }
+  fmt::print("{:<24} {:<20} {}\n", "NAME", "CREATED", "REVOKED");
+  for (const storage::ApiToken& t : *tokens) {
+    fmt::print("{:<24} {:<20} {}\n", t.name, FormatTime(t.created_at),
+               t.revoked_at ? FormatTime(*t.revoked_at) : "-");
+  }
   return kExitOk;
 }
 

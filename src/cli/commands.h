@@ -81,6 +81,20 @@ struct RunOptions {
 // The worker: returns 0 after a graceful stop (or, with until_idle, once idle).
 int RunWorker(storage::Store& store, const RunOptions& options);
 
+// `tginvite up` and `tginvite serve`: the web server, with the worker in the same process or
+// without it. Both stop gracefully on SIGINT/SIGTERM.
+inline constexpr std::string_view kDefaultListen = "127.0.0.1:8080";
+struct ServeOptions {
+  std::string listen = std::string(kDefaultListen);
+};
+int RunServe(storage::Store& store, const ServeOptions& options);
+int RunUp(storage::Store& store, const RunOptions& run_options, const ServeOptions& options);
+
+// API tokens for `Authorization: Bearer`: the plaintext is printed once by create, never stored.
+int RunTokenCreate(storage::Store& store, const std::string& name);
+int RunTokenRevoke(storage::Store& store, const std::string& name);
+int RunTokenList(storage::Store& store);
+
 // Checks a bot account's token with getMe.
 int RunAccountCheck(storage::Store& store, const std::string& name);
 

@@ -10,6 +10,7 @@
 #include "cli/messengers.h"
 #include "cli/output.h"
 #include "dispatch/dispatcher.h"
+#include "web/server.h"
 
 namespace tginvite::cli {
 namespace {
@@ -74,7 +75,30 @@ void PrintProgress(storage::Store& store) {
 
 void ConfigureLogging() { spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v"); }
 
-int RunWorker(storage::Store& store, const RunOptions& options) {
+namespace {
+
+// Starts the web server for `serve` and `up`: kInvalidArgument for a bad address, kUnavailable
+// when it cannot be bound. Warns when no admin password is set (logins are refused then).
+Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const ServeOptions& options,
+                                                 std::function<dispatch::Health()> worker_health) {
+  ASSIGN_OR_RETURN(auto listen, web::ParseListen(options.listen));
+  ASSIGN_OR_RETURN(std::optional<std::string> password, store.AdminPasswordHash());
+  if (!password) {
+    spdlog::warn(
+        "no admin password is set: logins are refused until you run `tginvite init` on a "
+        "terminal or with TGINVITE_ADMIN_PASSWORD set");
+  }
+  web::ServerOptions server_options;
+  server_options.host = listen.first;
+  server_options.port = listen.second;
+  server_options.worker_health = std::move(worker_health);
+  auto server = std::make_unique<web::Server>(store, std::move(server_options));
+  RETURN_IF_ERROR(server->Start());
+  return server;
+}
+
+int RunWorkerWith(storage::Store& store, const RunOptions& options,
+                  const std::optional<ServeOptions>& serve) {
   ConfigureLogging();
   Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
   if (!campaigns) return Report(campaigns.error());
@@ -101,6 +125,13 @@ int RunWorker(storage::Store& store, const RunOptions& options) {
   dispatcher_options.updates_timeout =
       options.until_idle ? std::chrono::seconds(1) : options.updates_timeout;
   dispatch::Dispatcher dispatcher(store, MakeMessenger, clock, dispatcher_options);
+  std::unique_ptr<web::Server> server;
+  if (serve) {
+    Result<std::unique_ptr<web::Server>> started =
+        StartServer(store, *serve, [&dispatcher] { return dispatcher.health(); });
+    if (!started) return Report(started.error());
+    server = std::move(*started);
+  }
   spdlog::info("worker {} started on {}", dispatcher_options.worker_id, store.backend());
 
   std::jthread progress(
@@ -110,9 +141,34 @@ int RunWorker(storage::Store& store, const RunOptions& options) {
   int code = dispatcher.Run(stop.get_token());
   progress.request_stop();
   progress.join();
+  if (server) server->Stop();
   PrintProgress(store);
   spdlog::info("worker {} stopped", dispatcher_options.worker_id);
   return code;
+}
+
+}  // namespace
+
+int RunWorker(storage::Store& store, const RunOptions& options) {
+  return RunWorkerWith(store, options, std::nullopt);
+}
+
+int RunUp(storage::Store& store, const RunOptions& run_options, const ServeOptions& options) {
+  return RunWorkerWith(store, run_options, options);
+}
+
+int RunServe(storage::Store& store, const ServeOptions& options) {
+  ConfigureLogging();
+  std::stop_source stop;
+  SignalStop signals(stop);
+  Result<std::unique_ptr<web::Server>> server = StartServer(store, options, nullptr);
+  if (!server) return Report(server.error());
+  core::SystemClock clock;
+  while (clock.SleepUntil(clock.Now() + std::chrono::hours(24), stop.get_token())) {
+  }
+  (*server)->Stop();
+  spdlog::info("web server stopped");
+  return kExitOk;
 }
 
 }  // namespace tginvite::cli

@@ -3,10 +3,16 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fakes/bot_api_double.h"
 #include "fakes/process.h"
@@ -492,6 +498,134 @@ TEST_F(CliTest, EveryCommandHasHelp) {
     EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(command);
     EXPECT_THAT(r.out, HasSubstr("Usage:")) << ::testing::PrintToString(command);
   }
+}
+
+TEST_F(CliTest, InitSetsTheAdminPasswordOnlyWhenGivenOne) {
+  ProcessResult r = Ok({"init"});
+  EXPECT_THAT(r.out, HasSubstr("no admin password is set"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM admin_password"), "0\n") << "never a default password";
+
+  r = Ok({"init"}, {{"TGINVITE_ADMIN_PASSWORD", "hunter2-is-long"}});
+  EXPECT_THAT(r.out, HasSubstr("admin password set"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("hunter2")));
+  std::string hash = Dump("SELECT hash FROM admin_password");
+  EXPECT_THAT(hash, HasSubstr("$argon2id$"));
+  EXPECT_THAT(hash, Not(HasSubstr("hunter2")));
+
+  r = Ok({"init"});
+  EXPECT_EQ(Dump("SELECT hash FROM admin_password"), hash) << "a later init keeps the password";
+}
+
+TEST_F(CliTest, TokensArePrintedOnceAndStoredOnlyAsAHash) {
+  Ok({"init"});
+  ProcessResult created = Ok({"token", "create", "ci"});
+  std::string token = created.out.substr(0, created.out.find('\n'));
+  EXPECT_EQ(token.size(), 64u) << created.out;
+  EXPECT_THAT(created.err, HasSubstr("shown only now"));
+  EXPECT_THAT(Dump("SELECT name, token_hash FROM api_tokens"), Not(HasSubstr(token)));
+
+  ProcessResult again = Run({"token", "create", "ci"});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("exists already"));
+
+  ProcessResult list = Ok({"token", "list"});
+  EXPECT_THAT(list.out, HasSubstr("ci"));
+  EXPECT_THAT(list.out, Not(HasSubstr(token)));
+  Ok({"token", "revoke", "ci"});
+  ProcessResult twice = Run({"token", "revoke", "ci"});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NOT NULL"), "1\n");
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A port that was free a moment ago (a race with another process is unlikely in a test).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t size = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+TEST_F(CliTest, UpServesTheApiWithTheWorkerAndStopsOnSigterm) {
+  Ok({"init"}, {{"TGINVITE_ADMIN_PASSWORD", "hunter2-is-long"}});
+  ProcessResult created = Ok({"token", "create", "ci"});
+  std::string token = created.out.substr(0, created.out.find('\n'));
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  testing::ProcessOptions options;
+  options.cwd = dir_.path().string();
+  options.env = {{"TGINVITE_DB", "sqlite:" + db_path_}};
+  std::vector<std::string> args = {bin_, "up", "--listen", "127.0.0.1:" + std::to_string(port)};
+  testing::ChildProcess up(args, options, dir_.File("up.log"));
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto res = client.Get("/readyz");
+        return res && res->status == 200;
+      },
+      std::chrono::seconds(20)));
+  auto res = client.Get("/api/v1/campaigns", {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(res) << httplib::to_string(res.error()) << ReadFile(dir_.File("up.log"));
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = client.Get("/api/v1/campaigns");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 401);
+  res = client.Post("/api/v1/login", R"({"password": "hunter2-is-long"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  up.Signal(SIGTERM);
+  EXPECT_EQ(up.Wait(std::chrono::seconds(20)), 0);
+}
+
+TEST_F(CliTest, ServeAnswersProbesWithoutAPasswordAndStopsOnSigterm) {
+  Ok({"init"});
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  testing::ProcessOptions options;
+  options.cwd = dir_.path().string();
+  options.env = {{"TGINVITE_DB", "sqlite:" + db_path_}};
+  std::vector<std::string> args = {bin_, "serve", "--listen", "127.0.0.1:" + std::to_string(port)};
+  testing::ChildProcess serve(args, options, dir_.File("serve.log"));
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto res = client.Get("/healthz");
+        return res && res->status == 200;
+      },
+      std::chrono::seconds(20)))
+      << ReadFile(dir_.File("serve.log"));
+  auto res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = client.Post("/api/v1/login", R"({"password": ""})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_THAT(res->body, HasSubstr("no admin password is set"));
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(std::chrono::seconds(20)), 0);
+  EXPECT_THAT(ReadFile(dir_.File("serve.log")), HasSubstr("no admin password is set"));
+}
+
+TEST_F(CliTest, ServeRefusesABadListenAddress) {
+  Ok({"init"});
+  ProcessResult r = Run({"serve", "--listen", "nowhere"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("ADDR:PORT"));
 }
 
 }  // namespace
