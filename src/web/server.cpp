@@ -194,7 +194,7 @@ class Server::Impl {
     http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http_.set_payload_max_length(options_.max_body_bytes);
     http_.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
           std::string what = "unknown exception";
           try {
             if (ep) std::rethrow_exception(ep);
