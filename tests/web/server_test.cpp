@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
 #include "web/auth.h"
 
@@ -333,6 +334,27 @@ TEST_F(ServerTest, NoResponseEverCarriesThePasswordOrAToken) {
   EXPECT_EQ(bodies_.find(token.Reveal()), std::string::npos);
   EXPECT_EQ(bodies_.find(login.session), std::string::npos);
   EXPECT_EQ(bodies_.find("$argon2id$"), std::string::npos);
+}
+
+TEST_F(ServerTest, SessionsExpireAndLoginAttemptsComeBackAfterAMinute) {
+  SetPassword();
+  auto clock = std::make_shared<testing::FakeClock>();
+  ServerOptions options;
+  options.clock = clock;
+  options.session_ttl = std::chrono::hours(1);
+  StartServer(options);
+  Login login = LogIn();
+  clock->Advance(std::chrono::minutes(59));
+  auto res = Get("/api/v1/campaigns", CookieHeaders(login));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  clock->Advance(std::chrono::minutes(1));
+  ExpectError(Get("/api/v1/campaigns", CookieHeaders(login)), 401, "unauthenticated");
+
+  for (int i = 0; i < 5; ++i) Post("/api/v1/login", json{{"password", "wrong"}}.dump());
+  ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump()), 429, "rate_limited");
+  clock->Advance(std::chrono::minutes(1));
+  ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump()), 401, "unauthenticated");
 }
 
 TEST(ListenTest, ParsesAddressAndPort) {
