@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <functional>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -30,6 +31,12 @@ int Main(int argc, char** argv) {
                  "Database: sqlite:PATH (add ?synchronous=full to fsync every commit)")
       ->envname("TGINVITE_DB")
       ->capture_default_str();
+  app.add_option("--log-format", global.log_format,
+                 "Log lines of run, serve and up: text, or json (one object a line)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, LogFormat>{{"text", LogFormat::kText}, {"json", LogFormat::kJson}},
+          CLI::ignore_case))
+      ->option_text("text|json (default: text)");
 
   StoreCommand action;
   bool init = false;
@@ -147,18 +154,32 @@ int Main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "The worker: sends the running campaigns' invitations");
   run->add_flag("--until-idle", run_options.until_idle,
                 "Exit 0 once no running campaign has an invitation pending, sending or waiting");
-  run->callback([&] { action = [&](storage::Store& s) { return RunWorker(s, run_options); }; });
+  run->callback([&] {
+    action = [&](storage::Store& s) {
+      ConfigureLogging(global.log_format);
+      return RunWorker(s, run_options);
+    };
+  });
 
   // serve / up
   ServeOptions serve_options;
   CLI::App* serve =
       app.add_subcommand("serve", "Web dashboard and REST API (behind a TLS reverse proxy)");
   serve->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
-  serve->callback([&] { action = [&](storage::Store& s) { return RunServe(s, serve_options); }; });
+  serve->callback([&] {
+    action = [&](storage::Store& s) {
+      ConfigureLogging(global.log_format);
+      return RunServe(s, serve_options);
+    };
+  });
   CLI::App* up = app.add_subcommand("up", "The worker and the web server in one process");
   up->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
-  up->callback(
-      [&] { action = [&](storage::Store& s) { return RunUp(s, run_options, serve_options); }; });
+  up->callback([&] {
+    action = [&](storage::Store& s) {
+      ConfigureLogging(global.log_format);
+      return RunUp(s, run_options, serve_options);
+    };
+  });
 
   // token
   CLI::App* token = app.add_subcommand("token", "API tokens for Authorization: Bearer");

@@ -12,9 +12,16 @@ namespace tginvite::cli {
 
 inline constexpr std::string_view kDefaultDb = "sqlite:./data/tginvite.db";
 
+enum class LogFormat { kText, kJson };
+
 struct GlobalOptions {
   std::string db = std::string(kDefaultDb);
+  LogFormat log_format = LogFormat::kText;
 };
+
+// Sets how spdlog writes lines for the long-running commands (run, serve, up): text, or one JSON
+// object a line, {"ts":"2026-01-02T03:04:05.678Z","level":"info","msg":"..."}.
+void ConfigureLogging(LogFormat format);
 
 int RunInit(const GlobalOptions& global);
 

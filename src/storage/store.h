@@ -258,6 +258,14 @@ struct WorkerInfo {
   int64_t stopped_at = 0;
 };
 
+// How many requests of one kind an account made with one outcome, from the attempts history.
+struct AttemptTally {
+  std::string account;
+  std::string request;  // "sendMessage", "createChatInviteLink"
+  std::string outcome;  // telegram::OutcomeKind's name ("sent", "flood", ...)
+  int64_t count = 0;
+};
+
 // --- Web authentication: secrets are handed to the store already hashed -----------------------
 
 // A logged-in browser session. The store keeps only a hash of the session token.
@@ -357,6 +365,9 @@ class Store {
                                             std::string_view invite_link) = 0;
   virtual Status Heartbeat(const WorkerInfo& worker) = 0;
   virtual Result<std::vector<WorkerInfo>> ListWorkers() = 0;
+  // Every attempt ever recorded, counted by sending account, request and outcome (for /metrics),
+  // ordered by account, request, outcome. Accounts without attempts are absent.
+  virtual Result<std::vector<AttemptTally>> TallyAttempts() = 0;
 
   // Web authentication. The admin password hash (an argon2id string), std::nullopt until set.
   virtual Result<std::optional<std::string>> AdminPasswordHash() = 0;

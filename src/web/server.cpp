@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "web/auth.h"
 #include "web/error_mapping.h"
+#include "web/metrics.h"
 
 namespace tginvite::web {
 namespace {
@@ -222,6 +223,10 @@ class Server::Impl {
           return httplib::Server::HandlerResponse::Handled;
         }));
 
+    http_.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      requests_.Count(res.status);
+    });
+
     http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       SendJson(res, {{"status", "ok"}});
     });
@@ -247,6 +252,8 @@ class Server::Impl {
           });
     Route("GET", "/api/v1/stats", Change::kReadOnly,
           [this](const httplib::Request&, httplib::Response& res, const Caller&) { Stats(res); });
+    Route("GET", "/metrics", Change::kReadOnly,
+          [this](const httplib::Request&, httplib::Response& res, const Caller&) { Metrics(res); });
   }
 
   using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
@@ -427,8 +434,16 @@ class Server::Impl {
     SendJson(res, {{"campaigns", list}});
   }
 
+  void Metrics(httplib::Response& res) {
+    Result<std::string> text = RenderMetrics(store_, NowMs(), requests_.Snapshot());
+    if (!text) return SendError(res, text.error());
+    res.status = 200;
+    res.set_content(*text, kMetricsContentType.data());
+  }
+
   storage::Store& store_;
   ServerOptions options_;
+  RequestCounter requests_;
   LoginLimiter limiter_;
   httplib::Server http_;
   std::thread thread_;

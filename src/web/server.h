@@ -1,10 +1,12 @@
 // The web server: the REST API under /api/v1 and the health probes, on cpp-httplib with a thread
 // pool. Handlers are thin: parse, call the store, map the Result through HttpStatusFor.
 //
-// Authentication: everything but /healthz and /readyz needs either a session cookie (from
-// POST /api/v1/login; state-changing requests must also carry the session's X-CSRF-Token) or an
-// `Authorization: Bearer` API token. Errors are always {"error": {"code", "message"}}. No response
-// ever carries the admin password, a session token or an API token (invariant 7).
+// Authentication: everything but /healthz and /readyz — /metrics included (Prometheus scrapes
+// with `authorization: {credentials: TOKEN}`, i.e. a bearer API token) — needs either a session
+// cookie (from POST /api/v1/login; state-changing requests must also carry the session's
+// X-CSRF-Token) or an `Authorization: Bearer` API token. Errors are always {"error": {"code",
+// "message"}}. No response ever carries the admin password, a session token or an API token
+// (invariant 7).
 //
 // Thread-safety: Start and Stop from one thread; requests are served on the pool's threads, so
 // the store and the worker_health callback must be thread-safe.

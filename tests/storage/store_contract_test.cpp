@@ -1,6 +1,7 @@
 #include "storage/store_contract.h"
 
 #include <deque>
+#include <tuple>
 
 namespace tginvite::storage {
 
@@ -469,4 +470,56 @@ TEST_P(StoreContractTest, ApiTokensAreFoundByHashUntilRevoked) {
 }
 
 }  // namespace
+// --- attempts history --------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, TallyAttemptsCountsByAccountRequestAndOutcome) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  auto empty = store_->TallyAttempts();
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_TRUE(empty->empty());
+
+  auto campaign = store_->FindCampaign("spring");
+  ASSERT_TRUE(campaign);
+  ClaimRequest request;
+  request.account_id = campaign->campaign.account_id;
+  request.worker_id = "w";
+  request.now = 1'700'000'000'000;
+  request.horizon = std::chrono::seconds(10);
+  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  ASSERT_EQ(claimed->claims.size(), 3u);
+  std::vector<SendingMark> marks;
+  for (const Claim& c : claimed->claims) marks.push_back({c.invitation_id, c.gen, ""});
+  ASSERT_TRUE(store_->MarkSending(marks, request.now, std::chrono::seconds(30)));
+  auto outcome = [&](size_t i, std::string request_name, std::string kind, InvitationState state) {
+    OutcomeRecord record;
+    record.invitation_id = claimed->claims[i].invitation_id;
+    record.gen = claimed->claims[i].gen;
+    record.state = state;
+    record.next_attempt_at = request.now + 60000;
+    record.attempt =
+        AttemptRecord{"w", std::move(request_name), request.now, 12, 200, 0, "", std::move(kind)};
+    return record;
+  };
+  std::vector<OutcomeRecord> outcomes = {
+      outcome(0, "sendMessage", "sent", InvitationState::kSent),
+      outcome(1, "sendMessage", "flood", InvitationState::kWaiting),
+      outcome(2, "createChatInviteLink", "flood", InvitationState::kWaiting)};
+  auto applied = store_->RecordOutcomes(outcomes, request.now + 100);
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_EQ(*applied, 3);
+
+  auto tallies = store_->TallyAttempts();
+  ASSERT_TRUE(tallies) << tallies.error().message;
+  std::vector<std::tuple<std::string, std::string, std::string, int64_t>> got;
+  for (const AttemptTally& t : *tallies) got.emplace_back(t.account, t.request, t.outcome, t.count);
+  using Row = std::tuple<std::string, std::string, std::string, int64_t>;
+  EXPECT_EQ(got, (std::vector<Row>{{"demo", "createChatInviteLink", "flood", 1},
+                                   {"demo", "sendMessage", "flood", 1},
+                                   {"demo", "sendMessage", "sent", 1}}));
+}
+
 }  // namespace tginvite::storage

@@ -367,4 +367,21 @@ Result<std::vector<WorkerInfo>> SqliteStore::ListWorkers() {
   return workers;
 }
 
+Result<std::vector<AttemptTally>> SqliteStore::TallyAttempts() {
+  std::vector<AttemptTally> tallies;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(
+        "SELECT ac.name, t.request, t.outcome, COUNT(*) FROM attempts t "
+        "JOIN invitations i ON i.id = t.invitation_id "
+        "JOIN campaigns c ON c.id = i.campaign_id "
+        "JOIN accounts ac ON ac.id = c.account_id "
+        "GROUP BY ac.name, t.request, t.outcome ORDER BY ac.name, t.request, t.outcome",
+        {}, [&tallies](const Row& row) -> Status {
+          tallies.push_back({row.Text(0), row.Text(1), row.Text(2), row.Int(3)});
+          return Ok();
+        });
+  }));
+  return tallies;
+}
+
 }  // namespace tginvite::storage

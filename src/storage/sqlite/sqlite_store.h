@@ -71,6 +71,7 @@ class SqliteStore final : public Store {
                                     std::string_view invite_link) override;
   Status Heartbeat(const WorkerInfo& worker) override;
   Result<std::vector<WorkerInfo>> ListWorkers() override;
+  Result<std::vector<AttemptTally>> TallyAttempts() override;
 
   Result<std::optional<std::string>> AdminPasswordHash() override;
   Status SetAdminPasswordHash(std::string_view hash) override;

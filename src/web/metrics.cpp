@@ -1,0 +1,136 @@
+#include "web/metrics.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/model.h"
+
+namespace tginvite::web {
+namespace {
+
+// One metric family: its HELP and TYPE lines, then its samples.
+class Family {
+ public:
+  Family(std::string& out, std::string_view name, std::string_view type, std::string_view help)
+      : out_(out), name_(fmt::format("tginvite_{}", name)) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, help, name_, type);
+  }
+
+  // `labels` are name/value pairs; values are escaped here.
+  void Sample(std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+              int64_t value) {
+    out_ += name_;
+    if (labels.size() > 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [label, label_value] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += fmt::format("{}=\"{}\"", label, EscapeLabelValue(label_value));
+      }
+      out_ += '}';
+    }
+    out_ += fmt::format(" {}\n", value);
+  }
+
+ private:
+  std::string& out_;
+  std::string name_;
+};
+
+}  // namespace
+
+void RequestCounter::Count(int status) {
+  std::lock_guard lock(mu_);
+  ++counts_[status];
+}
+
+std::map<int, int64_t> RequestCounter::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return counts_;
+}
+
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
+                                  const std::map<int, int64_t>& http_requests) {
+  ASSIGN_OR_RETURN(std::vector<storage::CampaignSummary> campaigns, store.ListCampaigns());
+  ASSIGN_OR_RETURN(std::vector<storage::AttemptTally> tallies, store.TallyAttempts());
+  ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store.ListAccounts());
+  ASSIGN_OR_RETURN(std::vector<storage::WorkerInfo> workers, store.ListWorkers());
+
+  std::string out;
+  {
+    Family f(out, "invitations", "gauge", "Invitations by campaign and state.");
+    for (const storage::CampaignSummary& s : campaigns) {
+      for (core::InvitationState state : core::kAllInvitationStates) {
+        f.Sample({{"campaign", s.campaign.name}, {"state", core::ToString(state)}},
+                 s.counts[state]);
+      }
+    }
+  }
+  {
+    Family f(out, "sends_total", "counter", "sendMessage requests by account and outcome.");
+    for (const storage::AttemptTally& t : tallies) {
+      if (t.request == "sendMessage")
+        f.Sample({{"account", t.account}, {"outcome", t.outcome}}, t.count);
+    }
+  }
+  {
+    Family f(out, "flood_waits_total", "counter",
+             "Requests answered 429 (flood wait) by account, any request.");
+    std::map<std::string, int64_t> floods;
+    for (const storage::Account& a : accounts) floods[a.name] = 0;
+    for (const storage::AttemptTally& t : tallies) {
+      if (t.outcome == "flood") floods[t.account] += t.count;
+    }
+    for (const auto& [account, count] : floods) f.Sample({{"account", account}}, count);
+  }
+  {
+    Family f(out, "account_flood_pause_seconds", "gauge",
+             "Seconds until the account may send again after a 429 (0: not paused).");
+    for (const storage::Account& a : accounts) {
+      f.Sample({{"account", a.name}}, std::max<int64_t>(0, (a.flood_until - now + 999) / 1000));
+    }
+  }
+  {
+    Family f(out, "account_healthy", "gauge", "1 when the account can send, else 0.");
+    for (const storage::Account& a : accounts) f.Sample({{"account", a.name}}, a.health == "ok");
+  }
+  {
+    Family f(out, "workers_live", "gauge", "Workers whose last heartbeat is under 60 s old.");
+    f.Sample({}, std::count_if(workers.begin(), workers.end(), [now](const storage::WorkerInfo& w) {
+               return w.stopped_at == 0 && now - w.heartbeat_at < kWorkerLiveMs;
+             }));
+  }
+  {
+    Family f(out, "http_requests_total", "counter",
+             "HTTP responses served by this process, by status code.");
+    for (const auto& [code, count] : http_requests)
+      f.Sample({{"code", std::to_string(code)}}, count);
+  }
+  return out;
+}
+
+}  // namespace tginvite::web
