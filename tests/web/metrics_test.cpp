@@ -74,7 +74,10 @@ Exposition Parse(const std::string& text) {
           }
         }
         ++i;  // closing quote
-        key += (first ? "" : ",") + label + "=" + value;
+        if (!first) key += ',';
+        key += label;
+        key += '=';
+        key += value;
         first = false;
       }
       if (i >= line.size()) {
