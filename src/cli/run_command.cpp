@@ -33,26 +33,26 @@ class SignalStop {
     sigemptyset(&signals_);
     sigaddset(&signals_, SIGINT);
     sigaddset(&signals_, SIGTERM);
+    sigaddset(&signals_, kWake);
     pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
     waiter_ = std::jthread([this, &source] {
       int signal = 0;
-      if (sigwait(&signals_, &signal) != 0 || done_) return;
+      if (sigwait(&signals_, &signal) != 0 || signal == kWake) return;
       spdlog::info("stopping: finishing the requests in flight (signal again to exit at once)");
       source.request_stop();
-      if (sigwait(&signals_, &signal) != 0 || done_) return;
+      if (sigwait(&signals_, &signal) != 0 || signal == kWake) return;
       std::_Exit(130);
     });
   }
-  ~SignalStop() {
-    done_ = true;
-    pthread_kill(waiter_.native_handle(), SIGTERM);
-  }
+  ~SignalStop() { pthread_kill(waiter_.native_handle(), kWake); }
   SignalStop(const SignalStop&) = delete;
   SignalStop& operator=(const SignalStop&) = delete;
 
  private:
+  // Sent by the destructor to the waiting thread, which then ends; never from outside.
+  static constexpr int kWake = SIGUSR1;
+
   sigset_t signals_;
-  std::atomic<bool> done_{false};
   std::jthread waiter_;
 };
 

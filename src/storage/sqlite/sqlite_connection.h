@@ -60,7 +60,7 @@ class SqliteConnection final : public Connection {
   sqlite3* db_;
   // Transparent hashing: a lookup by string_view allocates nothing.
   struct SqlHash {
-    using is_transparent = void;
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard's name
     size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
   };
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;

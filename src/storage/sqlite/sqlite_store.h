@@ -86,7 +86,7 @@ class SqliteStore final : public Store {
  private:
   // 32 MiB: the contacts indexes of a large import stay in memory instead of being written out
   // and read back page by page.
-  static constexpr int64_t kWriterCacheKib = 32 * 1024;
+  static constexpr int64_t kWriterCacheKib = int64_t{32} * 1024;
 
   // Turns automatic WAL checkpoints off for its lifetime (a bulk import), then checkpoints once.
   class CheckpointPause {
