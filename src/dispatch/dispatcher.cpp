@@ -124,7 +124,8 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   for (const core::SettingWarning& warning : global.warnings) {
     if (warn_once_.ShouldWarn(warning)) spdlog::warn("{}", warning.message);
   }
-  ASSIGN_OR_RETURN(std::vector<storage::CampaignSummary> campaigns, store_.ListCampaigns());
+  // Every cycle, so only what it needs: no counts, no send rates.
+  ASSIGN_OR_RETURN(std::vector<storage::Campaign> campaigns, store_.ListRunningCampaigns());
   ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
 
   std::map<int64_t, AccountWork> work;
@@ -133,9 +134,7 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   auto due_at = [&next_due](core::TimePoint t) {
     if (next_due == core::TimePoint{} || t < next_due) next_due = t;
   };
-  for (const storage::CampaignSummary& summary : campaigns) {
-    const storage::Campaign& campaign = summary.campaign;
-    if (campaign.state != core::CampaignState::kRunning) continue;
+  for (const storage::Campaign& campaign : campaigns) {
     ASSIGN_OR_RETURN(core::ResolvedSettings resolved,
                      storage::LoadResolvedSettings(store_, campaign.name));
     for (const core::SettingWarning& warning : resolved.warnings) {

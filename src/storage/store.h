@@ -310,6 +310,8 @@ class Store {
   // Validates the template (placeholders, HTML, length), the chat and the link mode.
   virtual Result<Campaign> CreateCampaign(const NewCampaign& campaign) = 0;
   virtual Result<std::vector<CampaignSummary>> ListCampaigns() = 0;
+  // The running campaigns alone, without counts or rates: what the worker reads every cycle.
+  virtual Result<std::vector<Campaign>> ListRunningCampaigns() = 0;
   virtual Result<CampaignSummary> FindCampaign(std::string_view name) = 0;
   // kInvalidArgument when the action does not apply to the campaign's state. Cancelling turns
   // every pending or waiting invitation into cancelled.

@@ -222,6 +222,17 @@ TEST_P(StoreContractTest, CampaignCreationValidatesEverything) {
   EXPECT_FALSE(create("-100123", "Hi"));  // the name is taken
 }
 
+TEST_P(StoreContractTest, ListRunningCampaignsHasOnlyRunningOnes) {
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
+  auto running = store_->ListRunningCampaigns();
+  ASSERT_TRUE(running);
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].name, "autumn");
+  EXPECT_EQ((*running)[0].chat, "-1001234567890");
+}
+
 TEST_P(StoreContractTest, CampaignStateMachine) {
   CreateCampaign(*store_);
   using A = CampaignAction;

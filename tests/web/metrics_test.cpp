@@ -14,6 +14,7 @@
 #include "fakes/temp_dir.h"
 #include "web/auth.h"
 #include "web/server.h"
+#include "web/web_fixture.h"
 
 namespace tginvite::web {
 namespace {
@@ -99,17 +100,10 @@ Exposition Parse(const std::string& text) {
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store =
-        storage::OpenStore("sqlite:" + (dir_.path() / "t.db").string(), storage::OpenMode::kCreate);
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->AddAccount(
-        {"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
+    store_ = OpenStoreWithCampaign(dir_);
+    ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(store_->AddAccount(
         {"spare", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
-    ASSERT_TRUE(
-        store_->CreateCampaign({"spring", "demo", "-1001234567890", "Hello {first_name}: {link}",
-                                core::LinkMode::kPersonal, ""}));
     ASSERT_TRUE(store_->CreateApiToken("prometheus", TokenHash(kApiToken)));
 
     ServerOptions options;

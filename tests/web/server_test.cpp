@@ -10,6 +10,7 @@
 #include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
 #include "web/auth.h"
+#include "web/web_fixture.h"
 
 namespace tginvite::web {
 namespace {
@@ -27,15 +28,8 @@ struct Login {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store =
-        storage::OpenStore("sqlite:" + (dir_.path() / "t.db").string(), storage::OpenMode::kCreate);
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->AddAccount(
-        {"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
-    ASSERT_TRUE(
-        store_->CreateCampaign({"spring", "demo", "-1001234567890", "Hello {first_name}: {link}",
-                                core::LinkMode::kPersonal, ""}));
+    store_ = OpenStoreWithCampaign(dir_);
+    ASSERT_NE(store_, nullptr);
   }
 
   void SetPassword() {

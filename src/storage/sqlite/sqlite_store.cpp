@@ -552,6 +552,19 @@ Result<std::vector<CampaignSummary>> SqliteStore::ListCampaigns() {
   return campaigns;
 }
 
+Result<std::vector<Campaign>> SqliteStore::ListRunningCampaigns() {
+  std::vector<Campaign> campaigns;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(
+        std::string(kCampaignColumns) + " WHERE c.state = 'running' ORDER BY c.id", {},
+        [&campaigns](const Row& row) -> Status {
+          campaigns.push_back(CampaignFromRow(row));
+          return Ok();
+        });
+  }));
+  return campaigns;
+}
+
 Result<CampaignSummary> SqliteStore::FindCampaign(std::string_view name) {
   CampaignSummary summary;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {

@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
 
   Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
   Result<std::vector<CampaignSummary>> ListCampaigns() override;
+  Result<std::vector<Campaign>> ListRunningCampaigns() override;
   Result<CampaignSummary> FindCampaign(std::string_view name) override;
   Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
 
