@@ -85,9 +85,9 @@ class SqliteStore final : public Store {
   Result<std::vector<ApiToken>> ListApiTokens() override;
 
  private:
-  // 32 MiB: the contacts indexes of a large import stay in memory instead of being written out
-  // and read back page by page.
-  static constexpr int64_t kWriterCacheKib = int64_t{32} * 1024;
+  // 24 MiB: most of the contacts indexes of a large import stay in memory instead of being written
+  // out and read back page by page.
+  static constexpr int64_t kWriterCacheKib = int64_t{24} * 1024;
 
   // Turns automatic WAL checkpoints off for its lifetime (a bulk import), then checkpoints once.
   class CheckpointPause {
