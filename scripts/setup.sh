@@ -10,7 +10,13 @@ packages=(
   libsqlite3-dev sqlite3 libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libpqxx-dev libsodium-dev libhowardhinnant-date-dev libphonenumber-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
+  libpq-dev postgresql-15 chromium
 )
+# Node.js (for the dashboard's chart library and the browser tests): Debian's nodejs + npm, unless
+# a node with npm is already installed.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -38,6 +44,23 @@ if ((${#missing[@]} > 0)); then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The dashboard's npm packages (package.json: the chart library embedded in the binary, and
+# playwright-core for the browser tests, which drives Debian's chromium and never downloads one).
+# Installed again only when package.json or package-lock.json changed.
+if [[ -f package.json ]]; then
+  stamp=node_modules/.tginvite-installed
+  if [[ ! -f $stamp || package.json -nt $stamp || ( -f package-lock.json && package-lock.json -nt $stamp ) ]]; then
+    echo "setup: installing npm packages"
+    export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    if [[ -f package-lock.json ]]; then
+      npm ci --no-audit --no-fund --loglevel=error
+    else
+      npm install --no-audit --no-fund --loglevel=error
+    fi
+    touch "$stamp"
+  fi
 fi
 
 cmake_args=(-S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)

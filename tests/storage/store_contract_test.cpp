@@ -533,4 +533,185 @@ TEST_P(StoreContractTest, TallyAttemptsCountsByAccountRequestAndOutcome) {
                                    {"demo", "sendMessage", "sent", 1}}));
 }
 
+// --- reads for the web interface ---------------------------------------------------------------
+
+std::vector<int64_t> AllUserIds(Store& store, ContactQuery query) {
+  std::vector<int64_t> ids;
+  for (int pages = 0; pages < 100; ++pages) {
+    auto page = store.ListContacts(query);
+    EXPECT_TRUE(page) << page.error().message;
+    if (!page) break;
+    for (const ContactView& view : page->contacts) {
+      ids.push_back(view.contact.telegram_user_id.value_or(0));
+    }
+    if (!page->next_after) break;
+    query.after = *page->next_after;
+  }
+  return ids;
+}
+
+TEST_P(StoreContractTest, ContactPagesFollowTheKeysetAndFilterByState) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(
+      *store_,
+      {Contact(11), Contact(12), Contact(13), Contact(14), Contact(15), Contact(16), Contact(17)},
+      Options("spring")));
+  ASSERT_TRUE(store_->AddSuppression("id:13", "asked to be left alone"));
+
+  ContactQuery query;
+  query.campaign = "spring";
+  query.limit = 3;
+  auto first = store_->ListContacts(query);
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->contacts.size(), 3u);
+  ASSERT_TRUE(first->next_after.has_value());
+  EXPECT_EQ(first->contacts[2].state, InvitationState::kSkipped);
+  EXPECT_EQ(AllUserIds(*store_, query), (std::vector<int64_t>{11, 12, 13, 14, 15, 16, 17}));
+
+  query.state = InvitationState::kSkipped;
+  EXPECT_EQ(AllUserIds(*store_, query), (std::vector<int64_t>{13}));
+  query.state = InvitationState::kPending;
+  EXPECT_EQ(AllUserIds(*store_, query), (std::vector<int64_t>{11, 12, 14, 15, 16, 17}));
+
+  ContactQuery everyone;
+  everyone.limit = 2;
+  EXPECT_EQ(AllUserIds(*store_, everyone), (std::vector<int64_t>{11, 12, 13, 14, 15, 16, 17}));
+  auto page = store_->ListContacts(everyone);
+  ASSERT_TRUE(page);
+  EXPECT_FALSE(page->contacts[0].state.has_value());
+
+  ContactQuery bad;
+  bad.state = InvitationState::kSent;
+  EXPECT_EQ(store_->ListContacts(bad).error().code, ErrorCode::kInvalidArgument);
+  bad = {};
+  bad.limit = 0;
+  EXPECT_EQ(store_->ListContacts(bad).error().code, ErrorCode::kInvalidArgument);
+  bad = {};
+  bad.campaign = "nope";
+  EXPECT_EQ(store_->ListContacts(bad).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ContactSearchMatchesIdsPhonesUsernamesAndNames) {
+  CreateCampaign(*store_);
+  ContactRecord anna = Contact(101, "annas", "Anna");
+  anna.last_name = "Schmidt";
+  ContactRecord bob = Contact(102, "bobby", "Bob", "+4930123456");
+  ContactRecord alice = Contact(103, "alice", "Alice");
+  alice.last_name = "Anders";
+  ContactRecord zed = Contact(std::nullopt, "zed", "Zed", "+4479460000");
+  ASSERT_TRUE(Import(*store_, {anna, bob, alice, zed}, Options("spring")));
+
+  auto search = [&](std::string term, bool in_campaign) {
+    ContactQuery query;
+    if (in_campaign) query.campaign = "spring";
+    query.search = std::move(term);
+    std::vector<std::string> usernames;
+    auto page = store_->ListContacts(query);
+    EXPECT_TRUE(page) << page.error().message;
+    if (page) {
+      for (const ContactView& v : page->contacts) usernames.push_back(v.contact.username);
+    }
+    return usernames;
+  };
+  using Names = std::vector<std::string>;
+  for (bool in_campaign : {false, true}) {
+    SCOPED_TRACE(in_campaign ? "in a campaign" : "all contacts");
+    EXPECT_EQ(search("102", in_campaign), Names{"bobby"});
+    EXPECT_EQ(search("+4930", in_campaign), Names{"bobby"});
+    EXPECT_EQ(search("+44", in_campaign), Names{"zed"});
+    EXPECT_EQ(search("@ali", in_campaign), Names{"alice"});
+    EXPECT_EQ(search("ANNA S", in_campaign), Names{"annas"});
+    EXPECT_EQ(search("schm", in_campaign), Names{"annas"});
+    EXPECT_EQ(search("an", in_campaign), (Names{"annas", "alice"}));  // username/name, last name
+    EXPECT_EQ(search("nobody", in_campaign), Names{});
+    EXPECT_EQ(search("%", in_campaign), Names{});
+  }
+}
+
+TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  auto campaign = store_->FindCampaign("spring");
+  ASSERT_TRUE(campaign);
+  ClaimRequest request;
+  request.account_id = campaign->campaign.account_id;
+  request.worker_id = "w";
+  request.now = 1'700'000'000'000;
+  request.horizon = std::chrono::seconds(10);
+  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  ASSERT_EQ(claimed->claims.size(), 3u);
+  std::vector<SendingMark> marks;
+  for (const Claim& c : claimed->claims) marks.push_back({c.invitation_id, c.gen, ""});
+  ASSERT_TRUE(store_->MarkSending(marks, request.now, std::chrono::seconds(30)));
+  std::vector<OutcomeRecord> outcomes;
+  for (size_t i = 0; i < 3; ++i) {
+    OutcomeRecord record;
+    record.invitation_id = claimed->claims[i].invitation_id;
+    record.gen = claimed->claims[i].gen;
+    record.state = i == 0 ? InvitationState::kSent : InvitationState::kFailed;
+    record.error = i == 0 ? "" : "Bad Request: chat not found";
+    record.attempt = AttemptRecord{"w",
+                                   "sendMessage",
+                                   request.now + static_cast<int64_t>(i),
+                                   12,
+                                   i == 0 ? 200 : 400,
+                                   i == 0 ? 0 : 400,
+                                   record.error,
+                                   i == 0 ? "sent" : "permanent"};
+    outcomes.push_back(record);
+  }
+  const int64_t recorded_at = request.now + 100;
+  ASSERT_TRUE(store_->RecordOutcomes(outcomes, recorded_at));
+
+  auto errors = store_->ErrorBreakdown("spring");
+  ASSERT_TRUE(errors) << errors.error().message;
+  ASSERT_EQ(errors->size(), 1u);
+  EXPECT_EQ((*errors)[0].state, InvitationState::kFailed);
+  EXPECT_EQ((*errors)[0].reason, "Bad Request: chat not found");
+  EXPECT_EQ((*errors)[0].count, 2);
+
+  auto minutes = store_->CampaignMinutes("spring", request.now - 3'600'000);
+  ASSERT_TRUE(minutes) << minutes.error().message;
+  ASSERT_EQ(minutes->size(), 1u);
+  EXPECT_EQ((*minutes)[0].minute_start, recorded_at / 60'000 * 60'000);
+  EXPECT_EQ((*minutes)[0].sent, 1);
+  EXPECT_EQ((*minutes)[0].failed, 2);
+  auto later = store_->CampaignMinutes("spring", recorded_at + 120'000);
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->empty());
+
+  auto recent = store_->RecentAttempts("spring", 2);
+  ASSERT_TRUE(recent) << recent.error().message;
+  ASSERT_EQ(recent->size(), 2u);
+  EXPECT_GT((*recent)[0].id, (*recent)[1].id);
+  EXPECT_EQ((*recent)[0].campaign, "spring");
+  EXPECT_EQ((*recent)[0].attempt.outcome, "permanent");
+  EXPECT_EQ((*recent)[0].contact.telegram_user_id, std::optional<int64_t>(3));
+
+  auto of_contact = store_->ContactAttempts((*recent)[0].contact_id);
+  ASSERT_TRUE(of_contact) << of_contact.error().message;
+  ASSERT_EQ(of_contact->size(), 1u);
+  EXPECT_EQ((*of_contact)[0].attempt.error, "Bad Request: chat not found");
+  EXPECT_EQ(store_->ContactAttempts(999999).error().code, ErrorCode::kNotFound);
+
+  auto retried = store_->RetryFailed("spring");
+  ASSERT_TRUE(retried) << retried.error().message;
+  EXPECT_EQ(*retried, 2);
+  core::StateCounts counts = CountsOf(*store_, "spring");
+  EXPECT_EQ(counts[InvitationState::kPending], 2);
+  EXPECT_EQ(counts[InvitationState::kFailed], 0);
+  EXPECT_EQ(counts[InvitationState::kSent], 1);
+  ContactQuery pending;
+  pending.campaign = "spring";
+  pending.state = InvitationState::kPending;
+  auto page = store_->ListContacts(pending);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->contacts.size(), 2u);
+  EXPECT_EQ(page->contacts[0].attempts, 0);
+  EXPECT_EQ(store_->RetryFailed("nope").error().code, ErrorCode::kNotFound);
+}
+
 }  // namespace tginvite::storage

@@ -203,11 +203,44 @@ CREATE TABLE api_tokens (
 CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
 )sql";
 
+// What the dashboard reads: per-minute transitions kept by a trigger (an hour's chart is 60 rows
+// however fast invitations go), and the indexes behind searching contacts by name.
+constexpr std::string_view kWebReads = R"sql(
+CREATE TABLE invitation_minutes (
+  campaign_id INTEGER NOT NULL,
+  minute      INTEGER NOT NULL,  -- unix ms / 60000
+  state       TEXT NOT NULL,     -- 'sent', 'joined' or 'failed'
+  n           INTEGER NOT NULL,
+  PRIMARY KEY (campaign_id, minute, state)
+) WITHOUT ROWID;
+CREATE TRIGGER invitation_minutes_update AFTER UPDATE OF state ON invitations
+  WHEN OLD.state <> NEW.state AND NEW.state IN ('sent', 'joined', 'failed') BEGIN
+  INSERT INTO invitation_minutes (campaign_id, minute, state, n)
+    VALUES (NEW.campaign_id, NEW.updated_at / 60000, NEW.state, 1)
+    ON CONFLICT (campaign_id, minute, state) DO UPDATE SET n = n + 1;
+END;
+INSERT INTO invitation_minutes (campaign_id, minute, state, n)
+  SELECT campaign_id, sent_at / 60000, 'sent', count(*) FROM invitations
+  WHERE sent_at IS NOT NULL GROUP BY 1, 2;
+INSERT INTO invitation_minutes (campaign_id, minute, state, n)
+  SELECT campaign_id, joined_at / 60000, 'joined', count(*) FROM invitations
+  WHERE joined_at IS NOT NULL GROUP BY 1, 2;
+INSERT INTO invitation_minutes (campaign_id, minute, state, n)
+  SELECT campaign_id, updated_at / 60000, 'failed', count(*) FROM invitations
+  WHERE state = 'failed' GROUP BY 1, 2;
+
+-- Searching by name: a case-insensitive prefix of "first last" or of the last name. lower()
+-- folds ASCII only; the search term is folded the same way.
+CREATE INDEX contacts_by_full_name ON contacts (lower(first_name || ' ' || last_name));
+CREATE INDEX contacts_by_last_name ON contacts (lower(last_name)) WHERE last_name <> '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
     {3, "per-chat limiter", kChatLimiter},
     {4, "web auth", kWebAuth},
+    {5, "web reads", kWebReads},
 };
 
 int64_t NowMillis() {

@@ -45,6 +45,14 @@ class SqliteStore final : public Store {
   Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
 
   Result<int64_t> ResendUnknown(std::string_view campaign) override;
+  Result<int64_t> RetryFailed(std::string_view campaign) override;
+  Result<ContactPage> ListContacts(const ContactQuery& query) override;
+  Result<std::vector<AttemptView>> ContactAttempts(int64_t contact_id) override;
+  Result<std::vector<AttemptView>> RecentAttempts(std::string_view campaign, int limit) override;
+  Result<std::vector<ErrorCount>> ErrorBreakdown(std::string_view campaign) override;
+  Result<std::vector<MinuteCounts>> CampaignMinutes(std::string_view campaign,
+                                                    int64_t since) override;
+
   Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
   Result<int64_t> CountContacts() override;
   Status ExportInvitations(std::string_view campaign,
