@@ -179,29 +179,21 @@ int RunAccountAdd(storage::Store& store, const AccountAddOptions& options) {
     account.kind = core::AccountKind::kBot;
     account.token = std::move(*token);
   }
+  // Ask Telegram whether the token works before storing it.
   std::string bot;
-  if (account.kind == core::AccountKind::kBot && core::LooksLikeBotToken(account.token.Reveal())) {
-    // Ask Telegram whether the token works before storing it.
-    Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
-    if (!settings) return Report(settings.error());
-    storage::Account probe;
-    probe.kind = account.kind;
-    probe.token = account.token;
-    probe.api_base = account.api_base;
-    telegram::BotIdentityResult me = MakeMessenger(probe, settings->settings)->GetMe();
-    if (me.outcome.kind == telegram::OutcomeKind::kAccountFatal) {
-      return Report(Fail(ErrorCode::kInvalidArgument,
-                         "account {}: Telegram refused the token ({}); nothing was added",
-                         account.name, me.outcome.description));
-    }
-    if (me.outcome.ok()) {
-      bot = "@" + me.bot.username;
-    } else {
-      fmt::print(stderr,
-                 "tginvite: warning: account {}: could not check the token with Telegram ({}); "
-                 "check it later with 'tginvite account check {}'\n",
-                 account.name, me.outcome.description, account.name);
-    }
+  if (Result<std::string> checked = CheckBotToken(store, account); checked) {
+    bot = *checked;
+  } else if (checked.error().code == ErrorCode::kInvalidArgument) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "account {}: Telegram refused the token ({}); nothing was added",
+                       account.name, checked.error().message));
+  } else if (checked.error().code == ErrorCode::kUnavailable) {
+    fmt::print(stderr,
+               "tginvite: warning: account {}: could not check the token with Telegram ({}); "
+               "check it later with 'tginvite account check {}'\n",
+               account.name, checked.error().message, account.name);
+  } else {
+    return Report(checked.error());
   }
   Result<storage::Account> added = store.AddAccount(account);
   if (!added) return Report(added.error());

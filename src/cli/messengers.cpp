@@ -1,5 +1,6 @@
 #include "cli/messengers.h"
 
+#include "core/secret.h"
 #include "telegram/bot_api/bot_api_messenger.h"
 #include "telegram/rehearsal/rehearsal_messenger.h"
 
@@ -18,6 +19,24 @@ std::unique_ptr<telegram::Messenger> MakeMessenger(const storage::Account& accou
   options.timeout = settings.http_timeout;
   options.proxy = settings.http_proxy;
   return telegram::MakeBotApiMessenger(options);
+}
+
+Result<std::string> CheckBotToken(storage::Store& store, const storage::NewAccount& account) {
+  if (account.kind != core::AccountKind::kBot || !core::LooksLikeBotToken(account.token.Reveal())) {
+    return std::string();
+  }
+  ASSIGN_OR_RETURN(core::ResolvedSettings settings,
+                   storage::LoadResolvedSettings(store, std::nullopt));
+  storage::Account probe;
+  probe.kind = account.kind;
+  probe.token = account.token;
+  probe.api_base = account.api_base;
+  telegram::BotIdentityResult me = MakeMessenger(probe, settings.settings)->GetMe();
+  if (me.outcome.kind == telegram::OutcomeKind::kAccountFatal) {
+    return Fail(ErrorCode::kInvalidArgument, "{}", me.outcome.description);
+  }
+  if (!me.outcome.ok()) return Fail(ErrorCode::kUnavailable, "{}", me.outcome.description);
+  return "@" + me.bot.username;
 }
 
 }  // namespace tginvite::cli

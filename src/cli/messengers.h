@@ -13,4 +13,9 @@ namespace tginvite::cli {
 std::unique_ptr<telegram::Messenger> MakeMessenger(const storage::Account& account,
                                                    const core::Settings& settings);
 
+// Asks Telegram (getMe) whether a new bot account's token works, with the global HTTP settings:
+// the bot's "@username"; kInvalidArgument when Telegram refuses the token, kUnavailable when it
+// could not be asked. A token that does not even look like one is left to the store's checks.
+Result<std::string> CheckBotToken(storage::Store& store, const storage::NewAccount& account);
+
 }  // namespace tginvite::cli

@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/model.h"
+#include "web/api.h"
 #include "web/auth.h"
+#include "web/dashboard.h"
 #include "web/error_mapping.h"
 #include "web/metrics.h"
 
@@ -16,7 +18,6 @@ namespace tginvite::web {
 namespace {
 
 using nlohmann::json;
-using storage::CampaignAction;
 
 constexpr std::string_view kCookieName = "tginvite_session";
 constexpr std::string_view kJson = "application/json";
@@ -39,9 +40,15 @@ void SendJson(httplib::Response& res, const json& body, int status = 200) {
   res.set_content(body.dump(), kJson.data());
 }
 
+// JSON bodies are small; only CSV uploads may use the server's whole body limit.
+constexpr size_t kMaxJsonBody = size_t{1} << 20;
+
 // Parses a JSON request body; an empty body is an empty object.
 Result<json> ParseBody(const httplib::Request& req) {
   if (req.body.empty()) return json::object();
+  if (req.body.size() > kMaxJsonBody) {
+    return Fail(ErrorCode::kInvalidArgument, "request body: larger than {} bytes", kMaxJsonBody);
+  }
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
     return Fail(ErrorCode::kInvalidArgument, "request body: not valid JSON");
@@ -70,48 +77,6 @@ std::optional<std::string> CookieValue(const httplib::Request& req, std::string_
 
 bool OverTls(const httplib::Request& req) {
   return req.get_header_value("X-Forwarded-Proto") == "https";
-}
-
-json CountsJson(const core::StateCounts& counts) {
-  json out = json::object();
-  for (core::InvitationState state : core::kAllInvitationStates) {
-    out[std::string(core::ToString(state))] = counts[state];
-  }
-  return out;
-}
-
-json FunnelJson(const core::StateCounts& counts) {
-  using core::InvitationState;
-  return {{"sent", counts[InvitationState::kSent] + counts[InvitationState::kJoined]},
-          {"joined", counts[InvitationState::kJoined]}};
-}
-
-json CampaignJson(const storage::Campaign& c) {
-  return {{"name", c.name},
-          {"state", std::string(core::ToString(c.state))},
-          {"paused_reason", c.paused_reason},
-          {"account", c.account_name},
-          {"rehearsal", c.account_kind == core::AccountKind::kRehearsal},
-          {"chat", c.chat},
-          {"link_mode", std::string(core::ToString(c.link_mode))},
-          {"created_at", c.created_at},
-          {"started_at", c.started_at ? json(*c.started_at) : json(nullptr)}};
-}
-
-json SummaryJson(const storage::CampaignSummary& s) {
-  json out = CampaignJson(s.campaign);
-  out["counts"] = CountsJson(s.counts);
-  out["total"] = s.counts.Total();
-  out["sent_last_minute"] = s.sent_last_minute;
-  return out;
-}
-
-std::optional<CampaignAction> ParseAction(std::string_view action) {
-  if (action == "start") return CampaignAction::kStart;
-  if (action == "pause") return CampaignAction::kPause;
-  if (action == "resume") return CampaignAction::kResume;
-  if (action == "cancel") return CampaignAction::kCancel;
-  return std::nullopt;
 }
 
 enum class Change { kReadOnly, kStateChanging };
@@ -147,6 +112,7 @@ class Server::Impl {
   Impl(storage::Store& store, ServerOptions options)
       : store_(store),
         options_(std::move(options)),
+        api_(store_, options_.clock, options_.check_account),
         limiter_(options_.login_attempts, options_.login_window) {}
 
   ~Impl() { Stop(); }
@@ -175,6 +141,11 @@ class Server::Impl {
     return port;
   }
 
+  const std::vector<std::pair<std::string, std::string>>& routes() {
+    Configure();
+    return routes_;
+  }
+
   void Stop() {
     if (thread_.joinable()) {
       http_.stop();
@@ -190,7 +161,10 @@ class Server::Impl {
 
   int64_t NowMs() const { return core::ToUnixMillis(options_.clock->Now()); }
 
+  // Sets the server up once (Routes may have done it before Start).
   void Configure() {
+    if (configured_) return;
+    configured_ = true;
     const size_t threads = options_.threads;
     http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http_.set_payload_max_length(options_.max_body_bytes);
@@ -227,50 +201,148 @@ class Server::Impl {
       requests_.Count(res.status);
     });
 
+    // The dashboard's page and assets: public, like any login page; every figure it shows comes
+    // from the API below.
+    RegisterDashboard(http_);
     http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       SendJson(res, {{"status", "ok"}});
     });
+    routes_.push_back({"GET", "/healthz"});
     http_.Get("/readyz",
               [this](const httplib::Request& req, httplib::Response& res) { Readyz(req, res); });
+    routes_.push_back({"GET", "/readyz"});
     http_.Post("/api/v1/login",
                [this](const httplib::Request& req, httplib::Response& res) { Login(req, res); });
-    Route("POST", "/api/v1/logout", Change::kStateChanging,
-          [this](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-            Logout(req, res, caller);
-          });
-    Route("GET", "/api/v1/campaigns", Change::kReadOnly,
-          [this](const httplib::Request&, httplib::Response& res, const Caller&) {
-            ListCampaigns(res);
-          });
-    Route("GET", R"(/api/v1/campaigns/([^/]+))", Change::kReadOnly,
-          [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
-            ShowCampaign(req.matches[1].str(), res);
-          });
-    Route("POST", R"(/api/v1/campaigns/([^/]+)/([a-z]+))", Change::kStateChanging,
-          [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
-            ChangeCampaign(req, res);
-          });
-    Route("GET", "/api/v1/stats", Change::kReadOnly,
-          [this](const httplib::Request&, httplib::Response& res, const Caller&) { Stats(res); });
-    Route("GET", "/metrics", Change::kReadOnly,
-          [this](const httplib::Request&, httplib::Response& res, const Caller&) { Metrics(res); });
+    routes_.push_back({"POST", "/api/v1/login"});
+    Raw("POST", "/api/v1/logout", Change::kStateChanging,
+        [this](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+          Logout(req, res, caller);
+        });
+    Raw("GET", "/api/v1/session", Change::kReadOnly,
+        [](const httplib::Request&, httplib::Response& res, const Caller& caller) {
+          SendJson(res, {{"csrf_token", caller.session ? json(caller.session->csrf_token) : json()},
+                         {"expires_at", caller.session ? json(caller.session->expires_at) : json()},
+                         {"via", caller.session ? "session" : "token"}});
+        });
+    Raw("GET", "/metrics", Change::kReadOnly,
+        [this](const httplib::Request&, httplib::Response& res, const Caller&) { Metrics(res); });
+
+    // The REST API proper: thin calls into web/api.h. `{x}` is a path parameter.
+    constexpr Change kRead = Change::kReadOnly;
+    constexpr Change kWrite = Change::kStateChanging;
+    Api& api = api_;
+    Json("GET", "/api/v1/campaigns", kRead, [&api](const In&) { return api.ListCampaigns(); });
+    Json("POST", "/api/v1/campaigns", kWrite,
+         [&api](const In& in) { return api.CreateCampaign(in.body); });
+    Json("GET", "/api/v1/campaigns/{name}", kRead,
+         [&api](const In& in) { return api.ShowCampaign(in.path[0]); });
+    for (std::string action : {"start", "pause", "resume", "cancel"}) {
+      Json("POST", "/api/v1/campaigns/{name}/" + action, kWrite,
+           [&api, action](const In& in) { return api.ChangeCampaign(in.path[0], action); });
+    }
+    Json("POST", "/api/v1/campaigns/{name}/retry-failed", kWrite,
+         [&api](const In& in) { return api.RetryFailed(in.path[0], in.body); });
+    Json("POST", "/api/v1/campaigns/{name}/resend-unknown", kWrite,
+         [&api](const In& in) { return api.ResendUnknown(in.path[0], in.body); });
+    Json("GET", "/api/v1/campaigns/{name}/series", kRead,
+         [&api](const In& in) { return api.CampaignSeries(in.path[0], in.query); });
+    Json("GET", "/api/v1/campaigns/{name}/errors", kRead,
+         [&api](const In& in) { return api.CampaignErrors(in.path[0]); });
+    Json("GET", "/api/v1/campaigns/{name}/attempts", kRead,
+         [&api](const In& in) { return api.CampaignAttempts(in.path[0], in.query); });
+    Json("GET", "/api/v1/contacts", kRead,
+         [&api](const In& in) { return api.ListContacts(in.query); });
+    Json("GET", "/api/v1/contacts/{id}/attempts", kRead,
+         [&api](const In& in) { return api.ContactAttempts(in.path[0]); });
+    Json("POST", "/api/v1/imports", kWrite,
+         [&api](const In& in) { return api.StageImport(in.req.body, in.query); });
+    Json("POST", "/api/v1/imports/{id}/commit", kWrite,
+         [&api](const In& in) { return api.CommitImport(in.path[0]); });
+    Json("GET", "/api/v1/accounts", kRead, [&api](const In&) { return api.ListAccounts(); });
+    Json("POST", "/api/v1/accounts", kWrite,
+         [&api](const In& in) { return api.AddAccount(in.body); });
+    Json("GET", "/api/v1/settings", kRead,
+         [&api](const In& in) { return api.ListSettings(in.query); });
+    Json("PUT", "/api/v1/settings/{key}", kWrite,
+         [&api](const In& in) { return api.PutSetting(in.path[0], in.query, in.body); });
+    Json("DELETE", "/api/v1/settings/{key}", kWrite,
+         [&api](const In& in) { return api.DeleteSetting(in.path[0], in.query); });
+    Json("GET", "/api/v1/suppressions", kRead,
+         [&api](const In&) { return api.ListSuppressions(); });
+    Json("POST", "/api/v1/suppressions", kWrite,
+         [&api](const In& in) { return api.AddSuppression(in.body); });
+    Json("DELETE", "/api/v1/suppressions/{user}", kWrite,
+         [&api](const In& in) { return api.RemoveSuppression(in.path[0]); });
+    Json("GET", "/api/v1/stats", kRead, [&api](const In&) { return api.Stats(); });
+    Json("GET", "/api/v1/workers", kRead, [&api](const In&) { return api.ListWorkers(); });
   }
 
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+  // What an API handler gets: the request's path parameters in order, its query and its JSON body
+  // (an empty object for a CSV upload or no body).
+  struct In {
+    const httplib::Request& req;
+    std::vector<std::string> path;
+    const Query& query;
+    json body;
+  };
+  using JsonHandler = std::function<Result<Reply>(const In&)>;
+  using RawHandler =
+      std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+
+  // "/api/v1/campaigns/{name}" -> "/api/v1/campaigns/([^/]+)".
+  static std::string PatternOf(std::string_view path) {
+    std::string pattern;
+    while (!path.empty()) {
+      size_t open = path.find('{');
+      if (open == std::string_view::npos) break;
+      size_t close = path.find('}', open);
+      pattern += path.substr(0, open);
+      pattern += "([^/]+)";
+      path.remove_prefix(close + 1);
+    }
+    pattern += path;
+    return pattern;
+  }
 
   // Registers a handler that runs only for an authenticated caller (and, for a state-changing
   // request made with a session cookie, a matching X-CSRF-Token).
-  void Route(std::string_view method, const std::string& pattern, Change change, Handler handler) {
+  void Raw(std::string_view method, const std::string& path, Change change, RawHandler handler) {
+    routes_.push_back({std::string(method), path});
     auto guarded = [this, change, handler = std::move(handler)](const httplib::Request& req,
                                                                 httplib::Response& res) {
       std::optional<Caller> caller = Authenticate(req, res, change);
       if (caller) handler(req, res, *caller);
     };
+    const std::string pattern = PatternOf(path);
     if (method == "GET") {
       http_.Get(pattern, guarded);
-    } else {
+    } else if (method == "POST") {
       http_.Post(pattern, guarded);
+    } else if (method == "PUT") {
+      http_.Put(pattern, guarded);
+    } else {
+      http_.Delete(pattern, guarded);
     }
+  }
+
+  // Registers an API handler: authenticated, JSON body parsed (unless it is a CSV upload), the
+  // Result mapped to the reply or {"error": ...}.
+  void Json(std::string_view method, const std::string& path, Change change, JsonHandler handler) {
+    Raw(method, path, change,
+        [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
+                                       const Caller&) {
+          const bool csv = req.path == "/api/v1/imports";
+          In in{req, {}, req.params, json::object()};
+          for (size_t i = 1; i < req.matches.size(); ++i) in.path.push_back(req.matches[i].str());
+          if (!csv) {
+            Result<json> body = ParseBody(req);
+            if (!body) return SendError(res, body.error());
+            in.body = std::move(*body);
+          }
+          Result<Reply> reply = handler(in);
+          if (!reply) return SendError(res, reply.error());
+          SendJson(res, reply->body, reply->status);
+        });
   }
 
   // The caller, or std::nullopt with the error response already written.
@@ -391,49 +463,6 @@ class Server::Impl {
     SendJson(res, {{"status", "logged out"}});
   }
 
-  void ListCampaigns(httplib::Response& res) {
-    Result<std::vector<storage::CampaignSummary>> campaigns = store_.ListCampaigns();
-    if (!campaigns) return SendError(res, campaigns.error());
-    json list = json::array();
-    for (const storage::CampaignSummary& s : *campaigns) list.push_back(SummaryJson(s));
-    SendJson(res, {{"campaigns", list}});
-  }
-
-  void ShowCampaign(const std::string& name, httplib::Response& res) {
-    Result<storage::CampaignSummary> summary = store_.FindCampaign(name);
-    if (!summary) return SendError(res, summary.error());
-    json out = SummaryJson(*summary);
-    out["funnel"] = FunnelJson(summary->counts);
-    SendJson(res, out);
-  }
-
-  void ChangeCampaign(const httplib::Request& req, httplib::Response& res) {
-    std::optional<CampaignAction> action = ParseAction(req.matches[2].str());
-    if (!action) {
-      return SendError(res, 404, "not_found", fmt::format("no route {} {}", req.method, req.path));
-    }
-    if (Result<json> body = ParseBody(req); !body) return SendError(res, body.error());
-    Result<storage::Campaign> changed = store_.ChangeCampaign(req.matches[1].str(), *action);
-    if (!changed) return SendError(res, changed.error());
-    SendJson(res, {{"campaign", CampaignJson(*changed)}});
-  }
-
-  void Stats(httplib::Response& res) {
-    Result<std::vector<storage::CampaignSummary>> campaigns = store_.ListCampaigns();
-    if (!campaigns) return SendError(res, campaigns.error());
-    json list = json::array();
-    for (const storage::CampaignSummary& s : *campaigns) {
-      list.push_back({{"name", s.campaign.name},
-                      {"state", std::string(core::ToString(s.campaign.state))},
-                      {"rehearsal", s.campaign.account_kind == core::AccountKind::kRehearsal},
-                      {"counts", CountsJson(s.counts)},
-                      {"total", s.counts.Total()},
-                      {"sent_last_minute", s.sent_last_minute},
-                      {"funnel", FunnelJson(s.counts)}});
-    }
-    SendJson(res, {{"campaigns", list}});
-  }
-
   void Metrics(httplib::Response& res) {
     Result<std::string> text = RenderMetrics(store_, NowMs(), requests_.Snapshot());
     if (!text) return SendError(res, text.error());
@@ -443,6 +472,9 @@ class Server::Impl {
 
   storage::Store& store_;
   ServerOptions options_;
+  Api api_;
+  std::vector<std::pair<std::string, std::string>> routes_;
+  bool configured_ = false;
   RequestCounter requests_;
   LoginLimiter limiter_;
   httplib::Server http_;
@@ -457,5 +489,7 @@ Server::~Server() = default;
 Result<int> Server::Start() { return impl_->Start(); }
 
 void Server::Stop() { impl_->Stop(); }
+
+std::vector<std::pair<std::string, std::string>> Server::Routes() const { return impl_->routes(); }
 
 }  // namespace tginvite::web

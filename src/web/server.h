@@ -19,6 +19,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -31,13 +33,16 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (tests)
   size_t threads = 8;
-  size_t max_body_bytes = size_t{8} << 20;
+  size_t max_body_bytes = size_t{32} << 20;  // CSV uploads; JSON bodies stop at 1 MiB
   std::chrono::milliseconds session_ttl = std::chrono::hours(12);
   int login_attempts = 5;  // per client address and login_window
   std::chrono::milliseconds login_window = std::chrono::minutes(1);
   std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
   // The health of the worker running in this process, for /readyz; empty when none runs here.
   std::function<dispatch::Health()> worker_health;
+  // Checks a bot account's token with Telegram before POST /api/v1/accounts stores it; empty:
+  // not checked.
+  std::function<Result<std::string>(const storage::NewAccount&)> check_account;
 };
 
 // "127.0.0.1:8080" or "[::1]:8080" -> host and port; kInvalidArgument otherwise.
@@ -58,6 +63,10 @@ class Server {
   Result<int> Start();
   // Stops accepting, finishes in-flight requests and joins the thread. Idempotent.
   void Stop();
+
+  // Every route served, as (method, OpenAPI path template) pairs: "GET",
+  // "/api/v1/campaigns/{name}". The dashboard's static files are not listed. Call before Start.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
   class Impl;

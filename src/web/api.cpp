@@ -1,0 +1,420 @@
+#include "web/api.h"
+
+#include <charconv>
+
+#include "core/contact_fields.h"
+#include "core/settings.h"
+#include "web/json_views.h"
+
+namespace tginvite::web {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kSeriesMaxMinutes = 24 * 60;
+
+Error BadField(std::string_view key, std::string_view expected) {
+  return Error{ErrorCode::kInvalidArgument,
+               fmt::format("request body: \"{}\" must be {}", key, expected)};
+}
+
+// A string field of the body; std::nullopt when absent or null (and not required).
+Result<std::optional<std::string>> StringField(const json& body, std::string_view key,
+                                               bool required) {
+  auto found = body.find(key);
+  if (found == body.end() || found->is_null()) {
+    if (required) return BadField(key, "a string (it is missing)");
+    return std::optional<std::string>();
+  }
+  if (!found->is_string()) return BadField(key, "a string");
+  return std::optional<std::string>(found->get<std::string>());
+}
+
+Result<std::string> RequiredString(const json& body, std::string_view key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, StringField(body, key, true));
+  return *value;
+}
+
+std::optional<std::string> Param(const Query& query, const std::string& key) {
+  auto found = query.find(key);
+  if (found == query.end()) return std::nullopt;
+  return found->second;
+}
+
+// An integer query parameter in min..max, `fallback` when absent.
+Result<int64_t> IntParam(const Query& query, const std::string& key, int64_t fallback, int64_t min,
+                         int64_t max) {
+  std::optional<std::string> text = Param(query, key);
+  if (!text) return fallback;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value < min || value > max) {
+    return Fail(ErrorCode::kInvalidArgument, "query parameter {}={}: expected an integer in {}..{}",
+                key, *text, min, max);
+  }
+  return value;
+}
+
+// The settings scope named by ?campaign=, checked to exist.
+Result<storage::SettingScope> ScopeParam(storage::Store& store, const Query& query) {
+  std::optional<std::string> campaign = Param(query, "campaign");
+  if (!campaign || campaign->empty()) return storage::SettingScope();
+  RETURN_IF_ERROR(store.FindCampaign(*campaign));
+  return storage::SettingScope(*campaign);
+}
+
+Status RequireConfirm(const json& body, std::string_view what) {
+  auto confirm = body.find("confirm");
+  if (confirm == body.end() || !confirm->is_boolean() || !confirm->get<bool>()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{} sends invitations again: repeat the request with {{\"confirm\": true}}", what);
+  }
+  return Ok();
+}
+
+std::string_view SourceName(core::SettingSource source) {
+  switch (source) {
+    case core::SettingSource::kDefault:
+      return "default";
+    case core::SettingSource::kGlobal:
+      return "global";
+    case core::SettingSource::kCampaign:
+      return "campaign";
+    case core::SettingSource::kInvalidFallback:
+      return "invalid";
+  }
+  return "default";
+}
+
+json SettingJson(const core::ResolvedSetting& entry) {
+  const core::SettingSpec& spec = *entry.spec;
+  return {{"key", spec.key},
+          {"value", core::DisplayValue(spec, entry.value)},
+          {"default", spec.default_value},
+          {"source", SourceName(entry.source)},
+          {"range", spec.range},
+          {"description", spec.description},
+          {"global_only", core::ScopeOf(spec) == core::SettingScopeKind::kGlobalOnly}};
+}
+
+Result<json> SettingsJson(storage::Store& store, const storage::SettingScope& scope) {
+  ASSIGN_OR_RETURN(core::ResolvedSettings resolved, storage::LoadResolvedSettings(store, scope));
+  json list = json::array();
+  for (const core::ResolvedSetting& entry : resolved.entries) list.push_back(SettingJson(entry));
+  json warnings = json::array();
+  for (const core::SettingWarning& warning : resolved.warnings) warnings.push_back(warning.message);
+  return json{{"scope", scope ? json(*scope) : json(nullptr)},
+              {"settings", std::move(list)},
+              {"warnings", std::move(warnings)}};
+}
+
+}  // namespace
+
+Api::Api(storage::Store& store, std::shared_ptr<const core::Clock> clock,
+         AccountCheck check_account)
+    : store_(store), clock_(std::move(clock)), check_account_(std::move(check_account)) {}
+
+int64_t Api::NowMs() const { return core::ToUnixMillis(clock_->Now()); }
+
+Result<json> Api::Summaries() {
+  ASSIGN_OR_RETURN(std::vector<storage::CampaignSummary> campaigns, store_.ListCampaigns());
+  ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
+  json list = json::array();
+  for (const storage::CampaignSummary& summary : campaigns) {
+    auto account = std::find_if(accounts.begin(), accounts.end(),
+                                [&](const auto& a) { return a.id == summary.campaign.account_id; });
+    list.push_back(SummaryJson(summary, account == accounts.end() ? nullptr : &*account));
+  }
+  return list;
+}
+
+// --- campaigns -----------------------------------------------------------------------------------
+
+Result<Reply> Api::ListCampaigns() {
+  ASSIGN_OR_RETURN(json list, Summaries());
+  return Reply{200, {{"campaigns", std::move(list)}}};
+}
+
+Result<Reply> Api::CreateCampaign(const json& body) {
+  storage::NewCampaign campaign;
+  ASSIGN_OR_RETURN(campaign.name, RequiredString(body, "name"));
+  ASSIGN_OR_RETURN(campaign.account_name, RequiredString(body, "account"));
+  ASSIGN_OR_RETURN(campaign.chat, RequiredString(body, "chat"));
+  ASSIGN_OR_RETURN(campaign.template_text, RequiredString(body, "template"));
+  ASSIGN_OR_RETURN(std::optional<std::string> link_mode, StringField(body, "link_mode", false));
+  if (link_mode) {
+    std::optional<core::LinkMode> mode = core::ParseLinkMode(*link_mode);
+    if (!mode) return BadField("link_mode", "personal, shared or join-request");
+    campaign.link_mode = *mode;
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> shared_link, StringField(body, "shared_link", false));
+  campaign.shared_link = shared_link.value_or("");
+  ASSIGN_OR_RETURN(storage::Campaign created, store_.CreateCampaign(campaign));
+  return Reply{201, {{"campaign", CampaignJson(created)}}};
+}
+
+Result<Reply> Api::ShowCampaign(const std::string& name) {
+  ASSIGN_OR_RETURN(storage::CampaignSummary summary, store_.FindCampaign(name));
+  Result<storage::Account> account = store_.FindAccount(summary.campaign.account_name);
+  json out = SummaryJson(summary, account ? &*account : nullptr);
+  out["template"] = summary.campaign.template_text;
+  out["shared_link"] = summary.campaign.shared_link;
+  return Reply{200, std::move(out)};
+}
+
+Result<Reply> Api::ChangeCampaign(const std::string& name, const std::string& action) {
+  storage::CampaignAction parsed{};
+  if (action == "start") {
+    parsed = storage::CampaignAction::kStart;
+  } else if (action == "pause") {
+    parsed = storage::CampaignAction::kPause;
+  } else if (action == "resume") {
+    parsed = storage::CampaignAction::kResume;
+  } else if (action == "cancel") {
+    parsed = storage::CampaignAction::kCancel;
+  } else {
+    return Fail(ErrorCode::kNotFound, "no campaign action \"{}\"", action);
+  }
+  ASSIGN_OR_RETURN(storage::Campaign changed, store_.ChangeCampaign(name, parsed));
+  return Reply{200, {{"campaign", CampaignJson(changed)}}};
+}
+
+Result<Reply> Api::RetryFailed(const std::string& name, const json& body) {
+  RETURN_IF_ERROR(RequireConfirm(body, "retrying failed invitations"));
+  ASSIGN_OR_RETURN(int64_t count, store_.RetryFailed(name));
+  return Reply{200, {{"count", count}}};
+}
+
+Result<Reply> Api::ResendUnknown(const std::string& name, const json& body) {
+  RETURN_IF_ERROR(RequireConfirm(body, "resending unknown invitations (they may have arrived)"));
+  ASSIGN_OR_RETURN(int64_t count, store_.ResendUnknown(name));
+  return Reply{200, {{"count", count}}};
+}
+
+Result<Reply> Api::CampaignSeries(const std::string& name, const Query& query) {
+  ASSIGN_OR_RETURN(int64_t minutes, IntParam(query, "minutes", 60, 1, kSeriesMaxMinutes));
+  // Whole minutes, oldest first, the current one included, with zeros where nothing happened.
+  const int64_t now = NowMs();
+  const int64_t last = now / 60'000 * 60'000;
+  const int64_t first = last - (minutes - 1) * 60'000;
+  ASSIGN_OR_RETURN(std::vector<storage::MinuteCounts> counts, store_.CampaignMinutes(name, first));
+  json points = json::array();
+  auto next = counts.begin();
+  for (int64_t t = first; t <= last; t += 60'000) {
+    storage::MinuteCounts point{t, 0, 0, 0};
+    if (next != counts.end() && next->minute_start == t) point = *next++;
+    points.push_back(
+        {{"t", t}, {"sent", point.sent}, {"joined", point.joined}, {"failed", point.failed}});
+  }
+  return Reply{200, {{"bucket_seconds", 60}, {"points", std::move(points)}}};
+}
+
+Result<Reply> Api::CampaignErrors(const std::string& name) {
+  ASSIGN_OR_RETURN(std::vector<storage::ErrorCount> errors, store_.ErrorBreakdown(name));
+  json list = json::array();
+  for (const storage::ErrorCount& e : errors) {
+    list.push_back({{"state", std::string(core::ToString(e.state))},
+                    {"reason", e.reason},
+                    {"count", e.count}});
+  }
+  return Reply{200, {{"errors", std::move(list)}}};
+}
+
+Result<Reply> Api::CampaignAttempts(const std::string& name, const Query& query) {
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(query, "limit", 50, 1, 1000));
+  ASSIGN_OR_RETURN(std::vector<storage::AttemptView> attempts,
+                   store_.RecentAttempts(name, static_cast<int>(limit)));
+  json list = json::array();
+  for (const storage::AttemptView& a : attempts) list.push_back(AttemptJson(a));
+  return Reply{200, {{"attempts", std::move(list)}}};
+}
+
+// --- contacts and imports ------------------------------------------------------------------------
+
+Result<Reply> Api::ListContacts(const Query& query) {
+  storage::ContactQuery contacts;
+  if (std::optional<std::string> campaign = Param(query, "campaign");
+      campaign && !campaign->empty())
+    contacts.campaign = *campaign;
+  if (std::optional<std::string> state = Param(query, "state"); state && !state->empty()) {
+    contacts.state = core::ParseInvitationState(*state);
+    if (!contacts.state) {
+      return Fail(ErrorCode::kInvalidArgument, "query parameter state={}: not a state", *state);
+    }
+  }
+  contacts.search = Param(query, "q").value_or("");
+  ASSIGN_OR_RETURN(contacts.after, IntParam(query, "after", 0, 0, INT64_MAX));
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(query, "limit", 50, 1, 500));
+  contacts.limit = static_cast<int>(limit);
+  ASSIGN_OR_RETURN(storage::ContactPage page, store_.ListContacts(contacts));
+  json list = json::array();
+  for (const storage::ContactView& view : page.contacts) list.push_back(ContactJson(view));
+  return Reply{200,
+               {{"contacts", std::move(list)},
+                {"next_after", page.next_after ? json(*page.next_after) : json(nullptr)}}};
+}
+
+Result<Reply> Api::ContactAttempts(const std::string& id) {
+  int64_t contact_id = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), contact_id);
+  if (ec != std::errc() || end != id.data() + id.size() || contact_id <= 0) {
+    return Fail(ErrorCode::kNotFound, "no contact with id \"{}\"", id);
+  }
+  ASSIGN_OR_RETURN(std::vector<storage::AttemptView> attempts, store_.ContactAttempts(contact_id));
+  json list = json::array();
+  for (const storage::AttemptView& a : attempts) list.push_back(AttemptJson(a));
+  return Reply{200, {{"contact_id", contact_id}, {"attempts", std::move(list)}}};
+}
+
+Result<Reply> Api::StageImport(std::string csv, const Query& query) {
+  ImportRequest request;
+  request.csv = std::move(csv);
+  if (std::optional<std::string> campaign = Param(query, "campaign");
+      campaign && !campaign->empty())
+    request.campaign = *campaign;
+  request.region = Param(query, "region").value_or("");
+  ASSIGN_OR_RETURN(json report, imports_.Stage(store_, std::move(request), NowMs()));
+  return Reply{200, std::move(report)};
+}
+
+Result<Reply> Api::CommitImport(const std::string& id) {
+  ASSIGN_OR_RETURN(json report, imports_.Commit(store_, id, NowMs()));
+  return Reply{200, std::move(report)};
+}
+
+// --- accounts, settings, suppressions ------------------------------------------------------------
+
+Result<Reply> Api::ListAccounts() {
+  ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
+  json list = json::array();
+  for (const storage::Account& a : accounts) list.push_back(AccountJson(a));
+  return Reply{200, {{"accounts", std::move(list)}}};
+}
+
+Result<Reply> Api::AddAccount(const json& body) {
+  storage::NewAccount account;
+  ASSIGN_OR_RETURN(account.name, RequiredString(body, "name"));
+  ASSIGN_OR_RETURN(std::optional<std::string> token, StringField(body, "token", false));
+  ASSIGN_OR_RETURN(std::optional<std::string> kind, StringField(body, "kind", false));
+  ASSIGN_OR_RETURN(std::optional<std::string> api_base, StringField(body, "api_base", false));
+  if (api_base && !api_base->empty()) account.api_base = *api_base;
+  std::optional<core::AccountKind> parsed =
+      core::ParseAccountKind(kind.value_or(token ? "bot" : "rehearsal"));
+  if (!parsed) return BadField("kind", "bot or rehearsal");
+  account.kind = *parsed;
+  if (account.kind == core::AccountKind::kBot) {
+    if (!token || token->empty()) return BadField("token", "the bot's token for a bot account");
+    account.token = core::Secret(std::move(*token));
+  } else if (token && !token->empty()) {
+    return BadField("token", "absent for a rehearsal account (it sends nothing)");
+  }
+  json warnings = json::array();
+  std::string bot;
+  if (account.kind == core::AccountKind::kBot && check_account_) {
+    Result<std::string> checked = check_account_(account);
+    if (!checked && checked.error().code == ErrorCode::kInvalidArgument) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "account {}: Telegram refused the token ({}); nothing was added", account.name,
+                  checked.error().message);
+    }
+    if (checked) {
+      bot = *checked;
+    } else {
+      warnings.push_back(
+          fmt::format("could not check the token with Telegram ({}); check it "
+                      "later with `tginvite account check {}`",
+                      checked.error().message, account.name));
+    }
+  }
+  ASSIGN_OR_RETURN(storage::Account added, store_.AddAccount(account));
+  json out = AccountJson(added);
+  out["bot_username"] = bot;
+  return Reply{201, {{"account", std::move(out)}, {"warnings", std::move(warnings)}}};
+}
+
+Result<Reply> Api::ListSettings(const Query& query) {
+  ASSIGN_OR_RETURN(storage::SettingScope scope, ScopeParam(store_, query));
+  ASSIGN_OR_RETURN(json settings, SettingsJson(store_, scope));
+  return Reply{200, std::move(settings)};
+}
+
+Result<Reply> Api::PutSetting(const std::string& key, const Query& query, const json& body) {
+  ASSIGN_OR_RETURN(storage::SettingScope scope, ScopeParam(store_, query));
+  auto value = body.find("value");
+  if (value == body.end() || !(value->is_string() || value->is_number())) {
+    return BadField("value", "the new value, as a string");
+  }
+  std::string text = value->is_string() ? value->get<std::string>() : value->dump();
+  RETURN_IF_ERROR(store_.PutSetting(scope, key, text));
+  ASSIGN_OR_RETURN(json settings, SettingsJson(store_, scope));
+  for (const json& entry : settings["settings"]) {
+    if (entry["key"] == key) {
+      return Reply{200, {{"setting", entry}, {"warnings", settings["warnings"]}}};
+    }
+  }
+  return Fail(ErrorCode::kInternal, "setting {} was stored but is not listed", key);
+}
+
+Result<Reply> Api::DeleteSetting(const std::string& key, const Query& query) {
+  if (core::FindSetting(key) == nullptr) {
+    return Fail(ErrorCode::kNotFound, "unknown setting \"{}\"", key);
+  }
+  ASSIGN_OR_RETURN(storage::SettingScope scope, ScopeParam(store_, query));
+  RETURN_IF_ERROR(store_.DeleteSetting(scope, key));
+  ASSIGN_OR_RETURN(json settings, SettingsJson(store_, scope));
+  return Reply{200, std::move(settings)};
+}
+
+Result<Reply> Api::ListSuppressions() {
+  ASSIGN_OR_RETURN(std::vector<storage::Suppression> list, store_.ListSuppressions());
+  json out = json::array();
+  for (const storage::Suppression& s : list) {
+    out.push_back({{"key", s.key}, {"reason", s.reason}, {"created_at", s.created_at}});
+  }
+  return Reply{200, {{"suppressions", std::move(out)}}};
+}
+
+Result<Reply> Api::AddSuppression(const json& body) {
+  ASSIGN_OR_RETURN(std::string user, RequiredString(body, "user"));
+  ASSIGN_OR_RETURN(std::optional<std::string> reason, StringField(body, "reason", false));
+  ASSIGN_OR_RETURN(std::string key, core::ParseUserRef(user));
+  ASSIGN_OR_RETURN(int64_t skipped, store_.AddSuppression(key, reason.value_or("")));
+  return Reply{201, {{"key", key}, {"skipped", skipped}}};
+}
+
+Result<Reply> Api::RemoveSuppression(const std::string& user) {
+  ASSIGN_OR_RETURN(std::string key, core::ParseUserRef(user));
+  RETURN_IF_ERROR(store_.RemoveSuppression(key));
+  return Reply{200, {{"key", key}, {"removed", true}}};
+}
+
+// --- overview ------------------------------------------------------------------------------------
+
+Result<Reply> Api::Stats() {
+  ASSIGN_OR_RETURN(json campaigns, Summaries());
+  ASSIGN_OR_RETURN(Reply workers, ListWorkers());
+  json totals = {{"campaigns", campaigns.size()}};
+  core::StateCounts all;
+  for (const json& c : campaigns) {
+    for (core::InvitationState state : core::kAllInvitationStates) {
+      all[state] += c["counts"][std::string(core::ToString(state))].get<int64_t>();
+    }
+  }
+  totals["counts"] = CountsJson(all);
+  ASSIGN_OR_RETURN(int64_t contacts, store_.CountContacts());
+  totals["contacts"] = contacts;
+  return Reply{200,
+               {{"campaigns", std::move(campaigns)},
+                {"workers", workers.body["workers"]},
+                {"totals", std::move(totals)}}};
+}
+
+Result<Reply> Api::ListWorkers() {
+  ASSIGN_OR_RETURN(std::vector<storage::WorkerInfo> workers, store_.ListWorkers());
+  const int64_t now = NowMs();
+  json list = json::array();
+  for (const storage::WorkerInfo& w : workers) list.push_back(WorkerJson(w, now));
+  return Reply{200, {{"workers", std::move(list)}}};
+}
+
+}  // namespace tginvite::web

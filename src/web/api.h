@@ -1,0 +1,81 @@
+// The REST API's handlers, free of HTTP: each takes what the request said (path parameters, the
+// query, a parsed JSON body) and returns the status and JSON body of the answer, or an Error that
+// the server maps to {"error": {...}} with HttpStatusFor. The server (web/server.cpp) does the
+// routing, authentication and CSRF checks; docs/openapi.yaml documents every route.
+//
+// Thread-safety: as thread-safe as the store and the account check.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "storage/store.h"
+#include "web/imports.h"
+
+namespace tginvite::web {
+
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+};
+
+// The query string's parameters (httplib::Params has this type).
+using Query = std::multimap<std::string, std::string>;
+
+// Asks Telegram about a new bot account before it is stored: the bot's @username, kInvalidArgument
+// when Telegram refuses the token, kUnavailable when it could not be asked.
+using AccountCheck = std::function<Result<std::string>(const storage::NewAccount&)>;
+
+class Api {
+ public:
+  Api(storage::Store& store, std::shared_ptr<const core::Clock> clock, AccountCheck check_account);
+
+  Result<Reply> ListCampaigns();
+  Result<Reply> CreateCampaign(const nlohmann::json& body);
+  Result<Reply> ShowCampaign(const std::string& name);
+  // action: start, pause, resume or cancel.
+  Result<Reply> ChangeCampaign(const std::string& name, const std::string& action);
+  // Both need {"confirm": true}: they make the engine send again.
+  Result<Reply> RetryFailed(const std::string& name, const nlohmann::json& body);
+  Result<Reply> ResendUnknown(const std::string& name, const nlohmann::json& body);
+  Result<Reply> CampaignSeries(const std::string& name, const Query& query);
+  Result<Reply> CampaignErrors(const std::string& name);
+  Result<Reply> CampaignAttempts(const std::string& name, const Query& query);
+
+  Result<Reply> ListContacts(const Query& query);
+  Result<Reply> ContactAttempts(const std::string& id);
+
+  Result<Reply> StageImport(std::string csv, const Query& query);
+  Result<Reply> CommitImport(const std::string& id);
+
+  Result<Reply> ListAccounts();
+  Result<Reply> AddAccount(const nlohmann::json& body);
+
+  Result<Reply> ListSettings(const Query& query);
+  Result<Reply> PutSetting(const std::string& key, const Query& query, const nlohmann::json& body);
+  Result<Reply> DeleteSetting(const std::string& key, const Query& query);
+
+  Result<Reply> ListSuppressions();
+  Result<Reply> AddSuppression(const nlohmann::json& body);
+  Result<Reply> RemoveSuppression(const std::string& key);
+
+  Result<Reply> Stats();
+  Result<Reply> ListWorkers();
+
+ private:
+  int64_t NowMs() const;
+  Result<nlohmann::json> Summaries();
+
+  storage::Store& store_;
+  std::shared_ptr<const core::Clock> clock_;
+  AccountCheck check_account_;
+  ImportStaging imports_;
+};
+
+}  // namespace tginvite::web

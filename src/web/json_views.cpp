@@ -1,0 +1,121 @@
+#include "web/json_views.h"
+
+#include "web/metrics.h"
+
+namespace tginvite::web {
+namespace {
+
+using nlohmann::json;
+
+json OrNull(const std::optional<int64_t>& value) { return value ? json(*value) : json(nullptr); }
+json OrNull(const std::string& value) { return value.empty() ? json(nullptr) : json(value); }
+
+}  // namespace
+
+json CountsJson(const core::StateCounts& counts) {
+  json out = json::object();
+  for (core::InvitationState state : core::kAllInvitationStates) {
+    out[std::string(core::ToString(state))] = counts[state];
+  }
+  return out;
+}
+
+json CampaignJson(const storage::Campaign& c) {
+  return {{"name", c.name},
+          {"state", std::string(core::ToString(c.state))},
+          {"paused_reason", c.paused_reason},
+          {"account", c.account_name},
+          {"rehearsal", c.account_kind == core::AccountKind::kRehearsal},
+          {"chat", c.chat},
+          {"link_mode", std::string(core::ToString(c.link_mode))},
+          {"created_at", c.created_at},
+          {"started_at", OrNull(c.started_at)}};
+}
+
+json SummaryJson(const storage::CampaignSummary& s, const storage::Account* account) {
+  using core::InvitationState;
+  const core::StateCounts& counts = s.counts;
+  json out = CampaignJson(s.campaign);
+  out["counts"] = CountsJson(counts);
+  out["total"] = counts.Total();
+  out["sent_last_minute"] = s.sent_last_minute;
+  out["rate_per_minute"] = s.sent_last_minute;
+  // What is left at the pace of the last minute; unknown while nothing is moving.
+  const int64_t remaining = counts[InvitationState::kPending] + counts[InvitationState::kWaiting] +
+                            counts[InvitationState::kSending];
+  out["remaining"] = remaining;
+  out["eta_seconds"] = s.campaign.state == core::CampaignState::kRunning && s.sent_last_minute > 0
+                           ? json(remaining * 60 / s.sent_last_minute)
+                           : json(nullptr);
+  out["funnel"] = {{"sent", counts[InvitationState::kSent] + counts[InvitationState::kJoined]},
+                   {"joined", counts[InvitationState::kJoined]}};
+  out["account_health"] = account ? account->health : "unknown";
+  out["account_health_reason"] = account ? account->health_reason : "";
+  out["flood_until"] = account ? account->flood_until : 0;
+  return out;
+}
+
+json ContactJson(const storage::ContactView& v) {
+  const core::ContactRecord& c = v.contact;
+  return {{"id", v.id},
+          {"telegram_user_id", OrNull(c.telegram_user_id)},
+          {"username", OrNull(c.username)},
+          {"phone", OrNull(c.phone)},
+          {"first_name", c.first_name},
+          {"last_name", c.last_name},
+          {"label", ContactLabel(c)},
+          {"state", v.state ? json(std::string(core::ToString(*v.state))) : json(nullptr)},
+          {"attempts", v.attempts},
+          {"last_error", v.last_error},
+          {"sent_at", OrNull(v.sent_at)},
+          {"joined_at", OrNull(v.joined_at)}};
+}
+
+json AttemptJson(const storage::AttemptView& v) {
+  const storage::AttemptRecord& a = v.attempt;
+  return {{"id", v.id},
+          {"contact_id", v.contact_id},
+          {"contact", ContactLabel(v.contact)},
+          {"campaign", v.campaign},
+          {"worker", a.worker},
+          {"request", a.request},
+          {"outcome", a.outcome},
+          {"started_at", a.started_at},
+          {"latency_ms", a.latency_ms},
+          {"http_status", a.http_status},
+          {"error_code", a.error_code},
+          {"error", a.error}};
+}
+
+json AccountJson(const storage::Account& a) {
+  return {{"name", a.name},
+          {"kind", std::string(core::ToString(a.kind))},
+          {"api_base", a.api_base},
+          {"health", a.health},
+          {"health_reason", a.health_reason},
+          {"flood_until", a.flood_until},
+          {"created_at", a.created_at}};
+}
+
+json WorkerJson(const storage::WorkerInfo& w, int64_t now) {
+  return {{"id", w.id},
+          {"host", w.host},
+          {"pid", w.pid},
+          {"started_at", w.started_at},
+          {"heartbeat_at", w.heartbeat_at},
+          {"health", w.health},
+          {"reason", w.reason},
+          {"live", w.stopped_at == 0 && now - w.heartbeat_at < kWorkerLiveMs},
+          {"stopped_at", w.stopped_at == 0 ? json(nullptr) : json(w.stopped_at)}};
+}
+
+std::string ContactLabel(const core::ContactRecord& c) {
+  std::string name = c.first_name;
+  if (!c.last_name.empty()) name += (name.empty() ? "" : " ") + c.last_name;
+  if (!name.empty()) return name;
+  if (!c.username.empty()) return "@" + c.username;
+  if (!c.phone.empty()) return c.phone;
+  return c.telegram_user_id ? "id " + std::to_string(*c.telegram_user_id) : "";
+}
+
+}  // namespace tginvite::web

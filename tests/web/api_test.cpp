@@ -1,0 +1,411 @@
+// The REST API route by route over real HTTP on 127.0.0.1, logged in with a session cookie and
+// its CSRF token: what each route returns, and the 4xx (with a message) for bad input.
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "web/server_fixture.h"
+
+namespace tginvite::web {
+namespace {
+
+constexpr std::string_view kBotToken = "123456789:AAFakeTestTokenForApiTests_abcdefghijkl";
+
+class ApiTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    SetPassword();
+  }
+
+  void Start(ServerOptions options = {}) {
+    StartServer(std::move(options));
+    login_ = LogIn();
+  }
+
+  // A logged-in request; state-changing ones carry the CSRF token.
+  httplib::Result Call(const std::string& method, const std::string& path,
+                       const std::string& body = "",
+                       const std::string& content_type = "application/json") {
+    return Send(method, path, body, CookieHeaders(login_, method == "GET" ? "" : login_.csrf),
+                content_type);
+  }
+
+  // The JSON body of a call that must answer `status`.
+  json Expect(const httplib::Result& res, int status) {
+    EXPECT_TRUE(res);
+    if (!res) return json();
+    EXPECT_EQ(res->status, status) << res->body;
+    json body = json::parse(res->body, nullptr, false);
+    EXPECT_FALSE(body.is_discarded()) << res->body;
+    return body;
+  }
+
+  Login login_;
+};
+
+TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
+  Start();
+  json created = Expect(Call("POST", "/api/v1/campaigns",
+                             json{{"name", "autumn"},
+                                  {"account", "demo"},
+                                  {"chat", "@autumn_group"},
+                                  {"template", "Hi {first_name}! {link}"},
+                                  {"link_mode", "join-request"}}
+                                 .dump()),
+                        201);
+  EXPECT_EQ(created["campaign"]["name"], "autumn");
+  EXPECT_EQ(created["campaign"]["state"], "draft");
+  EXPECT_EQ(created["campaign"]["link_mode"], "join-request");
+  EXPECT_EQ(created["campaign"]["rehearsal"], true);
+
+  ExpectError(
+      Call(
+          "POST", "/api/v1/campaigns",
+          json{{"name", "autumn"}, {"account", "demo"}, {"chat", "@xgroup"}, {"template", "{link}"}}
+              .dump()),
+      409, "already_exists");
+  ExpectError(
+      Call(
+          "POST", "/api/v1/campaigns",
+          json{{"name", "bad"}, {"account", "demo"}, {"chat", "@xgroup"}, {"template", "<b>{link}"}}
+              .dump()),
+      400, "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/campaigns", json{{"name", "bad"}}.dump()), 400,
+              "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/campaigns",
+                   json{{"name", "bad"},
+                        {"account", "demo"},
+                        {"chat", "@xgroup"},
+                        {"template", "{link}"},
+                        {"link_mode", "carrier-pigeon"}}
+                       .dump()),
+              400, "invalid_argument");
+
+  json list = Expect(Call("GET", "/api/v1/campaigns"), 200);
+  ASSERT_EQ(list["campaigns"].size(), 2u);
+  json shown = Expect(Call("GET", "/api/v1/campaigns/autumn"), 200);
+  EXPECT_EQ(shown["template"], "Hi {first_name}! {link}");
+  EXPECT_EQ(shown["total"], 0);
+  EXPECT_EQ(shown["counts"]["pending"], 0);
+  EXPECT_TRUE(shown["eta_seconds"].is_null());
+  EXPECT_EQ(shown["account_health"], "ok");
+  EXPECT_EQ(shown["funnel"]["sent"], 0);
+
+  EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/start"), 200)["campaign"]["state"],
+            "running");
+  ExpectError(Call("POST", "/api/v1/campaigns/autumn/start"), 400, "invalid_argument");
+  EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/pause"), 200)["campaign"]["state"],
+            "paused");
+  EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/resume"), 200)["campaign"]["state"],
+            "running");
+  EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/cancel"), 200)["campaign"]["state"],
+            "cancelled");
+  ExpectError(Call("POST", "/api/v1/campaigns/autumn/explode"), 404, "not_found");
+  ExpectError(Call("GET", "/api/v1/campaigns/nope"), 404, "not_found");
+}
+
+TEST_F(ApiTest, RetryAndResendNeedAnExplicitConfirmation) {
+  Start();
+  for (std::string action : {"retry-failed", "resend-unknown"}) {
+    SCOPED_TRACE(action);
+    const std::string path = "/api/v1/campaigns/spring/" + action;
+    auto refused = Call("POST", path);
+    ExpectError(refused, 400, "invalid_argument");
+    EXPECT_NE(refused->body.find("confirm"), std::string::npos) << refused->body;
+    ExpectError(Call("POST", path, json{{"confirm", "yes"}}.dump()), 400, "invalid_argument");
+    EXPECT_EQ(Expect(Call("POST", path, json{{"confirm", true}}.dump()), 200)["count"], 0);
+    ExpectError(Call("POST", "/api/v1/campaigns/nope/" + action, json{{"confirm", true}}.dump()),
+                404, "not_found");
+  }
+}
+
+TEST_F(ApiTest, CampaignPageDataHasASeriesErrorsAndAttempts) {
+  Start();
+  json series = Expect(Call("GET", "/api/v1/campaigns/spring/series?minutes=30"), 200);
+  EXPECT_EQ(series["bucket_seconds"], 60);
+  ASSERT_EQ(series["points"].size(), 30u);
+  EXPECT_LT(series["points"][0]["t"], series["points"][29]["t"]);
+  EXPECT_EQ(series["points"][29]["sent"], 0);
+  ExpectError(Call("GET", "/api/v1/campaigns/spring/series?minutes=0"), 400, "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/campaigns/spring/series?minutes=lots"), 400, "invalid_argument");
+  EXPECT_EQ(Expect(Call("GET", "/api/v1/campaigns/spring/errors"), 200)["errors"], json::array());
+  EXPECT_EQ(Expect(Call("GET", "/api/v1/campaigns/spring/attempts?limit=5"), 200)["attempts"],
+            json::array());
+  ExpectError(Call("GET", "/api/v1/campaigns/spring/attempts?limit=100000"), 400,
+              "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/campaigns/nope/series"), 404, "not_found");
+}
+
+TEST_F(ApiTest, AnImportIsValidatedFirstAndWrittenOnlyOnCommit) {
+  Start();
+  const std::string csv =
+      "telegram_user_id,username,first_name\n"
+      "1001,alice_a,Alice\n"
+      "not-a-number,bob_b,Bob\n"
+      "1003,carol_c,\"<img src=x onerror=alert(1)>\"\n"
+      "1004,x,Dan\n";
+  json report = Expect(Call("POST", "/api/v1/imports?campaign=spring", csv, "text/csv"), 200);
+  EXPECT_EQ(report["rows"], 4);
+  EXPECT_EQ(report["valid"], 2);
+  EXPECT_EQ(report["rejected"], 2);
+  ASSERT_EQ(report["problems"].size(), 2u);
+  EXPECT_EQ(report["problems"][0]["line"], 3);
+  EXPECT_NE(report["problems"][0]["message"].get<std::string>().find("telegram_user_id"),
+            std::string::npos)
+      << report.dump();
+  EXPECT_EQ(report["problems"][1]["line"], 5);
+  EXPECT_EQ(report["committed"], false);
+  EXPECT_EQ(report["totals"]["enqueued"], 2);
+  ASSERT_TRUE(report["id"].is_string());
+  EXPECT_EQ(*store_->CountContacts(), 0) << "the dry run wrote nothing";
+
+  const std::string commit = "/api/v1/imports/" + report["id"].get<std::string>() + "/commit";
+  json done = Expect(Call("POST", commit), 200);
+  EXPECT_EQ(done["committed"], true);
+  EXPECT_EQ(done["totals"]["imported"], 2);
+  EXPECT_EQ(done["rejected"], 2);
+  EXPECT_EQ(*store_->CountContacts(), 2);
+  ExpectError(Call("POST", commit), 404, "not_found");
+
+  ExpectError(Call("POST", "/api/v1/imports", "", "text/csv"), 400, "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/imports", "first_name\nAnn\n", "text/csv"), 400,
+              "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/imports?campaign=nope", csv, "text/csv"), 404, "not_found");
+}
+
+TEST_F(ApiTest, ContactsPageByKeysetFilterAndSearch) {
+  Start();
+  std::string csv = "telegram_user_id,username,first_name,last_name\n";
+  for (int i = 1; i <= 7; ++i) {
+    csv += fmt::format("{},user_{:03},Name{},Family{}\n", 2000 + i, i, i, i);
+  }
+  json report = Expect(Call("POST", "/api/v1/imports?campaign=spring", csv, "text/csv"), 200);
+  Expect(Call("POST", "/api/v1/imports/" + report["id"].get<std::string>() + "/commit"), 200);
+  Expect(Call("POST", "/api/v1/suppressions", json{{"user", "2003"}}.dump()), 201);
+
+  std::vector<int64_t> seen;
+  std::string next = "/api/v1/contacts?campaign=spring&limit=3";
+  for (int pages = 0; pages < 10; ++pages) {
+    json page = Expect(Call("GET", next), 200);
+    for (const json& c : page["contacts"]) seen.push_back(c["telegram_user_id"].get<int64_t>());
+    if (page["next_after"].is_null()) break;
+    next = "/api/v1/contacts?campaign=spring&limit=3&after=" + page["next_after"].dump();
+  }
+  EXPECT_EQ(seen, (std::vector<int64_t>{2001, 2002, 2003, 2004, 2005, 2006, 2007}));
+
+  json skipped = Expect(Call("GET", "/api/v1/contacts?campaign=spring&state=skipped"), 200);
+  ASSERT_EQ(skipped["contacts"].size(), 1u);
+  EXPECT_EQ(skipped["contacts"][0]["telegram_user_id"], 2003);
+  EXPECT_EQ(skipped["contacts"][0]["state"], "skipped");
+  EXPECT_EQ(skipped["contacts"][0]["last_error"], "suppressed");
+
+  json found = Expect(Call("GET", "/api/v1/contacts?q=%40user_00"), 200);
+  EXPECT_EQ(found["contacts"].size(), 7u);
+  found = Expect(Call("GET", "/api/v1/contacts?q=family5"), 200);
+  ASSERT_EQ(found["contacts"].size(), 1u);
+  EXPECT_EQ(found["contacts"][0]["label"], "Name5 Family5");
+  EXPECT_TRUE(found["contacts"][0]["state"].is_null());
+  found = Expect(Call("GET", "/api/v1/contacts?q=2006&campaign=spring"), 200);
+  ASSERT_EQ(found["contacts"].size(), 1u);
+  const int64_t id = found["contacts"][0]["id"].get<int64_t>();
+  json attempts = Expect(Call("GET", fmt::format("/api/v1/contacts/{}/attempts", id)), 200);
+  EXPECT_EQ(attempts["attempts"], json::array());
+
+  ExpectError(Call("GET", "/api/v1/contacts?state=sent"), 400, "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/contacts?campaign=spring&state=happy"), 400, "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/contacts?limit=501"), 400, "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/contacts?after=-1"), 400, "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/contacts/999999/attempts"), 404, "not_found");
+  ExpectError(Call("GET", "/api/v1/contacts/abc/attempts"), 404, "not_found");
+}
+
+TEST_F(ApiTest, AccountsAreCheckedWithTelegramAndTheTokenIsNeverReturned) {
+  ServerOptions options;
+  options.check_account = [](const storage::NewAccount& account) -> Result<std::string> {
+    if (account.name == "refused") return Fail(ErrorCode::kInvalidArgument, "Unauthorized");
+    if (account.name == "offline") return Fail(ErrorCode::kUnavailable, "connection refused");
+    return std::string("@test_bot");
+  };
+  Start(std::move(options));
+  json added = Expect(Call("POST", "/api/v1/accounts",
+                           json{{"name", "main"}, {"kind", "bot"}, {"token", kBotToken}}.dump()),
+                      201);
+  EXPECT_EQ(added["account"]["name"], "main");
+  EXPECT_EQ(added["account"]["kind"], "bot");
+  EXPECT_EQ(added["account"]["bot_username"], "@test_bot");
+  EXPECT_FALSE(added["account"].contains("token"));
+
+  auto refused =
+      Call("POST", "/api/v1/accounts", json{{"name", "refused"}, {"token", kBotToken}}.dump());
+  ExpectError(refused, 400, "invalid_argument");
+  EXPECT_NE(refused->body.find("refused the token"), std::string::npos) << refused->body;
+  json offline = Expect(
+      Call("POST", "/api/v1/accounts", json{{"name", "offline"}, {"token", kBotToken}}.dump()),
+      201);
+  ASSERT_EQ(offline["warnings"].size(), 1u);
+
+  Expect(Call("POST", "/api/v1/accounts", json{{"name", "practice"}}.dump()), 201);
+  ExpectError(Call("POST", "/api/v1/accounts", json{{"name", "main"}}.dump()), 409,
+              "already_exists");
+  ExpectError(Call("POST", "/api/v1/accounts", json{{"name", "x"}, {"kind", "bot"}}.dump()), 400,
+              "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/accounts", json{{"name", "x"}, {"kind", "robot"}}.dump()), 400,
+              "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/accounts", json{{"name", 5}}.dump()), 400, "invalid_argument");
+
+  json accounts = Expect(Call("GET", "/api/v1/accounts"), 200);
+  std::set<std::string> names;
+  for (const json& a : accounts["accounts"]) {
+    names.insert(a["name"].get<std::string>());
+    EXPECT_FALSE(a.contains("token"));
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"demo", "main", "offline", "practice"}));
+  EXPECT_EQ(bodies_.find(kBotToken), std::string::npos) << "a response carried the bot token";
+  EXPECT_EQ(bodies_.find("AAFakeTestToken"), std::string::npos);
+}
+
+TEST_F(ApiTest, SettingsAreTypedAndABadValueIs400WithTheMessage) {
+  Start();
+  json settings = Expect(Call("GET", "/api/v1/settings"), 200);
+  EXPECT_TRUE(settings["scope"].is_null());
+  ASSERT_GT(settings["settings"].size(), 10u);
+  json first = settings["settings"][0];
+  for (const char* field : {"key", "value", "default", "source", "range", "description"}) {
+    EXPECT_TRUE(first.contains(field)) << field;
+  }
+
+  auto bad = Call("PUT", "/api/v1/settings/pacing.batch_size", json{{"value", "lots"}}.dump());
+  ExpectError(bad, 400, "invalid_argument");
+  EXPECT_NE(bad->body.find("pacing.batch_size: must be an integer"), std::string::npos)
+      << bad->body;
+  json put =
+      Expect(Call("PUT", "/api/v1/settings/pacing.batch_size", json{{"value", "12"}}.dump()), 200);
+  EXPECT_EQ(put["setting"]["value"], "12");
+  EXPECT_EQ(put["setting"]["source"], "global");
+
+  json campaign = Expect(Call("PUT", "/api/v1/settings/pacing.delay_min?campaign=spring",
+                              json{{"value", "5s"}}.dump()),
+                         200);
+  EXPECT_EQ(campaign["setting"]["source"], "campaign");
+  ExpectError(
+      Call("PUT", "/api/v1/settings/telegram.rate?campaign=spring", json{{"value", "10"}}.dump()),
+      400, "invalid_argument");
+  ExpectError(Call("PUT", "/api/v1/settings/pacing.delay_min?campaign=spring",
+                   json{{"value", "1h"}}.dump()),
+              400, "invalid_argument");
+  ExpectError(Call("PUT", "/api/v1/settings/no.such", json{{"value", "1"}}.dump()), 404,
+              "not_found");
+  ExpectError(Call("PUT", "/api/v1/settings/pacing.batch_size", json{{"v", "1"}}.dump()), 400,
+              "invalid_argument");
+  ExpectError(Call("GET", "/api/v1/settings?campaign=nope"), 404, "not_found");
+
+  json reset = Expect(Call("DELETE", "/api/v1/settings/pacing.batch_size"), 200);
+  for (const json& entry : reset["settings"]) {
+    if (entry["key"] == "pacing.batch_size") EXPECT_EQ(entry["source"], "default");
+  }
+  ExpectError(Call("DELETE", "/api/v1/settings/no.such"), 404, "not_found");
+}
+
+TEST_F(ApiTest, ProxyCredentialsInSettingsAreMasked) {
+  Start();
+  Expect(Call("PUT", "/api/v1/settings/http.proxy",
+              json{{"value", "socks5://user:hunter2@proxy.example:1080"}}.dump()),
+         200);
+  Expect(Call("GET", "/api/v1/settings"), 200);
+  EXPECT_EQ(bodies_.find("hunter2"), std::string::npos) << bodies_;
+}
+
+TEST_F(ApiTest, SuppressionsAreAddedListedAndRemoved) {
+  Start();
+  json added = Expect(Call("POST", "/api/v1/suppressions",
+                           json{{"user", "@Bob_Smith"}, {"reason", "asked"}}.dump()),
+                      201);
+  EXPECT_EQ(added["key"], "username:bob_smith");
+  json list = Expect(Call("GET", "/api/v1/suppressions"), 200);
+  ASSERT_EQ(list["suppressions"].size(), 1u);
+  EXPECT_EQ(list["suppressions"][0]["reason"], "asked");
+  ExpectError(Call("POST", "/api/v1/suppressions", json{{"user", "not a user!"}}.dump()), 400,
+              "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/suppressions", json{{"reason", "no user"}}.dump()), 400,
+              "invalid_argument");
+  Expect(Call("DELETE", "/api/v1/suppressions/@bob_smith"), 200);
+  EXPECT_EQ(Expect(Call("GET", "/api/v1/suppressions"), 200)["suppressions"], json::array());
+  ExpectError(Call("DELETE", "/api/v1/suppressions/@bob_smith"), 404, "not_found");
+}
+
+TEST_F(ApiTest, StatsAndWorkersSummariseEverything) {
+  Start();
+  json stats = Expect(Call("GET", "/api/v1/stats"), 200);
+  ASSERT_EQ(stats["campaigns"].size(), 1u);
+  EXPECT_EQ(stats["campaigns"][0]["name"], "spring");
+  EXPECT_EQ(stats["totals"]["campaigns"], 1);
+  EXPECT_EQ(stats["totals"]["contacts"], 0);
+  EXPECT_TRUE(stats["workers"].is_array());
+  storage::WorkerInfo worker{"w1", "host-a", 42, 1000, 2000, "ok", "", 0};
+  ASSERT_TRUE(store_->Heartbeat(worker));
+  json workers = Expect(Call("GET", "/api/v1/workers"), 200);
+  ASSERT_EQ(workers["workers"].size(), 1u);
+  EXPECT_EQ(workers["workers"][0]["host"], "host-a");
+  EXPECT_EQ(workers["workers"][0]["live"], false) << "its heartbeat is decades old";
+}
+
+TEST_F(ApiTest, BadBodiesAre400WithAMessage) {
+  Start();
+  for (const char* body : {"{", "[1, 2]", "\"text\"", "{\"name\": null}"}) {
+    SCOPED_TRACE(body);
+    ExpectError(Call("POST", "/api/v1/campaigns", body), 400, "invalid_argument");
+  }
+  std::string huge = "{\"name\": \"" + std::string(size_t{2} << 20, 'a') + "\"}";
+  ExpectError(Call("POST", "/api/v1/campaigns", huge), 400, "invalid_argument");
+}
+
+TEST_F(ApiTest, TheSessionRouteGivesTheCsrfTokenBackAfterAReload) {
+  Start();
+  json session = Expect(Send("GET", "/api/v1/session", "", CookieHeaders(login_)), 200);
+  EXPECT_EQ(session["csrf_token"], login_.csrf);
+  EXPECT_EQ(session["via"], "session");
+}
+
+// Every route the server serves is documented in docs/openapi.yaml, and every documented route is
+// served.
+TEST_F(ApiTest, OpenApiDocumentsExactlyTheServedRoutes) {
+  const char* source_dir = std::getenv("TGINVITE_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "TGINVITE_SOURCE_DIR is not set (run through ctest)";
+  std::ifstream file(std::string(source_dir) + "/docs/openapi.yaml");
+  ASSERT_TRUE(file) << "docs/openapi.yaml is missing";
+  // Paths are the two-space-indented keys under `paths:`; methods the four-space-indented keys.
+  std::set<std::pair<std::string, std::string>> documented;
+  std::string line;
+  std::string path;
+  bool in_paths = false;
+  while (std::getline(file, line)) {
+    if (!line.empty() && line[0] != ' ' && line[0] != '#') in_paths = line == "paths:";
+    if (!in_paths) continue;
+    if (line.starts_with("  /") && line.ends_with(":")) {
+      path = line.substr(2, line.size() - 3);
+    } else if (line.size() > 4 && line.starts_with("    ") && line[4] != ' ' &&
+               line.ends_with(":")) {
+      std::string method = line.substr(4, line.size() - 5);
+      if (method == "get" || method == "post" || method == "put" || method == "delete" ||
+          method == "patch") {
+        for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        documented.emplace(method, path);
+      }
+    }
+  }
+  StartServer();
+  std::set<std::pair<std::string, std::string>> served;
+  for (const auto& route : server_->Routes()) served.insert(route);
+  for (const auto& route : served) {
+    EXPECT_TRUE(documented.contains(route))
+        << route.first << " " << route.second << " is served but not in docs/openapi.yaml";
+  }
+  for (const auto& route : documented) {
+    EXPECT_TRUE(served.contains(route))
+        << route.first << " " << route.second << " is in docs/openapi.yaml but not served";
+  }
+}
+
+}  // namespace
+}  // namespace tginvite::web
