@@ -45,9 +45,8 @@ export async function render(root, route) {
     'Nothing is written until you commit the checked file.'),
   check);
 
-  root.replaceChildren(h('h1', {}, 'Import contacts'),
-    open.length ? [form, report]
-      : h('p', { class: 'muted' }, 'Create a campaign first: contacts are imported into a campaign.'));
+  root.replaceChildren(h('h1', {}, 'Import contacts'), ...(open.length ? [form, report]
+    : [h('p', { class: 'muted' }, 'Create a campaign first: contacts are imported into a campaign.')]));
 
   function showReport(dryRun, campaignName) {
     const commit = h('button', { type: 'button', id: 'commit-import' },
@@ -78,7 +77,8 @@ export async function render(root, route) {
           h('dd', { class: 'num' }, formatNumber(dryRun.totals?.[key] ?? 0))))),
       (dryRun.warnings ?? []).map((w) => h('p', { class: 'warning' }, w)),
       problems.length ? [
-        h('h3', {}, `Rejected rows (${formatNumber(problems.length)})`),
+        h('h3', {}, `Rejected rows (${formatNumber(dryRun.rejected)})`),
+        dryRun.problems_truncated ? h('p', { class: 'muted' }, `The first ${formatNumber(problems.length)} are listed.`) : null,
         h('div', { class: 'table-wrap' }, h('table', { class: 'problems' },
           h('thead', {}, h('tr', {}, h('th', { class: 'num' }, 'Line'), h('th', {}, 'Reason'))),
           h('tbody', {}, problems.map((p) => h('tr', {},

@@ -21,6 +21,8 @@ export async function render(root, { onLogin }) {
     }
   } },
   h('h1', {}, 'Log in'),
+  // There is one user; the hidden name lets password managers file the password correctly.
+  h('input', { type: 'text', name: 'username', autocomplete: 'username', value: 'admin', hidden: true }),
   h('label', { for: 'password' }, 'Admin password'),
   password, message, submit);
   root.replaceChildren(form);

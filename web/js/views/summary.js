@@ -52,6 +52,7 @@ export function createSummary() {
         : summary.account_health ? badge(summary.account_health)
           : h('span', { class: 'muted' }, 'not reported'),
       flooded ? h('span', {}, ' until ', relativeTime(summary.flood_until)) : null,
+      summary.account_health_reason ? h('span', { class: 'muted' }, ` ${summary.account_health_reason}`) : null,
     ].filter(Boolean));
     const reason = summary.paused_reason;
     note.hidden = !reason;
