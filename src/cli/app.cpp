@@ -28,7 +28,8 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   app.add_option("--db", global.db,
-                 "Database: sqlite:PATH (add ?synchronous=full to fsync every commit)")
+                 "Database: sqlite:PATH (add ?synchronous=full to fsync every commit) or "
+                 "postgresql://USER@HOST/DB for a fleet")
       ->envname("TGINVITE_DB")
       ->capture_default_str();
   app.add_option("--log-format", global.log_format,
@@ -43,6 +44,10 @@ int Main(int argc, char** argv) {
 
   app.add_subcommand("init", "Create the database and apply migrations")->callback([&] {
     init = true;
+  });
+  bool migrate = false;
+  app.add_subcommand("migrate", "Apply pending schema migrations, nothing else")->callback([&] {
+    migrate = true;
   });
 
   // account
@@ -254,6 +259,7 @@ int Main(int argc, char** argv) {
   }
 
   if (init) return RunInit(global);
+  if (migrate) return RunMigrate(global);
   Result<std::unique_ptr<storage::Store>> store =
       storage::OpenStore(global.db, storage::OpenMode::kExisting);
   if (!store) return Report(store.error());

@@ -24,6 +24,8 @@ struct GlobalOptions {
 void ConfigureLogging(LogFormat format);
 
 int RunInit(const GlobalOptions& global);
+// Applies pending schema migrations (sqlite or postgres) and says which version the schema is at.
+int RunMigrate(const GlobalOptions& global);
 
 struct AccountAddOptions {
   std::string name;

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
 
@@ -16,8 +17,11 @@ Result<core::ResolvedSettings> LoadResolvedSettings(Store& store, const SettingS
 
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url, OpenMode mode) {
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "--db: PostgreSQL is not supported by this build yet; use sqlite:PATH");
+    PgStoreOptions options;
+    options.url = std::string(url);  // error messages name host and port, never the URL
+    options.mode = mode;
+    ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store, PgStore::Open(std::move(options)));
+    return std::unique_ptr<Store>(std::move(store));
   }
   std::string_view rest = url.starts_with("sqlite:") ? url.substr(7) : url;
   SqliteStoreOptions options;

@@ -449,7 +449,11 @@ TEST_F(CliTest, ExitCodes) {
   EXPECT_FALSE(std::filesystem::exists(db_path_)) << "status created a database";
   EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
   EXPECT_EQ(Run({}).exit_code, 2);
-  EXPECT_EQ(Run({"--db", "postgresql://localhost/x", "status"}).exit_code, 2);
+  // An unreachable PostgreSQL is a runtime failure, and its password is never shown.
+  ProcessResult unreachable =
+      Run({"--db", "postgresql://fleet:pw-never-shown@127.0.0.1:1/x", "status"});
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.err;
+  EXPECT_EQ(unreachable.err.find("pw-never-shown"), std::string::npos) << unreachable.err;
   std::filesystem::create_directories(dir_.File("a-folder"));
   ProcessResult runtime = Run({"--db", "sqlite:" + dir_.File("a-folder"), "init"});
   EXPECT_EQ(runtime.exit_code, 1) << runtime.err;

@@ -1,0 +1,438 @@
+// The PgStore's delivery methods: claims, sending marks, outcomes, rescue, memberships and the
+// worker registry. Many workers claim at once here: a claim locks its account's GCRA row first
+// (so the claims of one account are serialised fleet-wide and its limit holds across workers),
+// then takes due rows with FOR UPDATE SKIP LOCKED, and writes the rows, the contacts' per-chat
+// limiter, the campaign's pacing and the GCRA state in the same transaction.
+#include <algorithm>
+#include <random>
+
+#include "storage/sqlite/internal/rows.h"
+#include "storage/postgres/pg_store.h"
+
+namespace tginvite::storage {
+namespace {
+
+std::string AccountLimiterKey(int64_t account_id) { return fmt::format("account:{}", account_id); }
+
+// Advisory lock key ("tgirescu" in ASCII): one process at a time rescues expired leases.
+constexpr int64_t kRescueLock = 0x7467697265736375;
+
+Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t now) {
+  RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (key) DO NOTHING",
+                 {fmt::format("id:{}", user_id), std::string(reason), now}));
+  RETURN_IF_ERROR(tx.Execute(
+      "UPDATE invitations SET state = 'skipped', last_error = 'suppressed', updated_at = ? "
+      "WHERE state IN ('pending', 'waiting') AND contact_id IN "
+      "(SELECT id FROM contacts WHERE telegram_user_id = ?)",
+      {now, user_id}));
+  return Ok();
+}
+
+// The next time a row of the campaign may be claimed: its pacing, or its earliest due row.
+Result<int64_t> NextDue(Tx& tx, int64_t campaign_id, int64_t pacing_next_at) {
+  ASSIGN_OR_RETURN(std::optional<Row> row,
+                   tx.QueryOne("SELECT MIN(next_attempt_at) FROM invitations WHERE campaign_id = "
+                               "? AND state IN ('pending', 'waiting')",
+                               {campaign_id}));
+  if (!row || row->IsNull(0)) return int64_t{0};
+  return std::max(row->Int(0), pacing_next_at);
+}
+
+}  // namespace
+
+namespace {
+
+// A PostgreSQL array literal of integers: "{1,2,3}".
+std::string IntArray(std::span<const int64_t> values) {
+  std::string text = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(values[i]);
+  }
+  return text + "}";
+}
+
+}  // namespace
+
+Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
+  ClaimResult result;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    result = {};
+    const int64_t now = request.now;
+    const std::string limiter_key = AccountLimiterKey(request.account_id);
+    // The account's GCRA row, locked until this transaction ends: every claim of the account, on
+    // every worker, queues here, and reads the state the previous one committed.
+    ASSIGN_OR_RETURN(
+        std::optional<Row> limiter,
+        tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ? FOR UPDATE", {limiter_key}));
+    if (!limiter) {
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO rate_limits (key, tat) VALUES (?, 0) ON CONFLICT (key) DO NOTHING",
+          {limiter_key}));
+      ASSIGN_OR_RETURN(
+          limiter,
+          tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ? FOR UPDATE", {limiter_key}));
+      if (!limiter) return Fail(ErrorCode::kAborted, "rate limiter row vanished; retrying");
+    }
+    int64_t tat = limiter->Int(0);
+    // Read after the lock, so a 429 another worker recorded before it is seen.
+    ASSIGN_OR_RETURN(
+        std::optional<Row> account,
+        tx.QueryOne("SELECT flood_until, health FROM accounts WHERE id = ?", {request.account_id}));
+    if (!account) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
+    if (account->Text(1) != "ok") return Ok();
+    if (account->Int(0) > now) {
+      result.flood_until = account->Int(0);
+      return Ok();
+    }
+    const int64_t horizon_end = now + request.horizon.count();
+    std::mt19937_64 random(request.seed);
+
+    std::vector<CampaignPlan> plans = request.campaigns;
+    if (!plans.empty()) {  // a different campaign goes first each time: fairness between them
+      std::rotate(plans.begin(),
+                  plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
+    }
+    // What this claim writes, in one statement per table.
+    std::vector<int64_t> claimed_ids, claimed_leases, contact_ids, contact_next, unreachable;
+    int64_t next_due = 0;
+    for (const CampaignPlan& plan : plans) {
+      if (static_cast<int>(result.claims.size()) >= request.max_rows) break;
+      ASSIGN_OR_RETURN(std::optional<Row> pacing,
+                       tx.QueryOne("SELECT pacing_next_at, pacing_in_cycle FROM campaigns WHERE "
+                                   "id = ? AND state = 'running'",
+                                   {plan.campaign_id}));
+      if (!pacing) continue;
+      int64_t pacing_next_at = pacing->Int(0);
+      int64_t in_cycle = pacing->Int(1);
+      const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
+      const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
+      // Rows (and their contacts) that another transaction holds are passed over, not waited
+      // for: a contact being claimed for another account's campaign, a row being recorded.
+      ASSIGN_OR_RETURN(
+          std::vector<Row> candidates,
+          tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, c.telegram_user_id, c.username, "
+                   "c.first_name, c.last_name, c.phone, c.id, c.next_message_at FROM invitations i "
+                   "JOIN contacts c ON c.id = i.contact_id "
+                   "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
+                   "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
+                   "FOR UPDATE OF i, c SKIP LOCKED",
+                   {plan.campaign_id, now, room}));
+      bool claimed_any = false;
+      for (const Row& row : candidates) {
+        if (request.reach == ClaimRequest::Reach::kUserIdOnly && row.IsNull(4)) {
+          // Unreachable for this account: skipped at once, without spending a slot.
+          unreachable.push_back(row.Int(0));
+          continue;
+        }
+        int64_t slot = std::max({now, tat, pacing_next_at});
+        if (slot > horizon_end) break;
+        // The contact's chat got a message too recently (from another campaign, say): later.
+        if (row.Int(10) > horizon_end) continue;
+        slot = std::max(slot, row.Int(10));
+        contact_ids.push_back(row.Int(9));
+        contact_next.push_back(slot + request.chat_interval.count());
+        claimed_ids.push_back(row.Int(0));
+        claimed_leases.push_back(slot + request.lease.count());
+        Claim claim;
+        claim.invitation_id = row.Int(0);
+        claim.gen = row.Int(1) + 1;
+        claim.campaign_id = plan.campaign_id;
+        claim.attempts = row.Int(2);
+        claim.invite_link = row.Text(3);
+        claim.contact = internal::ContactFromColumns(row, 4);
+        claim.not_before = slot;
+        result.claims.push_back(std::move(claim));
+        claimed_any = true;
+        tat = slot + request.emission_interval.count();
+        if (paced) {
+          ++in_cycle;
+          if (plan.batch_size > 0 && in_cycle >= plan.batch_size) {
+            pacing_next_at = slot + plan.cycle_interval.count();
+            in_cycle = 0;
+          } else {
+            std::uniform_int_distribution<int64_t> gap(plan.delay_min.count(),
+                                                       plan.delay_max.count());
+            pacing_next_at = slot + gap(random);
+          }
+        }
+      }
+      if (claimed_any && paced) {
+        RETURN_IF_ERROR(
+            tx.Execute("UPDATE campaigns SET pacing_next_at = ?, pacing_in_cycle = ? WHERE id = ?",
+                       {pacing_next_at, in_cycle, plan.campaign_id}));
+      }
+      ASSIGN_OR_RETURN(int64_t due, NextDue(tx, plan.campaign_id, pacing_next_at));
+      if (due > 0 && (next_due == 0 || due < next_due)) next_due = due;
+    }
+    if (!unreachable.empty()) {
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE invitations SET state = 'skipped', last_error = ?, updated_at = ? "
+                     "WHERE id = ANY(?::bigint[])",
+                     {std::string(kNoUserIdReason), now, IntArray(unreachable)}));
+    }
+    if (!claimed_ids.empty()) {
+      RETURN_IF_ERROR(tx.Execute(
+          "UPDATE contacts c SET next_message_at = u.next FROM (SELECT unnest(?::bigint[]) AS id, "
+          "unnest(?::bigint[]) AS next) u WHERE c.id = u.id",
+          {IntArray(contact_ids), IntArray(contact_next)}));
+      RETURN_IF_ERROR(tx.Execute(
+          "UPDATE invitations i SET state = 'sending', gen = i.gen + 1, lease_until = u.lease, "
+          "send_started_at = NULL, claimed_by = ?, updated_at = ? FROM (SELECT "
+          "unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS lease) u WHERE i.id = u.id",
+          {request.worker_id, now, IntArray(claimed_ids), IntArray(claimed_leases)}));
+      RETURN_IF_ERROR(tx.Execute("UPDATE rate_limits SET tat = ? WHERE key = ?", {tat, limiter_key}));
+    }
+    result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
+    return Ok();
+  }));
+  return result;
+}
+
+Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> marks,
+                                                      int64_t now,
+                                                      std::chrono::milliseconds lease) {
+  std::vector<int64_t> ours;
+  RETURN_IF_ERROR(Write(
+      [&](Tx& tx) -> Status {
+        ours.clear();
+        for (const SendingMark& mark : marks) {
+          ASSIGN_OR_RETURN(
+              int64_t changed,
+              tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
+                         "invite_link = COALESCE(?, invite_link), updated_at = ? "
+                         "WHERE id = ? AND gen = ? AND state = 'sending'",
+                         {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
+                          mark.invitation_id, mark.gen}));
+          if (changed == 1) ours.push_back(mark.invitation_id);
+        }
+        return Ok();
+        // After a crash of the server a lost mark would make a sent request look unsent, and it
+        // would be sent again: this one commit is always durable, whatever synchronous_commit
+        // the server runs with.
+      },
+      {}, Durability::kDurable));
+  return ours;
+}
+
+Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) {
+  int64_t applied = 0;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    applied = 0;
+    for (const OutcomeRecord& outcome : outcomes) {
+      const std::string state(core::ToString(outcome.state));
+      ASSIGN_OR_RETURN(
+          int64_t changed,
+          tx.Execute("UPDATE invitations SET state = ?1, next_attempt_at = ?2, "
+                     "last_error = NULLIF(?3, ''), attempts = attempts + ?4, lease_until = NULL, "
+                     "invite_link = COALESCE(NULLIF(?8, ''), invite_link), "
+                     "send_started_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE send_started_at "
+                     "END, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END, "
+                     "updated_at = ?5 WHERE id = ?6 AND gen = ?7 AND state = 'sending'",
+                     {state, outcome.next_attempt_at, outcome.error,
+                      int64_t{outcome.count == AttemptCount::kCounted ? 1 : 0}, now,
+                      outcome.invitation_id, outcome.gen, outcome.invite_link}));
+      applied += changed;
+      // The request happened whether or not its outcome still applies: the history keeps it.
+      if (const std::optional<AttemptRecord>& a = outcome.attempt) {
+        RETURN_IF_ERROR(tx.Execute(
+            "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, "
+            "http_status, error_code, error, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {outcome.invitation_id, outcome.gen, a->worker, a->request, a->started_at,
+             a->latency_ms, int64_t{a->http_status}, int64_t{a->error_code}, NullIfEmpty(a->error),
+             a->outcome}));
+      }
+      if (outcome.suppress_user) {
+        RETURN_IF_ERROR(SuppressUser(tx, *outcome.suppress_user, "blocked the bot", now));
+      }
+    }
+    return Ok();
+  }));
+  return applied;
+}
+
+Result<int64_t> PgStore::RescueExpiredLeases(int64_t now,
+                                             std::span<const int64_t> resend_campaigns) {
+  int64_t rescued = 0;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    rescued = 0;
+    // One worker rescues at a time; the others find the lock taken and go on (the next cycle,
+    // a second later at most, rescues again).
+    ASSIGN_OR_RETURN(int64_t locked,
+                     tx.QueryInt("SELECT pg_try_advisory_xact_lock(?::bigint)", {kRescueLock}));
+    if (locked == 0) return Ok();
+    ASSIGN_OR_RETURN(
+        int64_t released,
+        tx.Execute("UPDATE invitations SET state = 'pending', lease_until = NULL, claimed_by = "
+                   "NULL, updated_at = ? WHERE state = 'sending' AND lease_until < ? "
+                   "AND send_started_at IS NULL",
+                   {now, now}));
+    ASSIGN_OR_RETURN(
+        int64_t ambiguous,
+        tx.Execute("UPDATE invitations SET state = CASE WHEN campaign_id = ANY(?2::bigint[]) THEN "
+                   "'waiting' ELSE 'unknown' END, next_attempt_at = ?1, last_error = "
+                   "'lease expired while its request was in flight', lease_until = NULL, "
+                   "updated_at = ?1 WHERE state = 'sending' AND lease_until < ?1 "
+                   "AND send_started_at IS NOT NULL",
+                   {now, IntArray(resend_campaigns)}));
+    rescued = released + ambiguous;
+    return Ok();
+  }));
+  // Every worker's cycle passes here: the count deltas are folded about once a second.
+  RETURN_IF_ERROR(FoldCounts());
+  return rescued;
+}
+
+Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET flood_until = GREATEST(flood_until, ?) WHERE id = ?",
+                               {until, account_id}));
+    return Ok();
+  });
+}
+
+Status PgStore::SetAccountHealth(int64_t account_id, std::string_view health,
+                                     std::string_view reason) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE accounts SET health = ?, health_reason = NULLIF(?, '') WHERE id = ?",
+                   {std::string(health), std::string(reason), account_id}));
+    return Ok();
+  });
+}
+
+Status PgStore::PauseCampaignFor(int64_t campaign_id, std::string_view reason) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE campaigns SET state = 'paused', paused_reason = ?, updated_at = ? "
+                   "WHERE id = ? AND state = 'running'",
+                   {std::string(reason), NowMillis(), campaign_id}));
+    return Ok();
+  });
+}
+
+Status PgStore::SetSharedLink(int64_t campaign_id, std::string_view link) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE campaigns SET shared_link = ? WHERE id = ? AND shared_link IS NULL",
+                   {std::string(link), campaign_id}));
+    return Ok();
+  });
+}
+
+Result<bool> PgStore::HasOutstandingWork() {
+  bool outstanding = false;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(int64_t n,
+                     session.QueryInt(
+                         "SELECT EXISTS (SELECT 1 FROM campaigns c WHERE c.state = 'running' AND "
+                         "(SELECT COALESCE(SUM(n), 0) FROM (SELECT n FROM invitation_counts "
+                         "WHERE campaign_id = c.id AND state IN ('pending', 'sending', 'waiting') "
+                         "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
+                         "c.id AND state IN ('pending', 'sending', 'waiting')) o) > 0)"));
+    outstanding = n != 0;
+    return Ok();
+  }));
+  return outstanding;
+}
+
+Status PgStore::ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
+                                    int64_t next_offset) {
+  return Write([&](Tx& tx) -> Status {
+    const int64_t now = NowMillis();
+    for (const MembershipEvent& event : events) {
+      if (event.kind == MembershipEvent::Kind::kBlockedBot) {
+        RETURN_IF_ERROR(SuppressUser(tx, event.user_id, "blocked the bot", now));
+        continue;
+      }
+      // Campaigns of this account that target the chat, by id (or, for @channel campaigns,
+      // through the invite link).
+      const std::string campaigns =
+          "SELECT id FROM campaigns WHERE account_id = ?1 AND chat = CAST(?2 AS TEXT)";
+      RETURN_IF_ERROR(tx.Execute(
+          fmt::format("UPDATE invitations SET state = 'joined', joined_at = ?3, updated_at = ?3 "
+                      "WHERE state IN ('sent', 'unknown') AND ((?4 <> '' AND invite_link = ?4) OR "
+                      "(campaign_id IN ({}) AND contact_id IN (SELECT id FROM contacts WHERE "
+                      "telegram_user_id = ?5)))",
+                      campaigns),
+          {account_id, event.chat_id, now, event.invite_link, event.user_id}));
+      RETURN_IF_ERROR(tx.Execute(
+          fmt::format(
+              "UPDATE invitations SET state = 'skipped', last_error = 'already a member', "
+              "updated_at = ?3 WHERE state IN ('pending', 'waiting') AND campaign_id IN "
+              "({}) AND contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?4)",
+              campaigns),
+          {account_id, event.chat_id, now, event.user_id}));
+    }
+    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET updates_offset = ? WHERE id = ?",
+                               {next_offset, account_id}));
+    return Ok();
+  });
+}
+
+Result<bool> PgStore::IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
+                                               std::string_view invite_link) {
+  bool invited = false;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(
+        int64_t n,
+        session.QueryInt(
+            "SELECT EXISTS (SELECT 1 FROM invitations i JOIN campaigns c ON c.id = i.campaign_id "
+            "WHERE c.account_id = ?1 AND c.link_mode = 'join-request' AND i.state IN ('sent', "
+            "'unknown') AND ((?4 <> '' AND i.invite_link = ?4) OR (c.chat = CAST(?2 AS TEXT) AND "
+            "i.contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?3))))",
+            {account_id, chat_id, user_id, std::string(invite_link)}));
+    invited = n != 0;
+    return Ok();
+  }));
+  return invited;
+}
+
+Status PgStore::Heartbeat(const WorkerInfo& worker) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute(
+        "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, health, reason, stopped_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?::bigint, 0)) ON CONFLICT (id) DO UPDATE SET "
+        "heartbeat_at = excluded.heartbeat_at, health = excluded.health, reason = "
+        "excluded.reason, stopped_at = excluded.stopped_at",
+        {worker.id, worker.host, worker.pid, worker.started_at, worker.heartbeat_at, worker.health,
+         worker.reason, worker.stopped_at}));
+    return Ok();
+  });
+}
+
+Result<std::vector<WorkerInfo>> PgStore::ListWorkers() {
+  std::vector<WorkerInfo> workers;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(
+        "SELECT id, host, pid, started_at, heartbeat_at, health, reason, COALESCE(stopped_at, 0) "
+        "FROM workers ORDER BY heartbeat_at DESC LIMIT 50",
+        {}, [&workers](const Row& row) -> Status {
+          workers.push_back({row.Text(0), row.Text(1), row.Int(2), row.Int(3), row.Int(4),
+                             row.Text(5), row.Text(6), row.Int(7)});
+          return Ok();
+        });
+  }));
+  return workers;
+}
+
+Result<std::vector<AttemptTally>> PgStore::TallyAttempts() {
+  std::vector<AttemptTally> tallies;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(
+        "SELECT ac.name, t.request, t.outcome, COUNT(*) FROM attempts t "
+        "JOIN invitations i ON i.id = t.invitation_id "
+        "JOIN campaigns c ON c.id = i.campaign_id "
+        "JOIN accounts ac ON ac.id = c.account_id "
+        "GROUP BY ac.name, t.request, t.outcome ORDER BY ac.name, t.request, t.outcome",
+        {}, [&tallies](const Row& row) -> Status {
+          tallies.push_back({row.Text(0), row.Text(1), row.Text(2), row.Int(3)});
+          return Ok();
+        });
+  }));
+  return tallies;
+}
+
+}  // namespace tginvite::storage

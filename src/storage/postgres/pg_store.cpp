@@ -1,0 +1,828 @@
+#include "storage/postgres/pg_store.h"
+
+#include <filesystem>
+#include <regex>
+
+#include "core/message_template.h"
+#include "storage/sqlite/internal/rows.h"
+#include "storage/postgres/pg_schema.h"
+
+namespace tginvite::storage {
+namespace {
+
+constexpr int64_t kGlobalScope = 0;
+// Advisory lock keys ("tgicount" in ASCII): one process at a time folds the count deltas.
+constexpr int64_t kFoldLock = 0x746769636f756e74;
+
+Status ValidateName(std::string_view what, std::string_view name) {
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  if (!std::regex_match(name.begin(), name.end(), kName)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{} name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit",
+                what, name);
+  }
+  return Ok();
+}
+
+Status ValidateChat(std::string_view chat) {
+  static const std::regex kChatId("-?[1-9][0-9]{0,18}");
+  static const std::regex kChannel("@[A-Za-z][A-Za-z0-9_]{3,31}");
+  if (std::regex_match(chat.begin(), chat.end(), kChatId) ||
+      std::regex_match(chat.begin(), chat.end(), kChannel)) {
+    return Ok();
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              "chat \"{}\": expected a chat id such as -1001234567890 or a public @channelname",
+              chat);
+}
+
+// The contacts column a suppression key matches, and the value to match.
+struct KeyMatch {
+  std::string_view column;
+  Value value;
+};
+
+Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
+  static const std::regex kKey("(id:[1-9][0-9]{0,18}|username:[a-z0-9_]+|phone:\\+[0-9]+)");
+  if (!std::regex_match(key.begin(), key.end(), kKey)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "suppression key \"{}\" is not id:N, username:NAME or phone:+E164", key);
+  }
+  std::string_view value = key.substr(key.find(':') + 1);
+  if (key.starts_with("id:")) return KeyMatch{"telegram_user_id", std::stoll(std::string(value))};
+  if (key.starts_with("username:")) return KeyMatch{"username", std::string(value)};
+  return KeyMatch{"phone", std::string(value)};
+}
+
+Account AccountFromRow(const Row& row) {
+  Account account;
+  account.id = row.Int(0);
+  account.name = row.Text(1);
+  account.kind = core::ParseAccountKind(row.Text(2)).value_or(core::AccountKind::kRehearsal);
+  account.token = core::Secret(row.Text(3));
+  account.api_base = row.Text(4);
+  account.created_at = row.Int(5);
+  account.health = row.Text(6);
+  account.health_reason = row.Text(7);
+  account.flood_until = row.Int(8);
+  account.updates_offset = row.Int(9);
+  return account;
+}
+constexpr std::string_view kAccountColumns =
+    "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
+    "updates_offset FROM accounts";
+
+constexpr std::string_view kCampaignColumns =
+    "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
+    "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason "
+    "FROM campaigns c JOIN accounts a ON a.id = c.account_id";
+
+Campaign CampaignFromRow(const Row& row) {
+  Campaign c;
+  c.id = row.Int(0);
+  c.name = row.Text(1);
+  c.account_id = row.Int(2);
+  c.account_name = row.Text(3);
+  c.account_kind = core::ParseAccountKind(row.Text(4)).value_or(core::AccountKind::kRehearsal);
+  c.chat = row.Text(5);
+  c.template_text = row.Text(6);
+  c.link_mode = core::ParseLinkMode(row.Text(7)).value_or(core::LinkMode::kPersonal);
+  c.shared_link = row.Text(8);
+  c.state = core::ParseCampaignState(row.Text(9)).value_or(core::CampaignState::kDraft);
+  c.created_at = row.Int(10);
+  c.started_at = row.OptInt(11);
+  c.paused_reason = row.Text(12);
+  return c;
+}
+
+Result<Campaign> FindCampaignIn(Session& session, std::string_view name) {
+  ASSIGN_OR_RETURN(
+      std::optional<Row> row,
+      session.QueryOne(std::string(kCampaignColumns) + " WHERE c.name = ?", {std::string(name)}));
+  if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
+  return CampaignFromRow(*row);
+}
+
+Result<core::StateCounts> CountsOf(Session& session, int64_t campaign_id) {
+  core::StateCounts counts;
+  RETURN_IF_ERROR(session.ForEach(
+      "SELECT state, SUM(n) FROM (SELECT state, n FROM invitation_counts WHERE campaign_id = ?1 "
+      "UNION ALL SELECT state, delta FROM invitation_count_deltas WHERE campaign_id = ?1) c "
+      "GROUP BY state",
+      {campaign_id}, [&counts](const Row& row) -> Status {
+                                    if (auto state = core::ParseInvitationState(row.Text(0)))
+                                      counts[*state] = row.Int(1);
+                                    return Ok();
+                                  }));
+  return counts;
+}
+
+Result<int64_t> SentSince(Session& session, int64_t campaign_id, int64_t since) {
+  return session.QueryInt(
+      "SELECT COUNT(*) FROM attempts a JOIN invitations i ON i.id = a.invitation_id "
+      "WHERE a.started_at >= ? AND a.request = 'sendMessage' AND a.outcome = 'ok' "
+      "AND i.campaign_id = ?",
+      {since, campaign_id});
+}
+
+Result<int64_t> ScopeId(Session& session, const SettingScope& scope) {
+  if (!scope) return kGlobalScope;
+  ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(session, *scope));
+  return campaign.id;
+}
+
+Result<core::RawSettings> LoadScope(Session& session, int64_t scope_id) {
+  core::RawSettings raw;
+  RETURN_IF_ERROR(session.ForEach("SELECT key, value FROM settings WHERE scope = ?", {scope_id},
+                                  [&raw](const Row& row) -> Status {
+                                    raw.emplace(row.Text(0), row.Text(1));
+                                    return Ok();
+                                  }));
+  return raw;
+}
+
+// A contact as stored.
+struct StoredContact {
+  int64_t id = 0;
+  core::ContactRecord record;
+};
+
+constexpr std::string_view kContactColumns =
+    "SELECT id, telegram_user_id, username, first_name, last_name, phone FROM contacts";
+
+Result<std::optional<StoredContact>> FindContactBy(Tx& tx, std::string_view column, Value value) {
+  std::string sql = fmt::format("{} WHERE {} = ?", kContactColumns, column);
+  std::optional<StoredContact> found;
+  RETURN_IF_ERROR(tx.ForEach(sql, {std::move(value)}, [&found](const Row& row) -> Status {
+    found = StoredContact{row.Int(0), internal::ContactFromColumns(row, 1)};
+    return Ok();
+  }));
+  return found;
+}
+
+// Upserts one contact row; see ImportOutcome for the cases. Returns the contact's id (0 for a
+// conflict) with the outcome.
+struct UpsertResult {
+  ImportRowResult result;
+  int64_t contact_id = 0;
+  core::ContactRecord merged;
+};
+
+Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
+  UpsertResult out;
+  ASSIGN_OR_RETURN(
+      std::optional<Row> inserted,
+      tx.QueryOne("INSERT INTO contacts (telegram_user_id, username, phone, first_name, "
+                  "last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT DO NOTHING RETURNING id",
+                  {NullIfNone(row.telegram_user_id), NullIfEmpty(row.username),
+                   NullIfEmpty(row.phone), row.first_name, row.last_name, now, now}));
+  if (inserted) {
+    out.contact_id = inserted->Int(0);
+    out.merged = row;
+    out.result.outcome = ImportOutcome::kImported;
+    return out;
+  }
+
+  // Some identifier exists already: find who holds each one.
+  std::optional<StoredContact> by_id, by_username, by_phone;
+  if (row.telegram_user_id) {
+    ASSIGN_OR_RETURN(by_id, FindContactBy(tx, "telegram_user_id", *row.telegram_user_id));
+  }
+  if (!row.username.empty()) {
+    ASSIGN_OR_RETURN(by_username, FindContactBy(tx, "username", row.username));
+  }
+  if (!row.phone.empty()) {
+    ASSIGN_OR_RETURN(by_phone, FindContactBy(tx, "phone", row.phone));
+  }
+  const std::optional<StoredContact>& primary = by_id         ? by_id
+                                                : by_username ? by_username
+                                                              : by_phone;
+  if (!primary) {
+    return Fail(ErrorCode::kAborted, "contact changed while importing; retrying");
+  }
+  auto conflict = [&](std::string reason) {
+    out.result.outcome = ImportOutcome::kConflict;
+    out.result.conflict = std::move(reason);
+    return out;
+  };
+  if (by_username && by_username->id != primary->id) {
+    return conflict(fmt::format("username @{} belongs to another contact", row.username));
+  }
+  if (by_phone && by_phone->id != primary->id) {
+    return conflict(fmt::format("phone {} belongs to another contact", row.phone));
+  }
+  if (row.telegram_user_id && !by_id && primary->record.telegram_user_id) {
+    // The row's id is new, but its username or phone belongs to a contact with another id.
+    return conflict(by_username
+                        ? fmt::format("username @{} belongs to another contact", row.username)
+                        : fmt::format("phone {} belongs to another contact", row.phone));
+  }
+
+  core::ContactRecord merged = primary->record;
+  if (row.telegram_user_id) merged.telegram_user_id = row.telegram_user_id;
+  if (!row.username.empty()) merged.username = row.username;
+  if (!row.phone.empty()) merged.phone = row.phone;
+  if (!row.first_name.empty()) merged.first_name = row.first_name;
+  if (!row.last_name.empty()) merged.last_name = row.last_name;
+  const core::ContactRecord& old = primary->record;
+  bool changed = merged.telegram_user_id != old.telegram_user_id ||
+                 merged.username != old.username || merged.phone != old.phone ||
+                 merged.first_name != old.first_name || merged.last_name != old.last_name;
+  if (changed) {
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE contacts SET telegram_user_id = ?, username = ?, phone = ?, first_name = ?, "
+        "last_name = ?, updated_at = ? WHERE id = ?",
+        {NullIfNone(merged.telegram_user_id), NullIfEmpty(merged.username),
+         NullIfEmpty(merged.phone), merged.first_name, merged.last_name, now, primary->id}));
+  }
+  out.contact_id = primary->id;
+  out.merged = std::move(merged);
+  out.result.outcome = changed ? ImportOutcome::kUpdated : ImportOutcome::kDuplicate;
+  return out;
+}
+
+Value SuppressionKey(std::string_view prefix, std::string_view value) {
+  if (value.empty()) return std::monostate{};
+  return fmt::format("{}:{}", prefix, value);
+}
+
+Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
+                               const core::ContactRecord& contact, int64_t now) {
+  Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
+                                          : Value(std::monostate{});
+  ASSIGN_OR_RETURN(int64_t suppressed,
+                   tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
+                               {std::move(id_key), SuppressionKey("username", contact.username),
+                                SuppressionKey("phone", contact.phone)}));
+  ASSIGN_OR_RETURN(
+      int64_t inserted,
+      tx.Execute(
+          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
+          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
+           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
+  if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
+  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+}
+
+void Count(ImportTotals& totals, const ImportRowResult& result) {
+  switch (result.outcome) {
+    case ImportOutcome::kImported:
+      ++totals.imported;
+      break;
+    case ImportOutcome::kUpdated:
+      ++totals.updated;
+      break;
+    case ImportOutcome::kDuplicate:
+      ++totals.duplicates;
+      break;
+    case ImportOutcome::kConflict:
+      ++totals.conflicts;
+      break;
+  }
+  if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
+  if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
+}
+
+}  // namespace
+
+Result<PgPool::Lease> PgPool::Acquire() {
+  std::unique_lock lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+  for (;;) {
+    while (!idle_.empty()) {
+      std::unique_ptr<PgConnection> conn = std::move(idle_.back());
+      idle_.pop_back();
+      if (!conn->IsBroken()) return Lease(*this, std::move(conn));
+      --open_;  // the server went away while it was idle
+    }
+    if (open_ < max_size_) break;
+    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= max_size_) {
+      return Fail(ErrorCode::kUnavailable,
+                  "postgresql: all {} connections of this process are busy", max_size_);
+    }
+  }
+  ++open_;
+  lock.unlock();
+  Result<std::unique_ptr<PgConnection>> opened = PgConnection::Open(url_);
+  if (!opened) {
+    std::lock_guard relock(mu_);
+    --open_;
+    returned_.notify_one();
+    return opened.error();
+  }
+  return Lease(*this, std::move(opened).value());
+}
+
+void PgPool::Release(std::unique_ptr<PgConnection> conn) {
+  // Returned clean or not at all: a connection that is broken or (against every rule) still holds
+  // a transaction is closed here.
+  const bool clean = !conn->IsBroken() && !conn->InTransaction();
+  if (!clean) conn.reset();
+  std::lock_guard lock(mu_);
+  if (clean) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_;
+  }
+  returned_.notify_one();
+}
+
+void PgPool::CloseIdle() {
+  std::lock_guard lock(mu_);
+  open_ -= idle_.size();
+  idle_.clear();
+}
+
+Result<std::unique_ptr<PgStore>> PgStore::Open(PgStoreOptions options) {
+  std::unique_ptr<PgStore> store(new PgStore(std::move(options)));
+  ASSIGN_OR_RETURN(PgPool::Lease conn, store->pool_.Acquire());
+  if (store->options_.mode == OpenMode::kExisting) {
+    ASSIGN_OR_RETURN(bool has_schema, PgHasSchema(*conn));
+    if (!has_schema) {
+      return Fail(ErrorCode::kNotFound,
+                  "the database has no tginvite schema yet (run 'tginvite init' or 'tginvite "
+                  "migrate')");
+    }
+  }
+  RETURN_IF_ERROR(MigratePg(*conn));
+  return store;
+}
+
+PgStore::~PgStore() {
+  pool_.CloseIdle();
+  if (options_.after_close) options_.after_close();
+}
+
+Status PgStore::Write(const UnitOfWork& body, TxOptions tx_options, Durability durability) {
+  ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
+  if (durability == Durability::kConfigured) return WithTransaction(*conn, body, tx_options);
+  return WithTransaction(
+      *conn,
+      [&body](Tx& tx) -> Status {
+        // Durable even on a server whose default is synchronous_commit = off.
+        RETURN_IF_ERROR(tx.Execute("SET LOCAL synchronous_commit = on"));
+        return body(tx);
+      },
+      tx_options);
+}
+
+Status PgStore::Read(const std::function<Status(Session&)>& body) {
+  ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
+  Session session(*conn);
+  return body(session);
+}
+
+Status PgStore::FoldCounts() {
+  return Write([](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t locked,
+                     tx.QueryInt("SELECT pg_try_advisory_xact_lock(?::bigint)", {kFoldLock}));
+    if (locked == 0) return Ok();  // another process is folding right now
+    RETURN_IF_ERROR(tx.Execute(
+        "WITH moved AS (DELETE FROM invitation_count_deltas RETURNING campaign_id, state, delta) "
+        "INSERT INTO invitation_counts (campaign_id, state, n) "
+        "SELECT campaign_id, state, SUM(delta) FROM moved GROUP BY campaign_id, state "
+        "ON CONFLICT (campaign_id, state) DO UPDATE SET n = invitation_counts.n + excluded.n"));
+    RETURN_IF_ERROR(tx.Execute(
+        "WITH moved AS (DELETE FROM invitation_minute_deltas RETURNING campaign_id, minute, "
+        "state, n) INSERT INTO invitation_minutes (campaign_id, minute, state, n) "
+        "SELECT campaign_id, minute, state, SUM(n) FROM moved GROUP BY 1, 2, 3 "
+        "ON CONFLICT (campaign_id, minute, state) DO UPDATE SET n = invitation_minutes.n + "
+        "excluded.n"));
+    return Ok();
+  });
+}
+
+Result<core::RawSettings> PgStore::LoadSettings(const SettingScope& scope) {
+  core::RawSettings raw;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(session, scope));
+    ASSIGN_OR_RETURN(raw, LoadScope(session, scope_id));
+    return Ok();
+  }));
+  return raw;
+}
+
+Status PgStore::PutSetting(const SettingScope& scope, std::string_view key,
+                               std::string_view value) {
+  ASSIGN_OR_RETURN(std::string canonical, core::ValidateSetting(key, value));
+  if (scope && core::ScopeOf(*core::FindSetting(key)) == core::SettingScopeKind::kGlobalOnly) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{}: applies to every campaign of a sending account; set it without --campaign",
+                key);
+  }
+  return Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(tx, scope));
+    ASSIGN_OR_RETURN(core::RawSettings global, LoadScope(tx, kGlobalScope));
+    if (scope) {
+      ASSIGN_OR_RETURN(core::RawSettings overrides, LoadScope(tx, scope_id));
+      overrides[std::string(key)] = canonical;
+      RETURN_IF_ERROR(core::CheckSettingRules(global, overrides));
+    } else {
+      global[std::string(key)] = canonical;
+      RETURN_IF_ERROR(core::CheckSettingRules(global, {}));
+      // The new global value must also hold beside every campaign's overrides.
+      ASSIGN_OR_RETURN(std::vector<Row> scopes,
+                       tx.Query("SELECT DISTINCT s.scope, c.name FROM settings s JOIN campaigns c "
+                                "ON c.id = s.scope ORDER BY c.name"));
+      for (const Row& row : scopes) {
+        ASSIGN_OR_RETURN(core::RawSettings overrides, LoadScope(tx, row.Int(0)));
+        RETURN_IF_ERROR_CTX(core::CheckSettingRules(global, overrides),
+                            fmt::format("campaign {}", row.Text(1)));
+      }
+    }
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO settings (scope, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
+                   "updated_at = excluded.updated_at",
+                   {scope_id, std::string(key), canonical, NowMillis()}));
+    return Ok();
+  });
+}
+
+Status PgStore::DeleteSetting(const SettingScope& scope, std::string_view key) {
+  if (core::FindSetting(key) == nullptr) {
+    return Fail(ErrorCode::kNotFound, "unknown setting \"{}\"", key);
+  }
+  return Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(tx, scope));
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM settings WHERE scope = ? AND key = ?",
+                               {scope_id, std::string(key)}));
+    return Ok();
+  });
+}
+
+Result<Account> PgStore::AddAccount(const NewAccount& account) {
+  RETURN_IF_ERROR(ValidateName("account", account.name));
+  if (account.kind == core::AccountKind::kBot && !core::LooksLikeBotToken(account.token.Reveal())) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "account {}: the bot token does not look like one from @BotFather "
+                "(digits, ':', then 30 or more letters, digits, '_' or '-')",
+                account.name);
+  }
+  if (!account.api_base.starts_with("https://") && !account.api_base.starts_with("http://")) {
+    return Fail(ErrorCode::kInvalidArgument, "account {}: --api-base must be an http(s) URL",
+                account.name);
+  }
+  Account added;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    int64_t now = NowMillis();
+    Result<std::optional<Row>> row = tx.QueryOne(
+        "INSERT INTO accounts (name, kind, bot_token, api_base, created_at) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        {account.name, std::string(core::ToString(account.kind)),
+         NullIfEmpty(account.token.Reveal()), account.api_base, now});
+    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists, "an account named \"{}\" exists already",
+                  account.name);
+    }
+    RETURN_IF_ERROR(row);
+    added = Account{};
+    added.id = (*row)->Int(0);
+    added.name = account.name;
+    added.kind = account.kind;
+    added.token = account.token;
+    added.api_base = account.api_base;
+    added.created_at = now;
+    return Ok();
+  }));
+  return added;
+}
+
+Result<std::vector<Account>> PgStore::ListAccounts() {
+  std::vector<Account> accounts;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(std::string(kAccountColumns) + " ORDER BY name", {},
+                           [&accounts](const Row& row) -> Status {
+                             accounts.push_back(AccountFromRow(row));
+                             return Ok();
+                           });
+  }));
+  return accounts;
+}
+
+Result<Account> PgStore::FindAccount(std::string_view name) {
+  std::optional<Row> row;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(row, session.QueryOne(std::string(kAccountColumns) + " WHERE name = ?",
+                                           {std::string(name)}));
+    return Ok();
+  }));
+  if (!row) return Fail(ErrorCode::kNotFound, "no account named \"{}\"", name);
+  return AccountFromRow(*row);
+}
+
+Result<Campaign> PgStore::CreateCampaign(const NewCampaign& campaign) {
+  RETURN_IF_ERROR(ValidateName("campaign", campaign.name));
+  RETURN_IF_ERROR_CTX(ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
+  core::TemplateLimits limits;
+  limits.max_campaign = campaign.name.size();
+  if (campaign.link_mode == core::LinkMode::kShared && !campaign.shared_link.empty()) {
+    if (!campaign.shared_link.starts_with("https://t.me/")) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "campaign {}: --shared-link must be a https://t.me/ invite link", campaign.name);
+    }
+    limits.max_link = std::max(limits.max_link, campaign.shared_link.size());
+  } else if (!campaign.shared_link.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "campaign {}: --shared-link applies only to --link shared", campaign.name);
+  }
+  RETURN_IF_ERROR_CTX(core::MessageTemplate::Parse(campaign.template_text, limits),
+                      fmt::format("campaign {}: template", campaign.name));
+  int64_t id = 0;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(
+        std::optional<Row> account,
+        tx.QueryOne("SELECT id FROM accounts WHERE name = ?", {campaign.account_name}));
+    if (!account) {
+      return Fail(ErrorCode::kNotFound, "campaign {}: no account named \"{}\"", campaign.name,
+                  campaign.account_name);
+    }
+    int64_t now = NowMillis();
+    Result<std::optional<Row>> row = tx.QueryOne(
+        "INSERT INTO campaigns (name, account_id, chat, template, link_mode, shared_link, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {campaign.name, account->Int(0), campaign.chat, campaign.template_text,
+         std::string(core::ToString(campaign.link_mode)), NullIfEmpty(campaign.shared_link), now,
+         now});
+    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists, "a campaign named \"{}\" exists already",
+                  campaign.name);
+    }
+    RETURN_IF_ERROR(row);
+    id = (*row)->Int(0);
+    return Ok();
+  }));
+  ASSIGN_OR_RETURN(CampaignSummary created, FindCampaign(campaign.name));
+  return created.campaign;
+}
+
+Result<std::vector<CampaignSummary>> PgStore::ListCampaigns() {
+  std::vector<CampaignSummary> campaigns;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    RETURN_IF_ERROR(session.ForEach(std::string(kCampaignColumns) + " ORDER BY c.id", {},
+                                    [&campaigns](const Row& row) -> Status {
+                                      campaigns.push_back({CampaignFromRow(row), {}});
+                                      return Ok();
+                                    }));
+    for (CampaignSummary& summary : campaigns) {
+      ASSIGN_OR_RETURN(summary.counts, CountsOf(session, summary.campaign.id));
+      ASSIGN_OR_RETURN(summary.sent_last_minute,
+                       SentSince(session, summary.campaign.id, NowMillis() - 60'000));
+    }
+    return Ok();
+  }));
+  return campaigns;
+}
+
+Result<std::vector<Campaign>> PgStore::ListRunningCampaigns() {
+  std::vector<Campaign> campaigns;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(
+        std::string(kCampaignColumns) + " WHERE c.state = 'running' ORDER BY c.id", {},
+        [&campaigns](const Row& row) -> Status {
+          campaigns.push_back(CampaignFromRow(row));
+          return Ok();
+        });
+  }));
+  return campaigns;
+}
+
+Result<CampaignSummary> PgStore::FindCampaign(std::string_view name) {
+  CampaignSummary summary;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(summary.campaign, FindCampaignIn(session, name));
+    ASSIGN_OR_RETURN(summary.counts, CountsOf(session, summary.campaign.id));
+    ASSIGN_OR_RETURN(summary.sent_last_minute,
+                     SentSince(session, summary.campaign.id, NowMillis() - 60'000));
+    return Ok();
+  }));
+  return summary;
+}
+
+Result<Campaign> PgStore::ChangeCampaign(std::string_view name, CampaignAction action) {
+  using core::CampaignState;
+  Campaign changed;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(tx, name));
+    const CampaignState from = campaign.state;
+    auto refuse = [&](std::string_view hint) {
+      return Fail(ErrorCode::kInvalidArgument, "campaign {} is {}{}", name, core::ToString(from),
+                  hint);
+    };
+    CampaignState to = from;
+    switch (action) {
+      case CampaignAction::kStart:
+        if (from == CampaignState::kPaused) return refuse("; use resume");
+        if (from != CampaignState::kDraft) return refuse("");
+        to = CampaignState::kRunning;
+        break;
+      case CampaignAction::kPause:
+        if (from != CampaignState::kRunning) return refuse("; only a running campaign pauses");
+        to = CampaignState::kPaused;
+        break;
+      case CampaignAction::kResume:
+        if (from != CampaignState::kPaused) return refuse("; only a paused campaign resumes");
+        to = CampaignState::kRunning;
+        break;
+      case CampaignAction::kCancel:
+        if (from == CampaignState::kCancelled) return refuse("");
+        to = CampaignState::kCancelled;
+        break;
+    }
+    int64_t now = NowMillis();
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE campaigns SET state = ?, updated_at = ?, paused_reason = NULL, "
+        "started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ?::bigint END) WHERE id = ?",
+        {std::string(core::ToString(to)), now, std::string(core::ToString(to)), now, campaign.id}));
+    if (to == CampaignState::kCancelled) {
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE invitations SET state = 'cancelled', updated_at = ? "
+                     "WHERE campaign_id = ? AND state IN ('pending', 'waiting')",
+                     {now, campaign.id}));
+    }
+    ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
+    return Ok();
+  }));
+  return changed;
+}
+
+Result<int64_t> PgStore::ResendUnknown(std::string_view campaign) {
+  int64_t resent = 0;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));
+    ASSIGN_OR_RETURN(
+        resent, tx.Execute("UPDATE invitations SET state = 'pending', next_attempt_at = 0, "
+                           "last_error = 'resent by the operator after: ' || COALESCE(last_error, "
+                           "''), updated_at = ? WHERE campaign_id = ? AND state = 'unknown'",
+                           {NowMillis(), found.id}));
+    return Ok();
+  }));
+  return resent;
+}
+
+Result<ImportTotals> PgStore::ImportContacts(ImportSource& source,
+                                                 const ImportOptions& options) {
+  std::optional<int64_t> campaign_id;
+  if (options.campaign) {
+    ASSIGN_OR_RETURN(CampaignSummary target, FindCampaign(*options.campaign));
+    if (target.campaign.state == core::CampaignState::kCancelled) {
+      return Fail(ErrorCode::kInvalidArgument, "campaign {} is cancelled; nothing can be added",
+                  *options.campaign);
+    }
+    campaign_id = target.campaign.id;
+  }
+  auto import_row = [&](Tx& tx, const ImportRow& row) -> Result<ImportRowResult> {
+    int64_t now = NowMillis();
+    ASSIGN_OR_RETURN(UpsertResult upserted, UpsertContact(tx, row.contact, now));
+    if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
+      ASSIGN_OR_RETURN(upserted.result.enqueue,
+                       Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
+    }
+    return upserted.result;
+  };
+
+  ImportTotals totals;
+  if (options.mode == ImportMode::kBatches) {
+    std::vector<ImportRow> batch;
+    std::vector<ImportRowResult> results;
+    batch.reserve(options.batch_size);
+    for (bool exhausted = false; !exhausted;) {
+      batch.clear();
+      RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+        // Rows are pulled inside the transaction, so that parsing overlaps the writes; a retry
+        // of the transaction reuses the rows it pulled already.
+        results.clear();
+        for (size_t i = 0;; ++i) {
+          if (i == batch.size()) {
+            if (exhausted || batch.size() == options.batch_size) break;
+            std::optional<ImportRow> row = source.Next();
+            if (!row) {
+              exhausted = true;
+              break;
+            }
+            batch.push_back(std::move(*row));
+          }
+          ASSIGN_OR_RETURN(ImportRowResult result, import_row(tx, batch[i]));
+          results.push_back(std::move(result));
+        }
+        return Ok();
+      }));
+      for (size_t i = 0; i < batch.size(); ++i) {
+        source.OnResult(batch[i], results[i]);
+        Count(totals, results[i]);
+      }
+      (void)FoldCounts();  // only keeps the deltas table small; a worker folds them otherwise
+    }
+    totals.committed = true;
+    return totals;
+  }
+
+  // One transaction for the whole input: rows are read inside it, so it runs once.
+  bool refused = false;
+  TxOptions once{.attempts = 1,
+                 .end = options.mode == ImportMode::kDryRun ? TxEnd::kRollback : TxEnd::kCommit};
+  Status status = Write(
+      [&](Tx& tx) -> Status {
+        while (std::optional<ImportRow> row = source.Next()) {
+          ASSIGN_OR_RETURN(ImportRowResult result, import_row(tx, *row));
+          source.OnResult(*row, result);
+          Count(totals, result);
+        }
+        if (options.mode == ImportMode::kAllOrNothing &&
+            (totals.conflicts > 0 || !source.CommitAllowed())) {
+          refused = true;
+          return Fail(ErrorCode::kInvalidArgument, "rejected rows: nothing imported");
+        }
+        return Ok();
+      },
+      once);
+  if (!status && !refused) return status.error();
+  totals.committed = status && options.mode != ImportMode::kDryRun;
+  if (totals.committed) (void)FoldCounts();
+  return totals;
+}
+
+Result<int64_t> PgStore::CountContacts() {
+  int64_t count = 0;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(count, session.QueryInt("SELECT COUNT(*) FROM contacts"));
+    return Ok();
+  }));
+  return count;
+}
+
+Status PgStore::ExportInvitations(std::string_view campaign,
+                                      const std::function<Status(const ExportRow&)>& on_row) {
+  return Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(session, campaign));
+    return session.ForEach(
+        "SELECT c.telegram_user_id, c.username, c.first_name, c.last_name, c.phone, i.state, "
+        "i.attempts, i.last_error, i.invite_link, i.sent_at, i.joined_at, i.updated_at "
+        "FROM invitations i JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? "
+        "ORDER BY i.contact_id",
+        {found.id}, [&on_row](const Row& row) -> Status {
+          ExportRow out;
+          out.contact = internal::ContactFromColumns(row, 0);
+          out.state =
+              core::ParseInvitationState(row.Text(5)).value_or(core::InvitationState::kPending);
+          out.attempts = row.Int(6);
+          out.last_error = row.Text(7);
+          out.invite_link = row.Text(8);
+          out.sent_at = row.OptInt(9);
+          out.joined_at = row.OptInt(10);
+          out.updated_at = row.Int(11);
+          return on_row(out);
+        });
+  });
+}
+
+Result<int64_t> PgStore::AddSuppression(std::string_view key, std::string_view reason) {
+  ASSIGN_OR_RETURN(KeyMatch match, ParseSuppressionKey(key));
+  int64_t skipped = 0;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    int64_t now = NowMillis();
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET reason = excluded.reason",
+                   {std::string(key), std::string(reason), now}));
+    ASSIGN_OR_RETURN(
+        skipped,
+        tx.Execute(
+            fmt::format("UPDATE invitations SET state = 'skipped', last_error = "
+                        "'suppressed', updated_at = ? WHERE state IN ('pending', "
+                        "'waiting') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
+                        match.column),
+            {now, match.value}));
+    return Ok();
+  }));
+  return skipped;
+}
+
+Status PgStore::RemoveSuppression(std::string_view key) {
+  return Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t removed,
+                     tx.Execute("DELETE FROM suppressions WHERE key = ?", {std::string(key)}));
+    if (removed == 0) return Fail(ErrorCode::kNotFound, "{} is not suppressed", key);
+    return Ok();
+  });
+}
+
+Result<std::vector<Suppression>> PgStore::ListSuppressions() {
+  std::vector<Suppression> list;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach(
+        "SELECT key, reason, created_at FROM suppressions ORDER BY created_at, key", {},
+        [&list](const Row& row) -> Status {
+          list.push_back({row.Text(0), row.Text(1), row.Int(2)});
+          return Ok();
+        });
+  }));
+  return list;
+}
+
+}  // namespace tginvite::storage

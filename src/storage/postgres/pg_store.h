@@ -1,0 +1,175 @@
+// The Store on PostgreSQL, for a fleet: any number of `tginvite run`, `serve` and CLI processes on
+// any number of machines share one database, and PostgreSQL keeps them honest.
+//
+//  - A small pool of connections per process (PgPool below): a connection goes back to the pool
+//    only when it is healthy and holds no transaction; a broken one (failed COMMIT that could not
+//    be rolled back, lost server) is closed and a new one opened on demand, so a PostgreSQL
+//    restart costs the callers kUnavailable errors until it is back, then nothing.
+//  - Claims lock the account's GCRA row (rate_limits, FOR UPDATE) for the claim's transaction —
+//    claims of one account are serialised across the fleet, so N workers together never exceed
+//    its limit — and pick due rows with FOR UPDATE SKIP LOCKED through the partial index
+//    invitations_due; the per-chat limiter (contacts.next_message_at) and the campaign's pacing
+//    are written in the same transaction. No NOTIFY anywhere: a pending NOTIFY serialises every
+//    commit of the cluster.
+//  - Every outcome write is fenced by `WHERE id = ? AND gen = ? AND state = 'sending'`.
+//  - Migrations are applied on open under an advisory lock (storage/postgres/pg_schema.h).
+//
+// Same semantics as SqliteStore, method by method; the contract suite runs against both.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/store.h"
+#include "storage/transaction.h"
+
+namespace tginvite::storage {
+
+struct PgStoreOptions {
+  std::string url;  // a libpq URL; never logged or quoted (it may hold a password)
+  OpenMode mode = OpenMode::kCreate;
+  size_t max_connections = 16;  // per process
+  std::chrono::milliseconds acquire_timeout{30000};
+  std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
+  // Runs after the store closed its last connection (tests drop their database here).
+  std::function<void()> after_close;
+};
+
+// A bounded pool of PgConnections. Thread-safe.
+class PgPool {
+ public:
+  class Lease {
+   public:
+    Lease(PgPool& pool, std::unique_ptr<PgConnection> conn) : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (conn_) pool_->Release(std::move(conn_));
+    }
+    PgConnection& operator*() const { return *conn_; }
+    PgConnection* operator->() const { return conn_.get(); }
+
+   private:
+    PgPool* pool_;
+    std::unique_ptr<PgConnection> conn_;
+  };
+
+  PgPool(std::string url, size_t max_size, std::chrono::milliseconds acquire_timeout)
+      : url_(std::move(url)), max_size_(max_size), acquire_timeout_(acquire_timeout) {}
+
+  // An idle healthy connection, or a new one while fewer than max_size are open; waits up to
+  // acquire_timeout for one to come back. kUnavailable when the server cannot be reached.
+  Result<Lease> Acquire();
+  void CloseIdle();
+
+ private:
+  void Release(std::unique_ptr<PgConnection> conn);
+
+  const std::string url_;
+  const size_t max_size_;
+  const std::chrono::milliseconds acquire_timeout_;
+  std::mutex mu_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  size_t open_ = 0;  // idle + leased
+};
+
+class PgStore final : public Store {
+ public:
+  static Result<std::unique_ptr<PgStore>> Open(PgStoreOptions options);
+  ~PgStore() override;
+
+  std::string_view backend() const override { return "postgres"; }
+
+  Result<core::RawSettings> LoadSettings(const SettingScope& scope) override;
+  Status PutSetting(const SettingScope& scope, std::string_view key,
+                    std::string_view value) override;
+  Status DeleteSetting(const SettingScope& scope, std::string_view key) override;
+
+  Result<Account> AddAccount(const NewAccount& account) override;
+  Result<std::vector<Account>> ListAccounts() override;
+  Result<Account> FindAccount(std::string_view name) override;
+
+  Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
+  Result<std::vector<CampaignSummary>> ListCampaigns() override;
+  Result<std::vector<Campaign>> ListRunningCampaigns() override;
+  Result<CampaignSummary> FindCampaign(std::string_view name) override;
+  Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
+
+  Result<int64_t> ResendUnknown(std::string_view campaign) override;
+  Result<int64_t> RetryFailed(std::string_view campaign) override;
+  Result<ContactPage> ListContacts(const ContactQuery& query) override;
+  Result<std::vector<AttemptView>> ContactAttempts(int64_t contact_id) override;
+  Result<std::vector<AttemptView>> RecentAttempts(std::string_view campaign, int limit) override;
+  Result<std::vector<ErrorCount>> ErrorBreakdown(std::string_view campaign) override;
+  Result<std::vector<MinuteCounts>> CampaignMinutes(std::string_view campaign,
+                                                    int64_t since) override;
+  Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
+  Result<int64_t> CountContacts() override;
+  Status ExportInvitations(std::string_view campaign,
+                           const std::function<Status(const ExportRow&)>& on_row) override;
+
+  Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) override;
+  Status RemoveSuppression(std::string_view key) override;
+  Result<std::vector<Suppression>> ListSuppressions() override;
+
+  Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) override;
+  Result<std::vector<int64_t>> MarkSending(std::span<const SendingMark> marks, int64_t now,
+                                           std::chrono::milliseconds lease) override;
+  Result<int64_t> RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) override;
+  Result<int64_t> RescueExpiredLeases(int64_t now,
+                                      std::span<const int64_t> resend_campaigns) override;
+  Status PauseAccount(int64_t account_id, int64_t until) override;
+  Status SetAccountHealth(int64_t account_id, std::string_view health,
+                          std::string_view reason) override;
+  Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;
+  Status SetSharedLink(int64_t campaign_id, std::string_view link) override;
+  Result<bool> HasOutstandingWork() override;
+  Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
+                         int64_t next_offset) override;
+  Result<bool> IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
+                                    std::string_view invite_link) override;
+  Status Heartbeat(const WorkerInfo& worker) override;
+  Result<std::vector<WorkerInfo>> ListWorkers() override;
+  Result<std::vector<AttemptTally>> TallyAttempts() override;
+
+  Result<std::optional<std::string>> AdminPasswordHash() override;
+  Status SetAdminPasswordHash(std::string_view hash) override;
+  Status CreateSession(const WebSession& session, int64_t now) override;
+  Result<std::optional<WebSession>> FindSession(std::string_view token_hash, int64_t now) override;
+  Status DeleteSession(std::string_view token_hash) override;
+  Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) override;
+  Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
+  Status RevokeApiToken(std::string_view name) override;
+  Result<std::vector<ApiToken>> ListApiTokens() override;
+
+ private:
+  explicit PgStore(PgStoreOptions options)
+      : options_(std::move(options)),
+        pool_(options_.url, options_.max_connections, options_.acquire_timeout) {}
+
+  // Whether a commit must be durable whatever the server's synchronous_commit says.
+  enum class Durability { kConfigured, kDurable };
+  // Runs a unit of work in one transaction on a pooled connection.
+  Status Write(const UnitOfWork& body, TxOptions tx_options = {},
+               Durability durability = Durability::kConfigured);
+  // Runs `body` on a pooled connection outside any transaction (each statement on its own).
+  Status Read(const std::function<Status(Session&)>& body);
+  // Moves the deltas of invitation_count_deltas into invitation_counts, when no other process is
+  // doing it right now.
+  Status FoldCounts();
+  int64_t NowMillis() const { return core::ToUnixMillis(options_.clock->Now()); }
+
+  PgStoreOptions options_;
+  PgPool pool_;
+};
+
+}  // namespace tginvite::storage

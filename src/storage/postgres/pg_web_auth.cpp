@@ -1,0 +1,142 @@
+// The PgStore's web authentication: the admin password hash, browser sessions and API tokens.
+// Every secret arrives already hashed; nothing here ever sees a plaintext password or token.
+#include <regex>
+
+#include "storage/sqlite/internal/rows.h"
+#include "storage/postgres/pg_store.h"
+
+namespace tginvite::storage {
+namespace {
+
+Status ValidateTokenName(std::string_view name) {
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  if (!std::regex_match(name.begin(), name.end(), kName)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "token name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit",
+                name);
+  }
+  return Ok();
+}
+
+ApiToken TokenFromRow(const Row& row) {
+  return ApiToken{row.Int(0), row.Text(1), row.Int(2), row.OptInt(3)};
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> PgStore::AdminPasswordHash() {
+  std::optional<std::string> hash;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     session.QueryOne("SELECT hash FROM admin_password WHERE id = 1"));
+    if (row) hash = row->Text(0);
+    return Ok();
+  }));
+  return hash;
+}
+
+Status PgStore::SetAdminPasswordHash(std::string_view hash) {
+  if (hash.empty()) return Fail(ErrorCode::kInvalidArgument, "admin password hash is empty");
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute(
+        "INSERT INTO admin_password (id, hash, updated_at) VALUES (1, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at",
+        {std::string(hash), NowMillis()}));
+    // A new password ends every session opened with the old one.
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM web_sessions"));
+    return Ok();
+  });
+}
+
+Status PgStore::CreateSession(const WebSession& session, int64_t now) {
+  if (session.token_hash.empty() || session.csrf_token.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "session: token hash and csrf token are required");
+  }
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM web_sessions WHERE expires_at <= ?", {now}));
+    RETURN_IF_ERROR(tx.Execute(
+        "INSERT INTO web_sessions (token_hash, csrf_token, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?)",
+        {session.token_hash, session.csrf_token, session.created_at, session.expires_at}));
+    return Ok();
+  });
+}
+
+Result<std::optional<WebSession>> PgStore::FindSession(std::string_view token_hash,
+                                                           int64_t now) {
+  std::optional<WebSession> found;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     session.QueryOne("SELECT token_hash, csrf_token, created_at, expires_at "
+                                      "FROM web_sessions WHERE token_hash = ? AND expires_at > ?",
+                                      {std::string(token_hash), now}));
+    if (row) found = WebSession{row->Text(0), row->Text(1), row->Int(2), row->Int(3)};
+    return Ok();
+  }));
+  return found;
+}
+
+Status PgStore::DeleteSession(std::string_view token_hash) {
+  return Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(
+        tx.Execute("DELETE FROM web_sessions WHERE token_hash = ?", {std::string(token_hash)}));
+    return Ok();
+  });
+}
+
+Result<ApiToken> PgStore::CreateApiToken(std::string_view name, std::string_view token_hash) {
+  RETURN_IF_ERROR(ValidateTokenName(name));
+  if (token_hash.empty()) return Fail(ErrorCode::kInvalidArgument, "token {}: empty hash", name);
+  ApiToken created;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    int64_t now = NowMillis();
+    Result<std::optional<Row>> row = tx.QueryOne(
+        "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+        {std::string(name), std::string(token_hash), now});
+    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists, "a token named \"{}\" exists already", name);
+    }
+    RETURN_IF_ERROR(row);
+    created = ApiToken{(*row)->Int(0), std::string(name), now, std::nullopt};
+    return Ok();
+  }));
+  return created;
+}
+
+Result<std::optional<ApiToken>> PgStore::FindApiToken(std::string_view token_hash) {
+  std::optional<ApiToken> found;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     session.QueryOne("SELECT id, name, created_at, revoked_at FROM api_tokens "
+                                      "WHERE token_hash = ? AND revoked_at IS NULL",
+                                      {std::string(token_hash)}));
+    if (row) found = TokenFromRow(*row);
+    return Ok();
+  }));
+  return found;
+}
+
+Status PgStore::RevokeApiToken(std::string_view name) {
+  return Write([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t changed, tx.Execute("UPDATE api_tokens SET revoked_at = ? "
+                                                 "WHERE name = ? AND revoked_at IS NULL",
+                                                 {NowMillis(), std::string(name)}));
+    if (changed == 0) return Fail(ErrorCode::kNotFound, "no active token named \"{}\"", name);
+    return Ok();
+  });
+}
+
+Result<std::vector<ApiToken>> PgStore::ListApiTokens() {
+  std::vector<ApiToken> tokens;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    return session.ForEach("SELECT id, name, created_at, revoked_at FROM api_tokens ORDER BY id",
+                           {}, [&tokens](const Row& row) -> Status {
+                             tokens.push_back(TokenFromRow(row));
+                             return Ok();
+                           });
+  }));
+  return tokens;
+}
+
+}  // namespace tginvite::storage
