@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/contact_fields.h"
+#include "core/instruments.h"
 #include "core/message_template.h"
 #include "dispatch/backoff.h"
 #include "dispatch/send_window.h"
@@ -231,7 +232,11 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     std::lock_guard lock(random_mu_);
     request.seed = random_();
   }
-  ASSIGN_OR_RETURN(storage::ClaimResult claimed, store_.ClaimInvitations(request));
+  Result<storage::ClaimResult> claim_result = [&] {
+    core::ScopedTimer timer(core::Instruments().claim_seconds);
+    return store_.ClaimInvitations(request);
+  }();
+  ASSIGN_OR_RETURN(storage::ClaimResult claimed, std::move(claim_result));
   if (claimed.flood_until > request.now) {
     report.next_due = core::FromUnixMillis(claimed.flood_until);
     report.paused_accounts = 1;
@@ -467,7 +472,10 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
       message.button_url = link;
     }
     const int64_t started_at = Millis(clock_.Now());
-    telegram::SendResult result = messenger.SendInvitation(message);
+    telegram::SendResult result = [&] {
+      core::ScopedTimer timer(core::Instruments().send_seconds);
+      return messenger.SendInvitation(message);
+    }();
     if (result.outcome.ok()) {
       storage::OutcomeRecord record;
       record.invitation_id = claim.invitation_id;
@@ -520,6 +528,7 @@ Status Dispatcher::RetryWrite(const std::function<Status()>& write) {
   for (;;) {
     Status written = write();
     if (written) return written;
+    ++core::Instruments().database_errors;
     if (clock_.Now() >= give_up) return written;
     SetHealth(HealthState::kDegraded, written.error().message);
     clock_.SleepUntil(clock_.Now() + backoff, {});
@@ -626,6 +635,7 @@ int Dispatcher::Run(std::stop_token stop) {
     if (stop.stop_requested()) break;
     Result<CycleReport> cycle = RunOnce(stop);
     if (!cycle) {
+      ++core::Instruments().database_errors;
       const std::string& message = cycle.error().message;
       if (message != last_logged_error_) {
         spdlog::error("cycle failed, retrying with backoff: {}", message);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/instruments.h"
 #include "core/model.h"
 
 namespace tginvite::web {
@@ -33,6 +34,15 @@ class Family {
       out_ += '}';
     }
     out_ += fmt::format(" {}\n", value);
+  }
+
+  // A histogram's _bucket, _sum and _count lines.
+  void Histogram(const core::Histogram::Snapshot& h) {
+    for (size_t i = 0; i < h.bounds.size(); ++i) {
+      out_ += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name_, h.bounds[i], h.cumulative[i]);
+    }
+    out_ += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name_, h.count);
+    out_ += fmt::format("{}_sum {}\n{}_count {}\n", name_, h.sum_seconds, name_, h.count);
   }
 
  private:
@@ -130,6 +140,20 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
     for (const auto& [code, count] : http_requests)
       f.Sample({{"code", std::to_string(code)}}, count);
   }
+  // This process's own measurements (see core/instruments.h).
+  core::ProcessInstruments& instruments = core::Instruments();
+  Family(out, "claim_duration_seconds", "histogram",
+         "Time to claim a batch of invitations (one database transaction), this process.")
+      .Histogram(instruments.claim_seconds.Take());
+  Family(out, "send_duration_seconds", "histogram",
+         "Time of one sendMessage request to Telegram, this process.")
+      .Histogram(instruments.send_seconds.Take());
+  Family(out, "http_request_duration_seconds", "histogram",
+         "Time to serve one HTTP request, this process.")
+      .Histogram(instruments.http_seconds.Take());
+  Family(out, "database_errors_total", "counter",
+         "Database calls that failed (busy, locked, unreachable), this process.")
+      .Sample({}, instruments.database_errors.load());
   return out;
 }
 

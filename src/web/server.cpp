@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/instruments.h"
 #include "core/model.h"
 #include "web/api.h"
 #include "web/auth.h"
@@ -31,6 +32,9 @@ void SendError(httplib::Response& res, int status, std::string_view code,
 }
 
 void SendError(httplib::Response& res, const Error& error) {
+  if (error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kAborted) {
+    ++core::Instruments().database_errors;
+  }
   res.status = HttpStatusFor(error.code);
   res.set_content(ErrorBody(error), kJson.data());
 }
@@ -138,6 +142,9 @@ class Server::Impl {
     }
     spdlog::info("web: serving on http://{}:{}", options_.host, port);
     thread_ = std::thread([this] { http_.listen_after_bind(); });
+    // httplib's stop() does nothing until the accept loop runs, so a Stop right after Start would
+    // leave the thread listening forever: Start returns only once the loop runs.
+    while (!http_.is_running()) std::this_thread::yield();
     return port;
   }
 
@@ -197,7 +204,15 @@ class Server::Impl {
           return httplib::Server::HandlerResponse::Handled;
         }));
 
+    // A request is read, routed, handled and logged on one pool thread, so the time it started
+    // can wait in a thread_local.
+    static thread_local std::chrono::steady_clock::time_point request_started;
+    http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_started = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     http_.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      core::Instruments().http_seconds.Observe(std::chrono::steady_clock::now() - request_started);
       requests_.Count(res.status);
     });
 

@@ -232,7 +232,15 @@ TEST_F(MetricsTest, ValuesMatchTheStore) {
   Exposition e = Scrape();
   EXPECT_TRUE(e.errors.empty()) << e.errors.front();
   std::set<std::string> names;
-  for (const auto& [key, value] : e.samples) names.insert(key.substr(0, key.find('{')));
+  for (const auto& [key, value] : e.samples) {
+    std::string name = key.substr(0, key.find('{'));
+    // A histogram's samples are named after its family with a suffix.
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+      std::string family = name.substr(0, name.size() - std::min(name.size(), suffix.size()));
+      if (name.ends_with(suffix) && e.type[family] == "histogram") name = family;
+    }
+    names.insert(name);
+  }
   for (const std::string& name : names) {
     EXPECT_TRUE(e.help.contains(name)) << name << " has no HELP";
     EXPECT_TRUE(e.type.contains(name)) << name << " has no TYPE";
@@ -240,7 +248,9 @@ TEST_F(MetricsTest, ValuesMatchTheStore) {
   for (const std::string name :
        {"tginvite_invitations", "tginvite_sends_total", "tginvite_flood_waits_total",
         "tginvite_account_flood_pause_seconds", "tginvite_account_healthy", "tginvite_workers_live",
-        "tginvite_http_requests_total"}) {
+        "tginvite_http_requests_total", "tginvite_claim_duration_seconds",
+        "tginvite_send_duration_seconds", "tginvite_http_request_duration_seconds",
+        "tginvite_database_errors_total"}) {
     EXPECT_TRUE(names.contains(name)) << name << " missing:\n" << body_;
   }
   EXPECT_EQ(e.type["tginvite_invitations"], "gauge");
@@ -270,6 +280,19 @@ TEST_F(MetricsTest, ValuesMatchTheStore) {
   EXPECT_EQ(e.samples["tginvite_workers_live"], 1);
   EXPECT_EQ(e.samples["tginvite_http_requests_total{code=401}"], 1);
   EXPECT_EQ(e.samples["tginvite_http_requests_total{code=404}"], 1);
+
+  // The two requests before the scrape were timed: the +Inf bucket holds every observation and
+  // the buckets never decrease.
+  EXPECT_GE(e.samples["tginvite_http_request_duration_seconds_count"], 2);
+  EXPECT_EQ(e.samples["tginvite_http_request_duration_seconds_bucket{le=+Inf}"],
+            e.samples["tginvite_http_request_duration_seconds_count"]);
+  double previous = 0;
+  for (const char* le : {"0.0005", "0.001", "0.005", "0.02", "0.1", "1", "2.5"}) {
+    double bucket =
+        e.samples[std::string("tginvite_http_request_duration_seconds_bucket{le=") + le + "}"];
+    EXPECT_GE(bucket, previous) << le;
+    previous = bucket;
+  }
 }
 
 }  // namespace

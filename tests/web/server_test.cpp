@@ -25,6 +25,16 @@ TEST_F(ServerTest, HealthzNeedsNoAuth) {
   EXPECT_EQ(json::parse(res->body)["status"], "ok");
 }
 
+// Regression: httplib ignores stop() until its accept loop runs, so stopping a server at once
+// used to hang the destructor.
+TEST_F(ServerTest, StoppingRightAfterStartingReturns) {
+  for (int i = 0; i < 20; ++i) {
+    Server server(*store_, ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 1});
+    ASSERT_TRUE(server.Start());
+    server.Stop();
+  }
+}
+
 TEST_F(ServerTest, ReadyzReportsADegradedWorker) {
   auto health = std::make_shared<dispatch::Health>();
   ServerOptions options;
