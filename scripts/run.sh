@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: initialises the database (TGINVITE_DB, default
-# sqlite:./data/tginvite.db), creates a REHEARSAL account and a campaign "sample" over
-# samples/contacts.csv when missing, starts the campaign and runs the worker in the foreground,
-# printing progress. A REHEARSAL account simulates Telegram: nothing is sent to anyone.
+# sqlite:./data/tginvite.db; on a terminal it asks for the dashboard's admin password the first
+# time, or takes TGINVITE_ADMIN_PASSWORD), creates a REHEARSAL account and a campaign "sample"
+# over samples/contacts.csv when missing, starts the campaign and runs the worker and the web
+# dashboard in the foreground (`tginvite up`, http://127.0.0.1:8080, or TGINVITE_LISTEN).
+# A REHEARSAL account simulates Telegram: nothing is sent to anyone.
 # Stop it with Ctrl-C (a second Ctrl-C exits at once). Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,5 +34,7 @@ fi
 echo
 "$tginvite" status
 echo
-echo "starting the worker (REHEARSAL: nothing is sent); Ctrl-C stops it"
-exec "$tginvite" run
+listen=${TGINVITE_LISTEN:-127.0.0.1:8080}
+echo "starting the worker and the dashboard (REHEARSAL: nothing is sent); Ctrl-C stops both"
+echo "dashboard: http://$listen (log in with the admin password set by tginvite init)"
+exec "$tginvite" up --listen "$listen"

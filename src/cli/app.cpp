@@ -171,6 +171,9 @@ int Main(int argc, char** argv) {
   CLI::App* serve =
       app.add_subcommand("serve", "Web dashboard and REST API (behind a TLS reverse proxy)");
   serve->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
+  serve->add_flag("--behind-proxy", serve_options.behind_proxy,
+                  "Behind a reverse proxy: rate-limit logins by the client address it puts last in "
+                  "X-Forwarded-For");
   serve->callback([&] {
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
@@ -179,6 +182,9 @@ int Main(int argc, char** argv) {
   });
   CLI::App* up = app.add_subcommand("up", "The worker and the web server in one process");
   up->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
+  up->add_flag("--behind-proxy", serve_options.behind_proxy,
+               "Behind a reverse proxy: rate-limit logins by the client address it puts last in "
+               "X-Forwarded-For");
   up->callback([&] {
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);

@@ -95,6 +95,7 @@ int RunWorker(storage::Store& store, const RunOptions& options);
 inline constexpr std::string_view kDefaultListen = "127.0.0.1:8080";
 struct ServeOptions {
   std::string listen = std::string(kDefaultListen);
+  bool behind_proxy = false;  // the client address is the last hop of X-Forwarded-For
 };
 int RunServe(storage::Store& store, const ServeOptions& options);
 int RunUp(storage::Store& store, const RunOptions& run_options, const ServeOptions& options);

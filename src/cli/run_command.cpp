@@ -131,6 +131,7 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
   server_options.host = listen.first;
   server_options.port = listen.second;
   server_options.worker_health = std::move(worker_health);
+  server_options.behind_proxy = options.behind_proxy;
   server_options.check_account = [&store](const storage::NewAccount& account) {
     return CheckBotToken(store, account);
   };

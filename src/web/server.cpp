@@ -424,8 +424,23 @@ class Server::Impl {
     SendJson(res, {{"status", "ready"}});
   }
 
+  // Who is logging in, for the login limiter and the log.
+  std::string ClientAddress(const httplib::Request& req) const {
+    if (!options_.behind_proxy) return req.remote_addr;
+    std::string forwarded = req.get_header_value("X-Forwarded-For");
+    if (forwarded.empty()) return req.remote_addr;
+    std::string_view last = forwarded;
+    if (size_t comma = last.rfind(','); comma != std::string_view::npos) {
+      last.remove_prefix(comma + 1);
+    }
+    while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+    while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+    return last.empty() ? req.remote_addr : std::string(last);
+  }
+
   void Login(const httplib::Request& req, httplib::Response& res) {
-    if (int64_t wait = limiter_.Attempt(req.remote_addr, NowMs()); wait > 0) {
+    const std::string client = ClientAddress(req);
+    if (int64_t wait = limiter_.Attempt(client, NowMs()); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       SendError(res, 429, "rate_limited",
                 fmt::format("too many login attempts: retry in {} s", wait));
@@ -446,7 +461,7 @@ class Server::Impl {
                                   "TGINVITE_ADMIN_PASSWORD set, or on a terminal"});
     }
     if (!VerifyPassword(core::Secret(password->get<std::string>()), **hash)) {
-      spdlog::warn("web: failed login from {}", req.remote_addr);
+      spdlog::warn("web: failed login from {}", client);
       return SendError(res, 401, "unauthenticated", "wrong password");
     }
     core::Secret token = NewToken();

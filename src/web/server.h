@@ -37,6 +37,11 @@ struct ServerOptions {
   std::chrono::milliseconds session_ttl = std::chrono::hours(12);
   int login_attempts = 5;  // per client address and login_window
   std::chrono::milliseconds login_window = std::chrono::minutes(1);
+  // Behind a reverse proxy every request comes from the proxy's address, so one bucket would
+  // serve every client: with this set, logins are limited by the last X-Forwarded-For hop (the
+  // address the proxy saw). Never set it without a proxy that sets the header: clients could
+  // pick their own bucket.
+  bool behind_proxy = false;
   std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
   // The health of the worker running in this process, for /readyz; empty when none runs here.
   std::function<dispatch::Health()> worker_health;

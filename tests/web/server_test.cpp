@@ -97,6 +97,35 @@ TEST_F(ServerTest, WrongPasswordIs401AndTheSixthAttemptInAMinuteIs429) {
   EXPECT_LE(retry_after, 60);
 }
 
+TEST_F(ServerTest, BehindAProxyLoginsAreLimitedPerForwardedClient) {
+  SetPassword();
+  ServerOptions options;
+  options.behind_proxy = true;
+  StartServer(options);
+  auto attempt = [&](const std::string& forwarded_for) {
+    return Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                {{"X-Forwarded-For", forwarded_for}});
+  };
+  for (int i = 0; i < 5; ++i) ExpectError(attempt("198.51.100.7"), 401, "unauthenticated");
+  ExpectError(attempt("198.51.100.7"), 429, "rate_limited");
+  // Another client behind the same proxy is not locked out; a spoofed first hop changes nothing.
+  ExpectError(attempt("203.0.113.9"), 401, "unauthenticated");
+  ExpectError(attempt("10.9.9.9, 198.51.100.7"), 429, "rate_limited");
+}
+
+TEST_F(ServerTest, WithoutTheProxyOptionForwardedForIsIgnored) {
+  SetPassword();
+  StartServer();
+  for (int i = 0; i < 5; ++i) {
+    ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                     {{"X-Forwarded-For", "192.0.2." + std::to_string(i)}}),
+                401, "unauthenticated");
+  }
+  ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                   {{"X-Forwarded-For", "192.0.2.99"}}),
+              429, "rate_limited");
+}
+
 TEST_F(ServerTest, LoginSetsTheSessionCookieWithExactFlags) {
   SetPassword();
   StartServer();

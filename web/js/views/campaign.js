@@ -110,7 +110,8 @@ export async function render(root, route) {
       h('td', {}, a.request ?? ''),
       h('td', {}, a.outcome ? badge(a.outcome) : ''),
       h('td', { class: 'num' }, a.latency_ms === null || a.latency_ms === undefined ? '—' : `${formatNumber(a.latency_ms)} ms`),
-      h('td', { class: 'wrap' }, [a.http_status ? `HTTP ${a.http_status} ` : '', a.error ?? ''].join(''))))
+      // A successful request has no error to show; a failed one shows its status and Telegram's text.
+      h('td', { class: 'wrap' }, a.error ? [a.http_status ? `HTTP ${a.http_status} ` : '', a.error].join('') : '—')))
       : [h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No attempts yet.'))]));
   }
 
