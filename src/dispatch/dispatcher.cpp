@@ -20,6 +20,10 @@ using telegram::OutcomeKind;
 
 int64_t Millis(core::TimePoint t) { return core::ToUnixMillis(t); }
 
+// How stale the flood pause a send checks may be; how long a claim's lead may grow.
+constexpr milliseconds kFloodRecheck{10};
+constexpr milliseconds kMaxLead{1000};
+
 // Runs fn(0..n-1) on up to `threads` threads; returns when all are done.
 void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
@@ -194,6 +198,8 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
     }
     report.claimed += account_report.claimed;
     report.sent += account_report.sent;
+    report.released_late += account_report.released_late;
+    report.released_paused += account_report.released_paused;
     if (account_report.next_due != core::TimePoint{}) due_at(account_report.next_due);
   }
   report.next_due = next_due;
@@ -219,6 +225,8 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   request.lease = settings.lease;
   request.max_rows = settings.in_flight;
   request.horizon = milliseconds(1000);
+  request.lead = LeadFor(account.id);
+  request.clock = [this] { return Millis(clock_.Now()); };
   // Rounded up: the spacing never lets more than `rate` messages a second through.
   const int64_t rate = std::max(settings.rate, 1);
   request.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
@@ -237,6 +245,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     return store_.ClaimInvitations(request);
   }();
   ASSIGN_OR_RETURN(storage::ClaimResult claimed, std::move(claim_result));
+  const core::TimePoint claimed_at = clock_.Now();
   if (claimed.flood_until > request.now) {
     report.next_due = core::FromUnixMillis(claimed.flood_until);
     report.paused_accounts = 1;
@@ -438,6 +447,8 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
         }),
         "mark sending");
   }
+  ObservePreparation(account.id,
+                     std::chrono::duration_cast<milliseconds>(clock_.Now() - claimed_at));
   std::vector<size_t> to_send;
   for (size_t i = 0; i < claims.size(); ++i) {
     if (eligible[i] && std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
@@ -445,14 +456,27 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
     }
   }
 
-  // 3. Send, each at its slot.
+  // 3. Send, each at its slot, and only then: a request that would leave more than kMaxLateness
+  //    after its slot, or while another worker's 429 pauses the account, is given back unsent.
   std::atomic<int64_t> sent{0};
+  std::atomic<int64_t> released_late{0};
+  std::atomic<int64_t> released_paused{0};
   ParallelFor(to_send.size(), static_cast<size_t>(settings.in_flight), [&](size_t k) {
     const storage::Claim& claim = claims[to_send[k]];
     const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
     const int64_t chat = claim.contact.telegram_user_id.value_or(0);
     const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
     if (stopped_for(claim) || !clock_.SleepUntil(slot, stop) || stopped_for(claim)) {
+      add_outcome(Release(claim));
+      return;
+    }
+    if (FloodPaused(account.id)) {
+      ++released_paused;
+      add_outcome(Release(claim));
+      return;
+    }
+    if (clock_.Now() - slot > kMaxLateness) {
+      ++released_late;
       add_outcome(Release(claim));
       return;
     }
@@ -487,9 +511,25 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
       return;
     }
     note_failure(claim, result.outcome);
+    if (result.outcome.kind == OutcomeKind::kFlood) {
+      // The other workers see the pause before their next send, not at the end of this batch.
+      const int64_t until =
+          Millis(clock_.Now()) +
+          std::chrono::duration_cast<milliseconds>(result.outcome.retry_after).count();
+      if (store_.PauseAccount(account.id, until)) {
+        std::lock_guard lock(flood_mu_);
+        flood_readings_[account.id] = {clock_.Now(), until, true};
+      }
+    }
     add_outcome(failure_record(claim, result.outcome, "sendMessage", started_at));
   });
   report.sent += sent;
+  report.released_late += released_late;
+  report.released_paused += released_paused;
+  if (released_late > 0) {
+    spdlog::debug("account {}: {} requests given back unsent: their slot had passed",
+                  account.name, released_late.load());
+  }
 
   // 4. Record: pauses first, so that no claim runs before them, then the outcomes, which are
   //    recorded whatever became of the pauses.
@@ -522,6 +562,33 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   return paused;
 }
 
+milliseconds Dispatcher::LeadFor(int64_t account_id) {
+  std::lock_guard lock(lead_mu_);
+  auto it = leads_.find(account_id);
+  return it == leads_.end() ? milliseconds(0) : it->second;
+}
+
+void Dispatcher::ObservePreparation(int64_t account_id, milliseconds took) {
+  std::lock_guard lock(lead_mu_);
+  milliseconds& lead = leads_[account_id];
+  // A quarter more than the last preparation, or a slowly decaying earlier maximum. (The first
+  // claim has none: its late rows are given back, and the next claims start later.)
+  const milliseconds grown = took + (took + milliseconds(3)) / 4;
+  lead = std::min(std::max(grown, lead * 7 / 8), kMaxLead);
+}
+
+bool Dispatcher::FloodPaused(int64_t account_id) {
+  std::lock_guard lock(flood_mu_);
+  FloodReading& reading = flood_readings_[account_id];
+  const core::TimePoint now = clock_.Now();
+  if (!reading.ok || now - reading.read_at > kFloodRecheck) {
+    Result<int64_t> until = store_.AccountFloodUntil(account_id);
+    // When the pause cannot be read, the request does not go: it is claimed again later.
+    reading = {clock_.Now(), until ? *until : 0, until.has_value()};
+  }
+  return !reading.ok || reading.until > Millis(now);
+}
+
 Status Dispatcher::RetryWrite(const std::function<Status()>& write) {
   milliseconds backoff(50);
   const core::TimePoint give_up = clock_.Now() + std::chrono::seconds(60);
@@ -543,6 +610,9 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
   for (const storage::Account& account : accounts) {
     if (stop.stop_requested()) break;
     if (account.health != "ok") continue;
+    // One poller per bot (a second getUpdates ends the first with 409 Conflict): a lease that
+    // outlives this poll by a margin, taken or renewed right before it.
+    if (!HoldsUpdatesLease(account.id, timeout + std::chrono::seconds(15))) continue;
     telegram::Messenger& messenger = MessengerFor(account, global.settings);
     telegram::UpdatesResult updates = messenger.GetUpdates(account.updates_offset, timeout);
     {
@@ -584,6 +654,29 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
     RETURN_IF_ERROR(store_.ApplyMembership(account.id, events, next_offset));
   }
   return Ok();
+}
+
+bool Dispatcher::HoldsUpdatesLease(int64_t account_id, std::chrono::seconds lease) {
+  const core::TimePoint now = clock_.Now();
+  Result<bool> held = store_.LeaseUpdates(account_id, options_.worker_id, Millis(now),
+                                          Millis(now + lease));
+  std::lock_guard lock(updates_mu_);
+  // When the lease cannot be read, this worker polls only if it held the lease last time.
+  bool& last = updates_leases_[account_id];
+  if (held) last = *held;
+  return last;
+}
+
+void Dispatcher::GiveUpUpdatesLeases() {
+  std::map<int64_t, bool> leases;
+  {
+    std::lock_guard lock(updates_mu_);
+    leases.swap(updates_leases_);
+  }
+  const int64_t now = Millis(clock_.Now());
+  for (const auto& [account_id, held] : leases) {
+    if (held) (void)store_.LeaseUpdates(account_id, options_.worker_id, now, now);
+  }
 }
 
 bool Dispatcher::OnlyBlockedWorkLeft() {
@@ -680,6 +773,9 @@ int Dispatcher::Run(std::stop_token stop) {
       if (!clock_.SleepUntil(wake, stop)) break;
     }
   }
+  poller.request_stop();
+  poller.join();
+  GiveUpUpdatesLeases();  // so that another worker takes over the polling at once
   storage::WorkerInfo info{options_.worker_id,   options_.host, options_.pid, started_at_,
                            Millis(clock_.Now()), "stopped",     "",           Millis(clock_.Now())};
   (void)store_.Heartbeat(info);

@@ -62,8 +62,18 @@ struct CycleReport {
   int64_t claimed = 0;
   int64_t sent = 0;
   int64_t rescued = 0;
+  // Claims given back unsent because their slot had passed by more than kMaxLateness, or because
+  // the account was paused by flood control after they were claimed.
+  int64_t released_late = 0;
+  int64_t released_paused = 0;
   core::TimePoint next_due{};  // the earliest time more work may be due; zero when unknown
 };
+
+// A request leaves at most this long after the slot its account's limiter gave it; a later one is
+// given back unsent (its slot is wasted, never reused). Slots are spaced exactly 1/rate apart, so a
+// receiver's GCRA with a burst tolerance of T accepts our sends while each leaves within T of its
+// slot: this keeps T - kMaxLateness for the transport's own jitter.
+inline constexpr std::chrono::milliseconds kMaxLateness{20};
 
 class Dispatcher {
  public:
@@ -97,6 +107,16 @@ class Dispatcher {
   // Retries a write whose loss would lose a fact (a sent request, a created link) for up to a
   // minute, also while stopping.
   Status RetryWrite(const std::function<Status()>& write);
+  // How long before its first slot a claim of the account is made: a decaying maximum of the time
+  // the last claims needed for their links and sending marks.
+  std::chrono::milliseconds LeadFor(int64_t account_id);
+  void ObservePreparation(int64_t account_id, std::chrono::milliseconds took);
+  // Whether the account is under a flood pause right now: the database's word, re-read when the
+  // last reading is older than kFloodRecheck.
+  bool FloodPaused(int64_t account_id);
+  // Takes, renews or keeps away from the lease on polling the account's updates.
+  bool HoldsUpdatesLease(int64_t account_id, std::chrono::seconds poll_timeout);
+  void GiveUpUpdatesLeases();
 
   storage::Store& store_;
   MessengerFactory messenger_factory_;
@@ -118,6 +138,18 @@ class Dispatcher {
   // The last getUpdates failure reported per account, so that each is logged once.
   std::mutex updates_mu_;
   std::map<int64_t, std::string> updates_errors_;
+  std::map<int64_t, bool> updates_leases_;  // accounts whose lease this worker held last
+
+  std::mutex lead_mu_;
+  std::map<int64_t, std::chrono::milliseconds> leads_;
+
+  struct FloodReading {
+    core::TimePoint read_at{};
+    int64_t until = 0;
+    bool ok = false;
+  };
+  std::mutex flood_mu_;
+  std::map<int64_t, FloodReading> flood_readings_;
 };
 
 }  // namespace tginvite::dispatch

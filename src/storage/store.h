@@ -179,6 +179,13 @@ struct ClaimRequest {
   std::chrono::milliseconds chat_interval{1000};
   std::vector<CampaignPlan> campaigns;  // running campaigns of the account, window open
   uint64_t seed = 0;                    // for pacing delays
+  // Slots start no earlier than now + lead: the time the caller needs between the claim and its
+  // first send (links, the sending mark), so that no slot has passed when its request leaves.
+  // The horizon counts from there.
+  std::chrono::milliseconds lead{0};
+  // When set, read once the account's limiter is locked and used as `now` (if later): a claim
+  // that waited for another worker's claim must not hand out slots from before the wait.
+  std::function<int64_t()> clock;
   // A bot can message only users who started it, by id: others are skipped as they come up.
   enum class Reach { kAnyIdentifier, kUserIdOnly } reach = Reach::kUserIdOnly;
 };
@@ -428,6 +435,14 @@ class Store {
                                               std::span<const int64_t> resend_campaigns) = 0;
   // Pauses the account until `until` (unix ms), or keeps a later pause.
   virtual Status PauseAccount(int64_t account_id, int64_t until) = 0;
+  // The account's flood pause (unix ms, 0 when none), read fresh from the database: a worker
+  // checks it right before each send, so a pause another worker recorded stops its claimed rows.
+  virtual Result<int64_t> AccountFloodUntil(int64_t account_id) = 0;
+  // One poller per bot: takes or renews the lease on polling the account's updates for `worker`
+  // until `until` (unix ms) unless another worker holds one that has not expired at `now`; true
+  // when `worker` holds it afterwards. `until` <= `now` gives up a lease `worker` holds.
+  virtual Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
+                                    int64_t until) = 0;
   virtual Status SetAccountHealth(int64_t account_id, std::string_view health,
                                   std::string_view reason) = 0;
   virtual Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) = 0;

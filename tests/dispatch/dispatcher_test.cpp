@@ -2,6 +2,9 @@
 // outcome class, pauses, fencing, rescue, pacing and joins, without threads sleeping.
 #include "dispatch/dispatcher.h"
 
+#include <atomic>
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "fakes/fake_clock.h"
@@ -22,13 +25,21 @@ using testing::TempDir;
 
 constexpr std::string_view kToken = "123456789:AAFakeTestTokenForDispatcherTests_abcde";
 
+// What a test can add around the messenger: a hook run before each link is created (to move the
+// clock or to act as another worker), and a count of getUpdates calls.
+struct MessengerHooks {
+  std::function<void()> before_link;
+  std::atomic<int> updates_calls{0};
+};
+
 // Forwards to a messenger the test owns, so the dispatcher's factory can hand out copies.
 class Forwarding final : public telegram::Messenger {
  public:
-  explicit Forwarding(telegram::Messenger& target) : target_(target) {}
+  Forwarding(telegram::Messenger& target, MessengerHooks& hooks) : target_(target), hooks_(hooks) {}
   bool IsRehearsal() const override { return target_.IsRehearsal(); }
   telegram::BotIdentityResult GetMe() override { return target_.GetMe(); }
   telegram::InviteLinkResult CreateInviteLink(const telegram::InviteLinkRequest& r) override {
+    if (hooks_.before_link) hooks_.before_link();
     return target_.CreateInviteLink(r);
   }
   telegram::Outcome RevokeInviteLink(const std::string& c, const std::string& l) override {
@@ -41,6 +52,7 @@ class Forwarding final : public telegram::Messenger {
     return target_.GetChatMember(c, u);
   }
   telegram::UpdatesResult GetUpdates(int64_t o, std::chrono::seconds t) override {
+    ++hooks_.updates_calls;
     return target_.GetUpdates(o, t);
   }
   telegram::Outcome ApproveJoinRequest(const std::string& c, int64_t u) override {
@@ -49,6 +61,7 @@ class Forwarding final : public telegram::Messenger {
 
  private:
   telegram::Messenger& target_;
+  MessengerHooks& hooks_;
 };
 
 class ImportRows final : public storage::ImportSource {
@@ -98,7 +111,7 @@ class DispatcherTest : public ::testing::Test {
     return std::make_unique<Dispatcher>(
         *store_,
         [this](const storage::Account&, const core::Settings&) {
-          return std::make_unique<Forwarding>(messenger_);
+          return std::make_unique<Forwarding>(messenger_, hooks_);
         },
         *clock_, options);
   }
@@ -167,6 +180,7 @@ class DispatcherTest : public ::testing::Test {
   FaultInjectingConnection* writer_ = nullptr;
   std::unique_ptr<storage::SqliteStore> store_;
   FakeMessenger messenger_;
+  MessengerHooks hooks_;
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
@@ -570,6 +584,71 @@ TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
   // Polling again applies nothing twice.
   ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
   EXPECT_EQ(messenger_.approvals().size(), 1u);
+}
+
+// Invariant 4: a request whose slot passed while its link was being created is not sent late
+// (bunched with the next ones, it would go over the limit at the server): it is given back, keeps
+// its link, and the next claim starts its slots after the preparation time it measured.
+TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
+  Campaign("c", 1, 3);
+  messenger_.UseClock(clock_.get());
+  hooks_.before_link = [this] { clock_->Advance(std::chrono::milliseconds(50)); };
+  auto late = dispatcher_->RunOnce();
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_EQ(late->claimed, 3);
+  EXPECT_EQ(late->released_late, 3);
+  EXPECT_TRUE(messenger_.sent().empty()) << "sent after its slot had passed";
+  EXPECT_EQ(Counts("c")[InvitationState::kPending], 3);
+
+  auto next = dispatcher_->RunOnce();  // links exist now: no preparation, sent on time
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->released_late, 0);
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 3);
+  EXPECT_EQ(messenger_.links().size(), 3u) << "a link was created twice";
+  for (const auto& row : Rows("c")) EXPECT_EQ(row.attempts, 1);
+}
+
+// Invariant 4 across workers: a 429 another worker recorded after this worker claimed its rows
+// stops those rows before they are sent, not only the next claim.
+TEST_F(DispatcherTest, APauseRecordedByAnotherWorkerStopsRowsAlreadyClaimed) {
+  Campaign("c", 1, 5);
+  messenger_.UseClock(clock_.get());
+  auto account = store_->FindAccount("bot");
+  ASSERT_TRUE(account);
+  const core::TimePoint pause_end = clock_->Now() + std::chrono::seconds(5);
+  hooks_.before_link = [&] {
+    ASSERT_TRUE(store_->PauseAccount(account->id, core::ToUnixMillis(pause_end)));
+  };
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle) << cycle.error().message;
+  EXPECT_EQ(cycle->claimed, 5);
+  EXPECT_EQ(cycle->released_paused, 5);
+  EXPECT_TRUE(messenger_.sent().empty()) << "sent during another worker's flood pause";
+  hooks_.before_link = nullptr;
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 5);
+  for (int64_t user = 1; user <= 5; ++user) {
+    ASSERT_EQ(messenger_.sends_to(user).size(), 1u);
+    EXPECT_GE(messenger_.sends_to(user)[0], pause_end);
+  }
+}
+
+// One poller per bot: while one worker holds an account's updates lease, another does not call
+// getUpdates for it (Telegram would end one of the two polls with 409 Conflict); the lease passes
+// on when its holder stops renewing it.
+TEST_F(DispatcherTest, OnlyOneWorkerPollsABotsUpdates) {
+  auto second = MakeDispatcher("worker-2");
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(hooks_.updates_calls, 1);
+  ASSERT_TRUE(second->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(hooks_.updates_calls, 1) << "two workers polled one bot";
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(hooks_.updates_calls, 2);
+  clock_->Advance(std::chrono::seconds(16));  // the first worker stopped renewing: it expired
+  ASSERT_TRUE(second->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(hooks_.updates_calls, 3);
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  EXPECT_EQ(hooks_.updates_calls, 3) << "the old holder polled after the lease passed on";
 }
 
 }  // namespace

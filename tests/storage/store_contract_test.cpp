@@ -1,5 +1,6 @@
 #include "storage/store_contract.h"
 
+#include <algorithm>
 #include <deque>
 #include <tuple>
 
@@ -712,6 +713,79 @@ TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
   ASSERT_EQ(page->contacts.size(), 2u);
   EXPECT_EQ(page->contacts[0].attempts, 0);
   EXPECT_EQ(store_->RetryFailed("nope").error().code, ErrorCode::kNotFound);
+}
+
+// Invariant 4: slots start after the caller's lead, and from the time the account's limiter was
+// locked (the request's clock), not from a `now` read before a long wait for the lock. Without
+// both, a worker's first sends leave after their slots have passed, bunched with the next ones.
+TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  auto campaign = store_->FindCampaign("spring");
+  ASSERT_TRUE(campaign);
+  ClaimRequest request;
+  request.account_id = campaign->campaign.account_id;
+  request.worker_id = "w";
+  request.now = 1'700'000'000'000;
+  request.horizon = std::chrono::seconds(10);
+  request.emission_interval = std::chrono::milliseconds(40);
+  request.lead = std::chrono::milliseconds(150);
+  int clock_reads = 0;
+  request.clock = [&clock_reads, &request] {
+    ++clock_reads;
+    return request.now + 500;  // the lock was granted half a second after `now` was read
+  };
+  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  ASSERT_EQ(claimed->claims.size(), 3u);
+  EXPECT_GE(clock_reads, 1);
+  std::vector<int64_t> slots;
+  for (const Claim& c : claimed->claims) slots.push_back(c.not_before);
+  std::sort(slots.begin(), slots.end());
+  EXPECT_EQ(slots[0], request.now + 500 + 150);
+  EXPECT_EQ(slots[1], slots[0] + 40);
+  EXPECT_EQ(slots[2], slots[1] + 40);
+}
+
+// Invariant 4: a flood pause is readable right before a send, by any worker.
+TEST_P(StoreContractTest, AccountFloodUntilReadsThePause) {
+  CreateCampaign(*store_);
+  auto campaign = store_->FindCampaign("spring");
+  ASSERT_TRUE(campaign);
+  const int64_t account = campaign->campaign.account_id;
+  auto none = store_->AccountFloodUntil(account);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(*none, 0);
+  ASSERT_TRUE(store_->PauseAccount(account, 1'700'000'005'000));
+  ASSERT_TRUE(store_->PauseAccount(account, 1'700'000'001'000));  // never shortened
+  auto paused = store_->AccountFloodUntil(account);
+  ASSERT_TRUE(paused);
+  EXPECT_EQ(*paused, 1'700'000'005'000);
+  EXPECT_EQ(store_->AccountFloodUntil(999999).error().code, ErrorCode::kNotFound);
+}
+
+// One poller per bot: a lease only one worker holds until it expires or is given up.
+TEST_P(StoreContractTest, OneWorkerAtATimeLeasesAnAccountsUpdates) {
+  CreateCampaign(*store_);
+  auto campaign = store_->FindCampaign("spring");
+  ASSERT_TRUE(campaign);
+  const int64_t account = campaign->campaign.account_id;
+  const int64_t now = 1'700'000'000'000;
+  auto lease = [&](std::string_view worker, int64_t at, int64_t until) {
+    Result<bool> held = store_->LeaseUpdates(account, worker, at, until);
+    EXPECT_TRUE(held) << held.error().message;
+    return held && *held;
+  };
+  EXPECT_TRUE(lease("a", now, now + 30000));
+  EXPECT_FALSE(lease("b", now + 1000, now + 31000)) << "two pollers of one bot";
+  EXPECT_TRUE(lease("a", now + 2000, now + 32000)) << "the holder cannot renew";
+  EXPECT_FALSE(lease("b", now + 31000, now + 61000)) << "renewed lease taken over";
+  EXPECT_TRUE(lease("b", now + 32000, now + 62000)) << "an expired lease is not taken over";
+  EXPECT_FALSE(lease("a", now + 33000, now + 63000));
+  EXPECT_FALSE(lease("b", now + 34000, now + 34000));  // given up
+  EXPECT_TRUE(lease("a", now + 35000, now + 65000)) << "a lease given up stays taken";
 }
 
 }  // namespace tginvite::storage

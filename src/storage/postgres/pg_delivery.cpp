@@ -60,7 +60,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
   ClaimResult result;
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     result = {};
-    const int64_t now = request.now;
+    int64_t now = request.now;
     const std::string limiter_key = AccountLimiterKey(request.account_id);
     // The account's GCRA row, locked until this transaction ends: every claim of the account, on
     // every worker, queues here, and reads the state the previous one committed.
@@ -77,6 +77,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (!limiter) return Fail(ErrorCode::kAborted, "rate limiter row vanished; retrying");
     }
     int64_t tat = limiter->Int(0);
+    // The wait for the lock may have been long (another worker's claim): slots count from now.
+    if (request.clock) now = std::max(now, request.clock());
     // Read after the lock, so a 429 another worker recorded before it is seen.
     ASSIGN_OR_RETURN(
         std::optional<Row> account,
@@ -87,7 +89,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       result.flood_until = account->Int(0);
       return Ok();
     }
-    const int64_t horizon_end = now + request.horizon.count();
+    const int64_t first_slot = now + request.lead.count();
+    const int64_t horizon_end = first_slot + request.horizon.count();
     std::mt19937_64 random(request.seed);
 
     std::vector<CampaignPlan> plans = request.campaigns;
@@ -127,7 +130,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
           unreachable.push_back(row.Int(0));
           continue;
         }
-        int64_t slot = std::max({now, tat, pacing_next_at});
+        int64_t slot = std::max({first_slot, tat, pacing_next_at});
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
         if (row.Int(10) > horizon_end) continue;
@@ -291,6 +294,41 @@ Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
                                {until, account_id}));
     return Ok();
   });
+}
+
+Result<int64_t> PgStore::AccountFloodUntil(int64_t account_id) {
+  int64_t until = 0;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
+    if (!row) return Fail(ErrorCode::kNotFound, "no account {}", account_id);
+    until = row->Int(0);
+    return Ok();
+  }));
+  return until;
+}
+
+Result<bool> PgStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
+                                   int64_t until) {
+  bool held = false;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    if (until <= now) {
+      RETURN_IF_ERROR(tx.Execute("DELETE FROM update_leases WHERE account_id = ? AND worker = ?",
+                                 {account_id, std::string(worker)}));
+      held = false;
+      return Ok();
+    }
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx.Execute("INSERT INTO update_leases (account_id, worker, lease_until) VALUES (?, ?, ?) "
+                   "ON CONFLICT (account_id) DO UPDATE SET worker = excluded.worker, lease_until = "
+                   "excluded.lease_until WHERE update_leases.worker = excluded.worker OR "
+                   "update_leases.lease_until <= ?",
+                   {account_id, std::string(worker), until, now}));
+    held = changed == 1;
+    return Ok();
+  }));
+  return held;
 }
 
 Status PgStore::SetAccountHealth(int64_t account_id, std::string_view health,

@@ -128,6 +128,9 @@ class PgStore final : public Store {
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
   Status PauseAccount(int64_t account_id, int64_t until) override;
+  Result<int64_t> AccountFloodUntil(int64_t account_id) override;
+  Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
+                            int64_t until) override;
   Status SetAccountHealth(int64_t account_id, std::string_view health,
                           std::string_view reason) override;
   Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;

@@ -235,12 +235,22 @@ CREATE INDEX contacts_by_full_name ON contacts (lower(first_name || ' ' || last_
 CREATE INDEX contacts_by_last_name ON contacts (lower(last_name)) WHERE last_name <> '';
 )sql";
 
+// One poller per bot: the worker that may call getUpdates for an account, until when.
+constexpr std::string_view kUpdateLeases = R"sql(
+CREATE TABLE update_leases (
+  account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+  worker TEXT NOT NULL,
+  lease_until INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
     {3, "per-chat limiter", kChatLimiter},
     {4, "web auth", kWebAuth},
     {5, "web reads", kWebReads},
+    {6, "update leases", kUpdateLeases},
 };
 
 int64_t NowMillis() {

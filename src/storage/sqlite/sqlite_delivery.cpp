@@ -41,7 +41,8 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
   ClaimResult result;
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     result = {};
-    const int64_t now = request.now;
+    // The write lock is held from here (BEGIN IMMEDIATE): slots count from after the wait for it.
+    const int64_t now = request.clock ? std::max(request.now, request.clock()) : request.now;
     ASSIGN_OR_RETURN(
         std::optional<Row> account,
         tx.QueryOne("SELECT flood_until, health FROM accounts WHERE id = ?", {request.account_id}));
@@ -55,7 +56,8 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
     ASSIGN_OR_RETURN(std::optional<Row> limiter,
                      tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ?", {limiter_key}));
     int64_t tat = limiter ? limiter->Int(0) : 0;
-    const int64_t horizon_end = now + request.horizon.count();
+    const int64_t first_slot = now + request.lead.count();
+    const int64_t horizon_end = first_slot + request.horizon.count();
     std::mt19937_64 random(request.seed);
 
     std::vector<CampaignPlan> plans = request.campaigns;
@@ -93,7 +95,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                          {std::string(kNoUserIdReason), now, row.Int(0)}));
           continue;
         }
-        int64_t slot = std::max({now, tat, pacing_next_at});
+        int64_t slot = std::max({first_slot, tat, pacing_next_at});
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
         if (row.Int(10) > horizon_end) continue;
@@ -242,6 +244,41 @@ Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
                                {until, account_id}));
     return Ok();
   });
+}
+
+Result<int64_t> SqliteStore::AccountFloodUntil(int64_t account_id) {
+  int64_t until = 0;
+  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
+    if (!row) return Fail(ErrorCode::kNotFound, "no account {}", account_id);
+    until = row->Int(0);
+    return Ok();
+  }));
+  return until;
+}
+
+Result<bool> SqliteStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
+                                       int64_t until) {
+  bool held = false;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    if (until <= now) {
+      RETURN_IF_ERROR(tx.Execute("DELETE FROM update_leases WHERE account_id = ? AND worker = ?",
+                                 {account_id, std::string(worker)}));
+      held = false;
+      return Ok();
+    }
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx.Execute("INSERT INTO update_leases (account_id, worker, lease_until) VALUES (?, ?, ?) "
+                   "ON CONFLICT (account_id) DO UPDATE SET worker = excluded.worker, lease_until = "
+                   "excluded.lease_until WHERE update_leases.worker = excluded.worker OR "
+                   "update_leases.lease_until <= ?",
+                   {account_id, std::string(worker), until, now}));
+    held = changed == 1;
+    return Ok();
+  }));
+  return held;
 }
 
 Status SqliteStore::SetAccountHealth(int64_t account_id, std::string_view health,
