@@ -156,10 +156,12 @@ int Main(int argc, char** argv) {
 
   // run
   RunOptions run_options;
+  bool waits_for_database = false;  // run and up wait for a database that does not answer yet
   CLI::App* run = app.add_subcommand("run", "The worker: sends the running campaigns' invitations");
   run->add_flag("--until-idle", run_options.until_idle,
                 "Exit 0 once no running campaign has an invitation pending, sending or waiting");
   run->callback([&] {
+    waits_for_database = true;
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
       return RunWorker(s, run_options);
@@ -186,6 +188,7 @@ int Main(int argc, char** argv) {
                "Behind a reverse proxy: rate-limit logins by the client address it puts last in "
                "X-Forwarded-For");
   up->callback([&] {
+    waits_for_database = true;
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
       return RunUp(s, run_options, serve_options);
@@ -266,6 +269,7 @@ int Main(int argc, char** argv) {
 
   if (init) return RunInit(global);
   if (migrate) return RunMigrate(global);
+  if (waits_for_database) return RunWhenDatabaseAnswers(global, action);
   Result<std::unique_ptr<storage::Store>> store =
       storage::OpenStore(global.db, storage::OpenMode::kExisting);
   if (!store) return Report(store.error());

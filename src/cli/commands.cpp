@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/contact_fields.h"
 #include "core/message_template.h"
+#include "storage/postgres/pg_url.h"
 #include "web/auth.h"
 
 namespace tginvite::cli {
@@ -165,7 +166,7 @@ int RunInit(const GlobalOptions& global) {
   Result<std::unique_ptr<storage::Store>> store =
       storage::OpenStore(global.db, storage::OpenMode::kCreate);
   if (!store) return Report(store.error());
-  fmt::print("database {} is ready\n", global.db);
+  fmt::print("database {} is ready\n", storage::RedactDatabaseUrl(global.db));
   return SetUpAdminPassword(**store);
 }
 
@@ -394,7 +395,8 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
     return kExitOk;
   }
 
-  fmt::print("database {}: {} contacts, {} accounts, {} campaigns\n", global.db,
+  fmt::print("database {}: {} contacts, {} accounts, {} campaigns\n",
+             storage::RedactDatabaseUrl(global.db),
              WithThousands(*contacts), accounts->size(), campaigns->size());
   if (campaigns->empty()) {
     fmt::print("no campaigns yet: create one with 'tginvite campaign create'\n");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,11 @@ void ConfigureLogging(LogFormat format);
 int RunInit(const GlobalOptions& global);
 // Applies pending schema migrations (sqlite or postgres) and says which version the schema is at.
 int RunMigrate(const GlobalOptions& global);
+// Opens the store for a long-running command (`run`, `up`): while the database does not answer
+// (kUnavailable) it says so once and retries with backoff until it does — then returns
+// `command`'s exit code — or until SIGINT/SIGTERM (exit 0). Other errors exit at once.
+int RunWhenDatabaseAnswers(const GlobalOptions& global,
+                           const std::function<int(storage::Store&)>& command);
 
 struct AccountAddOptions {
   std::string name;

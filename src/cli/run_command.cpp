@@ -14,6 +14,7 @@
 #include "cli/messengers.h"
 #include "cli/output.h"
 #include "dispatch/dispatcher.h"
+#include "storage/postgres/pg_url.h"
 #include "web/server.h"
 
 namespace tginvite::cli {
@@ -190,6 +191,40 @@ int RunWorkerWith(storage::Store& store, const RunOptions& options,
 }
 
 }  // namespace
+
+int RunWhenDatabaseAnswers(const GlobalOptions& global,
+                           const std::function<int(storage::Store&)>& command) {
+  ConfigureLogging(global.log_format);
+  std::stop_source stop;
+  std::unique_ptr<storage::Store> store;
+  {
+    SignalStop signals(stop);  // ends with this scope; the command installs its own
+    core::SystemClock clock;
+    std::chrono::milliseconds backoff(200);
+    bool said = false;
+    for (;;) {
+      Result<std::unique_ptr<storage::Store>> opened =
+          storage::OpenStore(global.db, storage::OpenMode::kExisting);
+      if (opened) {
+        store = std::move(opened).value();
+        break;
+      }
+      if (opened.error().code != ErrorCode::kUnavailable) return Report(opened.error());
+      if (!said) {
+        spdlog::warn("degraded: database {} does not answer; retrying until it does: {}",
+                     storage::RedactDatabaseUrl(global.db), opened.error().message);
+        said = true;
+      }
+      if (!clock.SleepUntil(clock.Now() + backoff, stop.get_token())) {
+        spdlog::info("stopped before the database answered");
+        return kExitOk;
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+    if (said) spdlog::info("database {} answers", storage::RedactDatabaseUrl(global.db));
+  }
+  return command(*store);
+}
 
 int RunWorker(storage::Store& store, const RunOptions& options) {
   return RunWorkerWith(store, options, std::nullopt);
