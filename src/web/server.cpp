@@ -175,6 +175,10 @@ class Server::Impl {
     const size_t threads = options_.threads;
     http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http_.set_payload_max_length(options_.max_body_bytes);
+    // Without TCP_NODELAY a small answer on a kept-alive connection waits for the client's delayed
+    // ACK: about 40 ms on every dashboard poll. And a browser keeps polling on one connection.
+    http_.set_tcp_nodelay(true);
+    http_.set_keep_alive_max_count(1000);
     http_.set_exception_handler(
         [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
           std::string what = "unknown exception";

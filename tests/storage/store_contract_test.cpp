@@ -701,6 +701,9 @@ TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
   auto retried = store_->RetryFailed("spring");
   ASSERT_TRUE(retried) << retried.error().message;
   EXPECT_EQ(*retried, 2);
+  auto no_errors = store_->ErrorBreakdown("spring");
+  ASSERT_TRUE(no_errors) << no_errors.error().message;
+  EXPECT_TRUE(no_errors->empty()) << "retried invitations are no longer errors";
   core::StateCounts counts = CountsOf(*store_, "spring");
   EXPECT_EQ(counts[InvitationState::kPending], 2);
   EXPECT_EQ(counts[InvitationState::kFailed], 0);
@@ -713,6 +716,15 @@ TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
   ASSERT_EQ(page->contacts.size(), 2u);
   EXPECT_EQ(page->contacts[0].attempts, 0);
   EXPECT_EQ(store_->RetryFailed("nope").error().code, ErrorCode::kNotFound);
+
+  // A suppression skips a pending invitation: an error by reason now.
+  ASSERT_TRUE(store_->AddSuppression("id:2", "asked"));
+  auto suppressed = store_->ErrorBreakdown("spring");
+  ASSERT_TRUE(suppressed) << suppressed.error().message;
+  ASSERT_EQ(suppressed->size(), 1u);
+  EXPECT_EQ((*suppressed)[0].state, InvitationState::kSkipped);
+  EXPECT_EQ((*suppressed)[0].reason, "suppressed");
+  EXPECT_EQ((*suppressed)[0].count, 1);
 }
 
 // Invariant 4: slots start after the caller's lead, and from the time the account's limiter was

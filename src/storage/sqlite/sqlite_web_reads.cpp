@@ -151,6 +151,9 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
       sql =
           "SELECT c.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
           "c.phone, NULL, 0, NULL, NULL, NULL FROM contacts c WHERE c.id > ?";
+      // With a search, `+c.id` keeps SQLite from walking every contact in id order to find the
+      // matches; they come from the search indexes and are sorted.
+      if (!query.search.empty()) sql.replace(sql.rfind("c.id > ?"), 8, "+c.id > ?");
       params = {query.after};
       if (!query.search.empty()) AppendSearch(query.search, sql, params);
       sql += " ORDER BY c.id LIMIT ?";
@@ -196,11 +199,12 @@ Result<std::vector<AttemptView>> SqliteStore::RecentAttempts(std::string_view ca
   std::vector<AttemptView> attempts;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, campaign));
-    // Attempts newest first, kept when their invitation is the campaign's: an active campaign
-    // finds its last `limit` within the last few hundred rows.
+    // Attempts newest first (CROSS JOIN keeps attempts the outer loop: SQLite would otherwise
+    // walk the campaign's invitations), kept when their invitation is the campaign's: an active
+    // campaign finds its last `limit` within the last few hundred rows.
     return session.ForEach(
         std::string(kAttemptColumns) +
-            "FROM attempts a JOIN invitations i ON i.id = a.invitation_id "
+            "FROM attempts a CROSS JOIN invitations i ON i.id = a.invitation_id "
             "JOIN campaigns camp ON camp.id = i.campaign_id JOIN contacts c ON c.id = i.contact_id "
             "WHERE i.campaign_id = ? ORDER BY a.id DESC LIMIT ?",
         {campaign_id, int64_t{limit}}, [&attempts](const Row& row) -> Status {
@@ -215,10 +219,10 @@ Result<std::vector<ErrorCount>> SqliteStore::ErrorBreakdown(std::string_view cam
   std::vector<ErrorCount> errors;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, campaign));
+    // Counted by triggers as the states change (migration 7).
     return session.ForEach(
-        "SELECT state, COALESCE(last_error, ''), count(*) FROM invitations "
-        "WHERE campaign_id = ? AND state IN ('failed', 'unknown', 'skipped') "
-        "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 100",
+        "SELECT state, reason, n FROM invitation_errors WHERE campaign_id = ? AND n > 0 "
+        "ORDER BY n DESC, state, reason LIMIT 100",
         {campaign_id}, [&errors](const Row& row) -> Status {
           errors.push_back(
               {core::ParseInvitationState(row.Text(0)).value_or(core::InvitationState::kFailed),
