@@ -23,9 +23,6 @@
 #   API_BENCH_MAX_LOAD=1.0, API_BENCH_LOAD_WAIT=600   before each wrk run, wait for the 1-minute
 #                          load average to fall below the maximum, for at most that many seconds
 #                          in all (then measure anyway); the load is printed next to each figure.
-#   API_BENCH_NODELAY=1    run the server with bench/api_nodelay_shim.c preloaded (built with cc),
-#                          which sets TCP_NODELAY on its sockets: the figures without the ~40 ms
-#                          that Nagle's algorithm and delayed ACKs add to each keep-alive request.
 #   API_BENCH_ONLY=REGEX   time only the routes whose label matches.
 set -euo pipefail
 
@@ -151,13 +148,7 @@ tg_id=$(q "SELECT telegram_user_id FROM contacts WHERE id >= $deep_contact + 7 O
 # --- the server ---------------------------------------------------------------------------------
 
 port=$(( 20000 + RANDOM % 20000 ))
-preload=
-if [[ ${API_BENCH_NODELAY:-0} == 1 ]]; then
-  cc -O2 -shared -fPIC -o "$work/nodelay.so" "$here/api_nodelay_shim.c" -ldl ||
-    fail "could not build bench/api_nodelay_shim.c"
-  preload=$work/nodelay.so
-fi
-LD_PRELOAD=$preload "$tginvite" --db "$db" serve --listen "127.0.0.1:$port" >"$work/serve.out" 2>&1 &
+"$tginvite" --db "$db" serve --listen "127.0.0.1:$port" >"$work/serve.out" 2>&1 &
 server_pid=$!
 token=$("$tginvite" --db "$db" token create "bench-$$" 2>/dev/null | head -n 1)
 [[ -n $token ]] || fail "could not create an API token"
@@ -299,7 +290,7 @@ cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 echo
 echo "API latency benchmark: $contacts contacts, $invitations invitations ($states), $attempts attempts"
 echo "machine: nproc $(nproc), $cpu_model; sqlite3 $(sqlite3 --version | cut -d' ' -f1); $(date -u +%Y-%m-%d)"
-echo "wrk -t$threads -c$connections -d$duration --latency; goal p99 <= 20 ms; server TCP_NODELAY shim: $([[ -n $preload ]] && echo on || echo off)"
+echo "wrk -t$threads -c$connections -d$duration --latency; goal p99 <= 20 ms"
 echo
 echo "| route | p50 ms | p99 ms | req/s | load | goal |"
 echo "|-------|-------:|-------:|------:|-----:|------|"

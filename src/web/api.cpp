@@ -400,9 +400,8 @@ Result<Reply> Api::Stats() {
       all[state] += c["counts"][std::string(core::ToString(state))].get<int64_t>();
     }
   }
+  // No count of contacts: counting a million rows costs ~50 ms, and the dashboard polls this.
   totals["counts"] = CountsJson(all);
-  ASSIGN_OR_RETURN(int64_t contacts, store_.CountContacts());
-  totals["contacts"] = contacts;
   return Reply{200,
                {{"campaigns", std::move(campaigns)},
                 {"workers", workers.body["workers"]},

@@ -574,9 +574,21 @@ TEST_P(StoreContractTest, ContactPagesFollowTheKeysetAndFilterByState) {
   query.state = InvitationState::kPending;
   EXPECT_EQ(AllUserIds(*store_, query), (std::vector<int64_t>{11, 12, 14, 15, 16, 17}));
 
+  // A search pages too (two of the seven match "name1").
+  ASSERT_TRUE(
+      Import(*store_, {Contact(18, "", "Name10"), Contact(19, "", "Name11")}, Options("spring")));
+  ContactQuery search;
+  search.campaign = "spring";
+  search.search = "name1";
+  search.limit = 1;
+  EXPECT_EQ(AllUserIds(*store_, search), (std::vector<int64_t>{18, 19}));
+  search.campaign.reset();
+  EXPECT_EQ(AllUserIds(*store_, search), (std::vector<int64_t>{18, 19}));
+
   ContactQuery everyone;
   everyone.limit = 2;
-  EXPECT_EQ(AllUserIds(*store_, everyone), (std::vector<int64_t>{11, 12, 13, 14, 15, 16, 17}));
+  EXPECT_EQ(AllUserIds(*store_, everyone),
+            (std::vector<int64_t>{11, 12, 13, 14, 15, 16, 17, 18, 19}));
   auto page = store_->ListContacts(everyone);
   ASSERT_TRUE(page);
   EXPECT_FALSE(page->contacts[0].state.has_value());

@@ -340,7 +340,7 @@ TEST_F(ApiTest, StatsAndWorkersSummariseEverything) {
   ASSERT_EQ(stats["campaigns"].size(), 1u);
   EXPECT_EQ(stats["campaigns"][0]["name"], "spring");
   EXPECT_EQ(stats["totals"]["campaigns"], 1);
-  EXPECT_EQ(stats["totals"]["contacts"], 0);
+  EXPECT_EQ(stats["totals"]["counts"]["pending"], 0);
   EXPECT_TRUE(stats["workers"].is_array());
   storage::WorkerInfo worker{"w1", "host-a", 42, 1000, 2000, "ok", "", 0};
   ASSERT_TRUE(store_->Heartbeat(worker));

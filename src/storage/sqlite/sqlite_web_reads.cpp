@@ -128,47 +128,77 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
   }
   ContactPage page;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    std::string sql;
-    std::vector<Value> params;
+    std::optional<int64_t> campaign_id;
     if (query.campaign) {
-      ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, *query.campaign));
-      // With a search, the matching contacts come from their indexes first (CROSS JOIN keeps
-      // that order); without one, the campaign's invitations are walked in id order.
-      sql = fmt::format(
-          "SELECT i.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
-          "c.phone, i.state, i.attempts, i.last_error, i.sent_at, i.joined_at FROM {} "
-          "WHERE i.campaign_id = ? AND i.id > ?",
-          query.search.empty() ? "invitations i JOIN contacts c ON c.id = i.contact_id"
-                               : "contacts c CROSS JOIN invitations i ON i.contact_id = c.id");
-      params = {campaign_id, query.after};
+      ASSIGN_OR_RETURN(campaign_id, CampaignIdIn(session, *query.campaign));
+    }
+    // One page is `limit` rows; one more tells whether a next page exists.
+    const size_t wanted = static_cast<size_t>(query.limit) + 1;
+    std::vector<std::pair<int64_t, ContactView>> rows;  // (keyset key, row)
+    auto collect = [&rows](const Row& row) -> Status {
+      rows.emplace_back(row.Int(0), ContactViewFromRow(row));
+      return Ok();
+    };
+    // The page's rows for a WHERE over contacts `c` (and, with a campaign, invitations `i`).
+    auto select = [&](const std::string& where, std::vector<Value> params, size_t limit) {
+      std::string sql =
+          campaign_id
+              ? "SELECT " + std::string(query.search.empty() ? "i.id" : "c.id") +
+                    ", c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, c.phone, "
+                    "i.state, i.attempts, i.last_error, i.sent_at, i.joined_at FROM invitations i "
+                    "JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? AND " +
+                    where
+              : "SELECT c.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
+                "c.phone, NULL, 0, NULL, NULL, NULL FROM contacts c WHERE " +
+                    where;
+      if (campaign_id) params.insert(params.begin(), *campaign_id);
       if (query.state) {
         sql += " AND i.state = ?";
         params.emplace_back(std::string(core::ToString(*query.state)));
       }
-      if (!query.search.empty()) AppendSearch(query.search, sql, params);
-      sql += " ORDER BY i.id LIMIT ?";
+      sql +=
+          query.search.empty() && campaign_id ? " ORDER BY i.id LIMIT ?" : " ORDER BY c.id LIMIT ?";
+      params.emplace_back(static_cast<int64_t>(limit));
+      return session.connection().ForEach(sql, params, collect);
+    };
+
+    if (query.search.empty()) {
+      // Keyset on the invitation's id in a campaign (its index walks the campaign in order), on
+      // the contact's id otherwise.
+      RETURN_IF_ERROR(select(campaign_id ? "i.id > ?" : "c.id > ?", {query.after}, wanted));
     } else {
-      sql =
-          "SELECT c.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
-          "c.phone, NULL, 0, NULL, NULL, NULL FROM contacts c WHERE c.id > ?";
-      // With a search, `+c.id` keeps SQLite from walking every contact in id order to find the
-      // matches; they come from the search indexes and are sorted.
-      if (!query.search.empty()) sql.replace(sql.rfind("c.id > ?"), 8, "+c.id > ?");
-      params = {query.after};
-      if (!query.search.empty()) AppendSearch(query.search, sql, params);
-      sql += " ORDER BY c.id LIMIT ?";
-    }
-    params.emplace_back(int64_t{query.limit} + 1);  // one more tells whether a next page exists
-    int64_t last_key = 0;
-    return session.connection().ForEach(sql, params, [&](const Row& row) -> Status {
-      if (static_cast<int>(page.contacts.size()) == query.limit) {
-        page.next_after = last_key;
-        return Ok();
+      // A search pages by contact id, in two steps, so that a common prefix never makes SQLite
+      // join and sort every match: the matching ids come from the search indexes alone (sorting
+      // ids is cheap), a block at a time; then only those rows are read, until the page is full.
+      constexpr size_t kBlock = 1000;
+      int64_t after = query.after;
+      while (rows.size() < wanted) {
+        std::string ids_sql = "SELECT c.id FROM contacts c WHERE +c.id > ?";
+        std::vector<Value> ids_params = {after};
+        AppendSearch(query.search, ids_sql, ids_params);
+        ids_sql += " ORDER BY c.id LIMIT ?";
+        ids_params.emplace_back(static_cast<int64_t>(kBlock));
+        std::vector<int64_t> ids;
+        RETURN_IF_ERROR(session.connection().ForEach(ids_sql, ids_params, [&ids](const Row& row) {
+          ids.push_back(row.Int(0));
+          return Ok();
+        }));
+        if (ids.empty()) break;
+        std::string in = "c.id IN (?";
+        for (size_t i = 1; i < ids.size(); ++i) in += ",?";
+        in += ")";
+        RETURN_IF_ERROR(
+            select(in, std::vector<Value>(ids.begin(), ids.end()), wanted - rows.size()));
+        if (ids.size() < kBlock) break;
+        after = ids.back();
       }
-      last_key = row.Int(0);
-      page.contacts.push_back(ContactViewFromRow(row));
-      return Ok();
-    });
+    }
+    if (rows.size() == wanted) {
+      rows.pop_back();
+      page.next_after = rows.back().first;
+    }
+    for (auto& [key, view] : rows) page.contacts.push_back(std::move(view));
+    return Ok();
   }));
   return page;
 }
