@@ -517,8 +517,11 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
           Millis(clock_.Now()) +
           std::chrono::duration_cast<milliseconds>(result.outcome.retry_after).count();
       if (store_.PauseAccount(account.id, until)) {
-        std::lock_guard lock(flood_mu_);
-        flood_readings_[account.id] = {clock_.Now(), until, true};
+        FloodReading& reading = FloodReadingOf(account.id);
+        std::lock_guard lock(reading.mu);
+        reading.read_at = clock_.Now();
+        reading.until = std::max(reading.until, until);
+        reading.ok = true;
       }
     }
     add_outcome(failure_record(claim, result.outcome, "sendMessage", started_at));
@@ -577,14 +580,23 @@ void Dispatcher::ObservePreparation(int64_t account_id, milliseconds took) {
   lead = std::min(std::max(grown, lead * 7 / 8), kMaxLead);
 }
 
-bool Dispatcher::FloodPaused(int64_t account_id) {
+Dispatcher::FloodReading& Dispatcher::FloodReadingOf(int64_t account_id) {
   std::lock_guard lock(flood_mu_);
-  FloodReading& reading = flood_readings_[account_id];
+  std::unique_ptr<FloodReading>& reading = flood_readings_[account_id];
+  if (!reading) reading = std::make_unique<FloodReading>();
+  return *reading;
+}
+
+bool Dispatcher::FloodPaused(int64_t account_id) {
+  FloodReading& reading = FloodReadingOf(account_id);
+  std::lock_guard lock(reading.mu);
   const core::TimePoint now = clock_.Now();
   if (!reading.ok || now - reading.read_at > kFloodRecheck) {
     Result<int64_t> until = store_.AccountFloodUntil(account_id);
     // When the pause cannot be read, the request does not go: it is claimed again later.
-    reading = {clock_.Now(), until ? *until : 0, until.has_value()};
+    reading.read_at = clock_.Now();
+    reading.until = until ? *until : 0;
+    reading.ok = until.has_value();
   }
   return !reading.ok || reading.until > Millis(now);
 }

@@ -143,13 +143,16 @@ class Dispatcher {
   std::mutex lead_mu_;
   std::map<int64_t, std::chrono::milliseconds> leads_;
 
+  // Per account, so that one account's reading never holds up another account's sends.
   struct FloodReading {
+    std::mutex mu;  // held while the database is read: the account's senders share one reading
     core::TimePoint read_at{};
     int64_t until = 0;
     bool ok = false;
   };
-  std::mutex flood_mu_;
-  std::map<int64_t, FloodReading> flood_readings_;
+  FloodReading& FloodReadingOf(int64_t account_id);
+  std::mutex flood_mu_;  // guards the map only
+  std::map<int64_t, std::unique_ptr<FloodReading>> flood_readings_;
 };
 
 }  // namespace tginvite::dispatch
