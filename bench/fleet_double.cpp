@@ -21,7 +21,8 @@
 namespace {
 
 std::string FleetBenchToken(int account) {
-  return fmt::format("{}:BENCH-fleet-token-AbCdEfGhIjKlMnOpQrStUv{:02d}", 700000 + account, account);
+  return fmt::format("{}:BENCH-fleet-token-AbCdEfGhIjKlMnOpQrStUv{:02d}", 700000 + account,
+                     account);
 }
 
 }  // namespace
@@ -78,11 +79,11 @@ int main(int argc, char** argv) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
-    std::printf("%lld %lld %lld %lld %lld %lld\n", static_cast<long long>(ms),
-                static_cast<long long>(api.TotalDeliveries()),
-                static_cast<long long>(api.RateViolations()),
-                static_cast<long long>(api.EarlyRequests()), static_cast<long long>(api.Conflicts()),
-                static_cast<long long>(api.DuplicateDeliveries()));
+    std::printf(
+        "%lld %lld %lld %lld %lld %lld\n", static_cast<long long>(ms),
+        static_cast<long long>(api.TotalDeliveries()), static_cast<long long>(api.RateViolations()),
+        static_cast<long long>(api.EarlyRequests()), static_cast<long long>(api.Conflicts()),
+        static_cast<long long>(api.DuplicateDeliveries()));
     std::fflush(stdout);
     if (signal == SIGINT || signal == SIGTERM) return 0;
   }

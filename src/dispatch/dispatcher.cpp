@@ -530,8 +530,8 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   report.released_late += released_late;
   report.released_paused += released_paused;
   if (released_late > 0) {
-    spdlog::debug("account {}: {} requests given back unsent: their slot had passed",
-                  account.name, released_late.load());
+    spdlog::debug("account {}: {} requests given back unsent: their slot had passed", account.name,
+                  released_late.load());
   }
 
   // 4. Record: pauses first, so that no claim runs before them, then the outcomes, which are
@@ -670,8 +670,8 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
 
 bool Dispatcher::HoldsUpdatesLease(int64_t account_id, std::chrono::seconds lease) {
   const core::TimePoint now = clock_.Now();
-  Result<bool> held = store_.LeaseUpdates(account_id, options_.worker_id, Millis(now),
-                                          Millis(now + lease));
+  Result<bool> held =
+      store_.LeaseUpdates(account_id, options_.worker_id, Millis(now), Millis(now + lease));
   std::lock_guard lock(updates_mu_);
   // When the lease cannot be read, this worker polls only if it held the lease last time.
   bool& last = updates_leases_[account_id];

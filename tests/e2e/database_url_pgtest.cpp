@@ -96,8 +96,8 @@ TEST_F(DatabaseUrlTest, RunStartedBeforeTheDatabaseAnswersWaitsForIt) {
   options.env = {{"TGINVITE_DB", url_}};
   const std::string log = dir_.File("worker.log");
   ChildProcess worker({bin_, "run"}, options, log);
-  ASSERT_TRUE(WaitFor([&] { return ReadFile(log).find("does not answer") != std::string::npos; },
-                      20s))
+  ASSERT_TRUE(
+      WaitFor([&] { return ReadFile(log).find("does not answer") != std::string::npos; }, 20s))
       << ReadFile(log);
   ASSERT_TRUE(worker.running()) << ReadFile(log);
 
@@ -108,7 +108,8 @@ TEST_F(DatabaseUrlTest, RunStartedBeforeTheDatabaseAnswersWaitsForIt) {
   {
     auto conn = storage::PgConnection::Open(admin);
     ASSERT_TRUE(conn) << conn.error().message;
-    ASSERT_TRUE((*conn)->ExecuteScript(fmt::format("CREATE DATABASE {} TEMPLATE template0", staging)));
+    ASSERT_TRUE(
+        (*conn)->ExecuteScript(fmt::format("CREATE DATABASE {} TEMPLATE template0", staging)));
   }
   {
     testing::ProcessOptions migrate_options = options;
@@ -145,8 +146,8 @@ TEST_F(DatabaseUrlTest, SignalEndsTheWaitForTheDatabase) {
   options.env = {{"TGINVITE_DB", url_}};
   const std::string log = dir_.File("worker.log");
   ChildProcess worker({bin_, "run"}, options, log);
-  ASSERT_TRUE(WaitFor([&] { return ReadFile(log).find("does not answer") != std::string::npos; },
-                      20s))
+  ASSERT_TRUE(
+      WaitFor([&] { return ReadFile(log).find("does not answer") != std::string::npos; }, 20s))
       << ReadFile(log);
   worker.Signal(SIGTERM);
   EXPECT_EQ(worker.Wait(10s), 0) << ReadFile(log);

@@ -3,8 +3,6 @@
 // killed and restarted, PostgreSQL itself restarts, and a worker is frozen past its lease.
 // Needs TGINVITE_TEST_PG (and TGINVITE_TEST_PG_RESTART for the restart), which scripts/test.sh
 // provides; skipped with a message otherwise.
-#include <unistd.h>
-
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -13,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <unistd.h>
 
 #include "fakes/bot_api_double.h"
 #include "fakes/process.h"
@@ -35,8 +34,7 @@ using namespace std::chrono_literals;
 constexpr int64_t kFirstUser = 500000;
 
 std::string TokenFor(int account) {
-  return fmt::format("{}:TEST-fleet-token-AbCdEfGhIjKlMnOpQrStUv{:02d}", 700000 + account,
-                     account);
+  return fmt::format("{}:TEST-fleet-token-AbCdEfGhIjKlMnOpQrStUv{:02d}", 700000 + account, account);
 }
 
 class FleetTest : public ::testing::Test {
@@ -131,12 +129,12 @@ class FleetTest : public ::testing::Test {
     auto conn = storage::PgConnection::Open(db_->url());
     EXPECT_TRUE(conn) << conn.error().message;
     if (!conn) return counts;
-    Status read = storage::Session(**conn).ForEach(
-        "SELECT state, COUNT(*) FROM invitations GROUP BY state", {},
-        [&counts](const storage::Row& row) -> Status {
-          counts[row.Text(0)] = row.Int(1);
-          return Ok();
-        });
+    Status read =
+        storage::Session(**conn).ForEach("SELECT state, COUNT(*) FROM invitations GROUP BY state",
+                                         {}, [&counts](const storage::Row& row) -> Status {
+                                           counts[row.Text(0)] = row.Int(1);
+                                           return Ok();
+                                         });
     EXPECT_TRUE(read) << read.error().message;
     return counts;
   }
@@ -187,7 +185,8 @@ TEST_F(FleetTest, ThreeWorkersSurviveKillsAndAPostgresRestart) {
   const auto started = std::chrono::steady_clock::now();
   int kills = 0;
   bool restarted = false;
-  for (int next = 0; double_->TotalDeliveries() < kContacts * 85 / 100; next = (next + 1) % kWorkers) {
+  for (int next = 0; double_->TotalDeliveries() < kContacts * 85 / 100;
+       next = (next + 1) % kWorkers) {
     ASSERT_LT(std::chrono::steady_clock::now() - started, 150s) << "too slow\n" << Logs();
     // A kill every 2 s: wait on the clock (and bail out if a worker dies by itself).
     const auto at = std::chrono::steady_clock::now() + 2s;
@@ -198,7 +197,8 @@ TEST_F(FleetTest, ThreeWorkersSurviveKillsAndAPostgresRestart) {
           }
           return false;
         },
-        std::chrono::duration_cast<std::chrono::milliseconds>(at - std::chrono::steady_clock::now())))
+        std::chrono::duration_cast<std::chrono::milliseconds>(at -
+                                                              std::chrono::steady_clock::now())))
         << "a worker exited by itself\n"
         << Logs();
     workers[next]->Signal(SIGKILL);
@@ -251,9 +251,8 @@ TEST_F(FleetTest, FrozenWorkerDoesNotOverwriteTheWorkerThatTookOver) {
   options.account_rate = 0;
   options.latency = 400ms;  // requests stay in flight long enough to be frozen with them
   StartDouble(1, options);
-  SetUpCampaigns(120, {{"telegram.rate", "40"},
-                       {"dispatch.in_flight", "8"},
-                       {"dispatch.lease", "2s"}});
+  SetUpCampaigns(120,
+                 {{"telegram.rate", "40"}, {"dispatch.in_flight", "8"}, {"dispatch.lease", "2s"}});
   auto frozen = StartWorker(0);
   ASSERT_TRUE(WaitFor([&] { return double_->TotalDeliveries() >= 10; }, 30s)) << Logs();
   frozen->Signal(SIGSTOP);
@@ -296,8 +295,9 @@ TEST_F(FleetTest, FrozenWorkerDoesNotOverwriteTheWorkerThatTookOver) {
   EXPECT_EQ(double_->DuplicateDeliveries(), 0);
   auto counts = Counts();
   EXPECT_EQ(counts["pending"] + counts["waiting"] + counts["sending"], 0);
-  std::cout << "frozen after " << frozen_at << " deliveries; final " << nlohmann::json(counts).dump()
-            << ", " << double_->TotalDeliveries() << " deliveries\n";
+  std::cout << "frozen after " << frozen_at << " deliveries; final "
+            << nlohmann::json(counts).dump() << ", " << double_->TotalDeliveries()
+            << " deliveries\n";
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <random>
 
-#include "storage/sqlite/internal/rows.h"
 #include "storage/postgres/pg_store.h"
+#include "storage/sqlite/internal/rows.h"
 
 namespace tginvite::storage {
 namespace {
@@ -71,9 +71,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       RETURN_IF_ERROR(tx.Execute(
           "INSERT INTO rate_limits (key, tat) VALUES (?, 0) ON CONFLICT (key) DO NOTHING",
           {limiter_key}));
-      ASSIGN_OR_RETURN(
-          limiter,
-          tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ? FOR UPDATE", {limiter_key}));
+      ASSIGN_OR_RETURN(limiter, tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ? FOR UPDATE",
+                                            {limiter_key}));
       if (!limiter) return Fail(ErrorCode::kAborted, "rate limiter row vanished; retrying");
     }
     int64_t tat = limiter->Int(0);
@@ -186,7 +185,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
           "send_started_at = NULL, claimed_by = ?, updated_at = ? FROM (SELECT "
           "unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS lease) u WHERE i.id = u.id",
           {request.worker_id, now, IntArray(claimed_ids), IntArray(claimed_leases)}));
-      RETURN_IF_ERROR(tx.Execute("UPDATE rate_limits SET tat = ? WHERE key = ?", {tat, limiter_key}));
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE rate_limits SET tat = ? WHERE key = ?", {tat, limiter_key}));
     }
     result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
     return Ok();
@@ -194,9 +194,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
   return result;
 }
 
-Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> marks,
-                                                      int64_t now,
-                                                      std::chrono::milliseconds lease) {
+Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> marks, int64_t now,
+                                                  std::chrono::milliseconds lease) {
   std::vector<int64_t> ours;
   RETURN_IF_ERROR(Write(
       [&](Tx& tx) -> Status {
@@ -290,8 +289,9 @@ Result<int64_t> PgStore::RescueExpiredLeases(int64_t now,
 
 Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
   return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET flood_until = GREATEST(flood_until, ?) WHERE id = ?",
-                               {until, account_id}));
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE accounts SET flood_until = GREATEST(flood_until, ?) WHERE id = ?",
+                   {until, account_id}));
     return Ok();
   });
 }
@@ -299,8 +299,9 @@ Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
 Result<int64_t> PgStore::AccountFloodUntil(int64_t account_id) {
   int64_t until = 0;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(std::optional<Row> row,
-                     session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
+    ASSIGN_OR_RETURN(
+        std::optional<Row> row,
+        session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
     if (!row) return Fail(ErrorCode::kNotFound, "no account {}", account_id);
     until = row->Int(0);
     return Ok();
@@ -332,7 +333,7 @@ Result<bool> PgStore::LeaseUpdates(int64_t account_id, std::string_view worker, 
 }
 
 Status PgStore::SetAccountHealth(int64_t account_id, std::string_view health,
-                                     std::string_view reason) {
+                                 std::string_view reason) {
   return Write([&](Tx& tx) -> Status {
     RETURN_IF_ERROR(
         tx.Execute("UPDATE accounts SET health = ?, health_reason = NULLIF(?, '') WHERE id = ?",
@@ -363,9 +364,9 @@ Status PgStore::SetSharedLink(int64_t campaign_id, std::string_view link) {
 Result<bool> PgStore::HasOutstandingWork() {
   bool outstanding = false;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(int64_t n,
-                     session.QueryInt(
-                         "SELECT EXISTS (SELECT 1 FROM campaigns c WHERE c.state = 'running' AND "
+    ASSIGN_OR_RETURN(
+        int64_t n,
+        session.QueryInt("SELECT EXISTS (SELECT 1 FROM campaigns c WHERE c.state = 'running' AND "
                          "(SELECT COALESCE(SUM(n), 0) FROM (SELECT n FROM invitation_counts "
                          "WHERE campaign_id = c.id AND state IN ('pending', 'sending', 'waiting') "
                          "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
@@ -377,7 +378,7 @@ Result<bool> PgStore::HasOutstandingWork() {
 }
 
 Status PgStore::ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
-                                    int64_t next_offset) {
+                                int64_t next_offset) {
   return Write([&](Tx& tx) -> Status {
     const int64_t now = NowMillis();
     for (const MembershipEvent& event : events) {
@@ -411,7 +412,7 @@ Status PgStore::ApplyMembership(int64_t account_id, std::span<const MembershipEv
 }
 
 Result<bool> PgStore::IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
-                                               std::string_view invite_link) {
+                                           std::string_view invite_link) {
   bool invited = false;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(

@@ -249,8 +249,9 @@ Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
 Result<int64_t> SqliteStore::AccountFloodUntil(int64_t account_id) {
   int64_t until = 0;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(std::optional<Row> row,
-                     session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
+    ASSIGN_OR_RETURN(
+        std::optional<Row> row,
+        session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
     if (!row) return Fail(ErrorCode::kNotFound, "no account {}", account_id);
     until = row->Int(0);
     return Ok();
