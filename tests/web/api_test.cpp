@@ -302,7 +302,9 @@ TEST_F(ApiTest, SettingsAreTypedAndABadValueIs400WithTheMessage) {
 
   json reset = Expect(Call("DELETE", "/api/v1/settings/pacing.batch_size"), 200);
   for (const json& entry : reset["settings"]) {
-    if (entry["key"] == "pacing.batch_size") EXPECT_EQ(entry["source"], "default");
+    if (entry["key"] == "pacing.batch_size") {
+      EXPECT_EQ(entry["source"], "default");
+    }
   }
   ExpectError(Call("DELETE", "/api/v1/settings/no.such"), 404, "not_found");
 }

@@ -29,7 +29,10 @@ TEST_F(ServerTest, HealthzNeedsNoAuth) {
 // used to hang the destructor.
 TEST_F(ServerTest, StoppingRightAfterStartingReturns) {
   for (int i = 0; i < 20; ++i) {
-    Server server(*store_, ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 1});
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    Server server(*store_, options);
     ASSERT_TRUE(server.Start());
     server.Stop();
   }
