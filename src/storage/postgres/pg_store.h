@@ -26,6 +26,7 @@
 
 #include "core/clock.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/sql_store.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
 
@@ -46,7 +47,8 @@ class PgPool {
  public:
   class Lease {
    public:
-    Lease(PgPool& pool, std::unique_ptr<PgConnection> conn) : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(PgPool& pool, std::unique_ptr<PgConnection> conn)
+        : pool_(&pool), conn_(std::move(conn)) {}
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
@@ -82,7 +84,7 @@ class PgPool {
   size_t open_ = 0;  // idle + leased
 };
 
-class PgStore final : public Store {
+class PgStore final : public SqlStore {
  public:
   static Result<std::unique_ptr<PgStore>> Open(PgStoreOptions options);
   ~PgStore() override;
@@ -144,15 +146,12 @@ class PgStore final : public Store {
   Result<std::vector<WorkerInfo>> ListWorkers() override;
   Result<std::vector<AttemptTally>> TallyAttempts() override;
 
-  Result<std::optional<std::string>> AdminPasswordHash() override;
-  Status SetAdminPasswordHash(std::string_view hash) override;
-  Status CreateSession(const WebSession& session, int64_t now) override;
-  Result<std::optional<WebSession>> FindSession(std::string_view token_hash, int64_t now) override;
-  Status DeleteSession(std::string_view token_hash) override;
-  Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) override;
-  Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
-  Status RevokeApiToken(std::string_view name) override;
-  Result<std::vector<ApiToken>> ListApiTokens() override;
+  // Web authentication: SqlStore's (storage/sql_web_auth.cpp).
+
+ protected:
+  Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
+  Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
+  int64_t NowUnixMillis() const override { return NowMillis(); }
 
  private:
   explicit PgStore(PgStoreOptions options)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "storage/sql_store.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
@@ -23,7 +24,7 @@ struct SqliteStoreOptions {
   std::function<std::unique_ptr<Connection>(std::unique_ptr<Connection>)> wrap_connection;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public SqlStore {
  public:
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
 
@@ -85,15 +86,12 @@ class SqliteStore final : public Store {
   Result<std::vector<WorkerInfo>> ListWorkers() override;
   Result<std::vector<AttemptTally>> TallyAttempts() override;
 
-  Result<std::optional<std::string>> AdminPasswordHash() override;
-  Status SetAdminPasswordHash(std::string_view hash) override;
-  Status CreateSession(const WebSession& session, int64_t now) override;
-  Result<std::optional<WebSession>> FindSession(std::string_view token_hash, int64_t now) override;
-  Status DeleteSession(std::string_view token_hash) override;
-  Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) override;
-  Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
-  Status RevokeApiToken(std::string_view name) override;
-  Result<std::vector<ApiToken>> ListApiTokens() override;
+  // Web authentication: SqlStore's (storage/sql_web_auth.cpp).
+
+ protected:
+  Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
+  Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
+  int64_t NowUnixMillis() const override { return NowMillis(); }
 
  private:
   // 24 MiB: most of the contacts indexes of a large import stay in memory instead of being written

@@ -1,9 +1,9 @@
-// The SqliteStore's web authentication: the admin password hash, browser sessions and API tokens.
-// Every secret arrives already hashed; nothing here ever sees a plaintext password or token.
+// The SQL stores' web authentication: the admin password hash, browser sessions and API tokens.
+// Every secret arrives already hashed; nothing here ever sees a plaintext password or token. The
+// statements mean the same on SQLite and PostgreSQL.
 #include <regex>
 
-#include "storage/sqlite/internal/rows.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "storage/sql_store.h"
 
 namespace tginvite::storage {
 namespace {
@@ -25,9 +25,9 @@ ApiToken TokenFromRow(const Row& row) {
 
 }  // namespace
 
-Result<std::optional<std::string>> SqliteStore::AdminPasswordHash() {
+Result<std::optional<std::string>> SqlStore::AdminPasswordHash() {
   std::optional<std::string> hash;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(std::optional<Row> row,
                      session.QueryOne("SELECT hash FROM admin_password WHERE id = 1"));
     if (row) hash = row->Text(0);
@@ -36,24 +36,24 @@ Result<std::optional<std::string>> SqliteStore::AdminPasswordHash() {
   return hash;
 }
 
-Status SqliteStore::SetAdminPasswordHash(std::string_view hash) {
+Status SqlStore::SetAdminPasswordHash(std::string_view hash) {
   if (hash.empty()) return Fail(ErrorCode::kInvalidArgument, "admin password hash is empty");
-  return Write([&](Tx& tx) -> Status {
+  return WriteUnit([&](Tx& tx) -> Status {
     RETURN_IF_ERROR(tx.Execute(
         "INSERT INTO admin_password (id, hash, updated_at) VALUES (1, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at",
-        {std::string(hash), NowMillis()}));
+        {std::string(hash), NowUnixMillis()}));
     // A new password ends every session opened with the old one.
     RETURN_IF_ERROR(tx.Execute("DELETE FROM web_sessions"));
     return Ok();
   });
 }
 
-Status SqliteStore::CreateSession(const WebSession& session, int64_t now) {
+Status SqlStore::CreateSession(const WebSession& session, int64_t now) {
   if (session.token_hash.empty() || session.csrf_token.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "session: token hash and csrf token are required");
   }
-  return Write([&](Tx& tx) -> Status {
+  return WriteUnit([&](Tx& tx) -> Status {
     RETURN_IF_ERROR(tx.Execute("DELETE FROM web_sessions WHERE expires_at <= ?", {now}));
     RETURN_IF_ERROR(tx.Execute(
         "INSERT INTO web_sessions (token_hash, csrf_token, created_at, expires_at) "
@@ -63,10 +63,9 @@ Status SqliteStore::CreateSession(const WebSession& session, int64_t now) {
   });
 }
 
-Result<std::optional<WebSession>> SqliteStore::FindSession(std::string_view token_hash,
-                                                           int64_t now) {
+Result<std::optional<WebSession>> SqlStore::FindSession(std::string_view token_hash, int64_t now) {
   std::optional<WebSession> found;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(std::optional<Row> row,
                      session.QueryOne("SELECT token_hash, csrf_token, created_at, expires_at "
                                       "FROM web_sessions WHERE token_hash = ? AND expires_at > ?",
@@ -77,20 +76,20 @@ Result<std::optional<WebSession>> SqliteStore::FindSession(std::string_view toke
   return found;
 }
 
-Status SqliteStore::DeleteSession(std::string_view token_hash) {
-  return Write([&](Tx& tx) -> Status {
+Status SqlStore::DeleteSession(std::string_view token_hash) {
+  return WriteUnit([&](Tx& tx) -> Status {
     RETURN_IF_ERROR(
         tx.Execute("DELETE FROM web_sessions WHERE token_hash = ?", {std::string(token_hash)}));
     return Ok();
   });
 }
 
-Result<ApiToken> SqliteStore::CreateApiToken(std::string_view name, std::string_view token_hash) {
+Result<ApiToken> SqlStore::CreateApiToken(std::string_view name, std::string_view token_hash) {
   RETURN_IF_ERROR(ValidateTokenName(name));
   if (token_hash.empty()) return Fail(ErrorCode::kInvalidArgument, "token {}: empty hash", name);
   ApiToken created;
-  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    int64_t now = NowMillis();
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    int64_t now = NowUnixMillis();
     Result<std::optional<Row>> row = tx.QueryOne(
         "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
         {std::string(name), std::string(token_hash), now});
@@ -104,9 +103,9 @@ Result<ApiToken> SqliteStore::CreateApiToken(std::string_view name, std::string_
   return created;
 }
 
-Result<std::optional<ApiToken>> SqliteStore::FindApiToken(std::string_view token_hash) {
+Result<std::optional<ApiToken>> SqlStore::FindApiToken(std::string_view token_hash) {
   std::optional<ApiToken> found;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(std::optional<Row> row,
                      session.QueryOne("SELECT id, name, created_at, revoked_at FROM api_tokens "
                                       "WHERE token_hash = ? AND revoked_at IS NULL",
@@ -117,19 +116,19 @@ Result<std::optional<ApiToken>> SqliteStore::FindApiToken(std::string_view token
   return found;
 }
 
-Status SqliteStore::RevokeApiToken(std::string_view name) {
-  return Write([&](Tx& tx) -> Status {
+Status SqlStore::RevokeApiToken(std::string_view name) {
+  return WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(int64_t changed, tx.Execute("UPDATE api_tokens SET revoked_at = ? "
                                                  "WHERE name = ? AND revoked_at IS NULL",
-                                                 {NowMillis(), std::string(name)}));
+                                                 {NowUnixMillis(), std::string(name)}));
     if (changed == 0) return Fail(ErrorCode::kNotFound, "no active token named \"{}\"", name);
     return Ok();
   });
 }
 
-Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
+Result<std::vector<ApiToken>> SqlStore::ListApiTokens() {
   std::vector<ApiToken> tokens;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     return session.ForEach("SELECT id, name, created_at, revoked_at FROM api_tokens ORDER BY id",
                            {}, [&tokens](const Row& row) -> Status {
                              tokens.push_back(TokenFromRow(row));

@@ -1,0 +1,34 @@
+// What the SQL stores (SQLite and PostgreSQL) share word for word: the methods whose statements
+// mean the same on both engines, written once over the store's own units of work. A store derives
+// from SqlStore instead of Store and gives it a way to run a read and a write, and its clock.
+#pragma once
+
+#include <functional>
+
+#include "storage/store.h"
+#include "storage/transaction.h"
+
+namespace tginvite::storage {
+
+class SqlStore : public Store {
+ public:
+  // Web authentication (storage/sql_web_auth.cpp). Every secret arrives already hashed.
+  Result<std::optional<std::string>> AdminPasswordHash() override;
+  Status SetAdminPasswordHash(std::string_view hash) override;
+  Status CreateSession(const WebSession& session, int64_t now) override;
+  Result<std::optional<WebSession>> FindSession(std::string_view token_hash, int64_t now) override;
+  Status DeleteSession(std::string_view token_hash) override;
+  Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) override;
+  Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
+  Status RevokeApiToken(std::string_view name) override;
+  Result<std::vector<ApiToken>> ListApiTokens() override;
+
+ protected:
+  // One write transaction, with the store's usual options; one read.
+  virtual Status WriteUnit(const UnitOfWork& body) = 0;
+  virtual Status ReadUnit(const std::function<Status(Session&)>& body) = 0;
+  // The store's clock, in unix milliseconds.
+  virtual int64_t NowUnixMillis() const = 0;
+};
+
+}  // namespace tginvite::storage
