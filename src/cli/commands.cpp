@@ -57,18 +57,10 @@ Result<core::Secret> ReadToken(const AccountAddOptions& options) {
   return core::Secret(text.substr(begin, end - begin + 1));
 }
 
+// The SOURCE column of `settings list`: a fallen-back value says what it fell back to.
 std::string SourceName(core::SettingSource source) {
-  switch (source) {
-    case core::SettingSource::kDefault:
-      return "default";
-    case core::SettingSource::kGlobal:
-      return "global";
-    case core::SettingSource::kCampaign:
-      return "campaign";
-    case core::SettingSource::kInvalidFallback:
-      return "default (stored value invalid)";
-  }
-  return "";
+  if (source == core::SettingSource::kInvalidFallback) return "default (stored value invalid)";
+  return std::string(core::ToString(source));
 }
 
 // The states shown as table columns, in funnel order.
@@ -396,8 +388,8 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
   }
 
   fmt::print("database {}: {} contacts, {} accounts, {} campaigns\n",
-             storage::RedactDatabaseUrl(global.db),
-             WithThousands(*contacts), accounts->size(), campaigns->size());
+             storage::RedactDatabaseUrl(global.db), WithThousands(*contacts), accounts->size(),
+             campaigns->size());
   if (campaigns->empty()) {
     fmt::print("no campaigns yet: create one with 'tginvite campaign create'\n");
     return kExitOk;

@@ -458,6 +458,20 @@ Status CheckSettingRules(const RawSettings& global, const RawSettings& campaign)
   return Ok();
 }
 
+std::string_view ToString(SettingSource source) {
+  switch (source) {
+    case SettingSource::kDefault:
+      return "default";
+    case SettingSource::kGlobal:
+      return "global";
+    case SettingSource::kCampaign:
+      return "campaign";
+    case SettingSource::kInvalidFallback:
+      return "invalid";
+  }
+  return "default";
+}
+
 ResolvedSettings ResolveSettings(const RawSettings& global, const RawSettings& campaign) {
   ResolvedValues values = ResolveValues(global, campaign);
   for (const Rule& rule : kRules) {

@@ -113,6 +113,9 @@ enum class SettingSource {
   kInvalidFallback,  // the stored value was invalid or broke a rule; see the warnings
 };
 
+// "default", "global", "campaign" or "invalid" (a stored value that fell back).
+std::string_view ToString(SettingSource source);
+
 struct ResolvedSetting {
   const SettingSpec* spec;
   std::string value;  // canonical text in force

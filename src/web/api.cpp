@@ -72,26 +72,12 @@ Status RequireConfirm(const json& body, std::string_view what) {
   return Ok();
 }
 
-std::string_view SourceName(core::SettingSource source) {
-  switch (source) {
-    case core::SettingSource::kDefault:
-      return "default";
-    case core::SettingSource::kGlobal:
-      return "global";
-    case core::SettingSource::kCampaign:
-      return "campaign";
-    case core::SettingSource::kInvalidFallback:
-      return "invalid";
-  }
-  return "default";
-}
-
 json SettingJson(const core::ResolvedSetting& entry) {
   const core::SettingSpec& spec = *entry.spec;
   return {{"key", spec.key},
           {"value", core::DisplayValue(spec, entry.value)},
           {"default", spec.default_value},
-          {"source", SourceName(entry.source)},
+          {"source", core::ToString(entry.source)},
           {"range", spec.range},
           {"description", spec.description},
           {"global_only", core::ScopeOf(spec) == core::SettingScopeKind::kGlobalOnly}};
