@@ -5,20 +5,17 @@
 #include <charconv>
 
 #include "storage/postgres/pg_store.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_web_rows.h"
 
 namespace tginvite::storage {
 namespace {
 
-constexpr int kMaxPage = 500;
-constexpr int kMaxAttempts = 1000;
-
-Result<int64_t> CampaignIdIn(Session& session, std::string_view name) {
-  ASSIGN_OR_RETURN(std::optional<Row> row, session.QueryOne("SELECT id FROM campaigns WHERE name = ?",
-                                                            {std::string(name)}));
-  if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
-  return row->Int(0);
-}
+using internal::AttemptViewFromRow;
+using internal::CampaignIdIn;
+using internal::ContactViewFromRow;
+using internal::kAttemptColumns;
+using internal::kMaxAttempts;
+constexpr int kMaxPage = internal::kMaxContactPage;
 
 // ASCII lower-case, as lower() under the "C" collation folds.
 std::string FoldAscii(std::string_view text) {
@@ -67,42 +64,6 @@ void AppendSearch(std::string_view term, std::string& sql, std::vector<Value>& p
   params.emplace_back(PrefixEnd(name));
   params.emplace_back(name);
   params.emplace_back(PrefixEnd(name));
-}
-
-// Columns: key, contact id, five contact columns, then the invitation's state, attempts,
-// last_error, sent_at, joined_at (NULL without a campaign).
-ContactView ContactViewFromRow(const Row& row) {
-  ContactView view;
-  view.id = row.Int(1);
-  view.contact = internal::ContactFromColumns(row, 2);
-  if (!row.IsNull(7)) view.state = core::ParseInvitationState(row.Text(7));
-  view.attempts = row.Int(8);
-  view.last_error = row.Text(9);
-  view.sent_at = row.OptInt(10);
-  view.joined_at = row.OptInt(11);
-  return view;
-}
-
-constexpr std::string_view kAttemptColumns =
-    "SELECT a.id, i.contact_id, camp.name, c.telegram_user_id, c.username, c.first_name, "
-    "c.last_name, c.phone, a.worker, a.request, a.started_at, a.latency_ms, a.http_status, "
-    "a.error_code, a.error, a.outcome ";
-
-AttemptView AttemptViewFromRow(const Row& row) {
-  AttemptView view;
-  view.id = row.Int(0);
-  view.contact_id = row.Int(1);
-  view.campaign = row.Text(2);
-  view.contact = internal::ContactFromColumns(row, 3);
-  view.attempt.worker = row.Text(8);
-  view.attempt.request = row.Text(9);
-  view.attempt.started_at = row.Int(10);
-  view.attempt.latency_ms = row.Int(11);
-  view.attempt.http_status = static_cast<int>(row.Int(12));
-  view.attempt.error_code = static_cast<int>(row.Int(13));
-  view.attempt.error = row.Text(14);
-  view.attempt.outcome = row.Text(15);
-  return view;
 }
 
 }  // namespace
@@ -188,8 +149,7 @@ Result<std::vector<AttemptView>> PgStore::ContactAttempts(int64_t contact_id) {
   return attempts;
 }
 
-Result<std::vector<AttemptView>> PgStore::RecentAttempts(std::string_view campaign,
-                                                            int limit) {
+Result<std::vector<AttemptView>> PgStore::RecentAttempts(std::string_view campaign, int limit) {
   if (limit < 1 || limit > kMaxAttempts) {
     return Fail(ErrorCode::kInvalidArgument, "limit {}: expected 1 to {}", limit, kMaxAttempts);
   }
@@ -220,9 +180,9 @@ Result<std::vector<ErrorCount>> PgStore::ErrorBreakdown(std::string_view campaig
         "WHERE campaign_id = ? AND state IN ('failed', 'unknown', 'skipped') "
         "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 100",
         {campaign_id}, [&errors](const Row& row) -> Status {
-          errors.push_back({core::ParseInvitationState(row.Text(0)).value_or(
-                                core::InvitationState::kFailed),
-                            row.Text(1), row.Int(2)});
+          errors.push_back(
+              {core::ParseInvitationState(row.Text(0)).value_or(core::InvitationState::kFailed),
+               row.Text(1), row.Int(2)});
           return Ok();
         });
   }));
@@ -230,7 +190,7 @@ Result<std::vector<ErrorCount>> PgStore::ErrorBreakdown(std::string_view campaig
 }
 
 Result<std::vector<MinuteCounts>> PgStore::CampaignMinutes(std::string_view campaign,
-                                                               int64_t since) {
+                                                           int64_t since) {
   std::vector<MinuteCounts> minutes;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, campaign));

@@ -4,22 +4,18 @@
 // the first page costs.
 #include <charconv>
 
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_web_rows.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace tginvite::storage {
 namespace {
 
-constexpr int kMaxPage = 500;
-constexpr int kMaxAttempts = 1000;
-
-Result<int64_t> CampaignIdIn(Session& session, std::string_view name) {
-  ASSIGN_OR_RETURN(
-      std::optional<Row> row,
-      session.QueryOne("SELECT id FROM campaigns WHERE name = ?", {std::string(name)}));
-  if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
-  return row->Int(0);
-}
+using internal::AttemptViewFromRow;
+using internal::CampaignIdIn;
+using internal::ContactViewFromRow;
+using internal::kAttemptColumns;
+using internal::kMaxAttempts;
+constexpr int kMaxPage = internal::kMaxContactPage;
 
 // ASCII lower-case, as SQLite's lower() folds.
 std::string FoldAscii(std::string_view text) {
@@ -64,42 +60,6 @@ void AppendSearch(std::string_view term, std::string& sql, std::vector<Value>& p
   params.emplace_back(PrefixEnd(name));
   params.emplace_back(name);
   params.emplace_back(PrefixEnd(name));
-}
-
-// Columns: key, contact id, five contact columns, then the invitation's state, attempts,
-// last_error, sent_at, joined_at (NULL without a campaign).
-ContactView ContactViewFromRow(const Row& row) {
-  ContactView view;
-  view.id = row.Int(1);
-  view.contact = internal::ContactFromColumns(row, 2);
-  if (!row.IsNull(7)) view.state = core::ParseInvitationState(row.Text(7));
-  view.attempts = row.Int(8);
-  view.last_error = row.Text(9);
-  view.sent_at = row.OptInt(10);
-  view.joined_at = row.OptInt(11);
-  return view;
-}
-
-constexpr std::string_view kAttemptColumns =
-    "SELECT a.id, i.contact_id, camp.name, c.telegram_user_id, c.username, c.first_name, "
-    "c.last_name, c.phone, a.worker, a.request, a.started_at, a.latency_ms, a.http_status, "
-    "a.error_code, a.error, a.outcome ";
-
-AttemptView AttemptViewFromRow(const Row& row) {
-  AttemptView view;
-  view.id = row.Int(0);
-  view.contact_id = row.Int(1);
-  view.campaign = row.Text(2);
-  view.contact = internal::ContactFromColumns(row, 3);
-  view.attempt.worker = row.Text(8);
-  view.attempt.request = row.Text(9);
-  view.attempt.started_at = row.Int(10);
-  view.attempt.latency_ms = row.Int(11);
-  view.attempt.http_status = static_cast<int>(row.Int(12));
-  view.attempt.error_code = static_cast<int>(row.Int(13));
-  view.attempt.error = row.Text(14);
-  view.attempt.outcome = row.Text(15);
-  return view;
 }
 
 }  // namespace
