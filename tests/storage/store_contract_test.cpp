@@ -103,6 +103,34 @@ std::vector<ExportRow> ExportAll(Store& store, std::string_view campaign) {
   return rows;
 }
 
+// A claim of every due invitation of the running campaign, as one worker "w" would make it.
+ClaimRequest ClaimRequestFor(Store& store, std::string_view campaign) {
+  ClaimRequest request;
+  auto found = store.FindCampaign(campaign);
+  EXPECT_TRUE(found) << found.error().message;
+  if (!found) return request;
+  request.account_id = found->campaign.account_id;
+  request.worker_id = "w";
+  request.now = 1'700'000'000'000;
+  request.horizon = std::chrono::seconds(10);
+  request.campaigns = {{found->campaign.id, 0, {}, {}, {}}};
+  return request;
+}
+
+// Claims and marks as about to be sent; std::nullopt (with the failure reported) on an error.
+std::optional<std::vector<Claim>> ClaimAndMarkSending(Store& store, const ClaimRequest& request) {
+  auto claimed = store.ClaimInvitations(request);
+  EXPECT_TRUE(claimed) << claimed.error().message;
+  if (!claimed) return std::nullopt;
+  std::vector<SendingMark> marks;
+  for (const Claim& c : claimed->claims) marks.push_back({c.invitation_id, c.gen, ""});
+  Result<std::vector<int64_t>> marked =
+      store.MarkSending(marks, request.now, std::chrono::seconds(30));
+  EXPECT_TRUE(marked) << marked.error().message;
+  if (!marked) return std::nullopt;
+  return std::move(claimed->claims);
+}
+
 // --- settings ---------------------------------------------------------------------------------
 
 TEST_P(StoreContractTest, SettingsAreValidatedAndStoredCanonically) {
@@ -492,24 +520,14 @@ TEST_P(StoreContractTest, TallyAttemptsCountsByAccountRequestAndOutcome) {
   ASSERT_TRUE(empty) << empty.error().message;
   EXPECT_TRUE(empty->empty());
 
-  auto campaign = store_->FindCampaign("spring");
-  ASSERT_TRUE(campaign);
-  ClaimRequest request;
-  request.account_id = campaign->campaign.account_id;
-  request.worker_id = "w";
-  request.now = 1'700'000'000'000;
-  request.horizon = std::chrono::seconds(10);
-  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
-  auto claimed = store_->ClaimInvitations(request);
-  ASSERT_TRUE(claimed) << claimed.error().message;
-  ASSERT_EQ(claimed->claims.size(), 3u);
-  std::vector<SendingMark> marks;
-  for (const Claim& c : claimed->claims) marks.push_back({c.invitation_id, c.gen, ""});
-  ASSERT_TRUE(store_->MarkSending(marks, request.now, std::chrono::seconds(30)));
+  const ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  std::optional<std::vector<Claim>> claims = ClaimAndMarkSending(*store_, request);
+  ASSERT_TRUE(claims.has_value());
+  ASSERT_EQ(claims->size(), 3u);
   auto outcome = [&](size_t i, std::string request_name, std::string kind, InvitationState state) {
     OutcomeRecord record;
-    record.invitation_id = claimed->claims[i].invitation_id;
-    record.gen = claimed->claims[i].gen;
+    record.invitation_id = (*claims)[i].invitation_id;
+    record.gen = (*claims)[i].gen;
     record.state = state;
     record.next_attempt_at = request.now + 60000;
     record.attempt =
@@ -645,25 +663,15 @@ TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
   ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
-  auto campaign = store_->FindCampaign("spring");
-  ASSERT_TRUE(campaign);
-  ClaimRequest request;
-  request.account_id = campaign->campaign.account_id;
-  request.worker_id = "w";
-  request.now = 1'700'000'000'000;
-  request.horizon = std::chrono::seconds(10);
-  request.campaigns = {{campaign->campaign.id, 0, {}, {}, {}}};
-  auto claimed = store_->ClaimInvitations(request);
-  ASSERT_TRUE(claimed) << claimed.error().message;
-  ASSERT_EQ(claimed->claims.size(), 3u);
-  std::vector<SendingMark> marks;
-  for (const Claim& c : claimed->claims) marks.push_back({c.invitation_id, c.gen, ""});
-  ASSERT_TRUE(store_->MarkSending(marks, request.now, std::chrono::seconds(30)));
+  const ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  std::optional<std::vector<Claim>> claims = ClaimAndMarkSending(*store_, request);
+  ASSERT_TRUE(claims.has_value());
+  ASSERT_EQ(claims->size(), 3u);
   std::vector<OutcomeRecord> outcomes;
   for (size_t i = 0; i < 3; ++i) {
     OutcomeRecord record;
-    record.invitation_id = claimed->claims[i].invitation_id;
-    record.gen = claimed->claims[i].gen;
+    record.invitation_id = (*claims)[i].invitation_id;
+    record.gen = (*claims)[i].gen;
     record.state = i == 0 ? InvitationState::kSent : InvitationState::kFailed;
     record.error = i == 0 ? "" : "Bad Request: chat not found";
     record.attempt = AttemptRecord{"w",
