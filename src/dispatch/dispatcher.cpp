@@ -121,24 +121,28 @@ telegram::Messenger& Dispatcher::MessengerFor(const storage::Account& account,
   return *messenger;
 }
 
-Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
-  CycleReport report;
+struct Dispatcher::Plan {
+  // Accounts with running campaigns whose send window is open, and that can send.
+  std::map<int64_t, std::shared_ptr<const AccountWork>> work;
+  std::vector<std::string> blocked_accounts;  // accounts with work that cannot send, with why
+  int64_t rescued = 0;
+  core::TimePoint next_due{};  // the earliest send window opening; zero when none is closed
+};
+
+Result<Dispatcher::Plan> Dispatcher::MakePlan() {
+  Plan plan;
   const core::TimePoint now = clock_.Now();
   ASSIGN_OR_RETURN(core::ResolvedSettings global,
                    storage::LoadResolvedSettings(store_, std::nullopt));
   for (const core::SettingWarning& warning : global.warnings) {
     if (warn_once_.ShouldWarn(warning)) spdlog::warn("{}", warning.message);
   }
-  // Every cycle, so only what it needs: no counts, no send rates.
+  // Several times a second, so only what it needs: no counts, no send rates.
   ASSIGN_OR_RETURN(std::vector<storage::Campaign> campaigns, store_.ListRunningCampaigns());
   ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
 
-  std::map<int64_t, AccountWork> work;
+  std::map<int64_t, std::shared_ptr<AccountWork>> work;
   std::vector<int64_t> resend;
-  core::TimePoint next_due{};
-  auto due_at = [&next_due](core::TimePoint t) {
-    if (next_due == core::TimePoint{} || t < next_due) next_due = t;
-  };
   for (const storage::Campaign& campaign : campaigns) {
     ASSIGN_OR_RETURN(core::ResolvedSettings resolved,
                      storage::LoadResolvedSettings(store_, campaign.name));
@@ -151,7 +155,8 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
       resend.push_back(campaign.id);
     }
     if (!InSendWindow(resolved.settings, now)) {
-      due_at(NextWindowOpening(resolved.settings, now));
+      const core::TimePoint opens = NextWindowOpening(resolved.settings, now);
+      if (plan.next_due == core::TimePoint{} || opens < plan.next_due) plan.next_due = opens;
       continue;
     }
     Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(campaign.template_text);
@@ -164,58 +169,69 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
       return a.id == campaign.account_id;
     });
     if (account == accounts.end()) continue;
-    AccountWork& w = work[account->id];
-    w.account = *account;
-    w.settings = global.settings;
-    w.campaigns.push_back(campaign);
-    w.campaign_settings[campaign.id] = resolved.settings;
-    w.templates.emplace(campaign.id, std::move(*parsed));
+    std::shared_ptr<AccountWork>& w = work[account->id];
+    if (!w) {
+      w = std::make_shared<AccountWork>();
+      w->account = *account;
+      w->settings = global.settings;
+    }
+    w->campaigns.push_back(campaign);
+    w->campaign_settings[campaign.id] = resolved.settings;
+    w->templates.emplace(campaign.id, std::move(*parsed));
+  }
+  for (auto& [account_id, account_work] : work) {
+    const storage::Account& account = account_work->account;
+    if (account.health == "ok") {
+      plan.work.emplace(account_id, std::move(account_work));
+    } else {
+      plan.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
+                                                  account.health, account.health_reason));
+    }
   }
 
-  ASSIGN_OR_RETURN(report.rescued, store_.RescueExpiredLeases(Millis(now), resend));
-  if (report.rescued > 0)
-    spdlog::info("rescued {} invitations whose lease expired", report.rescued);
+  ASSIGN_OR_RETURN(plan.rescued, store_.RescueExpiredLeases(Millis(now), resend));
+  if (plan.rescued > 0) spdlog::info("rescued {} invitations whose lease expired", plan.rescued);
+  return plan;
+}
 
-  std::vector<std::pair<Status, CycleReport>> results(work.size());
+Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
+  ASSIGN_OR_RETURN(Plan plan, MakePlan());
+  CycleReport report;
+  report.rescued = plan.rescued;
+  report.next_due = plan.next_due;
+  report.blocked_accounts = std::move(plan.blocked_accounts);
+  report.accounts = static_cast<int64_t>(plan.work.size() + report.blocked_accounts.size());
+  std::vector<std::pair<Status, CycleReport>> results(plan.work.size());
   {
     std::vector<std::jthread> threads;
     size_t i = 0;
-    for (auto& entry : work) {
-      const AccountWork& account_work = entry.second;
+    for (const auto& [account_id, account_work] : plan.work) {
       threads.emplace_back([this, &account_work, &results, i, stop] {
-        results[i].first = ProcessAccount(account_work, stop, results[i].second);
+        results[i].first = ProcessAccount(*account_work, 1, stop, results[i].second);
       });
       ++i;
     }
   }
   Status first_error;
-  report.accounts = static_cast<int64_t>(work.size());
   for (auto& [status, account_report] : results) {
     if (!status && first_error) first_error = status;
     report.paused_accounts += account_report.paused_accounts;
-    for (std::string& blocked : account_report.blocked_accounts) {
-      report.blocked_accounts.push_back(std::move(blocked));
-    }
     report.claimed += account_report.claimed;
     report.sent += account_report.sent;
     report.released_late += account_report.released_late;
     report.released_paused += account_report.released_paused;
-    if (account_report.next_due != core::TimePoint{}) due_at(account_report.next_due);
+    const core::TimePoint due = account_report.next_due;
+    if (due != core::TimePoint{} && (report.next_due == core::TimePoint{} || due < report.next_due))
+      report.next_due = due;
   }
-  report.next_due = next_due;
   RETURN_IF_ERROR(first_error);
   return report;
 }
 
-Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
+Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_token stop,
                                   CycleReport& report) {
   const storage::Account& account = work.account;
   const core::Settings& settings = work.settings;
-  if (account.health != "ok") {
-    report.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
-                                                  account.health, account.health_reason));
-    return Ok();
-  }
   const core::TimePoint now = clock_.Now();
 
   storage::ClaimRequest request;
@@ -223,7 +239,7 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   request.worker_id = options_.worker_id;
   request.now = Millis(now);
   request.lease = settings.lease;
-  request.max_rows = settings.in_flight;
+  request.max_rows = std::max(1, settings.in_flight / std::max(1, lanes));
   request.horizon = milliseconds(1000);
   request.lead = LeadFor(account.id);
   request.clock = [this] { return Millis(clock_.Now()); };
@@ -360,24 +376,35 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, std::stop_token stop,
   std::map<int64_t, std::string> shared_links;  // a shared-link campaign creates its link once
   for (const auto& [id, c] : campaigns) {
     if (c->link_mode != core::LinkMode::kShared) continue;
-    shared_links[id] = c->shared_link;
-    if (!c->shared_link.empty() || stop.stop_requested()) continue;
-    telegram::InviteLinkRequest link_request;
-    link_request.chat = c->chat;
-    link_request.name = c->name.substr(0, 32);
-    link_request.member_limit = 0;
-    telegram::InviteLinkResult link = messenger.CreateInviteLink(link_request);
-    if (link.outcome.ok()) {
-      RETURN_IF_ERROR(store_.SetSharedLink(id, link.invite_link));
-      shared_links[id] = link.invite_link;
-      continue;
+    std::string& link = shared_links[id];
+    link = c->shared_link;
+    if (link.empty() && !stop.stop_requested()) {
+      // Held while creating, so that this worker's lanes create one link, not one each.
+      std::lock_guard lock(shared_links_mu_);
+      std::string& created = shared_links_[id];
+      if (created.empty()) {
+        telegram::InviteLinkRequest link_request;
+        link_request.chat = c->chat;
+        link_request.name = c->name.substr(0, 32);
+        link_request.member_limit = 0;
+        telegram::InviteLinkResult made = messenger.CreateInviteLink(link_request);
+        if (made.outcome.ok()) {
+          RETURN_IF_ERROR(store_.SetSharedLink(id, made.invite_link));
+          created = made.invite_link;
+        } else {
+          storage::Claim none;
+          none.campaign_id = id;
+          note_failure(none, made.outcome);
+        }
+      }
+      link = created;
     }
-    storage::Claim none;
-    none.campaign_id = id;
-    note_failure(none, link.outcome);
-    std::lock_guard lock(batch_mu);
-    fatal_campaigns.emplace(id, "");  // no link yet: its rows wait for the next cycle
+    if (link.empty()) {
+      std::lock_guard lock(batch_mu);
+      fatal_campaigns.emplace(id, "");  // no link yet: its rows wait for the next batch
+    }
   }
+
   ParallelFor(claims.size(), static_cast<size_t>(settings.in_flight), [&](size_t i) {
     const storage::Claim& claim = claims[i];
     const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
@@ -731,60 +758,150 @@ void Dispatcher::PollLoop(std::stop_token stop) {
   }
 }
 
+struct Dispatcher::AccountLoop {
+  std::mutex mu;
+  std::shared_ptr<const AccountWork> work;  // what the lanes send; replaced by each plan
+  bool paused = false;                      // the last batch found a flood pause
+  std::string error;                        // the last batch's error; empty after a success
+  std::vector<std::jthread> lanes;          // declared last: joined before the rest goes
+};
+
+void Dispatcher::NoteCycleError(const std::string& message) {
+  ++core::Instruments().database_errors;
+  std::lock_guard lock(error_mu_);
+  if (message != last_logged_error_) {
+    spdlog::error("cycle failed, retrying with backoff: {}", message);
+    last_logged_error_ = message;
+  }
+}
+
+void Dispatcher::NoteRecovered() {
+  std::lock_guard lock(error_mu_);
+  if (!last_logged_error_.empty()) {
+    spdlog::info("recovered: cycles succeed again");
+    last_logged_error_.clear();
+  }
+}
+
+void Dispatcher::LaneLoop(AccountLoop& loop, int lane, std::stop_token stop) {
+  milliseconds backoff(100);
+  while (!stop.stop_requested()) {
+    std::shared_ptr<const AccountWork> work;
+    {
+      std::lock_guard lock(loop.mu);
+      work = loop.work;
+    }
+    const int lanes = std::clamp(work->settings.in_flight, 1, kLanesPerAccount);
+    if (lane >= lanes) {  // a window too small to share: this lane waits
+      if (!clock_.SleepUntil(clock_.Now() + kPlanInterval, stop)) return;
+      continue;
+    }
+    CycleReport report;
+    Status done = ProcessAccount(*work, lanes, stop, report);
+    {
+      std::lock_guard lock(loop.mu);
+      loop.paused = report.paused_accounts > 0;
+      loop.error = done ? "" : done.error().message;
+    }
+    if (!done) {
+      NoteCycleError(done.error().message);
+      if (!clock_.SleepUntil(clock_.Now() + backoff, stop)) return;
+      backoff = std::min(backoff * 2, milliseconds(5000));
+      continue;
+    }
+    backoff = milliseconds(100);
+    if (report.claimed > 0) continue;  // straight on to the next batch
+    // Nothing due yet: wait for the next slot, a flood pause's end, or a new plan.
+    core::TimePoint wake = clock_.Now() + milliseconds(1000);
+    if (report.next_due != core::TimePoint{}) {
+      wake = std::min(wake, std::max(report.next_due, clock_.Now() + milliseconds(5)));
+    }
+    if (!clock_.SleepUntil(wake, stop)) return;
+  }
+}
+
 int Dispatcher::Run(std::stop_token stop) {
   std::jthread poller([this](std::stop_token poll_stop) { PollLoop(poll_stop); });
   std::stop_callback stop_poller(stop, [&poller] { poller.request_stop(); });
+  std::map<int64_t, std::unique_ptr<AccountLoop>> loops;
+  auto stop_loop = [](AccountLoop& loop) {
+    for (std::jthread& lane : loop.lanes) lane.request_stop();
+    loop.lanes.clear();  // joins: unsent claims are given back and outcomes recorded first
+  };
   milliseconds backoff(100);
   int exit_code = 0;
-  for (;;) {
-    if (stop.stop_requested()) break;
-    Result<CycleReport> cycle = RunOnce(stop);
-    if (!cycle) {
-      ++core::Instruments().database_errors;
-      const std::string& message = cycle.error().message;
-      if (message != last_logged_error_) {
-        spdlog::error("cycle failed, retrying with backoff: {}", message);
-        last_logged_error_ = message;
-      }
-      SetHealth(HealthState::kDegraded, message);
+  while (!stop.stop_requested()) {
+    Result<Plan> plan = MakePlan();
+    if (!plan) {
+      NoteCycleError(plan.error().message);
+      SetHealth(HealthState::kDegraded, plan.error().message);
       Heartbeat();
       if (!clock_.SleepUntil(clock_.Now() + backoff, stop)) break;
       backoff = std::min(backoff * 2, milliseconds(5000));
       continue;
     }
-    if (!last_logged_error_.empty()) {
-      spdlog::info("recovered: cycles succeed again");
-      last_logged_error_.clear();
-    }
     backoff = milliseconds(100);
-    if (!cycle->blocked_accounts.empty()) {
-      SetHealth(HealthState::kDegraded, cycle->blocked_accounts.front());
-    } else if (cycle->accounts > 0 && cycle->paused_accounts == cycle->accounts) {
+
+    // Lanes for accounts that gained work, new work for the others, none for those without.
+    for (auto it = loops.begin(); it != loops.end();) {
+      if (plan->work.count(it->first) > 0) {
+        ++it;
+        continue;
+      }
+      stop_loop(*it->second);
+      it = loops.erase(it);
+    }
+    for (auto& [account_id, account_work] : plan->work) {
+      std::unique_ptr<AccountLoop>& loop = loops[account_id];
+      if (!loop) loop = std::make_unique<AccountLoop>();
+      {
+        std::lock_guard lock(loop->mu);
+        loop->work = std::move(account_work);
+      }
+      while (loop->lanes.size() < static_cast<size_t>(kLanesPerAccount)) {
+        loop->lanes.emplace_back(
+            [this, raw = loop.get(), lane = static_cast<int>(loop->lanes.size())](
+                std::stop_token lane_stop) { LaneLoop(*raw, lane, lane_stop); });
+      }
+    }
+
+    // Health: the first error or blocked account, else paused when every account is.
+    std::string error;
+    int64_t paused = 0;
+    for (auto& [account_id, loop] : loops) {
+      std::lock_guard lock(loop->mu);
+      if (error.empty()) error = loop->error;
+      paused += loop->paused ? 1 : 0;
+    }
+    if (!error.empty()) {
+      SetHealth(HealthState::kDegraded, error);
+    } else if (!plan->blocked_accounts.empty()) {
+      SetHealth(HealthState::kDegraded, plan->blocked_accounts.front());
+    } else if (!loops.empty() && paused == static_cast<int64_t>(loops.size())) {
       SetHealth(HealthState::kPaused, "flood control: every account with work is paused");
     } else {
       SetHealth(HealthState::kOk, "");
+      NoteRecovered();
     }
     Heartbeat();
+
     if (options_.until == DispatcherOptions::Until::kIdle) {
       Result<bool> outstanding = store_.HasOutstandingWork();
       if (outstanding && !*outstanding) break;
-      if (outstanding && !cycle->blocked_accounts.empty() && OnlyBlockedWorkLeft()) {
+      if (outstanding && !plan->blocked_accounts.empty() && OnlyBlockedWorkLeft()) {
         // Nothing left can ever be sent without an operator: waiting for idle would never end.
-        for (const std::string& blocked : cycle->blocked_accounts) spdlog::error("{}", blocked);
+        for (const std::string& blocked : plan->blocked_accounts) spdlog::error("{}", blocked);
         spdlog::error("invitations are left that no account can send; stopping");
         exit_code = 1;
         break;
       }
     }
-    if (cycle->claimed == 0) {
-      core::TimePoint wake =
-          clock_.Now() + milliseconds(1000);  // rescue and settings: every second
-      if (cycle->next_due != core::TimePoint{}) {
-        wake = std::min(wake, std::max(cycle->next_due, clock_.Now() + milliseconds(5)));
-      }
-      if (!clock_.SleepUntil(wake, stop)) break;
-    }
+    if (!clock_.SleepUntil(clock_.Now() + kPlanInterval, stop)) break;
   }
+  for (auto& [account_id, loop] : loops) {  // all at once, then wait for each
+    for (std::jthread& lane : loop->lanes) lane.request_stop();
+  }
+  loops.clear();
   poller.request_stop();
   poller.join();
   GiveUpUpdatesLeases();  // so that another worker takes over the polling at once

@@ -1,13 +1,18 @@
-// The dispatcher: the worker behind `tginvite run`. Each cycle it re-reads the settings, rescues
-// expired leases, and for every account with running campaigns claims due invitations, creates
-// their personal links, records durably that their requests may leave, sends them (at most
-// dispatch.in_flight at once, each at the slot its rate limiters gave it) and records every
+// The dispatcher: the worker behind `tginvite run`. A batch of an account claims due invitations,
+// creates their personal links, records durably that their requests may leave, sends them (at
+// most dispatch.in_flight at once, each at the slot its rate limiters gave it) and records every
 // outcome in one group commit fenced by the claim's generation.
 //
+// Run keeps a planner and, per account with running campaigns, kLanesPerAccount claim-and-send
+// loops. The planner re-reads the settings and campaigns, rescues expired leases and heartbeats
+// every kPlanInterval; each lane claims its next batch as soon as its last one is recorded, so
+// one account's batches overlap (one lane sends while the other prepares) and never wait for
+// another account's. RunOnce is one planning step and one batch per account, for tests.
+//
 // Operational errors (a locked or read-only database, a full disk, Telegram down) never end it:
-// the cycle's transaction is rolled back, the error is logged once, health turns degraded, and
-// the next cycle retries after a backoff. Outcomes of requests that were sent are kept in memory
-// until they are committed.
+// the batch's transaction is rolled back, the error is logged once, health turns degraded, and
+// the lane retries after a backoff. Outcomes of requests that were sent are kept in memory until
+// they are committed.
 //
 // Thread-safety: RunOnce and Run are called from one thread; health() from any.
 #pragma once
@@ -75,6 +80,13 @@ struct CycleReport {
 // slot: this keeps T - kMaxLateness for the transport's own jitter.
 inline constexpr std::chrono::milliseconds kMaxLateness{20};
 
+// Claim-and-send loops per account and worker (fewer when dispatch.in_flight is smaller): while
+// one lane's batch is sending, the other claims and prepares the next, so an account's slots
+// follow each other without a gap. The lanes share the account's in-flight window.
+inline constexpr int kLanesPerAccount = 2;
+// How often Run re-reads settings and campaigns, rescues expired leases and heartbeats.
+inline constexpr std::chrono::milliseconds kPlanInterval{250};
+
 class Dispatcher {
  public:
   Dispatcher(storage::Store& store, MessengerFactory messengers, const core::Clock& clock,
@@ -83,7 +95,8 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // One cycle over every account; `stop` ends sending early (unsent rows are released).
+  // One planning step and one batch per account; `stop` ends sending early (unsent rows are
+  // released).
   Result<CycleReport> RunOnce(std::stop_token stop = {});
   // Polls every account's updates once (joins, join requests, blocks).
   Status PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token stop = {});
@@ -94,9 +107,21 @@ class Dispatcher {
 
  private:
   struct AccountWork;
-  struct BatchResult;
+  struct Plan;
+  struct AccountLoop;
 
-  Status ProcessAccount(const AccountWork& work, std::stop_token stop, CycleReport& report);
+  // Settings, running campaigns by account, and rescued leases.
+  Result<Plan> MakePlan();
+  // One batch of the account: claim, prepare, send, record. `lanes` batches of the account may
+  // run at once: each claims its share of dispatch.in_flight, so that no more than that many of
+  // the account's requests are ever marked sending by this worker.
+  Status ProcessAccount(const AccountWork& work, int lanes, std::stop_token stop,
+                        CycleReport& report);
+  // Lane `lane` of Run: batches of the account until stopped.
+  void LaneLoop(AccountLoop& loop, int lane, std::stop_token stop);
+  // Logs an operational error once (until it changes or recovers) and counts it.
+  void NoteCycleError(const std::string& message);
+  void NoteRecovered();
   telegram::Messenger& MessengerFor(const storage::Account& account,
                                     const core::Settings& settings);
   void SetHealth(HealthState state, std::string reason);
@@ -133,7 +158,12 @@ class Dispatcher {
 
   mutable std::mutex health_mu_;
   Health health_;
+  std::mutex error_mu_;
   std::string last_logged_error_;
+
+  // Shared links created by this worker, until the planner's campaigns carry them.
+  std::mutex shared_links_mu_;
+  std::map<int64_t, std::string> shared_links_;
 
   // The last getUpdates failure reported per account, so that each is logged once.
   std::mutex updates_mu_;
