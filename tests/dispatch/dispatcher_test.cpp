@@ -3,13 +3,18 @@
 #include "dispatch/dispatcher.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "fakes/fake_clock.h"
 #include "fakes/fake_messenger.h"
 #include "fakes/fault_injecting_connection.h"
+#include "fakes/process.h"
 #include "fakes/temp_dir.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -22,6 +27,7 @@ using testing::FakeClock;
 using testing::FakeMessenger;
 using testing::FaultInjectingConnection;
 using testing::TempDir;
+using testing::WaitFor;
 
 constexpr std::string_view kToken = "123456789:AAFakeTestTokenForDispatcherTests_abcde";
 
@@ -29,6 +35,7 @@ constexpr std::string_view kToken = "123456789:AAFakeTestTokenForDispatcherTests
 // clock or to act as another worker), and a count of getUpdates calls.
 struct MessengerHooks {
   std::function<void()> before_link;
+  std::function<void()> before_send;
   std::atomic<int> updates_calls{0};
 };
 
@@ -46,6 +53,7 @@ class Forwarding final : public telegram::Messenger {
     return target_.RevokeInviteLink(c, l);
   }
   telegram::SendResult SendInvitation(const telegram::InvitationMessage& m) override {
+    if (hooks_.before_send) hooks_.before_send();
     return target_.SendInvitation(m);
   }
   telegram::MemberResult GetChatMember(const std::string& c, int64_t u) override {
@@ -649,6 +657,87 @@ TEST_F(DispatcherTest, OnlyOneWorkerPollsABotsUpdates) {
   EXPECT_EQ(hooks_.updates_calls, 3);
   ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
   EXPECT_EQ(hooks_.updates_calls, 3) << "the old holder polled after the lease passed on";
+}
+
+// Run itself, on the system clock: each account has its own claim-and-send lanes, so an account
+// whose requests hang does not hold up another account's batches.
+TEST(DispatcherRunTest, AnAccountWhoseSendsHangDoesNotHoldUpAnother) {
+  TempDir dir;
+  storage::SqliteStoreOptions options;
+  options.path = dir.File("t.db");
+  auto opened = storage::SqliteStore::Open(options);
+  ASSERT_TRUE(opened) << opened.error().message;
+  storage::SqliteStore& store = **opened;
+  for (auto [key, value] : {std::pair{"pacing.batch_size", "0"},
+                            {"pacing.delay_min", "0s"},
+                            {"pacing.delay_max", "0s"},
+                            {"telegram.rate", "1000"},
+                            {"dispatch.in_flight", "4"}}) {
+    ASSERT_TRUE(store.PutSetting(std::nullopt, key, value));
+  }
+  // Ten batches for the healthy account; one send of the other hangs until released.
+  const std::vector<std::tuple<std::string, int64_t, int64_t>> campaigns = {{"hangs", 1, 8},
+                                                                            {"healthy", 100, 40}};
+  for (const auto& [name, first_user, count] : campaigns) {
+    ASSERT_TRUE(store.AddAccount(
+        {name, core::AccountKind::kBot, core::Secret(std::string(kToken)), "http://127.0.0.1:1"}));
+    ASSERT_TRUE(
+        store.CreateCampaign({name, name, "-1001", "Hi {link}", core::LinkMode::kPersonal, ""}));
+    std::vector<core::ContactRecord> rows;
+    for (int64_t id = first_user; id < first_user + count; ++id) {
+      core::ContactRecord c;
+      c.telegram_user_id = id;
+      rows.push_back(c);
+    }
+    ImportRows source(rows);
+    storage::ImportOptions import;
+    import.campaign = name;
+    ASSERT_TRUE(store.ImportContacts(source, import));
+    ASSERT_TRUE(store.ChangeCampaign(name, storage::CampaignAction::kStart));
+  }
+
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  FakeMessenger hanging, healthy;
+  MessengerHooks hanging_hooks, healthy_hooks;
+  hanging_hooks.before_send = [&] {
+    std::unique_lock lock(gate_mu);
+    gate_cv.wait(lock, [&] { return open; });
+  };
+  auto release = [&] {
+    std::lock_guard lock(gate_mu);
+    open = true;
+    gate_cv.notify_all();
+  };
+  core::SystemClock clock;
+  DispatcherOptions dispatcher_options;
+  dispatcher_options.worker_id = "worker-1";
+  dispatcher_options.updates_timeout = std::chrono::seconds(0);
+  Dispatcher dispatcher(
+      store,
+      [&](const storage::Account& account, const core::Settings&) {
+        return account.name == "hangs" ? std::make_unique<Forwarding>(hanging, hanging_hooks)
+                                       : std::make_unique<Forwarding>(healthy, healthy_hooks);
+      },
+      clock, dispatcher_options);
+  std::jthread worker([&dispatcher](std::stop_token stop) { dispatcher.Run(stop); });
+  auto sent = [&store](std::string_view name) {
+    auto found = store.FindCampaign(name);
+    return found ? found->counts[InvitationState::kSent] : -1;
+  };
+
+  const bool healthy_done =
+      WaitFor([&] { return sent("healthy") == 40; }, std::chrono::seconds(30));
+  EXPECT_TRUE(healthy_done) << "the healthy account sent " << sent("healthy")
+                            << " of 40 while the other account's sends hung";
+  EXPECT_EQ(sent("hangs"), 0);
+  release();
+  EXPECT_TRUE(WaitFor([&] { return sent("hangs") == 8; }, std::chrono::seconds(30)));
+  worker.request_stop();
+  worker.join();
+  for (auto [user, n] : healthy.delivered()) EXPECT_EQ(n, 1) << "user " << user;
+  for (auto [user, n] : hanging.delivered()) EXPECT_EQ(n, 1) << "user " << user;
 }
 
 }  // namespace
