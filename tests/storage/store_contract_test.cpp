@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <tuple>
 
 namespace tginvite::storage {
@@ -745,6 +746,82 @@ TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
   EXPECT_EQ((*suppressed)[0].state, InvitationState::kSkipped);
   EXPECT_EQ((*suppressed)[0].reason, "suppressed");
   EXPECT_EQ((*suppressed)[0].count, 1);
+}
+
+// Marks and outcomes are written a batch at a time (PostgreSQL: one statement over arrays): every
+// character of a link, an error or a worker id survives, and a stale generation is still fenced
+// out row by row.
+TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  const ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  std::vector<Claim>& claims = claimed->claims;
+  ASSERT_EQ(claims.size(), 3u);
+  std::sort(claims.begin(), claims.end(),
+            [](const Claim& a, const Claim& b) { return a.invitation_id < b.invitation_id; });
+  const std::string link = "https://t.me/+a,b{c}\"d\\e";
+  const std::string error =
+      "Bad Request: \"quoted\", back\\slash {x}, NULL\nnew line \xF0\x9F\x99\x82";
+  const std::string worker = "host,\"1\"";
+  std::vector<SendingMark> marks = {{claims[0].invitation_id, claims[0].gen, link},
+                                    {claims[1].invitation_id, claims[1].gen, ""},
+                                    {claims[2].invitation_id, claims[2].gen + 1, ""}};
+  auto marked = store_->MarkSending(marks, request.now, std::chrono::seconds(30));
+  ASSERT_TRUE(marked) << marked.error().message;
+  std::vector<int64_t> ours = *marked;
+  std::sort(ours.begin(), ours.end());
+  EXPECT_EQ(ours, (std::vector<int64_t>{claims[0].invitation_id, claims[1].invitation_id}))
+      << "a mark with a stale generation must not apply";
+
+  std::vector<OutcomeRecord> outcomes;
+  for (size_t i = 0; i < 3; ++i) {
+    OutcomeRecord record;
+    record.invitation_id = claims[i].invitation_id;
+    record.gen = claims[i].gen + (i == 2 ? 1 : 0);  // the third is stale
+    record.state = i == 0 ? InvitationState::kWaiting : InvitationState::kSent;
+    record.next_attempt_at = i == 0 ? request.now + 5000 : 0;
+    record.error = i == 0 ? error : "";
+    record.attempt = AttemptRecord{worker,
+                                   "sendMessage",
+                                   request.now,
+                                   7,
+                                   i == 0 ? 400 : 200,
+                                   i == 0 ? 400 : 0,
+                                   record.error,
+                                   i == 0 ? "transient" : "sent"};
+    outcomes.push_back(record);
+  }
+  auto applied = store_->RecordOutcomes(outcomes, request.now + 10);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(*applied, 2) << "an outcome with a stale generation must not apply";
+
+  std::vector<ExportRow> rows = ExportAll(*store_, "spring");
+  ASSERT_EQ(rows.size(), 3u);
+  std::map<int64_t, ExportRow> by_user;
+  for (ExportRow& row : rows) by_user[row.contact.telegram_user_id.value_or(0)] = row;
+  EXPECT_EQ(by_user[1].state, InvitationState::kWaiting);
+  EXPECT_EQ(by_user[1].last_error, error);
+  EXPECT_EQ(by_user[1].invite_link, link);
+  EXPECT_EQ(by_user[1].attempts, 1);
+  EXPECT_EQ(by_user[2].state, InvitationState::kSent);
+  EXPECT_EQ(by_user[2].last_error, "");
+  EXPECT_EQ(by_user[3].state, InvitationState::kSending) << "the stale outcome changed the row";
+
+  auto recent = store_->RecentAttempts("spring", 10);
+  ASSERT_TRUE(recent) << recent.error().message;
+  ASSERT_EQ(recent->size(), 3u) << "every request happened: each keeps its attempt";
+  std::map<int64_t, AttemptRecord> attempt_of;
+  for (const AttemptView& view : *recent) {
+    attempt_of[view.contact.telegram_user_id.value_or(0)] = view.attempt;
+  }
+  EXPECT_EQ(attempt_of[1].error, error);
+  EXPECT_EQ(attempt_of[1].worker, worker);
+  EXPECT_EQ(attempt_of[1].http_status, 400);
+  EXPECT_EQ(attempt_of[2].error, "");
+  EXPECT_EQ(attempt_of[2].outcome, "sent");
 }
 
 // Invariant 4: slots start after the caller's lead, and from the time the account's limiter was

@@ -54,6 +54,22 @@ std::string IntArray(std::span<const int64_t> values) {
   return text + "}";
 }
 
+// A text[] literal; every element quoted, so that commas, braces, quotes and backslashes in
+// links and error messages survive. An empty string stays empty (callers use NULLIF).
+std::string TextArray(const std::vector<std::string_view>& values) {
+  std::string text = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ',';
+    text += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  return text + "}";
+}
+
 }  // namespace
 
 Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
@@ -196,20 +212,28 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
 
 Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> marks, int64_t now,
                                                   std::chrono::milliseconds lease) {
+  std::vector<int64_t> ids, gens;
+  std::vector<std::string_view> links;
+  for (const SendingMark& mark : marks) {
+    ids.push_back(mark.invitation_id);
+    gens.push_back(mark.gen);
+    links.push_back(mark.invite_link);
+  }
   std::vector<int64_t> ours;
   RETURN_IF_ERROR(Write(
       [&](Tx& tx) -> Status {
         ours.clear();
-        for (const SendingMark& mark : marks) {
-          ASSIGN_OR_RETURN(
-              int64_t changed,
-              tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
-                         "invite_link = COALESCE(?, invite_link), updated_at = ? "
-                         "WHERE id = ? AND gen = ? AND state = 'sending'",
-                         {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
-                          mark.invitation_id, mark.gen}));
-          if (changed == 1) ours.push_back(mark.invitation_id);
-        }
+        // One statement for the batch: the rows still ours (same generation, still sending).
+        RETURN_IF_ERROR(
+            tx.ForEach("UPDATE invitations i SET send_started_at = ?1, lease_until = ?2, "
+                       "invite_link = COALESCE(NULLIF(m.link, ''), i.invite_link), updated_at = ?1 "
+                       "FROM unnest(?3::bigint[], ?4::bigint[], ?5::text[]) AS m(id, gen, link) "
+                       "WHERE i.id = m.id AND i.gen = m.gen AND i.state = 'sending' RETURNING i.id",
+                       {now, now + lease.count(), IntArray(ids), IntArray(gens), TextArray(links)},
+                       [&ours](const Row& row) -> Status {
+                         ours.push_back(row.Int(0));
+                         return Ok();
+                       }));
         return Ok();
         // After a crash of the server a lost mark would make a sent request look unsent, and it
         // would be sent again: this one commit is always durable, whatever synchronous_commit
@@ -220,32 +244,67 @@ Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> m
 }
 
 Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) {
+  // Column arrays: one UPDATE for the outcomes and one INSERT for the attempts, whatever the
+  // batch's size.
+  std::vector<int64_t> ids, gens, next_at, counted;
+  std::vector<std::string> states;
+  std::vector<std::string_view> errors, links;
+  std::vector<int64_t> a_ids, a_gens, a_started, a_latency, a_status, a_code;
+  std::vector<std::string_view> a_worker, a_request, a_error, a_outcome;
+  for (const OutcomeRecord& outcome : outcomes) {
+    ids.push_back(outcome.invitation_id);
+    gens.push_back(outcome.gen);
+    states.emplace_back(core::ToString(outcome.state));
+    next_at.push_back(outcome.next_attempt_at);
+    errors.push_back(outcome.error);
+    counted.push_back(outcome.count == AttemptCount::kCounted ? 1 : 0);
+    links.push_back(outcome.invite_link);
+    // The request happened whether or not its outcome still applies: the history keeps it.
+    if (const std::optional<AttemptRecord>& a = outcome.attempt) {
+      a_ids.push_back(outcome.invitation_id);
+      a_gens.push_back(outcome.gen);
+      a_worker.push_back(a->worker);
+      a_request.push_back(a->request);
+      a_started.push_back(a->started_at);
+      a_latency.push_back(a->latency_ms);
+      a_status.push_back(a->http_status);
+      a_code.push_back(a->error_code);
+      a_error.push_back(a->error);
+      a_outcome.push_back(a->outcome);
+    }
+  }
+  const std::vector<std::string_view> state_views(states.begin(), states.end());
   int64_t applied = 0;
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    applied = 0;
+    if (outcomes.empty()) return Ok();
+    ASSIGN_OR_RETURN(
+        applied,
+        tx.Execute(
+            "UPDATE invitations i SET state = o.state, next_attempt_at = o.next_at, "
+            "last_error = NULLIF(o.error, ''), attempts = i.attempts + o.counted, "
+            "lease_until = NULL, invite_link = COALESCE(NULLIF(o.link, ''), i.invite_link), "
+            "send_started_at = CASE WHEN o.state = 'pending' THEN NULL ELSE i.send_started_at "
+            "END, sent_at = CASE WHEN o.state = 'sent' THEN ?1 ELSE i.sent_at END, "
+            "updated_at = ?1 "
+            "FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[], ?5::bigint[], ?6::text[], "
+            "?7::bigint[], ?8::text[]) AS o(id, gen, state, next_at, error, counted, link) "
+            "WHERE i.id = o.id AND i.gen = o.gen AND i.state = 'sending'",
+            {now, IntArray(ids), IntArray(gens), TextArray(state_views), IntArray(next_at),
+             TextArray(errors), IntArray(counted), TextArray(links)}));
+    if (!a_ids.empty()) {
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, "
+          "http_status, error_code, error, outcome) "
+          "SELECT id, gen, worker, request, started_at, latency_ms, http_status, error_code, "
+          "NULLIF(error, ''), outcome FROM unnest(?1::bigint[], ?2::bigint[], ?3::text[], "
+          "?4::text[], ?5::bigint[], ?6::bigint[], ?7::bigint[], ?8::bigint[], ?9::text[], "
+          "?10::text[]) WITH ORDINALITY AS a(id, gen, worker, request, started_at, latency_ms, "
+          "http_status, error_code, error, outcome, n) ORDER BY n",
+          {IntArray(a_ids), IntArray(a_gens), TextArray(a_worker), TextArray(a_request),
+           IntArray(a_started), IntArray(a_latency), IntArray(a_status), IntArray(a_code),
+           TextArray(a_error), TextArray(a_outcome)}));
+    }
     for (const OutcomeRecord& outcome : outcomes) {
-      const std::string state(core::ToString(outcome.state));
-      ASSIGN_OR_RETURN(
-          int64_t changed,
-          tx.Execute("UPDATE invitations SET state = ?1, next_attempt_at = ?2, "
-                     "last_error = NULLIF(?3, ''), attempts = attempts + ?4, lease_until = NULL, "
-                     "invite_link = COALESCE(NULLIF(?8, ''), invite_link), "
-                     "send_started_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE send_started_at "
-                     "END, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END, "
-                     "updated_at = ?5 WHERE id = ?6 AND gen = ?7 AND state = 'sending'",
-                     {state, outcome.next_attempt_at, outcome.error,
-                      int64_t{outcome.count == AttemptCount::kCounted ? 1 : 0}, now,
-                      outcome.invitation_id, outcome.gen, outcome.invite_link}));
-      applied += changed;
-      // The request happened whether or not its outcome still applies: the history keeps it.
-      if (const std::optional<AttemptRecord>& a = outcome.attempt) {
-        RETURN_IF_ERROR(tx.Execute(
-            "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, "
-            "http_status, error_code, error, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            {outcome.invitation_id, outcome.gen, a->worker, a->request, a->started_at,
-             a->latency_ms, int64_t{a->http_status}, int64_t{a->error_code}, NullIfEmpty(a->error),
-             a->outcome}));
-      }
       if (outcome.suppress_user) {
         RETURN_IF_ERROR(SuppressUser(tx, *outcome.suppress_user, "blocked the bot", now));
       }
