@@ -1,0 +1,335 @@
+#include "storage/postgres/pg_import.h"
+
+#include <string>
+#include <unordered_map>
+
+#include "storage/postgres/pg_connection.h"
+#include "storage/sqlite/internal/rows.h"
+
+namespace tginvite::storage {
+namespace {
+
+// A contact as stored.
+struct StoredContact {
+  int64_t id = 0;
+  core::ContactRecord record;
+};
+
+constexpr std::string_view kContactColumns =
+    "SELECT id, telegram_user_id, username, first_name, last_name, phone FROM contacts";
+
+Result<std::optional<StoredContact>> FindContactBy(Tx& tx, std::string_view column, Value value) {
+  std::string sql = fmt::format("{} WHERE {} = ?", kContactColumns, column);
+  std::optional<StoredContact> found;
+  RETURN_IF_ERROR(tx.ForEach(sql, {std::move(value)}, [&found](const Row& row) -> Status {
+    found = StoredContact{row.Int(0), internal::ContactFromColumns(row, 1)};
+    return Ok();
+  }));
+  return found;
+}
+
+// Upserts one contact row; see ImportOutcome for the cases. Returns the contact's id (0 for a
+// conflict) with the outcome.
+struct UpsertResult {
+  ImportRowResult result;
+  int64_t contact_id = 0;
+  core::ContactRecord merged;
+};
+
+Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
+  UpsertResult out;
+  ASSIGN_OR_RETURN(
+      std::optional<Row> inserted,
+      tx.QueryOne("INSERT INTO contacts (telegram_user_id, username, phone, first_name, "
+                  "last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT DO NOTHING RETURNING id",
+                  {NullIfNone(row.telegram_user_id), NullIfEmpty(row.username),
+                   NullIfEmpty(row.phone), row.first_name, row.last_name, now, now}));
+  if (inserted) {
+    out.contact_id = inserted->Int(0);
+    out.merged = row;
+    out.result.outcome = ImportOutcome::kImported;
+    return out;
+  }
+
+  // Some identifier exists already: find who holds each one.
+  std::optional<StoredContact> by_id, by_username, by_phone;
+  if (row.telegram_user_id) {
+    ASSIGN_OR_RETURN(by_id, FindContactBy(tx, "telegram_user_id", *row.telegram_user_id));
+  }
+  if (!row.username.empty()) {
+    ASSIGN_OR_RETURN(by_username, FindContactBy(tx, "username", row.username));
+  }
+  if (!row.phone.empty()) {
+    ASSIGN_OR_RETURN(by_phone, FindContactBy(tx, "phone", row.phone));
+  }
+  const std::optional<StoredContact>& primary = by_id         ? by_id
+                                                : by_username ? by_username
+                                                              : by_phone;
+  if (!primary) {
+    return Fail(ErrorCode::kAborted, "contact changed while importing; retrying");
+  }
+  auto conflict = [&](std::string reason) {
+    out.result.outcome = ImportOutcome::kConflict;
+    out.result.conflict = std::move(reason);
+    return out;
+  };
+  if (by_username && by_username->id != primary->id) {
+    return conflict(fmt::format("username @{} belongs to another contact", row.username));
+  }
+  if (by_phone && by_phone->id != primary->id) {
+    return conflict(fmt::format("phone {} belongs to another contact", row.phone));
+  }
+  if (row.telegram_user_id && !by_id && primary->record.telegram_user_id) {
+    // The row's id is new, but its username or phone belongs to a contact with another id.
+    return conflict(by_username
+                        ? fmt::format("username @{} belongs to another contact", row.username)
+                        : fmt::format("phone {} belongs to another contact", row.phone));
+  }
+
+  core::ContactRecord merged = primary->record;
+  if (row.telegram_user_id) merged.telegram_user_id = row.telegram_user_id;
+  if (!row.username.empty()) merged.username = row.username;
+  if (!row.phone.empty()) merged.phone = row.phone;
+  if (!row.first_name.empty()) merged.first_name = row.first_name;
+  if (!row.last_name.empty()) merged.last_name = row.last_name;
+  const core::ContactRecord& old = primary->record;
+  bool changed = merged.telegram_user_id != old.telegram_user_id ||
+                 merged.username != old.username || merged.phone != old.phone ||
+                 merged.first_name != old.first_name || merged.last_name != old.last_name;
+  if (changed) {
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE contacts SET telegram_user_id = ?, username = ?, phone = ?, first_name = ?, "
+        "last_name = ?, updated_at = ? WHERE id = ?",
+        {NullIfNone(merged.telegram_user_id), NullIfEmpty(merged.username),
+         NullIfEmpty(merged.phone), merged.first_name, merged.last_name, now, primary->id}));
+  }
+  out.contact_id = primary->id;
+  out.merged = std::move(merged);
+  out.result.outcome = changed ? ImportOutcome::kUpdated : ImportOutcome::kDuplicate;
+  return out;
+}
+
+Value SuppressionKey(std::string_view prefix, std::string_view value) {
+  if (value.empty()) return std::monostate{};
+  return fmt::format("{}:{}", prefix, value);
+}
+
+Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
+                               const core::ContactRecord& contact, int64_t now) {
+  Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
+                                          : Value(std::monostate{});
+  ASSIGN_OR_RETURN(int64_t suppressed,
+                   tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
+                               {std::move(id_key), SuppressionKey("username", contact.username),
+                                SuppressionKey("phone", contact.phone)}));
+  ASSIGN_OR_RETURN(
+      int64_t inserted,
+      tx.Execute(
+          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
+          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
+           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
+  if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
+  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+}
+
+// --- the batch path -----------------------------------------------------------------------------
+
+// The staging table: the batch's candidate rows (those that share no identifier with another row
+// of the batch), `pos` a row's index in the batch. Created on first use in a transaction and
+// emptied for every further batch of the same transaction.
+constexpr std::string_view kCreateStage =
+    "CREATE TEMP TABLE IF NOT EXISTS tginvite_import_rows (pos BIGINT NOT NULL, "
+    "telegram_user_id BIGINT, username TEXT, phone TEXT, first_name TEXT NOT NULL, "
+    "last_name TEXT NOT NULL) ON COMMIT DROP; "
+    "TRUNCATE pg_temp.tginvite_import_rows";
+constexpr std::string_view kStageColumns =
+    "pg_temp.tginvite_import_rows (pos, telegram_user_id, username, phone, first_name, last_name)";
+
+// `fresh`: the staged rows, numbered from the contacts' sequence in batch order; `inserted`:
+// those the INSERT wrote. ON CONFLICT skips a row whose id, username or phone a stored contact
+// holds (the unique indexes' own check, no lookup of ours), and such a row goes the row-by-row
+// way. ?1 is now.
+//
+// The results come back as a union rather than a join of the CTEs (PostgreSQL knows nothing of
+// their sizes, and a nested loop over two of them would cost batch² rows); the caller matches
+// contact ids to rows:
+//   (pos, id, NULL)          for every staged row
+//   (NULL, id, 'imported')   for every row the INSERT wrote
+//   (NULL, id, state)        for every invitation the second INSERT wrote (campaigns only)
+constexpr std::string_view kInsertFresh = R"sql(
+WITH fresh AS (
+  SELECT pos, nextval('contacts_id_seq') AS id, telegram_user_id, username, phone, first_name,
+         last_name
+  FROM (SELECT * FROM pg_temp.tginvite_import_rows ORDER BY pos) s
+), inserted AS (
+  INSERT INTO contacts (id, telegram_user_id, username, phone, first_name, last_name, created_at,
+                        updated_at)
+  SELECT id, telegram_user_id, username, phone, first_name, last_name, ?1, ?1 FROM fresh
+  ORDER BY id
+  ON CONFLICT DO NOTHING
+  RETURNING id, telegram_user_id, username, phone
+))sql";
+
+constexpr std::string_view kReturnFresh = R"sql(
+SELECT pos, id, NULL::text FROM fresh
+UNION ALL SELECT NULL, id, 'imported' FROM inserted)sql";
+
+// With a campaign (?2): every contact inserted gets an invitation, skipped when a suppression
+// matches one of its keys (as Enqueue decides).
+constexpr std::string_view kEnqueueInserted = R"sql(, queued AS (
+  INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, updated_at)
+  SELECT ?2, i.id, CASE WHEN x.suppressed THEN 'skipped' ELSE 'pending' END,
+         CASE WHEN x.suppressed THEN 'suppressed' END, ?1, ?1
+  FROM inserted i
+  CROSS JOIN LATERAL (
+    SELECT EXISTS (SELECT 1 FROM suppressions
+                   WHERE key IN ('id:' || i.telegram_user_id::text, 'username:' || i.username,
+                                 'phone:' || i.phone)) AS suppressed) x
+  ORDER BY i.id
+  ON CONFLICT (campaign_id, contact_id) DO NOTHING
+  RETURNING contact_id, state
+)
+SELECT pos, id, NULL::text FROM fresh
+UNION ALL SELECT NULL, id, 'imported' FROM inserted
+UNION ALL SELECT NULL, contact_id, state FROM queued)sql";
+
+const std::string& InsertFresh() {
+  static const std::string sql = std::string(kInsertFresh) + std::string(kReturnFresh);
+  return sql;
+}
+
+const std::string& InsertAndEnqueueFresh() {
+  static const std::string sql = std::string(kInsertFresh) + std::string(kEnqueueInserted);
+  return sql;
+}
+
+// Text as a statement parameter reaches the server: up to the first NUL byte.
+std::string AsSent(std::string_view text) { return std::string(text.substr(0, text.find('\0'))); }
+Value AsSentOrNull(std::string_view text) {
+  if (text.empty()) return std::monostate{};
+  return AsSent(text);
+}
+
+// Which rows of `rows` share an identifier with another row, compared as the server compares the
+// values the row-by-row path sends: ids as numbers, a username or phone (unless empty, which is
+// NULL) by its bytes up to the first NUL.
+std::vector<bool> SharesAnIdentifier(std::span<const ImportRow> rows) {
+  std::unordered_map<int64_t, size_t> ids;
+  std::unordered_map<std::string, size_t> usernames, phones;
+  ids.reserve(rows.size());
+  usernames.reserve(rows.size());
+  phones.reserve(rows.size());
+  for (const ImportRow& row : rows) {
+    const core::ContactRecord& c = row.contact;
+    if (c.telegram_user_id) ++ids[*c.telegram_user_id];
+    if (!c.username.empty()) ++usernames[AsSent(c.username)];
+    if (!c.phone.empty()) ++phones[AsSent(c.phone)];
+  }
+  std::vector<bool> shares(rows.size(), false);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const core::ContactRecord& c = rows[i].contact;
+    shares[i] = (c.telegram_user_id && ids[*c.telegram_user_id] > 1) ||
+                (!c.username.empty() && usernames[AsSent(c.username)] > 1) ||
+                (!c.phone.empty() && phones[AsSent(c.phone)] > 1);
+  }
+  return shares;
+}
+
+int64_t NowMillis(const core::Clock& clock) { return core::ToUnixMillis(clock.Now()); }
+
+}  // namespace
+
+Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
+                                    std::optional<int64_t> campaign_id, int64_t now) {
+  ASSIGN_OR_RETURN(UpsertResult upserted, UpsertContact(tx, row.contact, now));
+  if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
+    ASSIGN_OR_RETURN(upserted.result.enqueue,
+                     Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
+  }
+  return upserted.result;
+}
+
+Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,
+                                                   std::optional<int64_t> campaign_id,
+                                                   const core::Clock& clock) {
+  std::vector<ImportRowResult> results(rows.size());
+  std::vector<bool> done(rows.size(), false);
+  const std::vector<bool> shares = SharesAnIdentifier(rows);
+  std::vector<std::vector<Value>> staged;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (shares[i]) continue;
+    const core::ContactRecord& c = rows[i].contact;
+    staged.push_back({static_cast<int64_t>(i), NullIfNone(c.telegram_user_id),
+                      AsSentOrNull(c.username), AsSentOrNull(c.phone), AsSent(c.first_name),
+                      AsSent(c.last_name)});
+  }
+
+  if (!staged.empty()) {
+    auto* conn = dynamic_cast<PgConnection*>(&tx.connection());
+    if (conn == nullptr) {
+      return Fail(ErrorCode::kInternal, "import: a postgresql batch needs a postgresql connection");
+    }
+    RETURN_IF_ERROR(tx.ExecuteScript(kCreateStage));
+    ASSIGN_OR_RETURN(int64_t copied, conn->CopyIn(kStageColumns, staged));
+    if (copied != static_cast<int64_t>(staged.size())) {
+      return Fail(ErrorCode::kInternal, "import: copied {} of {} rows", copied, staged.size());
+    }
+    staged = {};
+
+    std::unordered_map<int64_t, size_t> pos_of;  // contact id -> row
+    std::vector<int64_t> imported;
+    std::vector<std::pair<int64_t, std::string>> queued;
+    auto on_row = [&](const Row& row) -> Status {
+      if (!row.IsNull(0)) {
+        const int64_t pos = row.Int(0);
+        if (pos < 0 || pos >= static_cast<int64_t>(rows.size())) {
+          return Fail(ErrorCode::kInternal, "import: staged row {} is not in the batch", pos);
+        }
+        pos_of.emplace(row.Int(1), static_cast<size_t>(pos));
+      } else if (row.Text(2) == "imported") {
+        imported.push_back(row.Int(1));
+      } else {
+        queued.emplace_back(row.Int(1), row.Text(2));
+      }
+      return Ok();
+    };
+    const int64_t now = NowMillis(clock);
+    if (campaign_id) {
+      RETURN_IF_ERROR(tx.ForEach(InsertAndEnqueueFresh(), {now, *campaign_id}, on_row));
+    } else {
+      RETURN_IF_ERROR(tx.ForEach(InsertFresh(), {now}, on_row));
+    }
+    auto row_of = [&](int64_t contact_id) -> Result<size_t> {
+      auto it = pos_of.find(contact_id);
+      if (it == pos_of.end()) {
+        return Fail(ErrorCode::kInternal, "import: contact {} is not one of the batch's",
+                    contact_id);
+      }
+      return it->second;
+    };
+    for (int64_t id : imported) {
+      ASSIGN_OR_RETURN(size_t pos, row_of(id));
+      results[pos].outcome = ImportOutcome::kImported;
+      // An invitation the INSERT skipped was there already (it cannot be, for a new contact).
+      if (campaign_id) results[pos].enqueue = EnqueueOutcome::kAlreadyQueued;
+      done[pos] = true;
+    }
+    for (const auto& [id, state] : queued) {
+      ASSIGN_OR_RETURN(size_t pos, row_of(id));
+      results[pos].enqueue =
+          state == "skipped" ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+    }
+  }
+
+  // Everything else, in input order.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (done[i]) continue;
+    ASSIGN_OR_RETURN(results[i], ImportRowPg(tx, rows[i], campaign_id, NowMillis(clock)));
+  }
+  return results;
+}
+
+}  // namespace tginvite::storage
