@@ -97,6 +97,8 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
     pids+=($!)
   done
   for a in $(seq 0 $((accounts - 1))); do (cd "$dir" && "$tginvite" campaign start "c$a" >/dev/null); done
+  local cpu_before
+  cpu_before=$(head -n1 /proc/stat)
   local delivered=0
   for _ in $(seq 3000); do
     delivered=$(tail -n1 "$dir/double.out" | awk '{print $2}')
@@ -106,11 +108,19 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
   for w in $(seq 1 "$workers"); do
     curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$((port + w))/metrics" >"$dir/metrics$w.txt" || true
   done
+  local cpu_after
+  cpu_after=$(head -n1 /proc/stat)
   for pid in "${worker_pids[@]}" "$double_pid"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${worker_pids[@]}" "$double_pid"; do wait "$pid" 2>/dev/null || true; done
-  python3 - "$dir" "$name" "$backend" "$workers" "$contacts" "$started_ms" "$double_rate" "$accounts" <<'PY'
+  python3 - "$dir" "$name" "$backend" "$workers" "$contacts" "$started_ms" "$double_rate" "$accounts" \
+    "$cpu_before" "$cpu_after" <<'PY'
 import glob, re, sys
-d, name, backend, workers, contacts, started, double_rate, accounts = sys.argv[1:]
+d, name, backend, workers, contacts, started, double_rate, accounts, cpu0, cpu1 = sys.argv[1:]
+# How busy the machine's cores were while the workers sent (everything on it: workers, the
+# double, PostgreSQL, and whatever else ran): 100 % means the run was CPU-bound.
+t0, t1 = [list(map(int, c.split()[1:])) for c in (cpu0, cpu1)]
+delta = [b - a for a, b in zip(t0, t1)]
+busy = 100.0 * (1 - (delta[3] + delta[4]) / max(sum(delta[:8]), 1))
 contacts, started, workers = int(contacts), int(started), int(workers)
 rows = [list(map(int, l.split())) for l in open(f"{d}/double.out") if not l.startswith("port")]
 last = rows[-1]
@@ -141,7 +151,8 @@ limit = f"{float(double_rate) * int(accounts):.0f}/s limit" if float(double_rate
 print(f"{name:14} {backend:6} workers={workers} ({limit}): {last[1]} delivered, "
       f"{total:7.1f}/s first-to-last, {steady:7.1f}/s steady (10-90 %), claims={claims} "
       f"p50={quantile(0.5)*1000:.1f} ms p99={quantile(0.99)*1000:.1f} ms, "
-      f"violations={last[2]} early={last[3]} conflicts={last[4]} duplicates={last[5]}")
+      f"violations={last[2]} early={last[3]} conflicts={last[4]} duplicates={last[5]}, "
+      f"cpu busy {busy:.0f} %")
 PY
   unset TGINVITE_DB
 }
