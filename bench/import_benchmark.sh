@@ -7,10 +7,24 @@
 # put into a `tginvite init` database's contacts table (three UNIQUE indexes) by one INSERT ... SELECT
 # in the sqlite3 shell, with no validation at all.
 #
+# With IMPORT_BENCH_PG=1 the same file goes into PostgreSQL 15 instead (TGINVITE_TEST_PG when set,
+# else the script runs itself under scripts/with-postgres.sh: a throw-away server with fsync off).
+# The floor is psql's `\copy ... (FORMAT csv)` into a bare table; the reference is the same rows
+# moved by one INSERT ... SELECT into a migrated database's contacts table; each run gets a fresh
+# database. Peak RSS is the client process's (tginvite or psql), not the server's. In this mode,
+# IMPORT_BENCH_BASELINE=path/to/another/tginvite also times a second binary on the same file in the
+# same run (for example a build of an older commit), reported with its ratio to ours.
+#
 # usage: bench/import_benchmark.sh [ROWS] [BUILD_DIR]      (defaults: 1000000 build)
-# Needs: BUILD_DIR/tginvite and BUILD_DIR/bench/gen_contacts built (Release), sqlite3,
-# GNU time at /usr/bin/time. Exits non-zero if the import fails or imports a different count.
+# Needs: BUILD_DIR/tginvite and BUILD_DIR/bench/gen_contacts built (Release), sqlite3 (or, for
+# PostgreSQL, psql and postgresql-15), GNU time at /usr/bin/time. Exits non-zero if an import fails
+# or imports a different count.
 set -euo pipefail
+
+postgres=${IMPORT_BENCH_PG:-}
+if [[ -n $postgres && -z ${TGINVITE_TEST_PG:-} ]]; then
+  exec "$(dirname "${BASH_SOURCE[0]}")/../scripts/with-postgres.sh" "$0" "$@"
+fi
 
 rows=${1:-1000000}
 build=${2:-build}
@@ -22,7 +36,14 @@ fail() { echo "import_benchmark: $*" >&2; exit 1; }
 [[ $rows =~ ^[1-9][0-9]*$ ]] || fail "ROWS must be a positive integer, got \"$rows\""
 [[ -x $tginvite ]] || fail "$tginvite not found; build the tginvite target in $build"
 [[ -x $gen ]] || fail "$gen not found; build the gen_contacts target in $build"
-command -v sqlite3 >/dev/null || fail "sqlite3 (the shell) is not installed"
+baseline=${IMPORT_BENCH_BASELINE:-}
+[[ -z $baseline || -x $baseline ]] || fail "IMPORT_BENCH_BASELINE: $baseline is not executable"
+if [[ -n $postgres ]]; then
+  psql_bin=/usr/lib/postgresql/15/bin/psql
+  [[ -x $psql_bin ]] || psql_bin=$(command -v psql) || fail "psql is not installed"
+else
+  command -v sqlite3 >/dev/null || fail "sqlite3 (the shell) is not installed"
+fi
 [[ -x $time_bin ]] || fail "GNU time ($time_bin) is not installed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tginvite-import-bench.XXXXXX")
@@ -47,6 +68,105 @@ echo "generating $rows contacts ..." >&2
 "$gen" "$rows" >"$csv"
 cat "$csv" >/dev/null  # warm the page cache so both runs read from memory
 csv_mib=$(awk -v b="$(stat -c %s "$csv")" 'BEGIN { printf "%.1f", b / 1048576 }')
+
+# PostgreSQL mode: every run in a fresh database of the server named by TGINVITE_TEST_PG.
+if [[ -n $postgres ]]; then
+  admin=$TGINVITE_TEST_PG
+  # fresh_db NAME: drops and creates database NAME; sets `db` to its URL.
+  fresh_db() {
+    PGOPTIONS='-c client_min_messages=warning' "$psql_bin" -qX "$admin" \
+      -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    db="${admin%/*}/$1"
+  }
+  count_contacts() { "$psql_bin" -qXtA "$1" -c 'SELECT count(*) FROM contacts'; }
+  # import_with LABEL BINARY: a migrated fresh database, then `BINARY import` alone is timed.
+  import_with() {
+    local label=$1 bin=$2
+    fresh_db "bench_$label"
+    "$bin" --db "$db" migrate >/dev/null
+    echo "load before $label: $(cat /proc/loadavg)" >&2
+    measure "$label" "$bin" --db "$db" import "$csv"
+    local imported
+    imported=$(count_contacts "$db")
+    if [[ $imported != "$rows" ]]; then
+      head -n 20 "$work/$label.out" >&2
+      fail "$label imported $imported contacts, expected $rows"
+    fi
+  }
+
+  echo "floor: psql \\copy (FORMAT csv) into a bare table ..." >&2
+  fresh_db bench_floor
+  "$psql_bin" -qX "$db" -c "CREATE TABLE bare (telegram_user_id TEXT, username TEXT, first_name TEXT, last_name TEXT, phone TEXT, consent TEXT)"
+  echo "load before floor: $(cat /proc/loadavg)" >&2
+  measure floor "$psql_bin" -qX "$db" -c "\\copy bare FROM '$csv' WITH (FORMAT csv, HEADER true)"
+  floor_secs=$secs floor_cpu=$cpu floor_rss=$rss_kib
+  floor_rows=$("$psql_bin" -qXtA "$db" -c 'SELECT count(*) FROM bare')
+  [[ $floor_rows == "$rows" ]] || fail "floor: psql copied $floor_rows rows, expected $rows"
+
+  echo "tginvite import ..." >&2
+  import_with tginvite "$tginvite"
+  ours_secs=$secs ours_cpu=$cpu ours_rss=$rss_kib
+  summary=$(sed -n "s/^import .*: \([0-9,]* imported.*\)/\1/p" "$work/tginvite.out" | tail -n 1)
+  base_secs=0 base_cpu=0 base_rss=0
+  if [[ -n $baseline ]]; then
+    echo "baseline import ($baseline) ..." >&2
+    import_with baseline "$baseline"
+    base_secs=$secs base_cpu=$cpu base_rss=$rss_kib
+  fi
+
+  # Reference: PostgreSQL alone filling tginvite's contacts table (its primary key, three UNIQUE
+  # and four search indexes) with the same rows, no validation: \copy into a temporary table,
+  # then one INSERT ... SELECT.
+  echo "reference: psql \\copy + INSERT ... SELECT into tginvite's schema ..." >&2
+  fresh_db bench_schema
+  "$tginvite" --db "$db" migrate >/dev/null
+  echo "load before reference: $(cat /proc/loadavg)" >&2
+  measure schema "$psql_bin" -qX -v ON_ERROR_STOP=1 "$db" \
+    -c "CREATE TEMP TABLE bare (telegram_user_id TEXT, username TEXT, first_name TEXT, last_name TEXT, phone TEXT, consent TEXT)" \
+    -c "\\copy bare FROM '$csv' WITH (FORMAT csv, HEADER true)" \
+    -c "INSERT INTO contacts (telegram_user_id, username, phone, first_name, last_name, created_at, updated_at) SELECT telegram_user_id::bigint, NULLIF(username, ''), NULLIF(replace(replace(phone, ' ', ''), '-', ''), ''), COALESCE(first_name, ''), COALESCE(last_name, ''), 0, 0 FROM bare"
+  schema_secs=$secs schema_cpu=$cpu schema_rss=$rss_kib
+  schema_rows=$(count_contacts "$db")
+  [[ $schema_rows == "$rows" ]] || fail "reference: psql inserted $schema_rows rows, expected $rows"
+
+  cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+  mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  server=$("$psql_bin" -qXtA "$admin" -c 'SHOW server_version' | cut -d' ' -f1)
+  settings=$("$psql_bin" -qXtA "$admin" -c "SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes')")
+
+  echo
+  echo "CSV import benchmark (PostgreSQL): $rows rows, $csv_mib MiB CSV"
+  echo "machine: nproc $(nproc), $cpu_model, $mem RAM; PostgreSQL $server ($settings); $(date -u +%Y-%m-%d)"
+  echo "tginvite: $summary"
+  echo "CPU s and peak RSS are the client process's; the server's work shows in wall time only."
+  echo
+  awk -v rows="$rows" -v has_base="${baseline:+1}" \
+    -v floor_s="$floor_secs" -v floor_c="$floor_cpu" -v floor_r="$floor_rss" \
+    -v ours_s="$ours_secs" -v ours_c="$ours_cpu" -v ours_r="$ours_rss" \
+    -v base_s="$base_secs" -v base_c="$base_cpu" -v base_r="$base_rss" \
+    -v ref_s="$schema_secs" -v ref_c="$schema_cpu" -v ref_r="$schema_rss" '
+function rate(s) { return s > 0 ? sprintf("%.0f", rows / s) : "inf" }
+function ratio(a, b) { return b > 0 ? a / b : 0 }
+function line(name, s, c, r) {
+  printf "| %-46s | %9s | %7.2f | %7.2f | %9s | %12.1f |\n", name, rows, s, c, rate(s), r / 1024
+}
+BEGIN {
+  printf "| %-46s | %9s | %7s | %7s | %9s | %12s |\n", "run", "rows", "wall s", "CPU s", "rows/s",
+         "peak RSS MiB"
+  print "|------------------------------------------------|----------:|--------:|--------:|----------:|-------------:|"
+  line("floor: psql \\copy csv, bare table", floor_s, floor_c, floor_r)
+  line("tginvite import", ours_s, ours_c, ours_r)
+  if (has_base) line("baseline: IMPORT_BENCH_BASELINE import", base_s, base_c, base_r)
+  line("reference: \\copy + INSERT into tginvite schema", ref_s, ref_c, ref_r)
+  printf "\nratio tginvite/floor, wall time: %.2fx\n", ratio(ours_s, floor_s)
+  if (has_base) printf "ratio baseline/tginvite, wall time: %.2fx (baseline/floor %.2fx)\n",
+                       ratio(base_s, ours_s), ratio(base_s, floor_s)
+  printf "tginvite peak RSS: %.1f MiB\n", ours_r / 1024
+  printf "reference/floor, wall time: %.2fx (what the schema alone costs)\n", ratio(ref_s, floor_s)
+}'
+  echo "load after: $(cat /proc/loadavg)"
+  exit 0
+fi
 
 # The floor: the sqlite3 shell's CSV import into a bare table, in one process.
 echo "floor: sqlite3 .import --csv ..." >&2
