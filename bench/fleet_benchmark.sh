@@ -130,9 +130,12 @@ first, done = when(1), when(contacts)
 lo, hi = when(contacts // 10), when(contacts * 9 // 10)
 steady = (contacts * 9 // 10 - contacts // 10) / ((hi - lo) / 1000) if lo is not None and hi and hi > lo else 0
 total = contacts / ((done - first) / 1000) if first is not None and done and done > first else 0
-buckets = {}
+buckets, given_back = {}, {"late": 0, "paused": 0}
 for path in glob.glob(f"{d}/metrics*.txt"):
     for line in open(path):
+        m = re.match(r'tginvite_requests_given_back_total\{reason="(\w+)"\} (\d+)', line)
+        if m:
+            given_back[m.group(1)] = given_back.get(m.group(1), 0) + int(m.group(2))
         m = re.match(r'tginvite_claim_duration_seconds_bucket\{le="([^"]+)"\} (\d+)', line)
         if m:
             le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
@@ -152,7 +155,7 @@ print(f"{name:14} {backend:6} workers={workers} ({limit}): {last[1]} delivered, 
       f"{total:7.1f}/s first-to-last, {steady:7.1f}/s steady (10-90 %), claims={claims} "
       f"p50={quantile(0.5)*1000:.1f} ms p99={quantile(0.99)*1000:.1f} ms, "
       f"violations={last[2]} early={last[3]} conflicts={last[4]} duplicates={last[5]}, "
-      f"cpu busy {busy:.0f} %")
+      f"cpu busy {busy:.0f} %, given back late={given_back['late']} paused={given_back['paused']}")
 PY
   unset TGINVITE_DB
 }

@@ -44,6 +44,10 @@ struct ProcessInstruments {
   Histogram send_seconds;   // Messenger::SendInvitation, one request to Telegram
   Histogram http_seconds;   // one HTTP request served by the web server
   std::atomic<int64_t> database_errors{0};  // store calls that failed (each retry counts)
+  // Claimed requests given back unsent: their slot had passed by more than the allowed lateness,
+  // or the account was paused by flood control after they were claimed.
+  std::atomic<int64_t> given_back_late{0};
+  std::atomic<int64_t> given_back_paused{0};
 };
 
 // The process's instruments.

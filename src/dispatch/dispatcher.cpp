@@ -556,6 +556,8 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   report.sent += sent;
   report.released_late += released_late;
   report.released_paused += released_paused;
+  core::Instruments().given_back_late += released_late;
+  core::Instruments().given_back_paused += released_paused;
   if (released_late > 0) {
     spdlog::debug("account {}: {} requests given back unsent: their slot had passed", account.name,
                   released_late.load());

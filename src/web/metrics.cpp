@@ -154,6 +154,11 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
   Family(out, "database_errors_total", "counter",
          "Database calls that failed (busy, locked, unreachable), this process.")
       .Sample({}, instruments.database_errors.load());
+  Family given_back(out, "requests_given_back_total", "counter",
+                    "Claimed requests given back unsent, by why: their slot had passed (late) or "
+                    "a flood pause began after the claim (paused), this process.");
+  given_back.Sample({{"reason", "late"}}, instruments.given_back_late.load());
+  given_back.Sample({{"reason", "paused"}}, instruments.given_back_paused.load());
   return out;
 }
 

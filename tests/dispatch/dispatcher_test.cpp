@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/instruments.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_messenger.h"
 #include "fakes/fault_injecting_connection.h"
@@ -601,10 +602,13 @@ TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
   Campaign("c", 1, 3);
   messenger_.UseClock(clock_.get());
   hooks_.before_link = [this] { clock_->Advance(std::chrono::milliseconds(50)); };
+  const int64_t given_back_before = core::Instruments().given_back_late.load();
   auto late = dispatcher_->RunOnce();
   ASSERT_TRUE(late) << late.error().message;
   EXPECT_EQ(late->claimed, 3);
   EXPECT_EQ(late->released_late, 3);
+  EXPECT_EQ(core::Instruments().given_back_late.load() - given_back_before, 3)
+      << "tginvite_requests_given_back_total{reason=\"late\"} must count them";
   EXPECT_TRUE(messenger_.sent().empty()) << "sent after its slot had passed";
   EXPECT_EQ(Counts("c")[InvitationState::kPending], 3);
 

@@ -261,7 +261,7 @@ TEST_F(MetricsTest, ValuesMatchTheStore) {
         "tginvite_account_flood_pause_seconds", "tginvite_account_healthy", "tginvite_workers_live",
         "tginvite_http_requests_total", "tginvite_claim_duration_seconds",
         "tginvite_send_duration_seconds", "tginvite_http_request_duration_seconds",
-        "tginvite_database_errors_total"}) {
+        "tginvite_database_errors_total", "tginvite_requests_given_back_total"}) {
     EXPECT_TRUE(names.contains(name)) << name << " missing:\n" << body_;
   }
   EXPECT_EQ(e.type["tginvite_invitations"], "gauge");
