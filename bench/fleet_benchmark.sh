@@ -11,7 +11,7 @@
 #
 # usage: bench/fleet_benchmark.sh [BUILD_DIR]      (default build-pg)
 # env:   RAISED_CONTACTS (default 12000), LIMITED_CONTACTS (default 15000), WORKERS ("1 2 4"),
-#        SQLITE_WORKERS (default: WORKERS)
+#        SQLITE_WORKERS (default: WORKERS), DOUBLE_LATENCY_MS (the double's answer time; default 2)
 # Needs BUILD_DIR/tginvite and BUILD_DIR/bench/fleet_double, python3, and PostgreSQL 15: uses
 # TGINVITE_TEST_PG when set, else runs itself under scripts/with-postgres.sh.
 set -euo pipefail
@@ -29,6 +29,7 @@ accounts=10
 raised_contacts=${RAISED_CONTACTS:-12000}
 limited_contacts=${LIMITED_CONTACTS:-15000}
 worker_counts=${WORKERS:-"1 2 4"}
+latency_ms=${DOUBLE_LATENCY_MS:-2}
 sqlite_worker_counts=${SQLITE_WORKERS:-$worker_counts}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tginvite-fleet-bench.XXXXXX")
@@ -57,7 +58,7 @@ run() {
     db="${TGINVITE_TEST_PG%/*}/$database"
   fi
   export TGINVITE_DB=$db
-  "$double_bin" --accounts $accounts --rate "$double_rate" --latency-ms 2 --threads 400 >"$dir/double.out" &
+  "$double_bin" --accounts $accounts --rate "$double_rate" --latency-ms "$latency_ms" --threads 400 >"$dir/double.out" &
   local double_pid=$!
   pids+=("$double_pid")
   for _ in $(seq 100); do grep -q '^port' "$dir/double.out" 2>/dev/null && break; sleep 0.05; done
@@ -160,6 +161,7 @@ PY
   unset TGINVITE_DB
 }
 
+echo "== double answers after $latency_ms ms"
 echo "== limits raised: double unlimited, telegram.rate 1000, in_flight 16, $accounts accounts, $raised_contacts contacts"
 for n in $sqlite_worker_counts; do run "sqlite-$n" sqlite "$n" "$raised_contacts" 0 1000; done
 for n in $worker_counts; do run "pg-$n" postgres "$n" "$raised_contacts" 0 1000; done
