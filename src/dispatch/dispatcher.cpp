@@ -242,7 +242,13 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   request.max_rows = std::max(1, settings.in_flight / std::max(1, lanes));
   request.horizon = milliseconds(1000);
   request.lead = LeadFor(account.id);
-  request.clock = [this] { return Millis(clock_.Now()); };
+  // When the account's limiter was locked: the slots count from there, and so does the
+  // preparation the next claim's lead must cover (the rest of the claim's transaction included).
+  int64_t limiter_locked_at = 0;
+  request.clock = [this, &limiter_locked_at] {
+    limiter_locked_at = Millis(clock_.Now());
+    return limiter_locked_at;
+  };
   // Rounded up: the spacing never lets more than `rate` messages a second through.
   const int64_t rate = std::max(settings.rate, 1);
   request.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
@@ -474,8 +480,10 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
         }),
         "mark sending");
   }
+  const core::TimePoint slots_from =
+      limiter_locked_at > 0 ? core::FromUnixMillis(limiter_locked_at) : claimed_at;
   ObservePreparation(account.id,
-                     std::chrono::duration_cast<milliseconds>(clock_.Now() - claimed_at));
+                     std::chrono::duration_cast<milliseconds>(clock_.Now() - slots_from));
   std::vector<size_t> to_send;
   for (size_t i = 0; i < claims.size(); ++i) {
     if (eligible[i] && std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {

@@ -620,6 +620,27 @@ TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
   for (const auto& row : Rows("c")) EXPECT_EQ(row.attempts, 1);
 }
 
+// The lead covers the whole time from the moment the claim counted its slots (its limiter lock)
+// to the sending mark: a claim whose transaction is slow after taking the lock (a loaded
+// database) must not leave every following batch late.
+TEST_F(DispatcherTest, TheLeadCoversAClaimSlowAfterItsLimiterLock) {
+  Campaign("c", 1, 6);
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "3"));
+  messenger_.UseClock(clock_.get());
+  writer_->OnExecuteContaining("SET state = 'sending', gen = gen + 1",
+                               [this] { clock_->Advance(std::chrono::milliseconds(50)); });
+  auto first = dispatcher_->RunOnce();  // no lead measured yet: its rows are given back
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->released_late, 3);
+  for (int i = 0; i < 3; ++i) {
+    auto next = dispatcher_->RunOnce();
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_EQ(next->released_late, 0)
+        << "batch " << i << ": the lead left out the claim's own time";
+  }
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 6);
+}
+
 // Invariant 4 across workers: a 429 another worker recorded after this worker claimed its rows
 // stops those rows before they are sent, not only the next claim.
 TEST_F(DispatcherTest, APauseRecordedByAnotherWorkerStopsRowsAlreadyClaimed) {

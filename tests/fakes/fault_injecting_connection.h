@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,12 @@ class FaultInjectingConnection final : public storage::Connection {
   void FailNextExecuteContaining(std::string sql_part, ErrorCode code) {
     execute_fault_sql_ = std::move(sql_part);
     execute_fault_ = code;
+  }
+  // Runs `hook` before every Execute whose SQL contains `sql_part` (say, to move a fake clock
+  // while a transaction is in progress).
+  void OnExecuteContaining(std::string sql_part, std::function<void()> hook) {
+    hook_sql_ = std::move(sql_part);
+    hook_ = std::move(hook);
   }
   int commits() const { return commits_; }
   // Every script run through this connection (pragmas, schema), in order.
@@ -59,6 +66,7 @@ class FaultInjectingConnection final : public storage::Connection {
     if (execute_fault_ && sql.find(execute_fault_sql_) != std::string_view::npos) {
       return Error{*std::exchange(execute_fault_, std::nullopt), "injected: statement failed"};
     }
+    if (hook_ && sql.find(hook_sql_) != std::string_view::npos) hook_();
     return target_.Execute(sql, params);
   }
   Status ForEach(std::string_view sql, std::span<const storage::Value> params,
@@ -80,6 +88,8 @@ class FaultInjectingConnection final : public storage::Connection {
   std::optional<ErrorCode> rollback_fault_;
   std::optional<ErrorCode> execute_fault_;
   std::string execute_fault_sql_;
+  std::function<void()> hook_;
+  std::string hook_sql_;
   int commits_ = 0;
   std::vector<std::string> scripts_;
   bool broken_ = false;
