@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/import_rows.h"
 #include "storage/pg_test_database.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_import.h"
@@ -20,57 +21,11 @@ namespace {
 
 using core::ContactRecord;
 using core::InvitationState;
+using testing::Contact;
+using testing::Options;
 using testing::PgTestDatabase;
-
-// An ImportSource over rows held in memory; records every result.
-class VectorSource final : public ImportSource {
- public:
-  explicit VectorSource(std::vector<ImportRow> rows, bool commit_allowed = true)
-      : rows_(std::move(rows)), commit_allowed_(commit_allowed) {}
-  std::optional<ImportRow> Next() override {
-    if (next_ == rows_.size()) return std::nullopt;
-    return rows_[next_++];
-  }
-  void OnResult(const ImportRow& row, const ImportRowResult& result) override {
-    results.emplace_back(row.line, result);
-  }
-  bool CommitAllowed() const override { return commit_allowed_; }
-
-  std::vector<std::pair<int64_t, ImportRowResult>> results;
-
- private:
-  std::vector<ImportRow> rows_;
-  size_t next_ = 0;
-  bool commit_allowed_;
-};
-
-ContactRecord Contact(std::optional<int64_t> id, std::string username = "",
-                      std::string first_name = "", std::string phone = "",
-                      std::string last_name = "") {
-  ContactRecord c;
-  c.telegram_user_id = id;
-  c.username = std::move(username);
-  c.first_name = std::move(first_name);
-  c.phone = std::move(phone);
-  c.last_name = std::move(last_name);
-  return c;
-}
-
-std::vector<ImportRow> Rows(std::vector<ContactRecord> contacts) {
-  std::vector<ImportRow> rows;
-  int64_t line = 2;
-  for (auto& c : contacts) rows.push_back({line++, std::move(c)});
-  return rows;
-}
-
-ImportOptions Options(std::optional<std::string> campaign, ImportMode mode = ImportMode::kBatches,
-                      size_t batch_size = 10000) {
-  ImportOptions options;
-  options.campaign = std::move(campaign);
-  options.mode = mode;
-  options.batch_size = batch_size;
-  return options;
-}
+using testing::Rows;
+using testing::VectorSource;
 
 // A row's result as one comparable, printable value.
 struct Outcome {

@@ -1,9 +1,10 @@
 #include "storage/store_contract.h"
 
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <tuple>
+
+#include "storage/import_rows.h"
 
 namespace tginvite::storage {
 
@@ -20,60 +21,15 @@ namespace {
 
 using core::ContactRecord;
 using core::InvitationState;
-
-// An ImportSource over rows held in memory; records every result.
-class VectorSource final : public ImportSource {
- public:
-  explicit VectorSource(std::vector<ImportRow> rows, bool commit_allowed = true)
-      : rows_(rows.begin(), rows.end()), commit_allowed_(commit_allowed) {}
-  std::optional<ImportRow> Next() override {
-    if (rows_.empty()) return std::nullopt;
-    ImportRow row = std::move(rows_.front());
-    rows_.pop_front();
-    return row;
-  }
-  void OnResult(const ImportRow& row, const ImportRowResult& result) override {
-    results.emplace_back(row.line, result);
-  }
-  bool CommitAllowed() const override { return commit_allowed_; }
-
-  std::vector<std::pair<int64_t, ImportRowResult>> results;
-
- private:
-  std::deque<ImportRow> rows_;
-  bool commit_allowed_;
-};
-
-ContactRecord Contact(std::optional<int64_t> id, std::string username = "",
-                      std::string first_name = "", std::string phone = "") {
-  ContactRecord c;
-  c.telegram_user_id = id;
-  c.username = std::move(username);
-  c.first_name = std::move(first_name);
-  c.phone = std::move(phone);
-  return c;
-}
-
-std::vector<ImportRow> Rows(std::vector<ContactRecord> contacts) {
-  std::vector<ImportRow> rows;
-  int64_t line = 2;
-  for (auto& c : contacts) rows.push_back({line++, std::move(c)});
-  return rows;
-}
+using testing::Contact;
+using testing::Options;
+using testing::Rows;
+using testing::VectorSource;
 
 Result<ImportTotals> Import(Store& store, std::vector<ContactRecord> contacts,
                             ImportOptions options = {}) {
   VectorSource source(Rows(std::move(contacts)));
   return store.ImportContacts(source, options);
-}
-
-ImportOptions Options(std::optional<std::string> campaign, ImportMode mode = ImportMode::kBatches,
-                      size_t batch_size = 10000) {
-  ImportOptions options;
-  options.campaign = std::move(campaign);
-  options.mode = mode;
-  options.batch_size = batch_size;
-  return options;
 }
 
 constexpr std::string_view kToken = "123456789:AAFakeTestTokenForUnitTests_abcdefghijk";
