@@ -64,6 +64,20 @@ measure() {
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 }
 
+# What both reports share (awk): a table of runs (rows, wall and CPU seconds, rows/s, peak RSS)
+# and ratios. Each report appends its own BEGIN block.
+table_awk='
+function rate(s) { return s > 0 ? sprintf("%.0f", rows / s) : "inf" }
+function ratio(a, b) { return b > 0 ? a / b : 0 }
+function line(name, s, c, r) {
+  printf "| %-46s | %9s | %7.2f | %7.2f | %9s | %12.1f |\n", name, rows, s, c, rate(s), r / 1024
+}
+function header() {
+  printf "| %-46s | %9s | %7s | %7s | %9s | %12s |\n", "run", "rows", "wall s", "CPU s", "rows/s",
+         "peak RSS MiB"
+  print "|------------------------------------------------|----------:|--------:|--------:|----------:|-------------:|"
+}'
+
 echo "generating $rows contacts ..." >&2
 "$gen" "$rows" >"$csv"
 cat "$csv" >/dev/null  # warm the page cache so both runs read from memory
@@ -144,16 +158,9 @@ if [[ -n $postgres ]]; then
     -v floor_s="$floor_secs" -v floor_c="$floor_cpu" -v floor_r="$floor_rss" \
     -v ours_s="$ours_secs" -v ours_c="$ours_cpu" -v ours_r="$ours_rss" \
     -v base_s="$base_secs" -v base_c="$base_cpu" -v base_r="$base_rss" \
-    -v ref_s="$schema_secs" -v ref_c="$schema_cpu" -v ref_r="$schema_rss" '
-function rate(s) { return s > 0 ? sprintf("%.0f", rows / s) : "inf" }
-function ratio(a, b) { return b > 0 ? a / b : 0 }
-function line(name, s, c, r) {
-  printf "| %-46s | %9s | %7.2f | %7.2f | %9s | %12.1f |\n", name, rows, s, c, rate(s), r / 1024
-}
+    -v ref_s="$schema_secs" -v ref_c="$schema_cpu" -v ref_r="$schema_rss" "$table_awk"'
 BEGIN {
-  printf "| %-46s | %9s | %7s | %7s | %9s | %12s |\n", "run", "rows", "wall s", "CPU s", "rows/s",
-         "peak RSS MiB"
-  print "|------------------------------------------------|----------:|--------:|--------:|----------:|-------------:|"
+  header()
   line("floor: psql \\copy csv, bare table", floor_s, floor_c, floor_r)
   line("tginvite import", ours_s, ours_c, ours_r)
   if (has_base) line("baseline: IMPORT_BENCH_BASELINE import", base_s, base_c, base_r)
@@ -213,16 +220,9 @@ echo
 awk -v rows="$rows" \
   -v floor_s="$floor_secs" -v floor_c="$floor_cpu" -v floor_r="$floor_rss" \
   -v ours_s="$ours_secs" -v ours_c="$ours_cpu" -v ours_r="$ours_rss" \
-  -v ref_s="$schema_secs" -v ref_c="$schema_cpu" -v ref_r="$schema_rss" '
-function rate(s) { return s > 0 ? sprintf("%.0f", rows / s) : "inf" }
-function ratio(a, b) { return b > 0 ? a / b : 0 }
-function line(name, s, c, r) {
-  printf "| %-46s | %9s | %7.2f | %7.2f | %9s | %12.1f |\n", name, rows, s, c, rate(s), r / 1024
-}
+  -v ref_s="$schema_secs" -v ref_c="$schema_cpu" -v ref_r="$schema_rss" "$table_awk"'
 BEGIN {
-  printf "| %-46s | %9s | %7s | %7s | %9s | %12s |\n", "run", "rows", "wall s", "CPU s", "rows/s",
-         "peak RSS MiB"
-  print "|------------------------------------------------|----------:|--------:|--------:|----------:|-------------:|"
+  header()
   line("floor: sqlite3 .import --csv, bare table", floor_s, floor_c, floor_r)
   line("tginvite import", ours_s, ours_c, ours_r)
   line("reference: sqlite3 into tginvite schema", ref_s, ref_c, ref_r)
