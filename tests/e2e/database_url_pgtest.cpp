@@ -16,6 +16,7 @@ namespace tginvite {
 namespace {
 
 using testing::ChildProcess;
+using testing::PgDatabaseTest;
 using testing::PgTestDatabase;
 using testing::ProcessResult;
 using testing::TempDir;
@@ -45,18 +46,14 @@ size_t Occurrences(std::string_view text, std::string_view what) {
   return n;
 }
 
-class DatabaseUrlTest : public ::testing::Test {
+class DatabaseUrlTest : public PgDatabaseTest {
  protected:
   void SetUp() override {
     const char* bin = std::getenv("TGINVITE_BIN");
     ASSERT_NE(bin, nullptr) << "TGINVITE_BIN is not set (run through ctest)";
     bin_ = bin;
-    auto db = PgTestDatabase::Create();
-    if (!db && db.error().code == ErrorCode::kUnavailable) {
-      GTEST_SKIP() << "PostgreSQL is not reachable: " << db.error().message;
-    }
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(db).value();
+    PgDatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     url_ = WithPassword(db_->url());
   }
 
@@ -70,7 +67,6 @@ class DatabaseUrlTest : public ::testing::Test {
 
   TempDir dir_;
   std::string bin_;
-  std::unique_ptr<PgTestDatabase> db_;
   std::string url_;
 };
 

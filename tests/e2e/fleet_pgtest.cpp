@@ -25,7 +25,7 @@ namespace {
 using testing::BotApiDouble;
 using testing::BotApiDoubleOptions;
 using testing::ChildProcess;
-using testing::PgTestDatabase;
+using testing::PgDatabaseTest;
 using testing::ProcessResult;
 using testing::TempDir;
 using testing::WaitFor;
@@ -37,18 +37,14 @@ std::string TokenFor(int account) {
   return fmt::format("{}:TEST-fleet-token-AbCdEfGhIjKlMnOpQrStUv{:02d}", 700000 + account, account);
 }
 
-class FleetTest : public ::testing::Test {
+class FleetTest : public PgDatabaseTest {
  protected:
   void SetUp() override {
     const char* bin = std::getenv("TGINVITE_BIN");
     ASSERT_NE(bin, nullptr) << "TGINVITE_BIN is not set (run through ctest)";
     bin_ = bin;
-    auto db = PgTestDatabase::Create();
-    if (!db && db.error().code == ErrorCode::kUnavailable) {
-      GTEST_SKIP() << "PostgreSQL is not reachable: " << db.error().message;
-    }
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(db).value();
+    PgDatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
   }
 
   std::map<std::string, std::string> Env() {
@@ -147,7 +143,6 @@ class FleetTest : public ::testing::Test {
 
   TempDir dir_;
   std::string bin_;
-  std::unique_ptr<PgTestDatabase> db_;
   std::unique_ptr<BotApiDouble> double_;
   int accounts_ = 1;
 };

@@ -23,7 +23,7 @@ using core::ContactRecord;
 using core::InvitationState;
 using testing::Contact;
 using testing::Options;
-using testing::PgTestDatabase;
+using testing::PgDatabaseTest;
 using testing::Rows;
 using testing::VectorSource;
 
@@ -135,17 +135,8 @@ class TickingClock final : public core::Clock {
   mutable core::TimePoint now_ = core::FromUnixMillis(1'800'000'000'000);
 };
 
-class PgImportTest : public ::testing::Test {
+class PgImportTest : public PgDatabaseTest {
  protected:
-  void SetUp() override {
-    auto db = PgTestDatabase::Create();
-    if (!db && db.error().code == ErrorCode::kUnavailable) {
-      GTEST_SKIP() << "PostgreSQL is not reachable: " << db.error().message;
-    }
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(db).value();
-  }
-
   // A store on the test database; `max_connections` 1 makes every unit of work reuse one
   // connection.
   std::unique_ptr<PgStore> OpenPgStore(size_t max_connections = 16) {
@@ -184,8 +175,6 @@ class PgImportTest : public ::testing::Test {
     EXPECT_TRUE(n) << n.error().message;
     return n ? *n : -1;
   }
-
-  std::unique_ptr<PgTestDatabase> db_;
 };
 
 // --- the batch path gives every row the result the row-by-row path gives it ---------------------

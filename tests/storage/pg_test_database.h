@@ -4,12 +4,13 @@
 // kUnavailable with a message saying so, and tests skip with it.
 #pragma once
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "storage/postgres/pg_connection.h"
 
@@ -77,6 +78,23 @@ class PgTestDatabase {
   std::string name_;
   std::string url_;
   bool dropped_ = false;
+};
+
+// A fixture with a fresh database in `db_`, or skipped with the reason when PostgreSQL is not
+// reachable. A fixture that derives from it and has its own SetUp calls this one first and
+// returns when IsSkipped() or HasFatalFailure().
+class PgDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = PgTestDatabase::Create();
+    if (!db && db.error().code == ErrorCode::kUnavailable) {
+      GTEST_SKIP() << "PostgreSQL is not reachable: " << db.error().message;
+    }
+    ASSERT_TRUE(db) << db.error().message;
+    db_ = std::move(db).value();
+  }
+
+  std::unique_ptr<PgTestDatabase> db_;
 };
 
 }  // namespace tginvite::testing

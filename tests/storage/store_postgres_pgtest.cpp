@@ -1,10 +1,10 @@
 // The storage contract on PostgreSQL (each test in a database of its own), plus what only a
 // fleet on PostgreSQL does: concurrent claimers of one account, stale workers, migrations raced by
 // processes starting together, connections lost to the server.
-#include <gtest/gtest.h>
-
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "storage/pg_test_database.h"
 #include "storage/postgres/pg_connection.h"
@@ -15,6 +15,7 @@
 namespace tginvite::storage {
 namespace {
 
+using testing::PgDatabaseTest;
 using testing::PgTestDatabase;
 using testing::TempDir;
 
@@ -34,17 +35,8 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
                            return backend.param.name;
                          });
 
-class PgStoreTest : public ::testing::Test {
+class PgStoreTest : public PgDatabaseTest {
  protected:
-  void SetUp() override {
-    auto db = PgTestDatabase::Create();
-    if (!db && db.error().code == ErrorCode::kUnavailable) {
-      GTEST_SKIP() << "PostgreSQL is not reachable: " << db.error().message;
-    }
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(db).value();
-  }
-
   std::unique_ptr<Store> Open() {
     auto store = OpenStore(db_->url(), OpenMode::kCreate);
     EXPECT_TRUE(store) << store.error().message;
@@ -95,8 +87,6 @@ class PgStoreTest : public ::testing::Test {
     request.campaigns = {CampaignPlan{campaign_id, 0, {}, {}, {}}};
     return request;
   }
-
-  std::unique_ptr<PgTestDatabase> db_;
 };
 
 // Invariant 4 across a fleet: eight claimers on two processes' stores, all claiming for one
@@ -278,7 +268,8 @@ TEST_F(PgStoreTest, FailedStatementLeavesThePoolClean) {
 
 // Runs without a server: the password in a URL never reaches an error message.
 TEST(PgConnectionTest, PasswordNeverAppearsInErrors) {
-  auto opened = OpenStore("postgresql://tginvite:s3cretPassw0rd@127.0.0.1:1/fleet", OpenMode::kCreate);
+  auto opened =
+      OpenStore("postgresql://tginvite:s3cretPassw0rd@127.0.0.1:1/fleet", OpenMode::kCreate);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(opened.error().message.find("s3cretPassw0rd"), std::string::npos)
