@@ -122,8 +122,12 @@ namespace {
 Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const ServeOptions& options,
                                                  std::function<dispatch::Health()> worker_health) {
   ASSIGN_OR_RETURN(auto listen, web::ParseListen(options.listen));
-  ASSIGN_OR_RETURN(std::optional<std::string> password, store.AdminPasswordHash());
+  // Read once, for a warning; when the database does not answer, the server starts anyway.
+  Result<std::optional<std::string>> password = store.AdminPasswordHash();
   if (!password) {
+    spdlog::warn("could not check whether an admin password is set: {}",
+                 password.error().message);
+  } else if (!*password) {
     spdlog::warn(
         "no admin password is set: logins are refused until you run `tginvite init` on a "
         "terminal or with TGINVITE_ADMIN_PASSWORD set");
@@ -143,17 +147,8 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
 
 int RunWorkerWith(storage::Store& store, const RunOptions& options,
                   const std::optional<ServeOptions>& serve) {
-  Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
-  if (!campaigns) return Report(campaigns.error());
-  for (const storage::CampaignSummary& s : *campaigns) {
-    if (s.campaign.account_kind == core::AccountKind::kRehearsal &&
-        s.campaign.state == core::CampaignState::kRunning) {
-      spdlog::warn(
-          "REHEARSAL: campaign {} uses account {}, which simulates Telegram: nothing is "
-          "sent to anyone",
-          s.campaign.name, s.campaign.account_name);
-    }
-  }
+  // No database read here: one that fails (the server restarting just after it answered) would
+  // end the worker, which must live through it. The dispatcher reads with backoff from its start.
   std::stop_source stop;
   SignalStop signals(stop);
   core::SystemClock clock;

@@ -151,6 +151,18 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
         spdlog::warn("campaign {}: {}", campaign.name, warning.message);
       }
     }
+    auto account = std::find_if(accounts.begin(), accounts.end(), [&](const storage::Account& a) {
+      return a.id == campaign.account_id;
+    });
+    if (account == accounts.end()) continue;
+    if (account->kind == core::AccountKind::kRehearsal) {
+      const core::SettingWarning rehearsal = {
+          "rehearsal:" + campaign.name,
+          fmt::format("REHEARSAL: campaign {} uses account {}, which simulates Telegram: nothing "
+                      "is sent to anyone",
+                      campaign.name, account->name)};
+      if (warn_once_.ShouldWarn(rehearsal)) spdlog::warn("{}", rehearsal.message);
+    }
     if (resolved.settings.ambiguous == core::Settings::Ambiguous::kResend) {
       resend.push_back(campaign.id);
     }
@@ -165,10 +177,6 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
                                               fmt::format("template: {}", parsed.error().message)));
       continue;
     }
-    auto account = std::find_if(accounts.begin(), accounts.end(), [&](const storage::Account& a) {
-      return a.id == campaign.account_id;
-    });
-    if (account == accounts.end()) continue;
     std::shared_ptr<AccountWork>& w = work[account->id];
     if (!w) {
       w = std::make_shared<AccountWork>();

@@ -358,6 +358,9 @@ class BotApiDouble::Impl {
   int64_t RateViolations() const {
     return Read([&] { return violations_; });
   }
+  std::chrono::microseconds WorstViolation() const {
+    return Read([&] { return worst_violation_; });
+  }
   int64_t EarlyRequests() const {
     return Read([&] { return early_; });
   }
@@ -399,7 +402,7 @@ class BotApiDouble::Impl {
   };
 
   void Handle(const httplib::Request& req, httplib::Response& res) {
-    const TimePoint now = SteadyClock::now();
+    const TimePoint arrived = options_.clock ? options_.clock() : SteadyClock::now();
     const bool routed = req.matches.size() == 3;
     const std::string token = routed ? std::string(req.matches[1]) : "";
     const std::string method = routed ? std::string(req.matches[2]) : "";
@@ -408,7 +411,7 @@ class BotApiDouble::Impl {
     record.http_method = req.method;
     record.path = routed ? "/bot<token>/" + method : req.path;
     record.content_type = req.get_header_value("Content-Type");
-    record.arrived = now;
+    record.arrived = arrived;
     Params parsed = ParseParams(req);
     record.params = parsed.values;
     auto known = std::find(options_.tokens.begin(), options_.tokens.end(), token);
@@ -419,6 +422,8 @@ class BotApiDouble::Impl {
     record.method = canonical == CanonicalMethods().end() ? method : canonical->second;
 
     std::unique_lock lock(mu_);
+    const TimePoint now = std::max(arrived, served_at_);
+    served_at_ = now;
     connections_.insert({req.remote_addr, req.remote_port});
     ++requests_by_method_[Lower(record.method)];
     const size_t index = requests_.size();
@@ -575,7 +580,13 @@ class BotApiDouble::Impl {
            std::chrono::duration_cast<Nanos>(std::chrono::minutes(1)) / options_.group_per_minute});
     }
     for (const Lane& lane : lanes) {
-      if (std::max(*lane.tat, now) - now > options_.rate_tolerance) return false;
+      const Nanos ahead = std::max(*lane.tat, now) - now;
+      if (ahead > options_.rate_tolerance) {
+        worst_violation_ =
+            std::max(worst_violation_, std::chrono::duration_cast<std::chrono::microseconds>(
+                                           ahead - options_.rate_tolerance));
+        return false;
+      }
     }
     for (const Lane& lane : lanes) *lane.tat = std::max(*lane.tat, now) + lane.interval;
     return true;
@@ -851,6 +862,8 @@ class BotApiDouble::Impl {
   int64_t total_deliveries_ = 0;
   int64_t violations_ = 0;
   int64_t early_ = 0;
+  std::chrono::microseconds worst_violation_{0};
+  TimePoint served_at_{};  // the latest time the rate model has seen
   int64_t links_created_ = 0;
   int64_t approvals_ = 0;
   int64_t conflicts_ = 0;
@@ -906,6 +919,9 @@ int64_t BotApiDouble::DeliveriesTo(int64_t chat_id) const { return impl_->Delive
 int64_t BotApiDouble::TotalDeliveries() const { return impl_->TotalDeliveries(); }
 int64_t BotApiDouble::DuplicateDeliveries() const { return impl_->DuplicateDeliveries(); }
 int64_t BotApiDouble::RateViolations() const { return impl_->RateViolations(); }
+std::chrono::microseconds BotApiDouble::WorstViolation() const {
+  return impl_->WorstViolation();
+}
 int64_t BotApiDouble::EarlyRequests() const { return impl_->EarlyRequests(); }
 int64_t BotApiDouble::LinksCreated() const { return impl_->LinksCreated(); }
 std::map<std::string, int> BotApiDouble::LinksByName() const { return impl_->LinksByName(); }

@@ -13,6 +13,9 @@
 // (`account_rate`), per recipient chat (`chat_interval`) and per group chat, i.e. a negative chat
 // id
 // (`group_per_minute`), each letting a message arrive up to `rate_tolerance` ahead of its slot.
+// The rate model runs in the order requests are served, on a clock that never goes back: a request
+// that arrived before one already served but reached the model after it (its thread was slow to get
+// the lock) is measured as arriving with that one, as a server measuring at its door would see it.
 // A message over any limit is counted in RateViolations() and answered 429 with
 // `retry_after_seconds`, which pauses the token; every request for that token before the pause
 // ends (getUpdates excepted) is counted in EarlyRequests() and answered 429 again. A scripted
@@ -28,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,6 +55,9 @@ struct BotApiDoubleOptions {
   std::chrono::seconds max_long_poll{5};          // cap on getUpdates' `timeout`
   int threads = 64;  // server threads; each open keep-alive connection holds one
   size_t max_recorded_requests = 100000;  // Requests() keeps the first ones; counters count all
+  // When a request arrived (default: std::chrono::steady_clock::now). Tests of the rate model
+  // inject a sequence of times.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 // One request as the double saw it.
@@ -113,6 +120,8 @@ class BotApiDouble {
   int64_t TotalDeliveries() const;
   int64_t DuplicateDeliveries() const;  // sum over chats of (deliveries - 1) where > 1
   int64_t RateViolations() const;
+  // How far the worst violation was over its limit's tolerance (zero without violations).
+  std::chrono::microseconds WorstViolation() const;
   int64_t EarlyRequests() const;
   int64_t LinksCreated() const;
   std::map<std::string, int> LinksByName() const;

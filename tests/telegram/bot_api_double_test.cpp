@@ -191,6 +191,44 @@ TEST(BotApiDoubleTest, AClientPacedUnderTheLimitsHasNoViolations) {
   EXPECT_EQ(server.EarlyRequests(), 0);
 }
 
+// The times handed out by `clock`, one per request, in order.
+std::function<std::chrono::steady_clock::time_point()> Times(std::vector<int> millis) {
+  auto next = std::make_shared<size_t>(0);
+  const auto base = std::chrono::steady_clock::now();
+  return [next, base, millis = std::move(millis)] {
+    const size_t i = std::min((*next)++, millis.size() - 1);
+    return base + std::chrono::milliseconds(millis[i]);
+  };
+}
+
+// A request whose thread took its arrival time and then reached the rate model only after a later
+// request was served is measured with that later one. Measured at its own stale arrival time it
+// looked 50 ms ahead of a slot already taken: a violation the client never made (regression: the
+// fleet test failed in CI with 4 violations on a starved machine).
+TEST(BotApiDoubleTest, ARequestServedAfterALaterOneIsNotMeasuredInThePast) {
+  BotApiDoubleOptions options = Unlimited();
+  options.account_rate = 60;  // slots 16.7 ms apart, 50 ms of tolerance
+  options.clock = Times({0, 20, 40, 60, 10});
+  BotApiDouble server(options);
+  Client client(server);
+  for (int64_t chat = 1; chat <= 5; ++chat) EXPECT_EQ(client.Send(chat)->status, 200) << chat;
+  EXPECT_EQ(server.RateViolations(), 0);
+  EXPECT_EQ(server.WorstViolation(), 0us);
+}
+
+// The same clock still catches a real burst, and says by how much it was over.
+TEST(BotApiDoubleTest, ABurstOnTheInjectedClockIsAViolation) {
+  BotApiDoubleOptions options = Unlimited();
+  options.account_rate = 60;
+  options.clock = Times({0, 0, 0, 0, 0});
+  BotApiDouble server(options);
+  Client client(server);
+  for (int64_t chat = 1; chat <= 5; ++chat) client.Send(chat);
+  EXPECT_EQ(server.RateViolations(), 1);
+  // The fifth message is 4 slots (66.7 ms) ahead: 16.7 ms over the tolerance.
+  EXPECT_NEAR(static_cast<double>(server.WorstViolation().count()), 16667, 2);
+}
+
 TEST(BotApiDoubleTest, RequestsBeforeRetryAfterHasPassedAreEarly) {
   BotApiDoubleOptions options = Unlimited();
   options.retry_after_seconds = 1;
