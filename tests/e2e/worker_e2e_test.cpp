@@ -229,6 +229,9 @@ TEST_F(WorkerE2eTest, WaitsOutALockedDatabase) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(dir_.File("t.db").c_str(), &db), SQLITE_OK);
+    // The worker writes all the time: take the lock when its transaction ends (without a busy
+    // timeout, BEGIN EXCLUSIVE fails at once with SQLITE_BUSY whenever one is open).
+    sqlite3_busy_timeout(db, 10000);
     ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
     const int64_t at_lock = double_->TotalDeliveries();
     const auto until = std::chrono::steady_clock::now() + 10s;
