@@ -560,11 +560,9 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
           Millis(clock_.Now()) +
           std::chrono::duration_cast<milliseconds>(result.outcome.retry_after).count();
       if (store_.PauseAccount(account.id, until)) {
-        FloodReading& reading = FloodReadingOf(account.id);
-        std::lock_guard lock(reading.mu);
-        reading.read_at = clock_.Now();
-        reading.until = std::max(reading.until, until);
-        reading.ok = true;
+        std::lock_guard lock(flood_.mu);
+        int64_t& known = flood_.until[account.id];
+        known = std::max(known, until);
       }
     }
     add_outcome(failure_record(claim, result.outcome, "sendMessage", started_at));
@@ -625,25 +623,19 @@ void Dispatcher::ObservePreparation(int64_t account_id, milliseconds took) {
   lead = std::min(std::max(grown, lead * 7 / 8), kMaxLead);
 }
 
-Dispatcher::FloodReading& Dispatcher::FloodReadingOf(int64_t account_id) {
-  std::lock_guard lock(flood_mu_);
-  std::unique_ptr<FloodReading>& reading = flood_readings_[account_id];
-  if (!reading) reading = std::make_unique<FloodReading>();
-  return *reading;
-}
-
 bool Dispatcher::FloodPaused(int64_t account_id) {
-  FloodReading& reading = FloodReadingOf(account_id);
-  std::lock_guard lock(reading.mu);
+  std::lock_guard lock(flood_.mu);
   const core::TimePoint now = clock_.Now();
-  if (!reading.ok || now - reading.read_at > kFloodRecheck) {
-    Result<int64_t> until = store_.AccountFloodUntil(account_id);
-    // When the pause cannot be read, the request does not go: it is claimed again later.
-    reading.read_at = clock_.Now();
-    reading.until = until ? *until : 0;
-    reading.ok = until.has_value();
+  if (!flood_.ok || now - flood_.read_at > kFloodRecheck) {
+    Result<std::map<int64_t, int64_t>> pauses = store_.FloodPauses();
+    // When the pauses cannot be read, the request does not go: it is claimed again later.
+    flood_.read_at = clock_.Now();
+    flood_.ok = pauses.has_value();
+    if (pauses) flood_.until = std::move(*pauses);
   }
-  return !reading.ok || reading.until > Millis(now);
+  if (!flood_.ok) return true;
+  auto until = flood_.until.find(account_id);
+  return until != flood_.until.end() && until->second > Millis(now);
 }
 
 Status Dispatcher::RetryWrite(const std::function<Status()>& write) {

@@ -136,8 +136,8 @@ class Dispatcher {
   // the last claims needed for their links and sending marks.
   std::chrono::milliseconds LeadFor(int64_t account_id);
   void ObservePreparation(int64_t account_id, std::chrono::milliseconds took);
-  // Whether the account is under a flood pause right now: the database's word, re-read when the
-  // last reading is older than kFloodRecheck.
+  // Whether the account is under a flood pause right now: the database's word, re-read (for every
+  // account at once) when the last reading is older than kFloodRecheck.
   bool FloodPaused(int64_t account_id);
   // Takes, renews or keeps away from the lease on polling the account's updates.
   bool HoldsUpdatesLease(int64_t account_id, std::chrono::seconds poll_timeout);
@@ -173,16 +173,15 @@ class Dispatcher {
   std::mutex lead_mu_;
   std::map<int64_t, std::chrono::milliseconds> leads_;
 
-  // Per account, so that one account's reading never holds up another account's sends.
+  // Every account's flood pause, one reading for all of the worker's senders: one query every
+  // kFloodRecheck however many accounts and lanes send (it was one per account).
   struct FloodReading {
-    std::mutex mu;  // held while the database is read: the account's senders share one reading
+    std::mutex mu;  // held while the database is read: the senders share one reading
     core::TimePoint read_at{};
-    int64_t until = 0;
+    std::map<int64_t, int64_t> until;  // by account id, unix ms
     bool ok = false;
   };
-  FloodReading& FloodReadingOf(int64_t account_id);
-  std::mutex flood_mu_;  // guards the map only
-  std::map<int64_t, std::unique_ptr<FloodReading>> flood_readings_;
+  FloodReading flood_;
 };
 
 }  // namespace tginvite::dispatch

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -435,9 +436,10 @@ class Store {
                                               std::span<const int64_t> resend_campaigns) = 0;
   // Pauses the account until `until` (unix ms), or keeps a later pause.
   virtual Status PauseAccount(int64_t account_id, int64_t until) = 0;
-  // The account's flood pause (unix ms, 0 when none), read fresh from the database: a worker
-  // checks it right before each send, so a pause another worker recorded stops its claimed rows.
-  virtual Result<int64_t> AccountFloodUntil(int64_t account_id) = 0;
+  // Every account's flood pause by account id (unix ms, 0 when none), read fresh from the
+  // database: a worker checks them right before its sends (one reading for all its accounts), so
+  // a pause another worker recorded stops its claimed rows.
+  virtual Result<std::map<int64_t, int64_t>> FloodPauses() = 0;
   // One poller per bot: takes or renews the lease on polling the account's updates for `worker`
   // until `until` (unix ms) unless another worker holds one that has not expired at `now`; true
   // when `worker` holds it afterwards. `until` <= `now` gives up a lease `worker` holds.

@@ -783,6 +783,97 @@ TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) 
 // Invariant 4: slots start after the caller's lead, and from the time the account's limiter was
 // locked (the request's clock), not from a `now` read before a long wait for the lock. Without
 // both, a worker's first sends leave after their slots have passed, bunched with the next ones.
+// Slots of one claim over two campaigns of one account: the account's GCRA spaces all of them, a
+// paced campaign's batch waits its cycle, and the account's TAT carries over to the next claim.
+TEST_P(StoreContractTest, ClaimPacesEachCampaignAndSpacesTheAccountsSlots) {
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4)}, Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(5), Contact(6)}, Options("autumn")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
+  ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  const int64_t spring = request.campaigns[0].campaign_id;
+  const int64_t autumn = ClaimRequestFor(*store_, "autumn").campaigns[0].campaign_id;
+  request.emission_interval = std::chrono::milliseconds(40);
+  request.max_rows = 5;
+  // spring: batches of 2, one second apart; autumn: unpaced. seed 0: spring goes first.
+  request.campaigns = {{spring, 2, std::chrono::milliseconds(1000), {}, {}},
+                       {autumn, 0, {}, {}, {}}};
+  request.seed = 0;
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  std::vector<std::pair<int64_t, int64_t>> slots;  // (campaign, slot - now)
+  for (const Claim& c : claimed->claims) slots.emplace_back(c.campaign_id, c.not_before - request.now);
+  EXPECT_EQ(slots, (std::vector<std::pair<int64_t, int64_t>>{
+                       {spring, 0}, {spring, 40}, {spring, 1040}, {spring, 1080}, {autumn, 1120}}));
+  EXPECT_EQ(claimed->flood_until, 0);
+
+  // The next claim continues both: the account's TAT and spring's pacing were stored.
+  request.max_rows = 16;
+  request.seed = 1;  // autumn first
+  auto next = store_->ClaimInvitations(request);
+  ASSERT_TRUE(next) << next.error().message;
+  ASSERT_EQ(next->claims.size(), 1u);  // spring is empty; autumn's last row
+  EXPECT_EQ(next->claims[0].campaign_id, autumn);
+  EXPECT_EQ(next->claims[0].not_before, request.now + 1160);
+}
+
+// A contact in two campaigns of the account is messaged at most once per chat_interval, also when
+// both rows come up in one claim (PostgreSQL gave them slots 40 ms apart: it read the contact's
+// next_message_at for both rows before writing it); a row whose contact has no user id is skipped
+// at once without spending a slot; a paused campaign in the request is not claimed from.
+TEST_P(StoreContractTest, ClaimKeepsAChatsIntervalSkipsTheUnreachableAndPausedCampaigns) {
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  CreateCampaign(*store_, "winter");
+  ASSERT_TRUE(
+      Import(*store_, {Contact(1), Contact(std::nullopt, "nouserid")}, Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("autumn")));
+  ASSERT_TRUE(Import(*store_, {Contact(7)}, Options("winter")));
+  for (const char* name : {"spring", "autumn", "winter"}) {
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+  }
+  ASSERT_TRUE(store_->ChangeCampaign("winter", CampaignAction::kPause));
+  ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  const int64_t spring = request.campaigns[0].campaign_id;
+  const int64_t autumn = ClaimRequestFor(*store_, "autumn").campaigns[0].campaign_id;
+  const int64_t winter = ClaimRequestFor(*store_, "winter").campaigns[0].campaign_id;
+  request.emission_interval = std::chrono::milliseconds(40);
+  request.chat_interval = std::chrono::milliseconds(1000);
+  request.campaigns = {{winter, 0, {}, {}, {}}, {spring, 0, {}, {}, {}}, {autumn, 0, {}, {}, {}}};
+  request.seed = 0;
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  std::vector<std::pair<int64_t, int64_t>> slots;
+  for (const Claim& c : claimed->claims) slots.emplace_back(c.campaign_id, c.not_before - request.now);
+  // Contact 1: spring at once, autumn a second later; the unreachable row spent no slot.
+  EXPECT_EQ(slots,
+            (std::vector<std::pair<int64_t, int64_t>>{{spring, 0}, {autumn, 1000}}));
+  EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kSkipped], 1);
+  EXPECT_EQ(CountsOf(*store_, "winter")[InvitationState::kPending], 1);
+}
+
+// While the account is paused by a 429, a claim takes nothing, changes nothing and says until when.
+TEST_P(StoreContractTest, ClaimDuringAFloodPauseTakesNothing) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  const ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  ASSERT_TRUE(store_->PauseAccount(request.account_id, request.now + 5000));
+  auto claimed = store_->ClaimInvitations(request);
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  EXPECT_TRUE(claimed->claims.empty());
+  EXPECT_EQ(claimed->flood_until, request.now + 5000);
+  EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kPending], 2);
+
+  ClaimRequest later = request;
+  later.now = request.now + 5000;
+  auto after = store_->ClaimInvitations(later);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->claims.size(), 2u);
+}
+
 TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
@@ -815,20 +906,21 @@ TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
 }
 
 // Invariant 4: a flood pause is readable right before a send, by any worker.
-TEST_P(StoreContractTest, AccountFloodUntilReadsThePause) {
+TEST_P(StoreContractTest, FloodPausesReadsEveryAccountsPause) {
   CreateCampaign(*store_);
   auto campaign = store_->FindCampaign("spring");
   ASSERT_TRUE(campaign);
   const int64_t account = campaign->campaign.account_id;
-  auto none = store_->AccountFloodUntil(account);
+  auto other = store_->AddAccount({"other", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"});
+  ASSERT_TRUE(other) << other.error().message;
+  auto none = store_->FloodPauses();
   ASSERT_TRUE(none) << none.error().message;
-  EXPECT_EQ(*none, 0);
+  EXPECT_EQ(*none, (std::map<int64_t, int64_t>{{account, 0}, {other->id, 0}}));
   ASSERT_TRUE(store_->PauseAccount(account, 1'700'000'005'000));
   ASSERT_TRUE(store_->PauseAccount(account, 1'700'000'001'000));  // never shortened
-  auto paused = store_->AccountFloodUntil(account);
+  auto paused = store_->FloodPauses();
   ASSERT_TRUE(paused);
-  EXPECT_EQ(*paused, 1'700'000'005'000);
-  EXPECT_EQ(store_->AccountFloodUntil(999999).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*paused, (std::map<int64_t, int64_t>{{account, 1'700'000'005'000}, {other->id, 0}}));
 }
 
 // One poller per bot: a lease only one worker holds until it expires or is given up.

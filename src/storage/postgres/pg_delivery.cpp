@@ -1,9 +1,11 @@
 // The PgStore's delivery methods: claims, sending marks, outcomes, rescue, memberships and the
-// worker registry. Many workers claim at once here: a claim locks its account's GCRA row first
-// (so the claims of one account are serialised fleet-wide and its limit holds across workers),
-// then takes due rows with FOR UPDATE SKIP LOCKED, and writes the rows, the contacts' per-chat
-// limiter, the campaign's pacing and the GCRA state in the same transaction.
+// worker registry. Many workers claim at once here: a claim takes due rows with FOR UPDATE SKIP
+// LOCKED, then locks its account's GCRA row (so the claims of one account are serialised
+// fleet-wide and its limit holds across workers) and writes the rows, the contacts' per-chat
+// limiter, the campaign's pacing and the GCRA state in one statement of the same transaction: the
+// lock is held for two round trips, however many rows and campaigns the claim has.
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "storage/postgres/pg_store.h"
@@ -29,20 +31,6 @@ Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t no
       {now, user_id}));
   return Ok();
 }
-
-// The next time a row of the campaign may be claimed: its pacing, or its earliest due row.
-Result<int64_t> NextDue(Tx& tx, int64_t campaign_id, int64_t pacing_next_at) {
-  ASSIGN_OR_RETURN(std::optional<Row> row,
-                   tx.QueryOne("SELECT MIN(next_attempt_at) FROM invitations WHERE campaign_id = "
-                               "? AND state IN ('pending', 'waiting')",
-                               {campaign_id}));
-  if (!row || row->IsNull(0)) return int64_t{0};
-  return std::max(row->Int(0), pacing_next_at);
-}
-
-}  // namespace
-
-namespace {
 
 // A PostgreSQL array literal of integers: "{1,2,3}".
 std::string IntArray(std::span<const int64_t> values) {
@@ -74,72 +62,102 @@ std::string TextArray(const std::vector<std::string_view>& values) {
 
 Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
   ClaimResult result;
+  std::vector<CampaignPlan> plans = request.campaigns;
+  if (!plans.empty()) {  // a different campaign goes first each time: fairness between them
+    std::rotate(plans.begin(),
+                plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
+  }
+  std::vector<int64_t> plan_ids;
+  for (const CampaignPlan& plan : plans) plan_ids.push_back(plan.campaign_id);
+  const std::string limiter_key = AccountLimiterKey(request.account_id);
+
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     result = {};
     int64_t now = request.now;
-    const std::string limiter_key = AccountLimiterKey(request.account_id);
-    // The account's GCRA row, locked until this transaction ends: every claim of the account, on
-    // every worker, queues here, and reads the state the previous one committed.
-    ASSIGN_OR_RETURN(
-        std::optional<Row> limiter,
-        tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ? FOR UPDATE", {limiter_key}));
-    if (!limiter) {
-      RETURN_IF_ERROR(tx.Execute(
-          "INSERT INTO rate_limits (key, tat) VALUES (?, 0) ON CONFLICT (key) DO NOTHING",
-          {limiter_key}));
-      ASSIGN_OR_RETURN(limiter, tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ? FOR UPDATE",
-                                            {limiter_key}));
-      if (!limiter) return Fail(ErrorCode::kAborted, "rate limiter row vanished; retrying");
-    }
-    int64_t tat = limiter->Int(0);
-    // The wait for the lock may have been long (another worker's claim): slots count from now.
-    if (request.clock) now = std::max(now, request.clock());
-    // Read after the lock, so a 429 another worker recorded before it is seen.
-    ASSIGN_OR_RETURN(
-        std::optional<Row> account,
-        tx.QueryOne("SELECT flood_until, health FROM accounts WHERE id = ?", {request.account_id}));
-    if (!account) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
-    if (account->Text(1) != "ok") return Ok();
-    if (account->Int(0) > now) {
-      result.flood_until = account->Int(0);
-      return Ok();
-    }
-    const int64_t first_slot = now + request.lead.count();
-    const int64_t horizon_end = first_slot + request.horizon.count();
-    std::mt19937_64 random(request.seed);
-
-    std::vector<CampaignPlan> plans = request.campaigns;
-    if (!plans.empty()) {  // a different campaign goes first each time: fairness between them
-      std::rotate(plans.begin(),
-                  plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
-    }
-    // What this claim writes, in one statement per table.
-    std::vector<int64_t> claimed_ids, claimed_leases, contact_ids, contact_next, unreachable;
-    int64_t next_due = 0;
+    // 1. Before the account's limiter is locked, what does not depend on it: the due rows, taken
+    //    with FOR UPDATE SKIP LOCKED (rows and contacts another transaction holds are passed
+    //    over, not waited for: a contact claimed for another account's campaign, a row being
+    //    recorded), and each campaign's earliest due row.
+    std::map<int64_t, std::vector<Row>> candidates;
+    int64_t taken = 0;
     for (const CampaignPlan& plan : plans) {
-      if (static_cast<int>(result.claims.size()) >= request.max_rows) break;
-      ASSIGN_OR_RETURN(std::optional<Row> pacing,
-                       tx.QueryOne("SELECT pacing_next_at, pacing_in_cycle FROM campaigns WHERE "
-                                   "id = ? AND state = 'running'",
-                                   {plan.campaign_id}));
-      if (!pacing) continue;
-      int64_t pacing_next_at = pacing->Int(0);
-      int64_t in_cycle = pacing->Int(1);
-      const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
-      const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
-      // Rows (and their contacts) that another transaction holds are passed over, not waited
-      // for: a contact being claimed for another account's campaign, a row being recorded.
+      if (taken >= request.max_rows) break;
       ASSIGN_OR_RETURN(
-          std::vector<Row> candidates,
+          std::vector<Row> rows,
           tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, c.telegram_user_id, c.username, "
                    "c.first_name, c.last_name, c.phone, c.id, c.next_message_at FROM invitations i "
                    "JOIN contacts c ON c.id = i.contact_id "
                    "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
                    "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
                    "FOR UPDATE OF i, c SKIP LOCKED",
-                   {plan.campaign_id, now, room}));
+                   {plan.campaign_id, now, request.max_rows - taken}));
+      taken += static_cast<int64_t>(rows.size());
+      candidates[plan.campaign_id] = std::move(rows);
+    }
+    std::map<int64_t, int64_t> earliest_due;
+    ASSIGN_OR_RETURN(
+        std::vector<Row> due_rows,
+        tx.Query("SELECT campaign_id, MIN(next_attempt_at) FROM invitations WHERE campaign_id = "
+                 "ANY(?::bigint[]) AND state IN ('pending', 'waiting') GROUP BY campaign_id",
+                 {IntArray(plan_ids)}));
+    for (const Row& row : due_rows) earliest_due[row.Int(0)] = row.Int(1);
+
+    // 2. The account's GCRA row, locked until this transaction ends: every claim of the account,
+    //    on every worker, queues here and reads the state the previous one committed, so from
+    //    here to COMMIT is two round trips. With it, read after the lock so that a 429 another
+    //    worker recorded before is seen: the account's pause and health, and the running
+    //    campaigns' pacing (one row per campaign; one row of NULLs when none is running).
+    const std::string lock_sql =
+        "SELECT r.tat, a.flood_until, a.health, k.id, k.pacing_next_at, k.pacing_in_cycle "
+        "FROM rate_limits r JOIN accounts a ON a.id = ? "
+        "LEFT JOIN campaigns k ON k.id = ANY(?::bigint[]) AND k.state = 'running' "
+        "WHERE r.key = ? FOR UPDATE OF r";
+    ASSIGN_OR_RETURN(std::vector<Row> locked,
+                     tx.Query(lock_sql, {request.account_id, IntArray(plan_ids), limiter_key}));
+    if (locked.empty()) {
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO rate_limits (key, tat) VALUES (?, 0) ON CONFLICT (key) DO NOTHING",
+          {limiter_key}));
+      ASSIGN_OR_RETURN(locked,
+                       tx.Query(lock_sql, {request.account_id, IntArray(plan_ids), limiter_key}));
+      if (locked.empty()) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
+    }
+    int64_t tat = locked[0].Int(0);
+    // The wait for the lock may have been long (another worker's claim): slots count from now.
+    if (request.clock) now = std::max(now, request.clock());
+    if (locked[0].Text(2) != "ok") return Ok();
+    if (locked[0].Int(1) > now) {
+      result.flood_until = locked[0].Int(1);
+      return Ok();
+    }
+    struct Pacing {
+      int64_t next_at = 0;
+      int64_t in_cycle = 0;
+    };
+    std::map<int64_t, Pacing> running;
+    for (const Row& row : locked) {
+      if (!row.IsNull(3)) running[row.Int(3)] = {row.Int(4), row.Int(5)};
+    }
+
+    // 3. Slots, in C++: the account's GCRA, each campaign's pacing, each chat's interval.
+    const int64_t first_slot = now + request.lead.count();
+    const int64_t horizon_end = first_slot + request.horizon.count();
+    std::mt19937_64 random(request.seed);
+    std::vector<int64_t> claimed_ids, claimed_leases, unreachable;
+    std::vector<int64_t> paced_ids, paced_next, paced_in_cycle;
+    // Each contact's next_message_at as this claim leaves it: a contact in two of the account's
+    // campaigns may come up twice in one claim, and the rows read above do not show the first.
+    std::map<int64_t, int64_t> chat_next;
+    int64_t next_due = 0;
+    for (const CampaignPlan& plan : plans) {
+      auto pacing = running.find(plan.campaign_id);
+      if (pacing == running.end()) continue;
+      int64_t pacing_next_at = pacing->second.next_at;
+      int64_t in_cycle = pacing->second.in_cycle;
+      const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
       bool claimed_any = false;
-      for (const Row& row : candidates) {
+      for (const Row& row : candidates[plan.campaign_id]) {
+        if (static_cast<int>(result.claims.size()) >= request.max_rows) break;
         if (request.reach == ClaimRequest::Reach::kUserIdOnly && row.IsNull(4)) {
           // Unreachable for this account: skipped at once, without spending a slot.
           unreachable.push_back(row.Int(0));
@@ -148,10 +166,10 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         int64_t slot = std::max({first_slot, tat, pacing_next_at});
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
-        if (row.Int(10) > horizon_end) continue;
-        slot = std::max(slot, row.Int(10));
-        contact_ids.push_back(row.Int(9));
-        contact_next.push_back(slot + request.chat_interval.count());
+        auto chat = chat_next.try_emplace(row.Int(9), row.Int(10)).first;
+        if (chat->second > horizon_end) continue;
+        slot = std::max(slot, chat->second);
+        chat->second = slot + request.chat_interval.count();
         claimed_ids.push_back(row.Int(0));
         claimed_leases.push_back(slot + request.lease.count());
         Claim claim;
@@ -178,13 +196,19 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         }
       }
       if (claimed_any && paced) {
-        RETURN_IF_ERROR(
-            tx.Execute("UPDATE campaigns SET pacing_next_at = ?, pacing_in_cycle = ? WHERE id = ?",
-                       {pacing_next_at, in_cycle, plan.campaign_id}));
+        paced_ids.push_back(plan.campaign_id);
+        paced_next.push_back(pacing_next_at);
+        paced_in_cycle.push_back(in_cycle);
       }
-      ASSIGN_OR_RETURN(int64_t due, NextDue(tx, plan.campaign_id, pacing_next_at));
-      if (due > 0 && (next_due == 0 || due < next_due)) next_due = due;
+      // The next time a row of the campaign may be claimed: its pacing, or its earliest due row.
+      // (As on SQLite, a campaign whose rows are all due and unpaced gives 0: unknown.)
+      if (auto due = earliest_due.find(plan.campaign_id); due != earliest_due.end()) {
+        const int64_t at = std::max(due->second, pacing_next_at);
+        if (at > 0 && (next_due == 0 || at < next_due)) next_due = at;
+      }
     }
+
+    // 4. Everything this claim writes, in one statement.
     if (!unreachable.empty()) {
       RETURN_IF_ERROR(
           tx.Execute("UPDATE invitations SET state = 'skipped', last_error = ?, updated_at = ? "
@@ -192,17 +216,24 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
                      {std::string(kNoUserIdReason), now, IntArray(unreachable)}));
     }
     if (!claimed_ids.empty()) {
+      std::vector<int64_t> contact_ids, contact_next;
+      for (const auto& [contact, next] : chat_next) {
+        contact_ids.push_back(contact);
+        contact_next.push_back(next);
+      }
       RETURN_IF_ERROR(tx.Execute(
-          "UPDATE contacts c SET next_message_at = u.next FROM (SELECT unnest(?::bigint[]) AS id, "
-          "unnest(?::bigint[]) AS next) u WHERE c.id = u.id",
-          {IntArray(contact_ids), IntArray(contact_next)}));
-      RETURN_IF_ERROR(tx.Execute(
-          "UPDATE invitations i SET state = 'sending', gen = i.gen + 1, lease_until = u.lease, "
-          "send_started_at = NULL, claimed_by = ?, updated_at = ? FROM (SELECT "
-          "unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS lease) u WHERE i.id = u.id",
-          {request.worker_id, now, IntArray(claimed_ids), IntArray(claimed_leases)}));
-      RETURN_IF_ERROR(
-          tx.Execute("UPDATE rate_limits SET tat = ? WHERE key = ?", {tat, limiter_key}));
+          "WITH chats AS (UPDATE contacts c SET next_message_at = u.next FROM (SELECT "
+          "unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS next) u WHERE c.id = u.id), "
+          "claimed AS (UPDATE invitations i SET state = 'sending', gen = i.gen + 1, "
+          "lease_until = u.lease, send_started_at = NULL, claimed_by = ?, updated_at = ? FROM "
+          "(SELECT unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS lease) u WHERE i.id = u.id), "
+          "pacing AS (UPDATE campaigns k SET pacing_next_at = u.next, pacing_in_cycle = u.n FROM "
+          "(SELECT unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS next, "
+          "unnest(?::bigint[]) AS n) u WHERE k.id = u.id) "
+          "UPDATE rate_limits SET tat = ? WHERE key = ?",
+          {IntArray(contact_ids), IntArray(contact_next), request.worker_id, now,
+           IntArray(claimed_ids), IntArray(claimed_leases), IntArray(paced_ids),
+           IntArray(paced_next), IntArray(paced_in_cycle), tat, limiter_key}));
     }
     result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
     return Ok();
@@ -355,17 +386,17 @@ Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
   });
 }
 
-Result<int64_t> PgStore::AccountFloodUntil(int64_t account_id) {
-  int64_t until = 0;
+Result<std::map<int64_t, int64_t>> PgStore::FloodPauses() {
+  std::map<int64_t, int64_t> pauses;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(
-        std::optional<Row> row,
-        session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
-    if (!row) return Fail(ErrorCode::kNotFound, "no account {}", account_id);
-    until = row->Int(0);
-    return Ok();
+    pauses.clear();
+    return session.ForEach("SELECT id, flood_until FROM accounts", {},
+                           [&pauses](const Row& row) -> Status {
+                             pauses[row.Int(0)] = row.Int(1);
+                             return Ok();
+                           });
   }));
-  return until;
+  return pauses;
 }
 
 Result<bool> PgStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,

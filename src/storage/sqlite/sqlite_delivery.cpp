@@ -246,17 +246,17 @@ Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
   });
 }
 
-Result<int64_t> SqliteStore::AccountFloodUntil(int64_t account_id) {
-  int64_t until = 0;
+Result<std::map<int64_t, int64_t>> SqliteStore::FloodPauses() {
+  std::map<int64_t, int64_t> pauses;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(
-        std::optional<Row> row,
-        session.QueryOne("SELECT flood_until FROM accounts WHERE id = ?", {account_id}));
-    if (!row) return Fail(ErrorCode::kNotFound, "no account {}", account_id);
-    until = row->Int(0);
-    return Ok();
+    pauses.clear();
+    return session.ForEach("SELECT id, flood_until FROM accounts", {},
+                           [&pauses](const Row& row) -> Status {
+                             pauses[row.Int(0)] = row.Int(1);
+                             return Ok();
+                           });
   }));
-  return until;
+  return pauses;
 }
 
 Result<bool> SqliteStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
