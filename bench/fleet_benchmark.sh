@@ -42,6 +42,18 @@ cleanup() {
 trap cleanup EXIT
 
 echo "load before: $(cat /proc/loadavg)"
+
+# CPU time (clock ticks, user + system) the given processes have used so far; gone ones count 0.
+cpu_ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }  # the fields after the command name (which may hold spaces)
+    read -r -a fields <<<"$stat"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
 # run NAME BACKEND WORKERS CONTACTS DOUBLE_RATE ENGINE_RATE
@@ -98,8 +110,9 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
     pids+=($!)
   done
   for a in $(seq 0 $((accounts - 1))); do (cd "$dir" && "$tginvite" campaign start "c$a" >/dev/null); done
-  local cpu_before
+  local cpu_before pg_before
   cpu_before=$(head -n1 /proc/stat)
+  pg_before=$(cpu_ticks $(pgrep -x postgres || true))
   local delivered=0
   for _ in $(seq 3000); do
     delivered=$(tail -n1 "$dir/double.out" | awk '{print $2}')
@@ -111,12 +124,17 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
   done
   local cpu_after
   cpu_after=$(head -n1 /proc/stat)
+  # Where the CPU went: the workers, the double, PostgreSQL's processes (SQLite runs inside the
+  # workers), in ticks of 1/CLK_TCK s.
+  local cpu_split
+  cpu_split="$(cpu_ticks "${worker_pids[@]}") $(cpu_ticks "$double_pid") $(($(cpu_ticks $(pgrep -x postgres || true)) - pg_before)) $(getconf CLK_TCK)"
   for pid in "${worker_pids[@]}" "$double_pid"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${worker_pids[@]}" "$double_pid"; do wait "$pid" 2>/dev/null || true; done
   python3 - "$dir" "$name" "$backend" "$workers" "$contacts" "$started_ms" "$double_rate" "$accounts" \
-    "$cpu_before" "$cpu_after" <<'PY'
+    "$cpu_before" "$cpu_after" "$cpu_split" <<'PY'
 import glob, re, sys
-d, name, backend, workers, contacts, started, double_rate, accounts, cpu0, cpu1 = sys.argv[1:]
+d, name, backend, workers, contacts, started, double_rate, accounts, cpu0, cpu1, split = sys.argv[1:]
+worker_ticks, double_ticks, pg_ticks, hz = map(int, split.split())
 # How busy the machine's cores were while the workers sent (everything on it: workers, the
 # double, PostgreSQL, and whatever else ran): 100 % means the run was CPU-bound.
 t0, t1 = [list(map(int, c.split()[1:])) for c in (cpu0, cpu1)]
@@ -157,6 +175,10 @@ print(f"{name:14} {backend:6} workers={workers} ({limit}): {last[1]} delivered, 
       f"p50={quantile(0.5)*1000:.1f} ms p99={quantile(0.99)*1000:.1f} ms, "
       f"violations={last[2]} early={last[3]} conflicts={last[4]} duplicates={last[5]}, "
       f"cpu busy {busy:.0f} %, given back late={given_back['late']} paused={given_back['paused']}")
+# CPU per delivered invitation, by process: what adding workers costs on a saturated machine.
+per = lambda ticks: 1000.0 * ticks / hz / max(last[1], 1)
+print(f"{'':14} cpu ms per invitation: workers {per(worker_ticks):.2f}, double "
+      f"{per(double_ticks):.2f}, postgres {per(pg_ticks):.2f}")
 PY
   unset TGINVITE_DB
 }
