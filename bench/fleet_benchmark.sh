@@ -11,7 +11,8 @@
 #
 # usage: bench/fleet_benchmark.sh [BUILD_DIR]      (default build-pg)
 # env:   RAISED_CONTACTS (default 12000), LIMITED_CONTACTS (default 15000), WORKERS ("1 2 4"),
-#        SQLITE_WORKERS (default: WORKERS), DOUBLE_LATENCY_MS (the double's answer time; default 2)
+#        SQLITE_WORKERS (default: WORKERS), DOUBLE_LATENCY_MS (the double's answer time; default 2),
+#        IN_FLIGHT (dispatch.in_flight of the limits-raised runs; default 16)
 # Needs BUILD_DIR/tginvite and BUILD_DIR/bench/fleet_double, python3, and PostgreSQL 15: uses
 # TGINVITE_TEST_PG when set, else runs itself under scripts/with-postgres.sh.
 set -euo pipefail
@@ -30,6 +31,7 @@ raised_contacts=${RAISED_CONTACTS:-12000}
 limited_contacts=${LIMITED_CONTACTS:-15000}
 worker_counts=${WORKERS:-"1 2 4"}
 latency_ms=${DOUBLE_LATENCY_MS:-2}
+raised_in_flight=${IN_FLIGHT:-16}
 sqlite_worker_counts=${SQLITE_WORKERS:-$worker_counts}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tginvite-fleet-bench.XXXXXX")
@@ -56,16 +58,16 @@ cpu_ticks() {
 }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
-# run NAME BACKEND WORKERS CONTACTS DOUBLE_RATE ENGINE_RATE
+# run NAME BACKEND WORKERS CONTACTS DOUBLE_RATE ENGINE_RATE IN_FLIGHT
 run() {
-  local name=$1 backend=$2 workers=$3 contacts=$4 double_rate=$5 engine_rate=$6
+  local name=$1 backend=$2 workers=$3 contacts=$4 double_rate=$5 engine_rate=$6 in_flight=$7
   local dir=$work/$name
   mkdir -p "$dir"
-  local db
+  local db database=""
   if [[ $backend == sqlite ]]; then
     db="sqlite:$dir/t.db"
   else
-    local database="bench_${name//-/_}"
+    database="bench_${name//-/_}"
     "$psql_bin" -q "$TGINVITE_TEST_PG" -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" >/dev/null
     db="${TGINVITE_TEST_PG%/*}/$database"
   fi
@@ -96,7 +98,7 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
     "$tginvite" settings set pacing.delay_min 0s >/dev/null
     "$tginvite" settings set pacing.delay_max 0s >/dev/null
     "$tginvite" settings set telegram.rate "$engine_rate" >/dev/null
-    "$tginvite" settings set dispatch.in_flight 16 >/dev/null
+    "$tginvite" settings set dispatch.in_flight "$in_flight" >/dev/null
     "$tginvite" token create bench >token 2>/dev/null
   )
   local token
@@ -110,7 +112,16 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
     pids+=($!)
   done
   for a in $(seq 0 $((accounts - 1))); do (cd "$dir" && "$tginvite" campaign start "c$a" >/dev/null); done
-  local cpu_before pg_before
+  # PostgreSQL's own counters for the run's database: transactions, rows read (returned by scans)
+  # and rows written.
+  pg_counters() {
+    [[ -n $database ]] || { echo "0 0 0"; return; }
+    "$psql_bin" -qAt -F ' ' "$TGINVITE_TEST_PG" -c "SELECT xact_commit + xact_rollback, \
+      tup_returned, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database \
+      WHERE datname = '$database'"
+  }
+  local cpu_before pg_before counters_before
+  counters_before=$(pg_counters)
   cpu_before=$(head -n1 /proc/stat)
   pg_before=$(cpu_ticks $(pgrep -x postgres || true))
   local delivered=0
@@ -130,10 +141,14 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
   cpu_split="$(cpu_ticks "${worker_pids[@]}") $(cpu_ticks "$double_pid") $(($(cpu_ticks $(pgrep -x postgres || true)) - pg_before)) $(getconf CLK_TCK)"
   for pid in "${worker_pids[@]}" "$double_pid"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${worker_pids[@]}" "$double_pid"; do wait "$pid" 2>/dev/null || true; done
+  sleep 0.6  # the backends' statistics reach pg_stat_database within 500 ms of their exit
+  local counters
+  counters="$counters_before $(pg_counters)"
   python3 - "$dir" "$name" "$backend" "$workers" "$contacts" "$started_ms" "$double_rate" "$accounts" \
-    "$cpu_before" "$cpu_after" "$cpu_split" <<'PY'
+    "$cpu_before" "$cpu_after" "$cpu_split" "$counters" <<'PY'
 import glob, re, sys
-d, name, backend, workers, contacts, started, double_rate, accounts, cpu0, cpu1, split = sys.argv[1:]
+(d, name, backend, workers, contacts, started, double_rate, accounts, cpu0, cpu1, split,
+ counters) = sys.argv[1:]
 worker_ticks, double_ticks, pg_ticks, hz = map(int, split.split())
 # How busy the machine's cores were while the workers sent (everything on it: workers, the
 # double, PostgreSQL, and whatever else ran): 100 % means the run was CPU-bound.
@@ -177,16 +192,22 @@ print(f"{name:14} {backend:6} workers={workers} ({limit}): {last[1]} delivered, 
       f"cpu busy {busy:.0f} %, given back late={given_back['late']} paused={given_back['paused']}")
 # CPU per delivered invitation, by process: what adding workers costs on a saturated machine.
 per = lambda ticks: 1000.0 * ticks / hz / max(last[1], 1)
-print(f"{'':14} cpu ms per invitation: workers {per(worker_ticks):.2f}, double "
-      f"{per(double_ticks):.2f}, postgres {per(pg_ticks):.2f}")
+line = (f"{'':14} cpu ms per invitation: workers {per(worker_ticks):.2f}, double "
+        f"{per(double_ticks):.2f}, postgres {per(pg_ticks):.2f}")
+c = list(map(int, counters.split()))
+if backend == "postgres" and len(c) == 6:
+    n = max(last[1], 1)
+    line += (f"; postgres per invitation: {(c[3] - c[0]) / n:.1f} transactions, "
+             f"{(c[4] - c[1]) / n:.0f} rows read, {(c[5] - c[2]) / n:.1f} rows written")
+print(line)
 PY
   unset TGINVITE_DB
 }
 
 echo "== double answers after $latency_ms ms"
-echo "== limits raised: double unlimited, telegram.rate 1000, in_flight 16, $accounts accounts, $raised_contacts contacts"
-for n in $sqlite_worker_counts; do run "sqlite-$n" sqlite "$n" "$raised_contacts" 0 1000; done
-for n in $worker_counts; do run "pg-$n" postgres "$n" "$raised_contacts" 0 1000; done
+echo "== limits raised: double unlimited, telegram.rate 1000, in_flight $raised_in_flight, $accounts accounts, $raised_contacts contacts"
+for n in $sqlite_worker_counts; do run "sqlite-$n" sqlite "$n" "$raised_contacts" 0 1000 "$raised_in_flight"; done
+for n in $worker_counts; do run "pg-$n" postgres "$n" "$raised_contacts" 0 1000 "$raised_in_flight"; done
 echo "== limits on: $accounts accounts at 30/s (double 30/s, 50 ms tolerance), telegram.rate 30, 3 workers, $limited_contacts contacts"
-run limited-pg-3 postgres 3 "$limited_contacts" 30 30
+run limited-pg-3 postgres 3 "$limited_contacts" 30 30 16
 echo "load after: $(cat /proc/loadavg)"

@@ -125,8 +125,7 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
   // Read once, for a warning; when the database does not answer, the server starts anyway.
   Result<std::optional<std::string>> password = store.AdminPasswordHash();
   if (!password) {
-    spdlog::warn("could not check whether an admin password is set: {}",
-                 password.error().message);
+    spdlog::warn("could not check whether an admin password is set: {}", password.error().message);
   } else if (!*password) {
     spdlog::warn(
         "no admin password is set: logins are refused until you run `tginvite init` on a "

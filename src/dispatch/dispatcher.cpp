@@ -132,20 +132,22 @@ struct Dispatcher::Plan {
 Result<Dispatcher::Plan> Dispatcher::MakePlan() {
   Plan plan;
   const core::TimePoint now = clock_.Now();
-  ASSIGN_OR_RETURN(core::ResolvedSettings global,
-                   storage::LoadResolvedSettings(store_, std::nullopt));
+  // Several times a second on every worker, so only what it needs, in few reads: every scope's
+  // settings at once, no counts, no send rates.
+  ASSIGN_OR_RETURN(auto scopes, store_.LoadAllSettings());
+  const core::RawSettings& stored_global = scopes[0];
+  const core::ResolvedSettings global = core::ResolveSettings(stored_global, {});
   for (const core::SettingWarning& warning : global.warnings) {
     if (warn_once_.ShouldWarn(warning)) spdlog::warn("{}", warning.message);
   }
-  // Several times a second, so only what it needs: no counts, no send rates.
   ASSIGN_OR_RETURN(std::vector<storage::Campaign> campaigns, store_.ListRunningCampaigns());
   ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
 
   std::map<int64_t, std::shared_ptr<AccountWork>> work;
   std::vector<int64_t> resend;
   for (const storage::Campaign& campaign : campaigns) {
-    ASSIGN_OR_RETURN(core::ResolvedSettings resolved,
-                     storage::LoadResolvedSettings(store_, campaign.name));
+    const core::ResolvedSettings resolved =
+        core::ResolveSettings(stored_global, scopes[campaign.id]);
     for (const core::SettingWarning& warning : resolved.warnings) {
       if (warn_once_.ShouldWarn(warning)) {
         spdlog::warn("campaign {}: {}", campaign.name, warning.message);

@@ -23,6 +23,10 @@ class SqlStore : public Store {
   Status RevokeApiToken(std::string_view name) override;
   Result<std::vector<ApiToken>> ListApiTokens() override;
 
+  // A worker's frequent reads (storage/sql_worker_reads.cpp).
+  Result<std::map<int64_t, core::RawSettings>> LoadAllSettings() override;
+  Result<std::map<int64_t, int64_t>> FloodPauses() override;
+
  protected:
   // One write transaction, with the store's usual options; one read.
   virtual Status WriteUnit(const UnitOfWork& body) = 0;

@@ -361,6 +361,9 @@ class Store {
 
   // The stored values of one scope, unvalidated (ResolveSettings validates and falls back).
   virtual Result<core::RawSettings> LoadSettings(const SettingScope& scope) = 0;
+  // Every scope's stored values in one read, by scope: 0 for the global settings, a campaign's id
+  // for its overrides (what a worker's plan reads several times a second).
+  virtual Result<std::map<int64_t, core::RawSettings>> LoadAllSettings() = 0;
   // Validates `value` (type, range, and cross-field rules against the values in force: for a
   // global change, also against every campaign's overrides) and stores its canonical text.
   virtual Status PutSetting(const SettingScope& scope, std::string_view key,

@@ -35,7 +35,8 @@ TEST(RunWorkerTest, ADatabaseErrorJustAfterStartDoesNotEndTheWorker) {
                             {"pacing.delay_max", "0s"}}) {
     ASSERT_TRUE(store.PutSetting(std::nullopt, key, value));
   }
-  auto account = store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"});
+  auto account =
+      store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"});
   ASSERT_TRUE(account) << account.error().message;
   auto campaign = store.CreateCampaign(
       {"spring", "demo", "-1001", "Hi {first_name}: {link}", core::LinkMode::kPersonal, ""});

@@ -221,9 +221,8 @@ TEST_F(FleetTest, ThreeWorkersSurviveKillsAndAPostgresRestart) {
   for (auto& w : workers) EXPECT_EQ(w->Wait(30s), 0) << Logs();
 
   EXPECT_EQ(double_->DuplicateDeliveries(), 0) << "somebody was messaged twice";
-  EXPECT_EQ(double_->RateViolations(), 0)
-      << "an account went over its limit, the worst by "
-      << double_->WorstViolation().count() / 1000.0 << " ms";
+  EXPECT_EQ(double_->RateViolations(), 0) << "an account went over its limit, the worst by "
+                                          << double_->WorstViolation().count() / 1000.0 << " ms";
   EXPECT_EQ(double_->EarlyRequests(), 0);
   EXPECT_EQ(double_->Conflicts(), 0) << "two workers polled one bot's updates at once";
   auto counts = Counts();

@@ -582,9 +582,9 @@ class BotApiDouble::Impl {
     for (const Lane& lane : lanes) {
       const Nanos ahead = std::max(*lane.tat, now) - now;
       if (ahead > options_.rate_tolerance) {
-        worst_violation_ =
-            std::max(worst_violation_, std::chrono::duration_cast<std::chrono::microseconds>(
-                                           ahead - options_.rate_tolerance));
+        worst_violation_ = std::max(
+            worst_violation_,
+            std::chrono::duration_cast<std::chrono::microseconds>(ahead - options_.rate_tolerance));
         return false;
       }
     }
@@ -919,9 +919,7 @@ int64_t BotApiDouble::DeliveriesTo(int64_t chat_id) const { return impl_->Delive
 int64_t BotApiDouble::TotalDeliveries() const { return impl_->TotalDeliveries(); }
 int64_t BotApiDouble::DuplicateDeliveries() const { return impl_->DuplicateDeliveries(); }
 int64_t BotApiDouble::RateViolations() const { return impl_->RateViolations(); }
-std::chrono::microseconds BotApiDouble::WorstViolation() const {
-  return impl_->WorstViolation();
-}
+std::chrono::microseconds BotApiDouble::WorstViolation() const { return impl_->WorstViolation(); }
 int64_t BotApiDouble::EarlyRequests() const { return impl_->EarlyRequests(); }
 int64_t BotApiDouble::LinksCreated() const { return impl_->LinksCreated(); }
 std::map<std::string, int> BotApiDouble::LinksByName() const { return impl_->LinksByName(); }

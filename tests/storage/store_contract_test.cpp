@@ -804,7 +804,8 @@ TEST_P(StoreContractTest, ClaimPacesEachCampaignAndSpacesTheAccountsSlots) {
   auto claimed = store_->ClaimInvitations(request);
   ASSERT_TRUE(claimed) << claimed.error().message;
   std::vector<std::pair<int64_t, int64_t>> slots;  // (campaign, slot - now)
-  for (const Claim& c : claimed->claims) slots.emplace_back(c.campaign_id, c.not_before - request.now);
+  for (const Claim& c : claimed->claims)
+    slots.emplace_back(c.campaign_id, c.not_before - request.now);
   EXPECT_EQ(slots, (std::vector<std::pair<int64_t, int64_t>>{
                        {spring, 0}, {spring, 40}, {spring, 1040}, {spring, 1080}, {autumn, 1120}}));
   EXPECT_EQ(claimed->flood_until, 0);
@@ -827,8 +828,7 @@ TEST_P(StoreContractTest, ClaimKeepsAChatsIntervalSkipsTheUnreachableAndPausedCa
   CreateCampaign(*store_, "spring");
   CreateCampaign(*store_, "autumn");
   CreateCampaign(*store_, "winter");
-  ASSERT_TRUE(
-      Import(*store_, {Contact(1), Contact(std::nullopt, "nouserid")}, Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(std::nullopt, "nouserid")}, Options("spring")));
   ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("autumn")));
   ASSERT_TRUE(Import(*store_, {Contact(7)}, Options("winter")));
   for (const char* name : {"spring", "autumn", "winter"}) {
@@ -846,10 +846,10 @@ TEST_P(StoreContractTest, ClaimKeepsAChatsIntervalSkipsTheUnreachableAndPausedCa
   auto claimed = store_->ClaimInvitations(request);
   ASSERT_TRUE(claimed) << claimed.error().message;
   std::vector<std::pair<int64_t, int64_t>> slots;
-  for (const Claim& c : claimed->claims) slots.emplace_back(c.campaign_id, c.not_before - request.now);
+  for (const Claim& c : claimed->claims)
+    slots.emplace_back(c.campaign_id, c.not_before - request.now);
   // Contact 1: spring at once, autumn a second later; the unreachable row spent no slot.
-  EXPECT_EQ(slots,
-            (std::vector<std::pair<int64_t, int64_t>>{{spring, 0}, {autumn, 1000}}));
+  EXPECT_EQ(slots, (std::vector<std::pair<int64_t, int64_t>>{{spring, 0}, {autumn, 1000}}));
   EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kSkipped], 1);
   EXPECT_EQ(CountsOf(*store_, "winter")[InvitationState::kPending], 1);
 }
@@ -905,13 +905,34 @@ TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
   EXPECT_EQ(slots[2], slots[1] + 40);
 }
 
+// A worker's plan reads every scope at once: the global values under 0, each campaign's overrides
+// under its id, and nothing for a campaign without any.
+TEST_P(StoreContractTest, LoadAllSettingsReadsEveryScopeInOneGo) {
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "telegram.rate", "20"));
+  ASSERT_TRUE(store_->PutSetting(std::string("spring"), "pacing.batch_size", "7"));
+  ASSERT_TRUE(store_->PutSetting(std::string("spring"), "pacing.delay_min", "2s"));
+  auto spring = store_->FindCampaign("spring");
+  ASSERT_TRUE(spring);
+  auto all = store_->LoadAllSettings();
+  ASSERT_TRUE(all) << all.error().message;
+  std::map<int64_t, core::RawSettings> expected;
+  expected[0] = *store_->LoadSettings(std::nullopt);
+  expected[spring->campaign.id] = *store_->LoadSettings(std::string("spring"));
+  EXPECT_EQ(*all, expected);
+  EXPECT_EQ((*all)[0].at("telegram.rate"), "20");
+  EXPECT_EQ((*all)[spring->campaign.id].size(), 2u);
+}
+
 // Invariant 4: a flood pause is readable right before a send, by any worker.
 TEST_P(StoreContractTest, FloodPausesReadsEveryAccountsPause) {
   CreateCampaign(*store_);
   auto campaign = store_->FindCampaign("spring");
   ASSERT_TRUE(campaign);
   const int64_t account = campaign->campaign.account_id;
-  auto other = store_->AddAccount({"other", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"});
+  auto other =
+      store_->AddAccount({"other", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"});
   ASSERT_TRUE(other) << other.error().message;
   auto none = store_->FloodPauses();
   ASSERT_TRUE(none) << none.error().message;

@@ -64,8 +64,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
   ClaimResult result;
   std::vector<CampaignPlan> plans = request.campaigns;
   if (!plans.empty()) {  // a different campaign goes first each time: fairness between them
-    std::rotate(plans.begin(),
-                plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
+    std::rotate(plans.begin(), plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()),
+                plans.end());
   }
   std::vector<int64_t> plan_ids;
   for (const CampaignPlan& plan : plans) plan_ids.push_back(plan.campaign_id);
@@ -372,8 +372,13 @@ Result<int64_t> PgStore::RescueExpiredLeases(int64_t now,
     rescued = released + ambiguous;
     return Ok();
   }));
-  // Every worker's cycle passes here: the count deltas are folded about once a second.
-  RETURN_IF_ERROR(FoldCounts());
+  // Every worker's plan passes here, several times a second: each process folds the count deltas
+  // at most once a second (reads add the deltas not folded yet, so this only keeps them few).
+  const int64_t now_ms = NowMillis();
+  int64_t last = last_fold_.load();
+  if (now_ms - last >= 1000 && last_fold_.compare_exchange_strong(last, now_ms)) {
+    RETURN_IF_ERROR(FoldCounts());
+  }
   return rescued;
 }
 
@@ -384,19 +389,6 @@ Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
                    {until, account_id}));
     return Ok();
   });
-}
-
-Result<std::map<int64_t, int64_t>> PgStore::FloodPauses() {
-  std::map<int64_t, int64_t> pauses;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    pauses.clear();
-    return session.ForEach("SELECT id, flood_until FROM accounts", {},
-                           [&pauses](const Row& row) -> Status {
-                             pauses[row.Int(0)] = row.Int(1);
-                             return Ok();
-                           });
-  }));
-  return pauses;
 }
 
 Result<bool> PgStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,

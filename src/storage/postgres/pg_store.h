@@ -17,6 +17,7 @@
 // Same semantics as SqliteStore, method by method; the contract suite runs against both.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -130,7 +131,6 @@ class PgStore final : public SqlStore {
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
   Status PauseAccount(int64_t account_id, int64_t until) override;
-  Result<std::map<int64_t, int64_t>> FloodPauses() override;
   Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
                             int64_t until) override;
   Status SetAccountHealth(int64_t account_id, std::string_view health,
@@ -172,6 +172,7 @@ class PgStore final : public SqlStore {
 
   PgStoreOptions options_;
   PgPool pool_;
+  std::atomic<int64_t> last_fold_{0};  // unix ms of this process's last FoldCounts from a rescue
 };
 
 }  // namespace tginvite::storage

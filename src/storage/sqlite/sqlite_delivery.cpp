@@ -246,19 +246,6 @@ Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
   });
 }
 
-Result<std::map<int64_t, int64_t>> SqliteStore::FloodPauses() {
-  std::map<int64_t, int64_t> pauses;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    pauses.clear();
-    return session.ForEach("SELECT id, flood_until FROM accounts", {},
-                           [&pauses](const Row& row) -> Status {
-                             pauses[row.Int(0)] = row.Int(1);
-                             return Ok();
-                           });
-  }));
-  return pauses;
-}
-
 Result<bool> SqliteStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
                                        int64_t until) {
   bool held = false;

@@ -70,7 +70,6 @@ class SqliteStore final : public SqlStore {
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
   Status PauseAccount(int64_t account_id, int64_t until) override;
-  Result<std::map<int64_t, int64_t>> FloodPauses() override;
   Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
                             int64_t until) override;
   Status SetAccountHealth(int64_t account_id, std::string_view health,
