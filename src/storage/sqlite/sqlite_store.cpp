@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/message_template.h"
+#include "storage/sql_contact_import.h"
 #include "storage/sqlite/internal/rows.h"
 #include "storage/sqlite/schema.h"
 
@@ -139,35 +140,9 @@ Result<core::RawSettings> LoadScope(Session& session, int64_t scope_id) {
   return raw;
 }
 
-// A contact as stored.
-struct StoredContact {
-  int64_t id = 0;
-  core::ContactRecord record;
-};
-
-constexpr std::string_view kContactColumns =
-    "SELECT id, telegram_user_id, username, first_name, last_name, phone FROM contacts";
-
-Result<std::optional<StoredContact>> FindContactBy(Tx& tx, std::string_view column, Value value) {
-  std::string sql = fmt::format("{} WHERE {} = ?", kContactColumns, column);
-  std::optional<StoredContact> found;
-  RETURN_IF_ERROR(tx.ForEach(sql, {std::move(value)}, [&found](const Row& row) -> Status {
-    found = StoredContact{row.Int(0), internal::ContactFromColumns(row, 1)};
-    return Ok();
-  }));
-  return found;
-}
-
-// Upserts one contact row; see ImportOutcome for the cases. Returns the contact's id (0 for a
-// conflict) with the outcome.
-struct UpsertResult {
-  ImportRowResult result;
-  int64_t contact_id = 0;
-  core::ContactRecord merged;
-};
-
-Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
-  UpsertResult out;
+// Upserts one contact row; see ImportOutcome for the cases.
+Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
+  internal::UpsertResult out;
   // No RETURNING here: SQLite builds a temporary b-tree for it on every row.
   ASSIGN_OR_RETURN(
       int64_t inserted,
@@ -182,88 +157,7 @@ Result<UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64
     out.result.outcome = ImportOutcome::kImported;
     return out;
   }
-
-  // Some identifier exists already: find who holds each one.
-  std::optional<StoredContact> by_id, by_username, by_phone;
-  if (row.telegram_user_id) {
-    ASSIGN_OR_RETURN(by_id, FindContactBy(tx, "telegram_user_id", *row.telegram_user_id));
-  }
-  if (!row.username.empty()) {
-    ASSIGN_OR_RETURN(by_username, FindContactBy(tx, "username", row.username));
-  }
-  if (!row.phone.empty()) {
-    ASSIGN_OR_RETURN(by_phone, FindContactBy(tx, "phone", row.phone));
-  }
-  const std::optional<StoredContact>& primary = by_id         ? by_id
-                                                : by_username ? by_username
-                                                              : by_phone;
-  if (!primary) {
-    return Fail(ErrorCode::kAborted, "contact changed while importing; retrying");
-  }
-  auto conflict = [&](std::string reason) {
-    out.result.outcome = ImportOutcome::kConflict;
-    out.result.conflict = std::move(reason);
-    return out;
-  };
-  if (by_username && by_username->id != primary->id) {
-    return conflict(fmt::format("username @{} belongs to another contact", row.username));
-  }
-  if (by_phone && by_phone->id != primary->id) {
-    return conflict(fmt::format("phone {} belongs to another contact", row.phone));
-  }
-  if (row.telegram_user_id && !by_id && primary->record.telegram_user_id) {
-    // The row's id is new, but its username or phone belongs to a contact with another id.
-    return conflict(by_username
-                        ? fmt::format("username @{} belongs to another contact", row.username)
-                        : fmt::format("phone {} belongs to another contact", row.phone));
-  }
-
-  core::ContactRecord merged = primary->record;
-  if (row.telegram_user_id) merged.telegram_user_id = row.telegram_user_id;
-  if (!row.username.empty()) merged.username = row.username;
-  if (!row.phone.empty()) merged.phone = row.phone;
-  if (!row.first_name.empty()) merged.first_name = row.first_name;
-  if (!row.last_name.empty()) merged.last_name = row.last_name;
-  const core::ContactRecord& old = primary->record;
-  bool changed = merged.telegram_user_id != old.telegram_user_id ||
-                 merged.username != old.username || merged.phone != old.phone ||
-                 merged.first_name != old.first_name || merged.last_name != old.last_name;
-  if (changed) {
-    RETURN_IF_ERROR(tx.Execute(
-        "UPDATE contacts SET telegram_user_id = ?, username = ?, phone = ?, first_name = ?, "
-        "last_name = ?, updated_at = ? WHERE id = ?",
-        {NullIfNone(merged.telegram_user_id), NullIfEmpty(merged.username),
-         NullIfEmpty(merged.phone), merged.first_name, merged.last_name, now, primary->id}));
-  }
-  out.contact_id = primary->id;
-  out.merged = std::move(merged);
-  out.result.outcome = changed ? ImportOutcome::kUpdated : ImportOutcome::kDuplicate;
-  return out;
-}
-
-Value SuppressionKey(std::string_view prefix, std::string_view value) {
-  if (value.empty()) return std::monostate{};
-  return fmt::format("{}:{}", prefix, value);
-}
-
-Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
-                               const core::ContactRecord& contact, int64_t now) {
-  Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
-                                          : Value(std::monostate{});
-  ASSIGN_OR_RETURN(int64_t suppressed,
-                   tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
-                               {std::move(id_key), SuppressionKey("username", contact.username),
-                                SuppressionKey("phone", contact.phone)}));
-  ASSIGN_OR_RETURN(
-      int64_t inserted,
-      tx.Execute(
-          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
-          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
-          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
-           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
-  if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
-  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+  return internal::MergeIntoStoredContact(tx, row, now);
 }
 
 void Count(ImportTotals& totals, const ImportRowResult& result) {
@@ -653,10 +547,11 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
   }
   auto import_row = [&](Tx& tx, const ImportRow& row) -> Result<ImportRowResult> {
     int64_t now = NowMillis();
-    ASSIGN_OR_RETURN(UpsertResult upserted, UpsertContact(tx, row.contact, now));
+    ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
     if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
-      ASSIGN_OR_RETURN(upserted.result.enqueue,
-                       Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
+      ASSIGN_OR_RETURN(
+          upserted.result.enqueue,
+          internal::Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
     }
     return upserted.result;
   };

@@ -1,0 +1,35 @@
+// What both SQL stores do with one imported contact row once their own INSERT of it has found an
+// identifier taken (SQLite and PostgreSQL differ only in how they insert and learn the new id):
+// who holds each identifier, whether the row conflicts with them, how it merges into its contact,
+// and how a campaign enqueues the contact. The statements mean the same on both engines.
+#pragma once
+
+#include <cstdint>
+
+#include "core/contact.h"
+#include "storage/store.h"
+#include "storage/transaction.h"
+
+namespace tginvite::storage::internal {
+
+// What upserting one contact row did: its outcome, the contact's id (0 for a conflict) and the
+// contact as stored afterwards.
+struct UpsertResult {
+  ImportRowResult result;
+  int64_t contact_id = 0;
+  core::ContactRecord merged;
+};
+
+// For a row whose INSERT ... ON CONFLICT DO NOTHING inserted nothing: a conflict when its
+// identifiers belong to different contacts (or its new user id would go to a contact that has
+// another), otherwise the row merged into the contact holding them (updated when anything
+// changed, stamped `now`), or a duplicate. kAborted when no holder is found (the contact changed
+// under the import: retry).
+Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& row, int64_t now);
+
+// Enqueues an invitation of `campaign_id` for the contact: skipped at once when any of its
+// identifiers is suppressed, nothing when it is queued already.
+Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
+                               const core::ContactRecord& contact, int64_t now);
+
+}  // namespace tginvite::storage::internal
