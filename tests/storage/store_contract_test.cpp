@@ -272,6 +272,19 @@ TEST_P(StoreContractTest, ImportFoldsDuplicatesAndReportsEachRow) {
   EXPECT_EQ(*count, 2);
 }
 
+// A batch size of 0 means one row a transaction, not none: SQLite's import committed empty
+// transactions forever (it never read a row). Without the fix this test hangs until ctest's
+// timeout.
+TEST_P(StoreContractTest, ImportWithABatchSizeOfZeroStillImportsEveryRow) {
+  CreateCampaign(*store_);
+  VectorSource source(Rows({Contact(1), Contact(2), Contact(3)}));
+  auto totals = store_->ImportContacts(source, Options("spring", ImportMode::kBatches, 0));
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->imported, 3);
+  EXPECT_EQ(source.results.size(), 3u);
+  EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kPending], 3);
+}
+
 TEST_P(StoreContractTest, ImportAddsIdentifiersToAKnownContact) {
   ASSERT_TRUE(Import(*store_, {Contact(std::nullopt, "carol", "Carol")}));
   auto totals = Import(*store_, {Contact(77, "carol", "", "+49301234567")});

@@ -559,9 +559,11 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
   ImportTotals totals;
   CheckpointPause pause(*this);
   if (options.mode == ImportMode::kBatches) {
+    // A batch of 0 rows would commit nothing forever: at least one row a transaction.
+    const size_t batch_size = std::max<size_t>(options.batch_size, 1);
     std::vector<ImportRow> batch;
     std::vector<ImportRowResult> results;
-    batch.reserve(options.batch_size);
+    batch.reserve(std::min<size_t>(batch_size, 100'000));
     for (bool exhausted = false; !exhausted;) {
       batch.clear();
       RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
@@ -570,7 +572,7 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
         results.clear();
         for (size_t i = 0;; ++i) {
           if (i == batch.size()) {
-            if (exhausted || batch.size() == options.batch_size) break;
+            if (exhausted || batch.size() == batch_size) break;
             std::optional<ImportRow> row = source.Next();
             if (!row) {
               exhausted = true;
