@@ -32,6 +32,27 @@ Value SuppressionKey(std::string_view prefix, std::string_view value) {
   return fmt::format("{}:{}", prefix, value);
 }
 
+// Enqueues an invitation of `campaign_id` for the contact.
+Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
+                               const core::ContactRecord& contact, int64_t now) {
+  Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
+                                          : Value(std::monostate{});
+  ASSIGN_OR_RETURN(int64_t suppressed,
+                   tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
+                               {std::move(id_key), SuppressionKey("username", contact.username),
+                                SuppressionKey("phone", contact.phone)}));
+  ASSIGN_OR_RETURN(
+      int64_t inserted,
+      tx.Execute(
+          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
+          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
+           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
+  if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
+  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+}
+
 }  // namespace
 
 Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
@@ -94,24 +115,13 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
   return out;
 }
 
-Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
-                               const core::ContactRecord& contact, int64_t now) {
-  Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
-                                          : Value(std::monostate{});
-  ASSIGN_OR_RETURN(int64_t suppressed,
-                   tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
-                               {std::move(id_key), SuppressionKey("username", contact.username),
-                                SuppressionKey("phone", contact.phone)}));
-  ASSIGN_OR_RETURN(
-      int64_t inserted,
-      tx.Execute(
-          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
-          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
-          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
-           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
-  if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
-  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+Result<ImportRowResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
+                                        std::optional<int64_t> campaign_id, int64_t now) {
+  if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
+    ASSIGN_OR_RETURN(upserted.result.enqueue,
+                     Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
+  }
+  return upserted.result;
 }
 
 }  // namespace tginvite::storage::internal

@@ -1,10 +1,12 @@
 // What both SQL stores do with one imported contact row once their own INSERT of it has found an
 // identifier taken (SQLite and PostgreSQL differ only in how they insert and learn the new id):
 // who holds each identifier, whether the row conflicts with them, how it merges into its contact,
-// and how a campaign enqueues the contact. The statements mean the same on both engines.
+// and how a campaign enqueues the contact (skipped at once when any of its identifiers is
+// suppressed, nothing when it is queued already). The statements mean the same on both engines.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "core/contact.h"
 #include "storage/store.h"
@@ -27,9 +29,9 @@ struct UpsertResult {
 // under the import: retry).
 Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& row, int64_t now);
 
-// Enqueues an invitation of `campaign_id` for the contact: skipped at once when any of its
-// identifiers is suppressed, nothing when it is queued already.
-Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
-                               const core::ContactRecord& contact, int64_t now);
+// The row's result once its contact is upserted: with a campaign and unless the row is a
+// conflict, the contact is enqueued too (ImportRowResult::enqueue says how).
+Result<ImportRowResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
+                                        std::optional<int64_t> campaign_id, int64_t now);
 
 }  // namespace tginvite::storage::internal

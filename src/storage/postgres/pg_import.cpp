@@ -138,12 +138,7 @@ int64_t NowMillis(const core::Clock& clock) { return core::ToUnixMillis(clock.No
 Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
                                     std::optional<int64_t> campaign_id, int64_t now) {
   ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
-  if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
-    ASSIGN_OR_RETURN(
-        upserted.result.enqueue,
-        internal::Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
-  }
-  return upserted.result;
+  return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
 }
 
 Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,

@@ -548,12 +548,7 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
   auto import_row = [&](Tx& tx, const ImportRow& row) -> Result<ImportRowResult> {
     int64_t now = NowMillis();
     ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
-    if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
-      ASSIGN_OR_RETURN(
-          upserted.result.enqueue,
-          internal::Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
-    }
-    return upserted.result;
+    return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
   };
 
   ImportTotals totals;
