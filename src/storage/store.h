@@ -210,6 +210,12 @@ struct ClaimResult {
   std::vector<Claim> claims;
   int64_t flood_until = 0;  // > now: the account is paused, nothing was claimed
   int64_t next_due = 0;     // when the next row of this account may be due (0: unknown)
+  // How far (ms) every slot of the batch may move earlier together: the part of its slots that
+  // only the request's lead put there. Moved together, the slots keep their own spacing, and none
+  // comes before the claim's time or before what bound it from outside the claim: the account's
+  // TAT, its campaign's pacing and its chat's interval as they stood. The lead reserves the time
+  // a preparation may need; a preparation that finishes sooner need not wait it out.
+  int64_t advance = 0;
 };
 
 // Marks a claimed row as about to be sent, storing its new invite link if it has one.

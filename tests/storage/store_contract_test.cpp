@@ -918,6 +918,58 @@ TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
   EXPECT_EQ(slots[2], slots[1] + 40);
 }
 
+// ClaimResult::advance: a batch whose slots only the lead put where they are may move earlier by
+// all of the lead; by less when the account's TAT, the campaign's pacing or the chat's interval
+// bound its slots within the lead; not at all when they bound them beyond it. Too large an advance
+// would send ahead of the account's limit (invariant 4) or of a campaign's pacing.
+TEST_P(StoreContractTest, ClaimSaysHowFarOnlyTheLeadPushedItsSlots) {
+  using std::chrono::milliseconds;
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4), Contact(5)},
+                     Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("autumn")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
+  ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  const int64_t spring = request.campaigns[0].campaign_id;
+  const int64_t autumn = ClaimRequestFor(*store_, "autumn").campaigns[0].campaign_id;
+  const int64_t t0 = request.now;
+  request.emission_interval = milliseconds(40);
+  request.chat_interval = milliseconds(1000);
+  request.lead = milliseconds(150);
+  request.max_rows = 1;
+  // spring: 300 ms between two invitations.
+  request.campaigns = {{spring, 0, {}, milliseconds(300), milliseconds(300)}};
+  // Returns (slot - t0, advance) of a one-row claim made at t0 + at.
+  auto claim_at = [&](int64_t at) -> std::pair<int64_t, int64_t> {
+    ClaimRequest r = request;
+    r.now = t0 + at;
+    auto claimed = store_->ClaimInvitations(r);
+    EXPECT_TRUE(claimed) << claimed.error().message;
+    if (!claimed || claimed->claims.size() != 1) {
+      ADD_FAILURE() << "expected one row claimed at +" << at;
+      return {-1, -1};
+    }
+    return {claimed->claims[0].not_before - t0, claimed->advance};
+  };
+  // Only the lead: all of it. (Contact 1, spring's first row.)
+  EXPECT_EQ(claim_at(0), std::make_pair(int64_t{150}, int64_t{150}));
+  // Spring's pacing (+450) binds the slot beyond the lead (+350): no move.
+  EXPECT_EQ(claim_at(200), std::make_pair(int64_t{450}, int64_t{0}));
+  // With the lead +850, the pacing +750: back to the pacing at most.
+  EXPECT_EQ(claim_at(700), std::make_pair(int64_t{850}, int64_t{100}));
+  // Contact 1 in autumn: with the lead +1250, its chat free from +1150 (spring's +150 and a
+  // second), the account's TAT +890.
+  request.campaigns = {{autumn, 0, {}, {}, {}}};
+  EXPECT_EQ(claim_at(1100), std::make_pair(int64_t{1250}, int64_t{100}));
+  // Spring unpaced from here (its stored pacing +1150 stays): with the lead +1350, the TAT +1290.
+  request.campaigns = {{spring, 0, {}, {}, {}}};
+  EXPECT_EQ(claim_at(1200), std::make_pair(int64_t{1350}, int64_t{60}));
+  // The TAT +1390 binds beyond the lead (+1360): no move.
+  EXPECT_EQ(claim_at(1210), std::make_pair(int64_t{1390}, int64_t{0}));
+}
+
 // A worker's plan reads every scope at once: the global values under 0, each campaign's overrides
 // under its id, and nothing for a campaign without any.
 TEST_P(StoreContractTest, LoadAllSettingsReadsEveryScopeInOneGo) {

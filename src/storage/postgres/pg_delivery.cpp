@@ -5,6 +5,7 @@
 // limiter, the campaign's pacing and the GCRA state in one statement of the same transaction: the
 // lock is held for two round trips, however many rows and campaigns the claim has.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -128,6 +129,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (locked.empty()) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
     }
     int64_t tat = locked[0].Int(0);
+    const int64_t tat_at_lock = tat;
     // The wait for the lock may have been long (another worker's claim): slots count from now.
     if (request.clock) now = std::max(now, request.clock());
     if (locked[0].Text(2) != "ok") return Ok();
@@ -154,6 +156,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
     // campaigns may come up twice in one claim, and the rows read above do not show the first.
     std::map<int64_t, int64_t> chat_next;
     int64_t next_due = 0;
+    int64_t advance = std::numeric_limits<int64_t>::max();
     for (const CampaignPlan& plan : plans) {
       auto pacing = running.find(plan.campaign_id);
       if (pacing == running.end()) continue;
@@ -175,6 +178,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         if (chat->second > horizon_end) continue;
         slot = std::max(slot, chat->second);
         chat->second = slot + request.chat_interval.count();
+        advance = std::min(
+            advance, slot - std::max({now, tat_at_lock, pacing->second.next_at, row.Int(10)}));
         claimed_ids.push_back(row.Int(0));
         claimed_leases.push_back(slot + request.lease.count());
         Claim claim;
@@ -241,6 +246,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
            IntArray(paced_next), IntArray(paced_in_cycle), tat, limiter_key}));
     }
     result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
+    result.advance = result.claims.empty() ? 0 : advance;
     return Ok();
   }));
   return result;

@@ -2,6 +2,7 @@
 // the worker registry. SQLite has one writer, so a claim needs no row locks: the write
 // transaction itself serialises claimers.
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "storage/sqlite/internal/rows.h"
@@ -56,6 +57,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
     ASSIGN_OR_RETURN(std::optional<Row> limiter,
                      tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ?", {limiter_key}));
     int64_t tat = limiter ? limiter->Int(0) : 0;
+    const int64_t tat_at_lock = tat;
     const int64_t first_slot = now + request.lead.count();
     const int64_t horizon_end = first_slot + request.horizon.count();
     std::mt19937_64 random(request.seed);
@@ -66,6 +68,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                   plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
     }
     int64_t next_due = 0;
+    int64_t advance = std::numeric_limits<int64_t>::max();
     for (const CampaignPlan& plan : plans) {
       if (static_cast<int>(result.claims.size()) >= request.max_rows) break;
       ASSIGN_OR_RETURN(std::optional<Row> pacing,
@@ -74,6 +77,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                                    {plan.campaign_id}));
       if (!pacing) continue;
       int64_t pacing_next_at = pacing->Int(0);
+      const int64_t pacing_at_lock = pacing_next_at;
       int64_t in_cycle = pacing->Int(1);
       const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
@@ -100,6 +104,8 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         // The contact's chat got a message too recently (from another campaign, say): later.
         if (row.Int(10) > horizon_end) continue;
         slot = std::max(slot, row.Int(10));
+        advance =
+            std::min(advance, slot - std::max({now, tat_at_lock, pacing_at_lock, row.Int(10)}));
         RETURN_IF_ERROR(tx.Execute("UPDATE contacts SET next_message_at = ? WHERE id = ?",
                                    {slot + request.chat_interval.count(), row.Int(9)}));
         RETURN_IF_ERROR(
@@ -138,6 +144,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       if (due > 0 && (next_due == 0 || due < next_due)) next_due = due;
     }
     result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
+    result.advance = result.claims.empty() ? 0 : advance;
     if (!result.claims.empty()) {
       RETURN_IF_ERROR(
           tx.Execute("INSERT INTO rate_limits (key, tat) VALUES (?, ?) "
