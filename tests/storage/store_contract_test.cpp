@@ -793,6 +793,59 @@ TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) 
   EXPECT_EQ(attempt_of[2].outcome, "sent");
 }
 
+// Each campaign's sends of the last minute, as ListCampaigns (all campaigns at once) and
+// FindCampaign (one) report them: successful sendMessage attempts only, started within 60 s.
+TEST_P(StoreContractTest, CampaignsCountTheirSuccessfulSendsOfTheLastMinute) {
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  CreateCampaign(*store_, "winter");
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4)}, Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(5), Contact(6)}, Options("autumn")));
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  // (outcome, request, started this long ago) by contact.
+  struct Sent {
+    const char* outcome;
+    const char* request;
+    int64_t ago;
+  };
+  const std::map<int64_t, Sent> sends = {
+      {1, {"ok", "sendMessage", 1000}},         {2, {"ok", "sendMessage", 30000}},
+      {3, {"ok", "sendMessage", 120000}},  // too long ago
+      {4, {"transient", "sendMessage", 1000}},  {5, {"ok", "sendMessage", 2000}},
+      {6, {"ok", "createChatInviteLink", 2000}}};
+  for (const char* name : {"spring", "autumn"}) {
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+    auto claims = ClaimAndMarkSending(*store_, ClaimRequestFor(*store_, name));
+    ASSERT_TRUE(claims);
+    std::vector<OutcomeRecord> outcomes;
+    for (const Claim& claim : *claims) {
+      const Sent& sent = sends.at(*claim.contact.telegram_user_id);
+      OutcomeRecord record;
+      record.invitation_id = claim.invitation_id;
+      record.gen = claim.gen;
+      record.state = std::string_view(sent.outcome) == "ok" ? InvitationState::kSent
+                                                            : InvitationState::kWaiting;
+      record.attempt =
+          AttemptRecord{"w", sent.request, now - sent.ago, 5, 200, 0, "", sent.outcome};
+      outcomes.push_back(record);
+    }
+    ASSERT_TRUE(store_->RecordOutcomes(outcomes, now));
+  }
+  auto listed = store_->ListCampaigns();
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::map<std::string, int64_t> per_minute;
+  for (const CampaignSummary& s : *listed) per_minute[s.campaign.name] = s.sent_last_minute;
+  EXPECT_EQ(per_minute,
+            (std::map<std::string, int64_t>{{"autumn", 1}, {"spring", 2}, {"winter", 0}}));
+  for (const auto& [name, n] : per_minute) {
+    auto found = store_->FindCampaign(name);
+    ASSERT_TRUE(found) << found.error().message;
+    EXPECT_EQ(found->sent_last_minute, n) << name;
+  }
+}
+
 // Invariant 4: slots start after the caller's lead, and from the time the account's limiter was
 // locked (the request's clock), not from a `now` read before a long wait for the lock. Without
 // both, a worker's first sends leave after their slots have passed, bunched with the next ones.
