@@ -500,14 +500,6 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
       to_send.push_back(i);
     }
   }
-  // The lead reserved time for a preparation that might have been slow. This one is done: the
-  // batch goes as soon as its claim allows, every slot moved by the same amount (their spacing
-  // stays), never before now.
-  if (!to_send.empty() && claimed.advance > 0) {
-    const int64_t first = claims[to_send.front()].not_before;
-    const int64_t move = std::clamp<int64_t>(first - Millis(clock_.Now()), 0, claimed.advance);
-    for (storage::Claim& claim : claims) claim.not_before -= move;
-  }
 
   // 3. Send, each at its slot, and only then: a request that would leave more than kMaxLateness
   //    after its slot, or while another worker's 429 pauses the account, is given back unsent.

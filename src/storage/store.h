@@ -174,7 +174,7 @@ struct ClaimRequest {
   int max_rows = 16;
   // Only slots that fall within now + horizon are claimed.
   std::chrono::milliseconds horizon{1000};
-  // GCRA spacing of the account's sends: 1 s / telegram.rate.
+  // Least spacing of any two of the account's sends: 1 s / telegram.rate.
   std::chrono::milliseconds emission_interval{34};
   // Minimum gap between two messages to one chat (telegram.chat_interval), across campaigns.
   std::chrono::milliseconds chat_interval{1000};
@@ -210,12 +210,6 @@ struct ClaimResult {
   std::vector<Claim> claims;
   int64_t flood_until = 0;  // > now: the account is paused, nothing was claimed
   int64_t next_due = 0;     // when the next row of this account may be due (0: unknown)
-  // How far (ms) every slot of the batch may move earlier together: the part of its slots that
-  // only the request's lead put there. Moved together, the slots keep their own spacing, and none
-  // comes before the claim's time or before what bound it from outside the claim: the account's
-  // TAT, its campaign's pacing and its chat's interval as they stood. The lead reserves the time
-  // a preparation may need; a preparation that finishes sooner need not wait it out.
-  int64_t advance = 0;
 };
 
 // Marks a claimed row as about to be sent, storing its new invite link if it has one.
@@ -429,8 +423,9 @@ class Store {
   virtual Result<std::vector<Suppression>> ListSuppressions() = 0;
 
   // Delivery. Claims due invitations of the account's campaigns under a lease (gen + 1), giving
-  // each a slot from the account's GCRA state and the campaign's pacing, both persisted in the
-  // same transaction. Nothing is claimed while the account is paused by a 429.
+  // each a slot from the account's limiter (internal::SlotCalendar: at least emission_interval
+  // from every slot handed out before, by any worker) and the campaign's pacing, both persisted in
+  // the same transaction. Nothing is claimed while the account is paused by a 429.
   virtual Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) = 0;
   // Stores new links and records that the rows' requests may leave from now on (the lease is
   // extended). Returns the ids that are still this claim's; a row whose lease was lost must not

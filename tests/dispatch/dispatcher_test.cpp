@@ -641,36 +641,6 @@ TEST_F(DispatcherTest, TheLeadCoversAClaimSlowAfterItsLimiterLock) {
   EXPECT_EQ(Counts("c")[InvitationState::kSent], 6);
 }
 
-// The lead reserves time for a slow preparation; it is not a wait. Once the account's limiter has
-// room, a batch prepared sooner than the lead goes at once, its slots moved together (their spacing
-// is the claim's: see ClaimSaysHowFarOnlyTheLeadPushedItsSlots). Without that, every batch waited out the largest recent preparation: with real
-// Telegram latencies, most of a lane's time.
-TEST_F(DispatcherTest, ABatchPreparedSoonerThanItsLeadGoesAtOnce) {
-  Campaign("c", 1, 6);
-  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "3"));
-  messenger_.UseClock(clock_.get());
-  hooks_.before_link = [this] { clock_->Advance(std::chrono::milliseconds(200)); };
-  auto slow = dispatcher_->RunOnce();  // a slow preparation: given back, and the lead grows
-  ASSERT_TRUE(slow) << slow.error().message;
-  EXPECT_EQ(slow->released_late, 3);
-  hooks_.before_link = nullptr;
-  clock_->Advance(std::chrono::seconds(5));  // the limiter has room again
-
-  const core::TimePoint start = clock_->Now();
-  auto quick = dispatcher_->RunOnce();  // links exist now: no preparation
-  ASSERT_TRUE(quick) << quick.error().message;
-  EXPECT_EQ(quick->sent, 3);
-  std::vector<core::TimePoint> times;
-  for (int64_t user = 1; user <= 3; ++user) {
-    std::vector<core::TimePoint> sends = messenger_.sends_to(user);
-    ASSERT_EQ(sends.size(), 1u) << "user " << user;
-    times.push_back(sends[0]);
-  }
-  for (const core::TimePoint& sent : times) {
-    EXPECT_LT(sent - start, std::chrono::milliseconds(20)) << "the batch waited out the lead";
-  }
-}
-
 // Invariant 4 across workers: a 429 another worker recorded after this worker claimed its rows
 // stops those rows before they are sent, not only the next claim.
 TEST_F(DispatcherTest, APauseRecordedByAnotherWorkerStopsRowsAlreadyClaimed) {

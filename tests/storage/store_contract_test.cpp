@@ -849,8 +849,8 @@ TEST_P(StoreContractTest, CampaignsCountTheirSuccessfulSendsOfTheLastMinute) {
 // Invariant 4: slots start after the caller's lead, and from the time the account's limiter was
 // locked (the request's clock), not from a `now` read before a long wait for the lock. Without
 // both, a worker's first sends leave after their slots have passed, bunched with the next ones.
-// Slots of one claim over two campaigns of one account: the account's GCRA spaces all of them, a
-// paced campaign's batch waits its cycle, and the account's TAT carries over to the next claim.
+// Slots of one claim over two campaigns of one account: the account's limiter spaces all of them, a
+// paced campaign's batch waits its cycle, and the account's slots carry over to the next claim.
 TEST_P(StoreContractTest, ClaimPacesEachCampaignAndSpacesTheAccountsSlots) {
   CreateCampaign(*store_, "spring");
   CreateCampaign(*store_, "autumn");
@@ -873,17 +873,55 @@ TEST_P(StoreContractTest, ClaimPacesEachCampaignAndSpacesTheAccountsSlots) {
   for (const Claim& c : claimed->claims)
     slots.emplace_back(c.campaign_id, c.not_before - request.now);
   EXPECT_EQ(slots, (std::vector<std::pair<int64_t, int64_t>>{
-                       {spring, 0}, {spring, 40}, {spring, 1040}, {spring, 1080}, {autumn, 1120}}));
+                       {spring, 0}, {spring, 40}, {spring, 1040}, {spring, 1080}, {autumn, 80}}));
   EXPECT_EQ(claimed->flood_until, 0);
 
-  // The next claim continues both: the account's TAT and spring's pacing were stored.
+  // (Autumn, unpaced, took the first slot 40 ms from every other: in the gap before spring's
+  // second batch, which spring's pacing leaves free.) The next claim continues both: the
+  // account's slots and spring's pacing were stored.
   request.max_rows = 16;
   request.seed = 1;  // autumn first
   auto next = store_->ClaimInvitations(request);
   ASSERT_TRUE(next) << next.error().message;
   ASSERT_EQ(next->claims.size(), 1u);  // spring is empty; autumn's last row
   EXPECT_EQ(next->claims[0].campaign_id, autumn);
-  EXPECT_EQ(next->claims[0].not_before, request.now + 1160);
+  EXPECT_EQ(next->claims[0].not_before, request.now + 120);
+}
+
+// The account's limiter keeps every slot it handed out (until it passes), not just the last one's
+// successor: a claim whose lead is short takes the free slots before those another worker took
+// with a long lead, instead of queueing behind them (with a single TAT, 4 workers' requests waited
+// 220 ms each for their slots), and no two slots handed out are ever closer than the interval.
+TEST_P(StoreContractTest, ClaimTakesFreeSlotsBeforeLaterOnesNeverCloserThanTheInterval) {
+  CreateCampaign(*store_, "spring");
+  std::vector<core::ContactRecord> contacts;
+  for (int64_t id = 1; id <= 9; ++id) contacts.push_back(Contact(id));
+  ASSERT_TRUE(Import(*store_, contacts, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  request.emission_interval = std::chrono::milliseconds(40);
+  request.max_rows = 2;
+  // The slots (ms after request.now) of a claim made at request.now + at with this lead.
+  auto claim = [&](int64_t at, int64_t lead) {
+    ClaimRequest r = request;
+    r.now = request.now + at;
+    r.lead = std::chrono::milliseconds(lead);
+    std::vector<int64_t> slots;
+    auto claimed = store_->ClaimInvitations(r);
+    EXPECT_TRUE(claimed) << claimed.error().message;
+    if (claimed) {
+      for (const Claim& c : claimed->claims) slots.push_back(c.not_before - request.now);
+    }
+    std::sort(slots.begin(), slots.end());
+    return slots;
+  };
+  EXPECT_EQ(claim(0, 500), (std::vector<int64_t>{500, 540}));  // a slow preparation
+  EXPECT_EQ(claim(0, 100), (std::vector<int64_t>{100, 140}));  // a quick one: not behind it
+  // From 450 the first fits (50 before 500); the next free one is after 540.
+  EXPECT_EQ(claim(0, 450), (std::vector<int64_t>{450, 580}));
+  EXPECT_EQ(claim(0, 160), (std::vector<int64_t>{180, 220}));  // 160 is too close to 140
+  // Once they have passed, slots no longer hold anyone back.
+  EXPECT_EQ(claim(10'000, 0), (std::vector<int64_t>{10'000}));  // the ninth and last row
 }
 
 // A contact in two campaigns of the account is messaged at most once per chat_interval, also when
@@ -969,58 +1007,6 @@ TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
   EXPECT_EQ(slots[0], request.now + 500 + 150);
   EXPECT_EQ(slots[1], slots[0] + 40);
   EXPECT_EQ(slots[2], slots[1] + 40);
-}
-
-// ClaimResult::advance: a batch whose slots only the lead put where they are may move earlier by
-// all of the lead; by less when the account's TAT, the campaign's pacing or the chat's interval
-// bound its slots within the lead; not at all when they bound them beyond it. Too large an advance
-// would send ahead of the account's limit (invariant 4) or of a campaign's pacing.
-TEST_P(StoreContractTest, ClaimSaysHowFarOnlyTheLeadPushedItsSlots) {
-  using std::chrono::milliseconds;
-  CreateCampaign(*store_, "spring");
-  CreateCampaign(*store_, "autumn");
-  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4), Contact(5)},
-                     Options("spring")));
-  ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("autumn")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
-  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
-  ClaimRequest request = ClaimRequestFor(*store_, "spring");
-  const int64_t spring = request.campaigns[0].campaign_id;
-  const int64_t autumn = ClaimRequestFor(*store_, "autumn").campaigns[0].campaign_id;
-  const int64_t t0 = request.now;
-  request.emission_interval = milliseconds(40);
-  request.chat_interval = milliseconds(1000);
-  request.lead = milliseconds(150);
-  request.max_rows = 1;
-  // spring: 300 ms between two invitations.
-  request.campaigns = {{spring, 0, {}, milliseconds(300), milliseconds(300)}};
-  // Returns (slot - t0, advance) of a one-row claim made at t0 + at.
-  auto claim_at = [&](int64_t at) -> std::pair<int64_t, int64_t> {
-    ClaimRequest r = request;
-    r.now = t0 + at;
-    auto claimed = store_->ClaimInvitations(r);
-    EXPECT_TRUE(claimed) << claimed.error().message;
-    if (!claimed || claimed->claims.size() != 1) {
-      ADD_FAILURE() << "expected one row claimed at +" << at;
-      return {-1, -1};
-    }
-    return {claimed->claims[0].not_before - t0, claimed->advance};
-  };
-  // Only the lead: all of it. (Contact 1, spring's first row.)
-  EXPECT_EQ(claim_at(0), std::make_pair(int64_t{150}, int64_t{150}));
-  // Spring's pacing (+450) binds the slot beyond the lead (+350): no move.
-  EXPECT_EQ(claim_at(200), std::make_pair(int64_t{450}, int64_t{0}));
-  // With the lead +850, the pacing +750: back to the pacing at most.
-  EXPECT_EQ(claim_at(700), std::make_pair(int64_t{850}, int64_t{100}));
-  // Contact 1 in autumn: with the lead +1250, its chat free from +1150 (spring's +150 and a
-  // second), the account's TAT +890.
-  request.campaigns = {{autumn, 0, {}, {}, {}}};
-  EXPECT_EQ(claim_at(1100), std::make_pair(int64_t{1250}, int64_t{100}));
-  // Spring unpaced from here (its stored pacing +1150 stays): with the lead +1350, the TAT +1290.
-  request.campaigns = {{spring, 0, {}, {}, {}}};
-  EXPECT_EQ(claim_at(1200), std::make_pair(int64_t{1350}, int64_t{60}));
-  // The TAT +1390 binds beyond the lead (+1360): no move.
-  EXPECT_EQ(claim_at(1210), std::make_pair(int64_t{1390}, int64_t{0}));
 }
 
 // A worker's plan reads every scope at once: the global values under 0, each campaign's overrides

@@ -1,15 +1,15 @@
 // The PgStore's delivery methods: claims, sending marks, outcomes, rescue, memberships and the
 // worker registry. Many workers claim at once here: a claim takes due rows with FOR UPDATE SKIP
-// LOCKED, then locks its account's GCRA row (so the claims of one account are serialised
+// LOCKED, then locks its account's limiter row (so the claims of one account are serialised
 // fleet-wide and its limit holds across workers) and writes the rows, the contacts' per-chat
-// limiter, the campaign's pacing and the GCRA state in one statement of the same transaction: the
-// lock is held for two round trips, however many rows and campaigns the claim has.
+// limiter, the campaign's pacing and the limiter's slots in one statement of the same transaction:
+// the lock is held for two round trips, however many rows and campaigns the claim has.
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <random>
 
 #include "storage/postgres/pg_store.h"
+#include "storage/slot_calendar.h"
 #include "storage/sqlite/internal/rows.h"
 
 namespace tginvite::storage {
@@ -108,13 +108,13 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (!row.IsNull(1)) earliest_due[row.Int(0)] = row.Int(1);
     }
 
-    // 2. The account's GCRA row, locked until this transaction ends: every claim of the account,
+    // 2. The account's limiter row, locked until this transaction ends: every claim of the account,
     //    on every worker, queues here and reads the state the previous one committed, so from
     //    here to COMMIT is two round trips. With it, read after the lock so that a 429 another
     //    worker recorded before is seen: the account's pause and health, and the running
     //    campaigns' pacing (one row per campaign; one row of NULLs when none is running).
     const std::string lock_sql =
-        "SELECT r.tat, a.flood_until, a.health, k.id, k.pacing_next_at, k.pacing_in_cycle "
+        "SELECT r.reserved, a.flood_until, a.health, k.id, k.pacing_next_at, k.pacing_in_cycle "
         "FROM rate_limits r JOIN accounts a ON a.id = ? "
         "LEFT JOIN campaigns k ON k.id = ANY(?::bigint[]) AND k.state = 'running' "
         "WHERE r.key = ? FOR UPDATE OF r";
@@ -128,10 +128,9 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
                        tx.Query(lock_sql, {request.account_id, IntArray(plan_ids), limiter_key}));
       if (locked.empty()) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
     }
-    int64_t tat = locked[0].Int(0);
-    const int64_t tat_at_lock = tat;
     // The wait for the lock may have been long (another worker's claim): slots count from now.
     if (request.clock) now = std::max(now, request.clock());
+    internal::SlotCalendar limiter(locked[0].Text(0), now, request.emission_interval.count());
     if (locked[0].Text(2) != "ok") return Ok();
     if (locked[0].Int(1) > now) {
       result.flood_until = locked[0].Int(1);
@@ -146,7 +145,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (!row.IsNull(3)) running[row.Int(3)] = {row.Int(4), row.Int(5)};
     }
 
-    // 3. Slots, in C++: the account's GCRA, each campaign's pacing, each chat's interval.
+    // 3. Slots, in C++: the account's limiter, each campaign's pacing, each chat's interval.
     const int64_t first_slot = now + request.lead.count();
     const int64_t horizon_end = first_slot + request.horizon.count();
     std::mt19937_64 random(request.seed);
@@ -156,7 +155,6 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
     // campaigns may come up twice in one claim, and the rows read above do not show the first.
     std::map<int64_t, int64_t> chat_next;
     int64_t next_due = 0;
-    int64_t advance = std::numeric_limits<int64_t>::max();
     for (const CampaignPlan& plan : plans) {
       auto pacing = running.find(plan.campaign_id);
       if (pacing == running.end()) continue;
@@ -171,15 +169,14 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
           unreachable.push_back(row.Int(0));
           continue;
         }
-        int64_t slot = std::max({first_slot, tat, pacing_next_at});
+        int64_t slot = limiter.Earliest(std::max(first_slot, pacing_next_at));
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
         auto chat = chat_next.try_emplace(row.Int(9), row.Int(10)).first;
-        if (chat->second > horizon_end) continue;
-        slot = std::max(slot, chat->second);
+        slot = limiter.Earliest(std::max(slot, chat->second));
+        if (slot > horizon_end) continue;
+        limiter.Take(slot);
         chat->second = slot + request.chat_interval.count();
-        advance = std::min(
-            advance, slot - std::max({now, tat_at_lock, pacing->second.next_at, row.Int(10)}));
         claimed_ids.push_back(row.Int(0));
         claimed_leases.push_back(slot + request.lease.count());
         Claim claim;
@@ -192,7 +189,6 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         claim.not_before = slot;
         result.claims.push_back(std::move(claim));
         claimed_any = true;
-        tat = slot + request.emission_interval.count();
         if (paced) {
           ++in_cycle;
           if (plan.batch_size > 0 && in_cycle >= plan.batch_size) {
@@ -240,13 +236,13 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
           "pacing AS (UPDATE campaigns k SET pacing_next_at = u.next, pacing_in_cycle = u.n FROM "
           "(SELECT unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS next, "
           "unnest(?::bigint[]) AS n) u WHERE k.id = u.id) "
-          "UPDATE rate_limits SET tat = ? WHERE key = ?",
+          "UPDATE rate_limits SET tat = ?, reserved = ? WHERE key = ?",
           {IntArray(contact_ids), IntArray(contact_next), request.worker_id, now,
            IntArray(claimed_ids), IntArray(claimed_leases), IntArray(paced_ids),
-           IntArray(paced_next), IntArray(paced_in_cycle), tat, limiter_key}));
+           IntArray(paced_next), IntArray(paced_in_cycle), limiter.Frontier(), limiter.Stored(),
+           limiter_key}));
     }
-    result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
-    result.advance = result.claims.empty() ? 0 : advance;
+    result.next_due = next_due > 0 ? limiter.Earliest(next_due) : 0;
     return Ok();
   }));
   return result;

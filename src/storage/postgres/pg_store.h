@@ -5,7 +5,7 @@
 //    only when it is healthy and holds no transaction; a broken one (failed COMMIT that could not
 //    be rolled back, lost server) is closed and a new one opened on demand, so a PostgreSQL
 //    restart costs the callers kUnavailable errors until it is back, then nothing.
-//  - Claims lock the account's GCRA row (rate_limits, FOR UPDATE) for the claim's transaction —
+//  - Claims lock the account's limiter row (rate_limits, FOR UPDATE) for the claim's transaction —
 //    claims of one account are serialised across the fleet, so N workers together never exceed
 //    its limit — and pick due rows with FOR UPDATE SKIP LOCKED through the partial index
 //    invitations_due; the per-chat limiter (contacts.next_message_at) and the campaign's pacing

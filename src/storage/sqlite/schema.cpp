@@ -285,6 +285,13 @@ INSERT INTO invitation_errors (campaign_id, state, reason, n)
   WHERE state IN ('failed', 'unknown', 'skipped') GROUP BY 1, 2, 3;
 )sql";
 
+// The account's limiter keeps the slots it handed out that have not passed yet (comma-separated
+// unix ms; see storage/slot_calendar.h), not only the last one's successor (tat, still written):
+// a claim whose preparation is short takes the free slots before another worker's later ones.
+constexpr std::string_view kLimiterSlots = R"sql(
+ALTER TABLE rate_limits ADD COLUMN reserved TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -293,6 +300,7 @@ constexpr Migration kMigrations[] = {
     {5, "web reads", kWebReads},
     {6, "update leases", kUpdateLeases},
     {7, "faster web reads", kWebReadsFaster},
+    {8, "limiter keeps its slots", kLimiterSlots},
 };
 
 int64_t NowMillis() {

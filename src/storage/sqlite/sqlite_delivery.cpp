@@ -2,9 +2,9 @@
 // the worker registry. SQLite has one writer, so a claim needs no row locks: the write
 // transaction itself serialises claimers.
 #include <algorithm>
-#include <limits>
 #include <random>
 
+#include "storage/slot_calendar.h"
 #include "storage/sqlite/internal/rows.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -54,10 +54,10 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       return Ok();
     }
     const std::string limiter_key = AccountLimiterKey(request.account_id);
-    ASSIGN_OR_RETURN(std::optional<Row> limiter,
-                     tx.QueryOne("SELECT tat FROM rate_limits WHERE key = ?", {limiter_key}));
-    int64_t tat = limiter ? limiter->Int(0) : 0;
-    const int64_t tat_at_lock = tat;
+    ASSIGN_OR_RETURN(std::optional<Row> stored,
+                     tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ?", {limiter_key}));
+    internal::SlotCalendar limiter(stored ? stored->Text(0) : "", now,
+                                   request.emission_interval.count());
     const int64_t first_slot = now + request.lead.count();
     const int64_t horizon_end = first_slot + request.horizon.count();
     std::mt19937_64 random(request.seed);
@@ -68,7 +68,6 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                   plans.begin() + static_cast<ptrdiff_t>(request.seed % plans.size()), plans.end());
     }
     int64_t next_due = 0;
-    int64_t advance = std::numeric_limits<int64_t>::max();
     for (const CampaignPlan& plan : plans) {
       if (static_cast<int>(result.claims.size()) >= request.max_rows) break;
       ASSIGN_OR_RETURN(std::optional<Row> pacing,
@@ -77,7 +76,6 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                                    {plan.campaign_id}));
       if (!pacing) continue;
       int64_t pacing_next_at = pacing->Int(0);
-      const int64_t pacing_at_lock = pacing_next_at;
       int64_t in_cycle = pacing->Int(1);
       const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
@@ -99,13 +97,12 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                          {std::string(kNoUserIdReason), now, row.Int(0)}));
           continue;
         }
-        int64_t slot = std::max({first_slot, tat, pacing_next_at});
+        int64_t slot = limiter.Earliest(std::max(first_slot, pacing_next_at));
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
-        if (row.Int(10) > horizon_end) continue;
-        slot = std::max(slot, row.Int(10));
-        advance =
-            std::min(advance, slot - std::max({now, tat_at_lock, pacing_at_lock, row.Int(10)}));
+        slot = limiter.Earliest(std::max(slot, row.Int(10)));
+        if (slot > horizon_end) continue;
+        limiter.Take(slot);
         RETURN_IF_ERROR(tx.Execute("UPDATE contacts SET next_message_at = ? WHERE id = ?",
                                    {slot + request.chat_interval.count(), row.Int(9)}));
         RETURN_IF_ERROR(
@@ -122,7 +119,6 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         claim.not_before = slot;
         result.claims.push_back(std::move(claim));
         claimed_any = true;
-        tat = slot + request.emission_interval.count();
         if (paced) {
           ++in_cycle;
           if (plan.batch_size > 0 && in_cycle >= plan.batch_size) {
@@ -143,13 +139,12 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       ASSIGN_OR_RETURN(int64_t due, NextDue(tx, plan.campaign_id, pacing_next_at));
       if (due > 0 && (next_due == 0 || due < next_due)) next_due = due;
     }
-    result.next_due = next_due > 0 ? std::max(next_due, tat) : 0;
-    result.advance = result.claims.empty() ? 0 : advance;
+    result.next_due = next_due > 0 ? limiter.Earliest(next_due) : 0;
     if (!result.claims.empty()) {
-      RETURN_IF_ERROR(
-          tx.Execute("INSERT INTO rate_limits (key, tat) VALUES (?, ?) "
-                     "ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
-                     {limiter_key, tat}));
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO rate_limits (key, tat, reserved) VALUES (?, ?, ?) "
+          "ON CONFLICT (key) DO UPDATE SET tat = excluded.tat, reserved = excluded.reserved",
+          {limiter_key, limiter.Frontier(), limiter.Stored()}));
     }
     return Ok();
   }));
