@@ -208,6 +208,8 @@ echo "== double answers after $latency_ms ms"
 echo "== limits raised: double unlimited, telegram.rate 1000, in_flight $raised_in_flight, $accounts accounts, $raised_contacts contacts"
 for n in $sqlite_worker_counts; do run "sqlite-$n" sqlite "$n" "$raised_contacts" 0 1000 "$raised_in_flight"; done
 for n in $worker_counts; do run "pg-$n" postgres "$n" "$raised_contacts" 0 1000 "$raised_in_flight"; done
-echo "== limits on: $accounts accounts at 30/s (double 30/s, 50 ms tolerance), telegram.rate 30, 3 workers, $limited_contacts contacts"
-if ((limited_contacts > 0)); then run limited-pg-3 postgres 3 "$limited_contacts" 30 30 16; fi
+if ((limited_contacts > 0)); then
+  echo "== limits on: $accounts accounts at 30/s (double 30/s, 50 ms tolerance), telegram.rate 30, 3 workers, $limited_contacts contacts"
+  run limited-pg-3 postgres 3 "$limited_contacts" 30 30 16
+fi
 echo "load after: $(cat /proc/loadavg)"

@@ -463,6 +463,27 @@ TEST(BotApiMessengerTest, AWrongTokenIsFatalForTheAccount) {
   EXPECT_EQ(outcome.http_status, 401);
 }
 
+// A worker sends for many bots to one server: their requests share the process's connections, so
+// a worker keeps about as many open as it has requests in flight, not that many per bot.
+TEST(BotApiMessengerTest, DifferentBotsShareConnectionsToOneServer) {
+  BotApiDoubleOptions options = Unlimited();
+  const std::string other_token = "654321:another-TEST-token-ZyXwVuTsRqPoNmLkJiHgFe987";
+  options.tokens.push_back(other_token);
+  BotApiDouble server(options);
+  auto first = Connect(server);
+  BotApiOptions second_options;
+  second_options.api_base = server.base_url();
+  second_options.token = core::Secret(other_token);
+  second_options.timeout = 3000ms;
+  auto second = MakeBotApiMessenger(std::move(second_options));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(first->GetMe().outcome.ok());
+    ASSERT_TRUE(second->GetMe().outcome.ok());
+  }
+  EXPECT_EQ(server.RequestCount("getMe"), 10);
+  EXPECT_EQ(server.Connections(), 1);
+}
+
 TEST(BotApiMessengerTest, SequentialCallsShareOneConnection) {
   BotApiDouble server(Unlimited());
   auto messenger = Connect(server);
