@@ -48,6 +48,8 @@ struct ProcessInstruments {
   // or the account was paused by flood control after they were claimed.
   std::atomic<int64_t> given_back_late{0};
   std::atomic<int64_t> given_back_paused{0};
+  // Claimed requests whose slot passed while they were prepared and that took a new one.
+  std::atomic<int64_t> reslotted{0};
 };
 
 // The process's instruments.

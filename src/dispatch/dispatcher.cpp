@@ -230,6 +230,7 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
     report.sent += account_report.sent;
     report.released_late += account_report.released_late;
     report.released_paused += account_report.released_paused;
+    report.reslotted += account_report.reslotted;
     const core::TimePoint due = account_report.next_due;
     if (due != core::TimePoint{} && (report.next_due == core::TimePoint{} || due < report.next_due))
       report.next_due = due;
@@ -498,6 +499,39 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   for (size_t i = 0; i < claims.size(); ++i) {
     if (eligible[i] && std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
       to_send.push_back(i);
+    }
+  }
+  // A preparation slower than the lead: rows whose slots have passed take new ones rather than be
+  // given back and prepared again (a getChatMember each, and a wasted claim). Not a paced
+  // campaign's rows: its next invitation was planned from the old slot.
+  storage::ReslotRequest reslot;
+  std::vector<size_t> late;
+  for (size_t i : to_send) {
+    const core::Settings& s = work.campaign_settings.at(claims[i].campaign_id);
+    const bool paced = s.batch_size > 0 || s.delay_max.count() > 0;
+    if (!paced && Millis(clock_.Now()) - claims[i].not_before > kMaxLateness.count() / 2) {
+      reslot.rows.push_back({claims[i].invitation_id, claims[i].gen, claims[i].not_before});
+      late.push_back(i);
+    }
+  }
+  if (!late.empty()) {
+    reslot.account_id = account.id;
+    reslot.now = Millis(clock_.Now());
+    reslot.clock = [this] { return Millis(clock_.Now()); };
+    reslot.emission_interval = request.emission_interval;
+    reslot.chat_interval = request.chat_interval;
+    // On an error the rows keep their slots and are given back below, as before.
+    Result<std::vector<int64_t>> slots = store_.ReslotLate(reslot);
+    if (!slots) {
+      ++core::Instruments().database_errors;
+      spdlog::debug("account {}: late requests keep their slots: {}", account.name,
+                    slots.error().message);
+    }
+    for (size_t k = 0; slots && k < late.size(); ++k) {
+      if ((*slots)[k] == 0) continue;
+      claims[late[k]].not_before = (*slots)[k];
+      ++report.reslotted;
+      ++core::Instruments().reslotted;
     }
   }
 

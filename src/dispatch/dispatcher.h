@@ -71,6 +71,8 @@ struct CycleReport {
   // the account was paused by flood control after they were claimed.
   int64_t released_late = 0;
   int64_t released_paused = 0;
+  // Claims whose slot passed while they were prepared and that took a new slot instead.
+  int64_t reslotted = 0;
   core::TimePoint next_due{};  // the earliest time more work may be due; zero when unknown
 };
 

@@ -212,6 +212,25 @@ struct ClaimResult {
   int64_t next_due = 0;     // when the next row of this account may be due (0: unknown)
 };
 
+// Rows of one claim whose slots passed while their requests were prepared (the claim's lead was
+// too short), for new slots.
+struct ReslotRequest {
+  struct Row {
+    int64_t invitation_id = 0;
+    int64_t gen = 0;
+    int64_t slot = 0;  // the slot the claim gave it
+  };
+  int64_t account_id = 0;
+  std::vector<Row> rows;
+  int64_t now = 0;  // unix ms
+  // As in ClaimRequest: read once the account's limiter is locked, and used as `now` if later.
+  std::function<int64_t()> clock;
+  std::chrono::milliseconds emission_interval{34};
+  std::chrono::milliseconds chat_interval{1000};
+  // A row whose new slot would fall later than now + horizon keeps its old one.
+  std::chrono::milliseconds horizon{1000};
+};
+
 // Marks a claimed row as about to be sent, storing its new invite link if it has one.
 struct SendingMark {
   int64_t invitation_id = 0;
@@ -427,6 +446,13 @@ class Store {
   // from every slot handed out before, by any worker) and the campaign's pacing, both persisted in
   // the same transaction. Nothing is claimed while the account is paused by a 429.
   virtual Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) = 0;
+  // Gives each row the earliest free slot of the account's limiter from now on, as a claim would,
+  // and moves its chat's next_message_at with it. Returns the new slots in the rows' order; 0
+  // where a row keeps its old slot: it is no longer this claim's (gen), its contact is being
+  // claimed elsewhere right now, or a later message to its chat was planned since the claim (its
+  // chat interval would shrink). The caller must not re-slot a paced campaign's rows: their
+  // campaign's next invitation was planned from the old slot.
+  virtual Result<std::vector<int64_t>> ReslotLate(const ReslotRequest& request) = 0;
   // Stores new links and records that the rows' requests may leave from now on (the lease is
   // extended). Returns the ids that are still this claim's; a row whose lease was lost must not
   // be sent.

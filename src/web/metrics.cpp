@@ -159,6 +159,10 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
                     "a flood pause began after the claim (paused), this process.");
   given_back.Sample({{"reason", "late"}}, instruments.given_back_late.load());
   given_back.Sample({{"reason", "paused"}}, instruments.given_back_paused.load());
+  Family(out, "requests_reslotted_total", "counter",
+         "Claimed requests whose slot passed while they were prepared and that took a new one "
+         "instead of being given back, this process.")
+      .Sample({}, instruments.reslotted.load());
   return out;
 }
 

@@ -596,10 +596,13 @@ TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
 }
 
 // Invariant 4: a request whose slot passed while its link was being created is not sent late
-// (bunched with the next ones, it would go over the limit at the server): it is given back, keeps
-// its link, and the next claim starts its slots after the preparation time it measured.
+// (bunched with the next ones, it would go over the limit at the server). A paced campaign's
+// request cannot take a new slot (its next invitation was planned from this one): it is given
+// back, keeps its link, and the next claim starts its slots after the preparation time it
+// measured.
 TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
   Campaign("c", 1, 3);
+  ASSERT_TRUE(store_->PutSetting(std::string("c"), "pacing.batch_size", "1000"));  // paced
   messenger_.UseClock(clock_.get());
   hooks_.before_link = [this] { clock_->Advance(std::chrono::milliseconds(50)); };
   const int64_t given_back_before = core::Instruments().given_back_late.load();
@@ -620,25 +623,55 @@ TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
   for (const auto& row : Rows("c")) EXPECT_EQ(row.attempts, 1);
 }
 
+// An unpaced campaign's requests whose slots passed while they were prepared take new slots from
+// the account's limiter and go, instead of being given back and prepared again (the new slots'
+// spacing: StoreContractTest.ReslotLate*).
+TEST_F(DispatcherTest, RequestsWhoseSlotPassedTakeNewSlots) {
+  Campaign("c", 1, 3);
+  messenger_.UseClock(clock_.get());
+  core::TimePoint prepared{};
+  hooks_.before_link = [this, &prepared] {
+    clock_->Advance(std::chrono::milliseconds(200));
+    prepared = std::max(prepared, clock_->Now());
+  };
+  const int64_t reslotted_before = core::Instruments().reslotted.load();
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle) << cycle.error().message;
+  EXPECT_EQ(cycle->claimed, 3);
+  EXPECT_EQ(cycle->reslotted, 3);
+  EXPECT_EQ(cycle->released_late, 0);
+  EXPECT_EQ(cycle->sent, 3);
+  EXPECT_EQ(core::Instruments().reslotted.load() - reslotted_before, 3)
+      << "tginvite_requests_reslotted_total must count them";
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 3);
+  EXPECT_EQ(messenger_.links().size(), 3u);
+  for (int64_t user = 1; user <= 3; ++user) {
+    std::vector<core::TimePoint> sends = messenger_.sends_to(user);
+    ASSERT_EQ(sends.size(), 1u) << "user " << user;
+    EXPECT_GE(sends[0], prepared) << "sent before its preparation ended";
+  }
+}
+
 // The lead covers the whole time from the moment the claim counted its slots (its limiter lock)
 // to the sending mark: a claim whose transaction is slow after taking the lock (a loaded
 // database) must not leave every following batch late.
 TEST_F(DispatcherTest, TheLeadCoversAClaimSlowAfterItsLimiterLock) {
-  Campaign("c", 1, 6);
+  Campaign("c", 1, 9);
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "3"));
   messenger_.UseClock(clock_.get());
   writer_->OnExecuteContaining("SET state = 'sending', gen = gen + 1",
                                [this] { clock_->Advance(std::chrono::milliseconds(50)); });
-  auto first = dispatcher_->RunOnce();  // no lead measured yet: its rows are given back
+  auto first = dispatcher_->RunOnce();  // no lead measured yet: its rows take new slots
   ASSERT_TRUE(first) << first.error().message;
-  EXPECT_EQ(first->released_late, 3);
-  for (int i = 0; i < 3; ++i) {
+  EXPECT_EQ(first->reslotted, 3);
+  for (int i = 0; i < 2; ++i) {
     auto next = dispatcher_->RunOnce();
     ASSERT_TRUE(next) << next.error().message;
-    EXPECT_EQ(next->released_late, 0)
+    EXPECT_EQ(next->claimed, 3);
+    EXPECT_EQ(next->reslotted + next->released_late, 0)
         << "batch " << i << ": the lead left out the claim's own time";
   }
-  EXPECT_EQ(Counts("c")[InvitationState::kSent], 6);
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 9);
 }
 
 // Invariant 4 across workers: a 429 another worker recorded after this worker claimed its rows

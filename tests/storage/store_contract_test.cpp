@@ -1009,6 +1009,58 @@ TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
   EXPECT_EQ(slots[2], slots[1] + 40);
 }
 
+// ReslotLate: rows whose slots passed while they were prepared take the earliest free slots from
+// now on, an interval from every slot handed out, and move their chats' next_message_at with them
+// (invariant 4: a later message to the chat keeps its interval). A row that is no longer the
+// claim's, or whose chat has had a later message planned since, keeps its slot (0).
+TEST_P(StoreContractTest, ReslotLateTakesFreeSlotsAndKeepsChatIntervals) {
+  for (const char* name : {"spring", "autumn", "summer", "winter"}) CreateCampaign(*store_, name);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
+  ASSERT_TRUE(Import(*store_, {Contact(4)}, Options("autumn")));
+  ASSERT_TRUE(Import(*store_, {Contact(3)}, Options("summer")));
+  ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("winter")));
+  for (const char* name : {"spring", "autumn", "summer", "winter"}) {
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+  }
+  auto request_for = [&](const char* name, int64_t at) {
+    ClaimRequest request = ClaimRequestFor(*store_, name);
+    request.now += at;
+    request.emission_interval = std::chrono::milliseconds(40);
+    request.chat_interval = std::chrono::milliseconds(1000);
+    return request;
+  };
+  const int64_t t0 = request_for("spring", 0).now;
+  auto spring = ClaimAndMarkSending(*store_, request_for("spring", 0));
+  ASSERT_TRUE(spring);
+  ASSERT_EQ(spring->size(), 3u);
+  std::sort(spring->begin(), spring->end(),
+            [](const Claim& a, const Claim& b) { return a.not_before < b.not_before; });
+  EXPECT_EQ(spring->back().not_before - t0, 80);
+  // Meanwhile another worker takes +500 for contact 4, and +1080 for contact 3 (its chat).
+  auto slot_of = [&](const char* name, int64_t at) -> int64_t {
+    auto claimed = ClaimAndMarkSending(*store_, request_for(name, at));
+    return claimed && claimed->size() == 1 ? (*claimed)[0].not_before - t0 : -1;
+  };
+  EXPECT_EQ(slot_of("autumn", 500), 500);
+  EXPECT_EQ(slot_of("summer", 500), 1080);
+
+  ReslotRequest late;
+  late.account_id = request_for("spring", 0).account_id;
+  late.now = t0 + 500;
+  late.emission_interval = std::chrono::milliseconds(40);
+  late.chat_interval = std::chrono::milliseconds(1000);
+  for (const Claim& c : *spring) late.rows.push_back({c.invitation_id, c.gen, c.not_before});
+  late.rows[1].gen += 1;  // no longer this claim's
+  auto slots = store_->ReslotLate(late);
+  ASSERT_TRUE(slots) << slots.error().message;
+  ASSERT_EQ(slots->size(), 3u);
+  EXPECT_EQ((*slots)[0], t0 + 540) << "+500 is taken: the next free slot 40 ms on";
+  EXPECT_EQ((*slots)[1], 0) << "a stale generation";
+  EXPECT_EQ((*slots)[2], 0) << "contact 3's next message (+1080) was planned from its old slot";
+  // Contact 1's chat moved with its new slot: winter's message to it waits a second from +540.
+  EXPECT_EQ(slot_of("winter", 600), 1540);
+}
+
 // A worker's plan reads every scope at once: the global values under 0, each campaign's overrides
 // under its id, and nothing for a campaign without any.
 TEST_P(StoreContractTest, LoadAllSettingsReadsEveryScopeInOneGo) {

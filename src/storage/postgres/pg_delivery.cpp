@@ -248,6 +248,61 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
   return result;
 }
 
+Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
+  std::vector<int64_t> ids, gens;
+  for (const ReslotRequest::Row& row : request.rows) {
+    ids.push_back(row.invitation_id);
+    gens.push_back(row.gen);
+  }
+  const std::string limiter_key = AccountLimiterKey(request.account_id);
+  std::vector<int64_t> slots;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    slots.assign(request.rows.size(), 0);
+    // The contacts first, then the limiter, as a claim takes them; a contact another claim holds
+    // is passed over, not waited for (its row keeps its old slot).
+    std::map<int64_t, std::pair<int64_t, int64_t>> chats;  // by invitation: contact, next message
+    RETURN_IF_ERROR(tx.ForEach(
+        "SELECT i.id, c.id, c.next_message_at FROM unnest(?::bigint[], ?::bigint[]) AS m(id, gen) "
+        "JOIN invitations i ON i.id = m.id AND i.gen = m.gen AND i.state = 'sending' "
+        "JOIN contacts c ON c.id = i.contact_id FOR UPDATE OF c SKIP LOCKED",
+        {IntArray(ids), IntArray(gens)}, [&chats](const Row& row) -> Status {
+          chats[row.Int(0)] = {row.Int(1), row.Int(2)};
+          return Ok();
+        }));
+    if (chats.empty()) return Ok();
+    ASSIGN_OR_RETURN(
+        std::optional<Row> stored,
+        tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ? FOR UPDATE", {limiter_key}));
+    if (!stored) return Ok();
+    const int64_t now = request.clock ? std::max(request.now, request.clock()) : request.now;
+    internal::SlotCalendar limiter(stored->Text(0), now, request.emission_interval.count());
+    std::vector<int64_t> contact_ids, contact_next;
+    for (size_t k = 0; k < request.rows.size(); ++k) {
+      const ReslotRequest::Row& late = request.rows[k];
+      auto chat = chats.find(late.invitation_id);
+      // Its chat's next message was planned from a later slot than this one's: keep it.
+      if (chat == chats.end() || chat->second.second != late.slot + request.chat_interval.count()) {
+        continue;
+      }
+      const int64_t slot = limiter.Earliest(std::max(now, late.slot));
+      if (slot > now + request.horizon.count()) continue;
+      limiter.Take(slot);
+      contact_ids.push_back(chat->second.first);
+      contact_next.push_back(slot + request.chat_interval.count());
+      slots[k] = slot;
+    }
+    if (contact_ids.empty()) return Ok();
+    RETURN_IF_ERROR(
+        tx.Execute("WITH chats AS (UPDATE contacts c SET next_message_at = u.next FROM (SELECT "
+                   "unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS next) u WHERE c.id = u.id) "
+                   "UPDATE rate_limits SET tat = ?, reserved = ? WHERE key = ?",
+                   {IntArray(contact_ids), IntArray(contact_next), limiter.Frontier(),
+                    limiter.Stored(), limiter_key}));
+    return Ok();
+  }));
+  return slots;
+}
+
 Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> marks, int64_t now,
                                                   std::chrono::milliseconds lease) {
   std::vector<int64_t> ids, gens;

@@ -125,6 +125,7 @@ class PgStore final : public SqlStore {
   Result<std::vector<Suppression>> ListSuppressions() override;
 
   Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) override;
+  Result<std::vector<int64_t>> ReslotLate(const ReslotRequest& request) override;
   Result<std::vector<int64_t>> MarkSending(std::span<const SendingMark> marks, int64_t now,
                                            std::chrono::milliseconds lease) override;
   Result<int64_t> RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) override;

@@ -151,6 +151,43 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
   return result;
 }
 
+Result<std::vector<int64_t>> SqliteStore::ReslotLate(const ReslotRequest& request) {
+  std::vector<int64_t> slots;
+  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+    slots.assign(request.rows.size(), 0);
+    const int64_t now = request.clock ? std::max(request.now, request.clock()) : request.now;
+    const std::string limiter_key = AccountLimiterKey(request.account_id);
+    ASSIGN_OR_RETURN(std::optional<Row> stored,
+                     tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ?", {limiter_key}));
+    internal::SlotCalendar limiter(stored ? stored->Text(0) : "", now,
+                                   request.emission_interval.count());
+    bool moved = false;
+    for (size_t k = 0; k < request.rows.size(); ++k) {
+      const ReslotRequest::Row& late = request.rows[k];
+      ASSIGN_OR_RETURN(
+          std::optional<Row> chat,
+          tx.QueryOne("SELECT c.id, c.next_message_at FROM invitations i JOIN contacts c ON "
+                      "c.id = i.contact_id WHERE i.id = ? AND i.gen = ? AND i.state = 'sending'",
+                      {late.invitation_id, late.gen}));
+      // Its chat's next message was planned from a later slot than this one's: keep it.
+      if (!chat || chat->Int(1) != late.slot + request.chat_interval.count()) continue;
+      const int64_t slot = limiter.Earliest(std::max(now, late.slot));
+      if (slot > now + request.horizon.count()) continue;
+      limiter.Take(slot);
+      RETURN_IF_ERROR(tx.Execute("UPDATE contacts SET next_message_at = ? WHERE id = ?",
+                                 {slot + request.chat_interval.count(), chat->Int(0)}));
+      slots[k] = slot;
+      moved = true;
+    }
+    if (moved) {
+      RETURN_IF_ERROR(tx.Execute("UPDATE rate_limits SET tat = ?, reserved = ? WHERE key = ?",
+                                 {limiter.Frontier(), limiter.Stored(), limiter_key}));
+    }
+    return Ok();
+  }));
+  return slots;
+}
+
 Result<std::vector<int64_t>> SqliteStore::MarkSending(std::span<const SendingMark> marks,
                                                       int64_t now,
                                                       std::chrono::milliseconds lease) {
