@@ -72,7 +72,7 @@ run() {
     db="${TGINVITE_TEST_PG%/*}/$database"
   fi
   export TGINVITE_DB=$db
-  "$double_bin" --accounts $accounts --rate "$double_rate" --latency-ms "$latency_ms" --threads 400 >"$dir/double.out" &
+  "$double_bin" --accounts $accounts --rate "$double_rate" --latency-ms "$latency_ms" --threads 1000 >"$dir/double.out" &
   local double_pid=$!
   pids+=("$double_pid")
   for _ in $(seq 100); do grep -q '^port' "$dir/double.out" 2>/dev/null && break; sleep 0.05; done
@@ -164,9 +164,12 @@ first, done = when(1), when(contacts)
 lo, hi = when(contacts // 10), when(contacts * 9 // 10)
 steady = (contacts * 9 // 10 - contacts // 10) / ((hi - lo) / 1000) if lo is not None and hi and hi > lo else 0
 total = contacts / ((done - first) / 1000) if first is not None and done and done > first else 0
-buckets, given_back = {}, {"late": 0, "paused": 0}
+buckets, given_back, reslotted = {}, {"late": 0, "paused": 0}, 0
 for path in glob.glob(f"{d}/metrics*.txt"):
     for line in open(path):
+        m = re.match(r'tginvite_requests_reslotted_total (\d+)', line)
+        if m:
+            reslotted += int(m.group(1))
         m = re.match(r'tginvite_requests_given_back_total\{reason="(\w+)"\} (\d+)', line)
         if m:
             given_back[m.group(1)] = given_back.get(m.group(1), 0) + int(m.group(2))
@@ -189,7 +192,8 @@ print(f"{name:14} {backend:6} workers={workers} ({limit}): {last[1]} delivered, 
       f"{total:7.1f}/s first-to-last, {steady:7.1f}/s steady (10-90 %), claims={claims} "
       f"p50={quantile(0.5)*1000:.1f} ms p99={quantile(0.99)*1000:.1f} ms, "
       f"violations={last[2]} early={last[3]} conflicts={last[4]} duplicates={last[5]}, "
-      f"cpu busy {busy:.0f} %, given back late={given_back['late']} paused={given_back['paused']}")
+      f"cpu busy {busy:.0f} %, given back late={given_back['late']} paused={given_back['paused']}, "
+      f"new slots={reslotted}")
 # CPU per delivered invitation, by process: what adding workers costs on a saturated machine.
 per = lambda ticks: 1000.0 * ticks / hz / max(last[1], 1)
 line = (f"{'':14} cpu ms per invitation: workers {per(worker_ticks):.2f}, double "
