@@ -516,10 +516,11 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   }
   if (!late.empty()) {
     reslot.account_id = account.id;
+    reslot.now = Millis(clock_.Now());
+    reslot.clock = [this] { return Millis(clock_.Now()); };
     // The new slots start kMaxLateness from now: the time to commit them and wake the senders.
     // (From now itself, a loaded machine sent a good part of them late all the same.)
-    reslot.now = Millis(clock_.Now() + kMaxLateness);
-    reslot.clock = [this] { return Millis(clock_.Now() + kMaxLateness); };
+    reslot.delay = kMaxLateness;
     reslot.emission_interval = request.emission_interval;
     reslot.chat_interval = request.chat_interval;
     // On an error the rows keep their slots and are given back below, as before.

@@ -227,7 +227,9 @@ struct ReslotRequest {
   std::function<int64_t()> clock;
   std::chrono::milliseconds emission_interval{34};
   std::chrono::milliseconds chat_interval{1000};
-  // A row whose new slot would fall later than now + horizon keeps its old one.
+  // New slots start this long after now: the time to commit them and wake the senders.
+  std::chrono::milliseconds delay{0};
+  // A row whose new slot would fall later than now + delay + horizon keeps its old one.
   std::chrono::milliseconds horizon{1000};
 };
 

@@ -1061,6 +1061,50 @@ TEST_P(StoreContractTest, ReslotLateTakesFreeSlotsAndKeepsChatIntervals) {
   EXPECT_EQ(slot_of("winter", 600), 1540);
 }
 
+// ReslotLate's delay moves where its new slots start, not what it counts as passed: a slot handed
+// out 30 ms before now still holds back a claim made now. (When the delay was added to `now`, the
+// re-slot dropped that slot from the limiter, and the next claim took one 30 ms after it, with 40
+// ms the interval: invariant 4.)
+TEST_P(StoreContractTest, ReslotLateKeepsTheSlotsAClaimMadeNowMustKeepClearOf) {
+  CreateCampaign(*store_, "spring");
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  const ClaimRequest base = ClaimRequestFor(*store_, "spring");
+  const int64_t t0 = base.now;
+  // One row claimed at t0 + at with this lead, marked sending; its claim.
+  auto claim = [&](int64_t at, int64_t lead) -> std::optional<Claim> {
+    ClaimRequest r = base;
+    r.now = t0 + at;
+    r.lead = std::chrono::milliseconds(lead);
+    r.emission_interval = std::chrono::milliseconds(40);
+    r.max_rows = 1;
+    auto claimed = ClaimAndMarkSending(*store_, r);
+    if (!claimed || claimed->size() != 1) return std::nullopt;
+    return (*claimed)[0];
+  };
+  std::optional<Claim> late = claim(-200, 0);
+  ASSERT_TRUE(late);
+  ASSERT_TRUE(claim(0, 0));  // slot t0
+  std::optional<Claim> ahead = claim(0, 80);
+  ASSERT_TRUE(ahead);
+  EXPECT_EQ(ahead->not_before, t0 + 80);
+
+  ReslotRequest reslot;
+  reslot.account_id = base.account_id;
+  reslot.now = t0 + 30;
+  reslot.delay = std::chrono::milliseconds(20);
+  reslot.emission_interval = std::chrono::milliseconds(40);
+  reslot.rows = {{late->invitation_id, late->gen, late->not_before}};
+  auto slots = store_->ReslotLate(reslot);
+  ASSERT_TRUE(slots) << slots.error().message;
+  ASSERT_EQ(slots->size(), 1u);
+  EXPECT_EQ((*slots)[0], t0 + 120) << "from t0 + 50: clear of t0 and t0 + 80";
+
+  std::optional<Claim> now = claim(30, 0);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->not_before, t0 + 40) << "40 ms after the slot at t0, not 30";
+}
+
 // A worker's plan reads every scope at once: the global values under 0, each campaign's overrides
 // under its id, and nothing for a campaign without any.
 TEST_P(StoreContractTest, LoadAllSettingsReadsEveryScopeInOneGo) {

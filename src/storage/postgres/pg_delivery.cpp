@@ -284,8 +284,10 @@ Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
       if (chat == chats.end() || chat->second.second != late.slot + request.chat_interval.count()) {
         continue;
       }
-      const int64_t slot = limiter.Earliest(std::max(now, late.slot));
-      if (slot > now + request.horizon.count()) continue;
+      // (Slots before now - interval are dropped, never those a claim made now could crowd.)
+      const int64_t from = now + request.delay.count();
+      const int64_t slot = limiter.Earliest(std::max(from, late.slot));
+      if (slot > from + request.horizon.count()) continue;
       limiter.Take(slot);
       contact_ids.push_back(chat->second.first);
       contact_next.push_back(slot + request.chat_interval.count());

@@ -171,8 +171,10 @@ Result<std::vector<int64_t>> SqliteStore::ReslotLate(const ReslotRequest& reques
                       {late.invitation_id, late.gen}));
       // Its chat's next message was planned from a later slot than this one's: keep it.
       if (!chat || chat->Int(1) != late.slot + request.chat_interval.count()) continue;
-      const int64_t slot = limiter.Earliest(std::max(now, late.slot));
-      if (slot > now + request.horizon.count()) continue;
+      // (Slots before now - interval are dropped, never those a claim made now could crowd.)
+      const int64_t from = now + request.delay.count();
+      const int64_t slot = limiter.Earliest(std::max(from, late.slot));
+      if (slot > from + request.horizon.count()) continue;
       limiter.Take(slot);
       RETURN_IF_ERROR(tx.Execute("UPDATE contacts SET next_message_at = ? WHERE id = ?",
                                  {slot + request.chat_interval.count(), chat->Int(0)}));
