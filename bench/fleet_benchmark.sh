@@ -124,12 +124,19 @@ for i in range(a * per, (a + 1) * per): print(f'{500000 + i},User{i}')" "$a" "$p
   counters_before=$(pg_counters)
   cpu_before=$(head -n1 /proc/stat)
   pg_before=$(cpu_ticks $(pgrep -x postgres || true))
-  local delivered=0
-  for _ in $(seq 3000); do
-    delivered=$(tail -n1 "$dir/double.out" | awk '{print $2}')
-    [[ $delivered -ge $contacts ]] && break
+  # Until every contact was delivered, or nothing more was for 30 s (the double's last full
+  # counter line: "ms delivered violations early conflicts duplicates").
+  local delivered=0 before=-1 still=0
+  while ((delivered < contacts && still < 300)); do
     sleep 0.1
+    delivered=$(awk 'NF == 6 && $1 ~ /^[0-9]+$/ {d = $2} END {print d + 0}' "$dir/double.out")
+    if ((delivered == before)); then still=$((still + 1)); else still=0; fi
+    before=$delivered
   done
+  if ((delivered < contacts)); then
+    echo "$name: only $delivered of $contacts delivered (nothing more for 30 s); its files stay in $dir" >&2
+    KEEP_WORK=1
+  fi
   for w in $(seq 1 "$workers"); do
     curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$((port + w))/metrics" >"$dir/metrics$w.txt" || true
   done
