@@ -2,6 +2,7 @@
 // and storage/postgres/pg_web_reads.cpp): the statements below mean the same on both engines.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,23 @@ inline Result<int64_t> CampaignIdIn(Session& session, std::string_view name) {
       session.QueryOne("SELECT id FROM campaigns WHERE name = ?", {std::string(name)}));
   if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
   return row->Int(0);
+}
+
+// Each campaign's successful sends since `since` (unix ms), for all campaigns in one pass over the
+// window's attempts (campaigns without one are left out). CROSS JOIN with the join condition in
+// WHERE: SQLite then reads attempts_by_time first (the window is a few rows, the invitations may
+// be millions), and PostgreSQL plans it as any inner join.
+inline Result<std::map<int64_t, int64_t>> SentSinceByCampaign(Session& session, int64_t since) {
+  std::map<int64_t, int64_t> sent;
+  RETURN_IF_ERROR(session.ForEach(
+      "SELECT i.campaign_id, COUNT(*) FROM attempts a CROSS JOIN invitations i "
+      "WHERE i.id = a.invitation_id AND a.started_at >= ? AND a.request = 'sendMessage' "
+      "AND a.outcome = 'ok' GROUP BY i.campaign_id",
+      {since}, [&sent](const Row& row) -> Status {
+        sent[row.Int(0)] = row.Int(1);
+        return Ok();
+      }));
+  return sent;
 }
 
 // Columns: key, contact id, five contact columns, then the invitation's state, attempts,

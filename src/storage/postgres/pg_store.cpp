@@ -7,6 +7,7 @@
 #include "core/message_template.h"
 #include "storage/postgres/pg_import.h"
 #include "storage/postgres/pg_schema.h"
+#include "storage/sql_web_rows.h"
 #include "storage/sqlite/internal/rows.h"
 
 namespace tginvite::storage {
@@ -126,21 +127,6 @@ Result<int64_t> SentSince(Session& session, int64_t campaign_id, int64_t since) 
       "WHERE a.started_at >= ? AND a.request = 'sendMessage' AND a.outcome = 'ok' "
       "AND i.campaign_id = ?",
       {since, campaign_id});
-}
-
-// SentSince for every campaign at once (those without a send in the window are left out): one
-// pass over the window's attempts, however many campaigns there are.
-Result<std::map<int64_t, int64_t>> SentSinceByCampaign(Session& session, int64_t since) {
-  std::map<int64_t, int64_t> sent;
-  RETURN_IF_ERROR(session.ForEach(
-      "SELECT i.campaign_id, COUNT(*) FROM attempts a JOIN invitations i "
-      "ON i.id = a.invitation_id WHERE a.started_at >= ? AND a.request = 'sendMessage' "
-      "AND a.outcome = 'ok' GROUP BY i.campaign_id",
-      {since}, [&sent](const Row& row) -> Status {
-        sent[row.Int(0)] = row.Int(1);
-        return Ok();
-      }));
-  return sent;
 }
 
 Result<int64_t> ScopeId(Session& session, const SettingScope& scope) {
@@ -460,7 +446,7 @@ Result<std::vector<CampaignSummary>> PgStore::ListCampaigns() {
                                       campaigns.push_back({CampaignFromRow(row), {}});
                                       return Ok();
                                     }));
-    ASSIGN_OR_RETURN(auto sent, SentSinceByCampaign(session, NowMillis() - 60'000));
+    ASSIGN_OR_RETURN(auto sent, internal::SentSinceByCampaign(session, NowMillis() - 60'000));
     for (CampaignSummary& summary : campaigns) {
       ASSIGN_OR_RETURN(summary.counts, CountsOf(session, summary.campaign.id));
       auto n = sent.find(summary.campaign.id);
