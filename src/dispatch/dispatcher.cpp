@@ -1,6 +1,7 @@
 #include "dispatch/dispatcher.h"
 
 #include <algorithm>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -506,17 +507,21 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   // campaign's rows: its next invitation was planned from the old slot.
   storage::ReslotRequest reslot;
   std::vector<size_t> late;
+  std::set<int64_t> paced;
+  for (const storage::CampaignPlan& plan : request.campaigns) {
+    if (plan.paced()) paced.insert(plan.campaign_id);
+  }
+  const int64_t marked_at = Millis(clock_.Now());
   for (size_t i : to_send) {
-    const core::Settings& s = work.campaign_settings.at(claims[i].campaign_id);
-    const bool paced = s.batch_size > 0 || s.delay_max.count() > 0;
-    if (!paced && Millis(clock_.Now()) - claims[i].not_before > kMaxLateness.count() / 2) {
+    if (!paced.contains(claims[i].campaign_id) &&
+        marked_at - claims[i].not_before > kMaxLateness.count() / 2) {
       reslot.rows.push_back({claims[i].invitation_id, claims[i].gen, claims[i].not_before});
       late.push_back(i);
     }
   }
   if (!late.empty()) {
     reslot.account_id = account.id;
-    reslot.now = Millis(clock_.Now());
+    reslot.now = marked_at;
     reslot.clock = [this] { return Millis(clock_.Now()); };
     // The new slots start kMaxLateness from now: the time to commit them and wake the senders.
     // (From now itself, a loaded machine sent a good part of them late all the same.)

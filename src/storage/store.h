@@ -164,6 +164,10 @@ struct CampaignPlan {
   std::chrono::milliseconds cycle_interval{0};
   std::chrono::milliseconds delay_min{0};
   std::chrono::milliseconds delay_max{0};
+
+  // Whether a claim keeps the campaign's pacing state: each slot then plans the next one's, so a
+  // slot, once claimed, must not move later (Store::ReslotLate).
+  bool paced() const { return batch_size > 0 || delay_max.count() > 0; }
 };
 
 struct ClaimRequest {

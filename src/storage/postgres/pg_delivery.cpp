@@ -160,7 +160,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (pacing == running.end()) continue;
       int64_t pacing_next_at = pacing->second.next_at;
       int64_t in_cycle = pacing->second.in_cycle;
-      const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
+      const bool paced = plan.paced();
       bool claimed_any = false;
       for (const Row& row : candidates[plan.campaign_id]) {
         if (static_cast<int>(result.claims.size()) >= request.max_rows) break;

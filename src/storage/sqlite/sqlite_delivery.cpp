@@ -77,7 +77,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       if (!pacing) continue;
       int64_t pacing_next_at = pacing->Int(0);
       int64_t in_cycle = pacing->Int(1);
-      const bool paced = plan.batch_size > 0 || plan.delay_max.count() > 0;
+      const bool paced = plan.paced();
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
       ASSIGN_OR_RETURN(
           std::vector<Row> candidates,
