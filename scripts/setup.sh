@@ -9,7 +9,7 @@ packages=(
   make cmake ninja-build g++ pkg-config ca-certificates
   libsqlite3-dev sqlite3 libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libpqxx-dev libsodium-dev libhowardhinnant-date-dev libphonenumber-dev
-  libcpp-httplib-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
+  libcpp-httplib-dev libboost-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
   libpq-dev postgresql-15 chromium
 )
 # Node.js (for the dashboard's chart library and the browser tests): Debian's nodejs + npm, unless

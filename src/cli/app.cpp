@@ -18,6 +18,19 @@ void AddCampaignScope(CLI::App* command, std::optional<std::string>& scope) {
   command->add_option("--campaign", scope, "A campaign's override instead of the global value");
 }
 
+// The web server's options, shared by `serve` and `up`.
+void AddServeOptions(CLI::App* command, ServeOptions& options) {
+  command->add_option("--listen", options.listen, "ADDR:PORT")->capture_default_str();
+  command->add_flag("--behind-proxy", options.behind_proxy,
+                    "Behind a reverse proxy: rate-limit logins by the client address it puts last "
+                    "in X-Forwarded-For");
+  command
+      ->add_option("--http-threads", options.http_threads,
+                   "Threads that handle complete requests (slow clients never hold one)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -172,10 +185,7 @@ int Main(int argc, char** argv) {
   ServeOptions serve_options;
   CLI::App* serve =
       app.add_subcommand("serve", "Web dashboard and REST API (behind a TLS reverse proxy)");
-  serve->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
-  serve->add_flag("--behind-proxy", serve_options.behind_proxy,
-                  "Behind a reverse proxy: rate-limit logins by the client address it puts last in "
-                  "X-Forwarded-For");
+  AddServeOptions(serve, serve_options);
   serve->callback([&] {
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
@@ -183,10 +193,7 @@ int Main(int argc, char** argv) {
     };
   });
   CLI::App* up = app.add_subcommand("up", "The worker and the web server in one process");
-  up->add_option("--listen", serve_options.listen, "ADDR:PORT")->capture_default_str();
-  up->add_flag("--behind-proxy", serve_options.behind_proxy,
-               "Behind a reverse proxy: rate-limit logins by the client address it puts last in "
-               "X-Forwarded-For");
+  AddServeOptions(up, serve_options);
   up->callback([&] {
     waits_for_database = true;
     action = [&](storage::Store& s) {
@@ -201,9 +208,17 @@ int Main(int argc, char** argv) {
   std::string token_name;
   CLI::App* token_create =
       token->add_subcommand("create", "Create a token and print it (shown only once)");
-  token_create->add_option("name", token_name, "Token name")->required();
+  TokenCreateOptions token_options;
+  token_create->add_option("name", token_options.name, "Token name")->required();
+  token_create
+      ->add_option("--scope", token_options.scope,
+                   "What it may do: write (everything), read (GET requests and /metrics), or "
+                   "metrics (/metrics only)")
+      ->capture_default_str();
+  token_create->add_option("--expires-in", token_options.expires_in,
+                           "Refused after this long, e.g. 90d or 12h (default: never)");
   token_create->callback(
-      [&] { action = [&](storage::Store& s) { return RunTokenCreate(s, token_name); }; });
+      [&] { action = [&](storage::Store& s) { return RunTokenCreate(s, token_options); }; });
   CLI::App* token_revoke = token->add_subcommand("revoke", "Revoke a token");
   token_revoke->add_option("name", token_name, "Token name")->required();
   token_revoke->callback(

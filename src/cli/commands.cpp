@@ -13,6 +13,7 @@
 #include "cli/output.h"
 #include "core/clock.h"
 #include "core/contact_fields.h"
+#include "core/duration.h"
 #include "core/message_template.h"
 #include "storage/postgres/pg_url.h"
 #include "web/auth.h"
@@ -132,8 +133,9 @@ int SetUpAdminPassword(storage::Store& store) {
     return kExitOk;
   } else if (isatty(STDIN_FILENO) == 1) {
     password = core::Secret(ReadHidden("admin password for the web interface: "));
-    if (password.empty()) {
-      return Report(Fail(ErrorCode::kInvalidArgument, "admin password: empty; nothing was set"));
+    if (Status strong = web::CheckNewPassword(password); !strong) {
+      return Report(
+          Fail(ErrorCode::kInvalidArgument, "{}; nothing was set", strong.error().message));
     }
     if (ReadHidden("again: ") != password.Reveal()) {
       return Report(Fail(ErrorCode::kInvalidArgument,
@@ -144,6 +146,10 @@ int SetUpAdminPassword(storage::Store& store) {
         "no admin password is set: the web interface refuses logins until you run `tginvite "
         "init` on a terminal or with TGINVITE_ADMIN_PASSWORD set\n");
     return kExitOk;
+  }
+  if (Status strong = web::CheckNewPassword(password); !strong) {
+    return Report(Fail(ErrorCode::kInvalidArgument, "{} (TGINVITE_ADMIN_PASSWORD); nothing was set",
+                       strong.error().message));
   }
   Result<std::string> hash = web::HashPassword(password);
   if (!hash) return Report(hash.error());
@@ -528,15 +534,34 @@ int RunSuppressList(storage::Store& store) {
   return kExitOk;
 }
 
-int RunTokenCreate(storage::Store& store, const std::string& name) {
+int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options) {
+  storage::NewApiToken request;
+  request.name = options.name;
+  std::optional<core::TokenScope> scope = core::ParseTokenScope(options.scope);
+  if (!scope) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "token create: --scope {}: expected write, read or metrics", options.scope));
+  }
+  request.scope = *scope;
+  if (!options.expires_in.empty()) {
+    Result<std::chrono::milliseconds> lifetime = core::ParseDuration(options.expires_in);
+    if (!lifetime || lifetime->count() <= 0) {
+      return Report(Fail(ErrorCode::kInvalidArgument,
+                         "token create: --expires-in {}: expected a duration such as 90d or 12h",
+                         options.expires_in));
+    }
+    request.expires_at = core::ToUnixMillis(core::SystemClock().Now()) + lifetime->count();
+  }
   core::Secret token = web::NewToken();
-  Result<storage::ApiToken> created = store.CreateApiToken(name, web::TokenHash(token.Reveal()));
+  request.token_hash = web::TokenHash(token.Reveal());
+  Result<storage::ApiToken> created = store.CreateApiToken(request);
   if (!created) return Report(created.error());
   fmt::print("{}\n", token.Reveal());
   fmt::print(stderr,
-             "token {} created: use it as `Authorization: Bearer <token>`. It is shown only now "
-             "and cannot be shown again.\n",
-             name);
+             "token {} created (scope {}{}): use it as `Authorization: Bearer <token>`. It is "
+             "shown only now and cannot be shown again.\n",
+             created->name, core::ToString(created->scope),
+             created->expires_at ? ", expires " + FormatTime(*created->expires_at) : "");
   return kExitOk;
 }
 
@@ -553,11 +578,13 @@ int RunTokenList(storage::Store& store) {
     fmt::print("no API tokens\n");
     return kExitOk;
   }
-  fmt::print("{:<24} {:<20} {}\n", "NAME", "CREATED", "REVOKED");
+  Table table({"NAME", "SCOPE", "CREATED", "EXPIRES", "REVOKED"});
   for (const storage::ApiToken& t : *tokens) {
-    fmt::print("{:<24} {:<20} {}\n", t.name, FormatTime(t.created_at),
-               t.revoked_at ? FormatTime(*t.revoked_at) : "-");
+    table.AddRow({t.name, std::string(core::ToString(t.scope)), FormatTime(t.created_at),
+                  t.expires_at ? FormatTime(*t.expires_at) : "never",
+                  t.revoked_at ? FormatTime(*t.revoked_at) : "-"});
   }
+  fmt::print("{}", table.Render());
   return kExitOk;
 }
 

@@ -102,12 +102,18 @@ inline constexpr std::string_view kDefaultListen = "127.0.0.1:8080";
 struct ServeOptions {
   std::string listen = std::string(kDefaultListen);
   bool behind_proxy = false;  // the client address is the last hop of X-Forwarded-For
+  size_t http_threads = 8;
 };
 int RunServe(storage::Store& store, const ServeOptions& options);
 int RunUp(storage::Store& store, const RunOptions& run_options, const ServeOptions& options);
 
 // API tokens for `Authorization: Bearer`: the plaintext is printed once by create, never stored.
-int RunTokenCreate(storage::Store& store, const std::string& name);
+struct TokenCreateOptions {
+  std::string name;
+  std::string scope = "write";
+  std::string expires_in;  // a duration; empty: never
+};
+int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options);
 int RunTokenRevoke(storage::Store& store, const std::string& name);
 int RunTokenList(storage::Store& store);
 

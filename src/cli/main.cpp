@@ -1,3 +1,4 @@
+#include <csignal>
 #include <exception>
 
 #include <fmt/format.h>
@@ -5,6 +6,9 @@
 #include "cli/app.h"
 
 int main(int argc, char** argv) {
+  // A peer that goes away mid-write (a browser, Telegram, PostgreSQL) is an error to handle where
+  // the write happens, never a signal that ends the process.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     return tginvite::cli::Main(argc, argv);
   } catch (const std::exception& e) {

@@ -136,6 +136,7 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
   server_options.port = listen.second;
   server_options.worker_health = std::move(worker_health);
   server_options.behind_proxy = options.behind_proxy;
+  server_options.http.threads = options.http_threads;
   server_options.check_account = [&store](const storage::NewAccount& account) {
     return CheckBotToken(store, account);
   };

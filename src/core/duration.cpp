@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <span>
 
 namespace tginvite::core {
 namespace {
@@ -12,8 +13,10 @@ struct Unit {
   int64_t millis;
 };
 
-// Largest first: the order compound durations must follow and FormatDuration tries.
-constexpr std::array<Unit, 4> kUnits = {{
+// Largest first: the order compound durations must follow and FormatDuration tries (from hours:
+// days are read, never written, so a stored "24h" stays "24h").
+constexpr std::array<Unit, 5> kUnits = {{
+    {"d", 86'400'000},
     {"h", 3'600'000},
     {"m", 60'000},
     {"s", 1'000},
@@ -21,7 +24,7 @@ constexpr std::array<Unit, 4> kUnits = {{
 }};
 
 Error NotADuration() {
-  return Fail(ErrorCode::kInvalidArgument, "not a duration (use e.g. 750ms, 30s, 10m, 1h)");
+  return Fail(ErrorCode::kInvalidArgument, "not a duration (use e.g. 750ms, 30s, 10m, 1h, 7d)");
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -63,7 +66,7 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
 std::string FormatDuration(std::chrono::milliseconds d) {
   const int64_t millis = d.count();
   if (millis == 0) return "0s";
-  for (const Unit& unit : kUnits) {
+  for (const Unit& unit : std::span(kUnits).subspan(1)) {
     if (millis % unit.millis == 0) return fmt::format("{}{}", millis / unit.millis, unit.suffix);
   }
   return fmt::format("{}ms", millis);  // unreachable: every count is a whole number of ms

@@ -52,6 +52,12 @@ constexpr std::array<std::pair<AccountKind, std::string_view>, 2> kAccountKindNa
     {AccountKind::kRehearsal, "rehearsal"},
 }};
 
+constexpr std::array<std::pair<TokenScope, std::string_view>, 3> kTokenScopeNames = {{
+    {TokenScope::kMetrics, "metrics"},
+    {TokenScope::kRead, "read"},
+    {TokenScope::kWrite, "write"},
+}};
+
 }  // namespace
 
 std::string_view ToString(InvitationState state) { return NameOf(state, kInvitationStateNames); }
@@ -76,6 +82,11 @@ std::optional<LinkMode> ParseLinkMode(std::string_view text) {
 std::string_view ToString(AccountKind kind) { return NameOf(kind, kAccountKindNames); }
 std::optional<AccountKind> ParseAccountKind(std::string_view text) {
   return ParseByName(text, kAccountKindNames);
+}
+
+std::string_view ToString(TokenScope scope) { return NameOf(scope, kTokenScopeNames); }
+std::optional<TokenScope> ParseTokenScope(std::string_view text) {
+  return ParseByName(text, kTokenScopeNames);
 }
 
 int64_t StateCounts::Total() const {

@@ -47,6 +47,14 @@ enum class AccountKind { kBot, kRehearsal };
 std::string_view ToString(AccountKind kind);
 std::optional<AccountKind> ParseAccountKind(std::string_view text);
 
+// What an API token may do: `metrics` reads /metrics only; `read` every GET of the API (and
+// /metrics); `write` everything, state changes included. Each scope includes the ones before it.
+enum class TokenScope { kMetrics, kRead, kWrite };
+std::string_view ToString(TokenScope scope);
+std::optional<TokenScope> ParseTokenScope(std::string_view text);
+// True when a token of scope `held` may make a request that needs `needed`.
+inline bool Allows(TokenScope held, TokenScope needed) { return held >= needed; }
+
 // Counts of invitations by state, indexed by the enum's value.
 struct StateCounts {
   std::array<int64_t, kAllInvitationStates.size()> by_state{};

@@ -18,7 +18,7 @@ class SqlStore : public Store {
   Status CreateSession(const WebSession& session, int64_t now) override;
   Result<std::optional<WebSession>> FindSession(std::string_view token_hash, int64_t now) override;
   Status DeleteSession(std::string_view token_hash) override;
-  Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) override;
+  Result<ApiToken> CreateApiToken(const NewApiToken& token) override;
   Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
   Status RevokeApiToken(std::string_view name) override;
   Result<std::vector<ApiToken>> ListApiTokens() override;

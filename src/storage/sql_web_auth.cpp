@@ -19,8 +19,13 @@ Status ValidateTokenName(std::string_view name) {
   return Ok();
 }
 
+// The columns of kTokenColumns, in order.
+constexpr std::string_view kTokenColumns = "id, name, created_at, revoked_at, scope, expires_at";
+
 ApiToken TokenFromRow(const Row& row) {
-  return ApiToken{row.Int(0), row.Text(1), row.Int(2), row.OptInt(3)};
+  // A scope this version does not know (written by a newer one) grants the least.
+  core::TokenScope scope = core::ParseTokenScope(row.Text(4)).value_or(core::TokenScope::kMetrics);
+  return ApiToken{row.Int(0), row.Text(1), row.Int(2), row.OptInt(3), scope, row.OptInt(5)};
 }
 
 }  // namespace
@@ -84,20 +89,25 @@ Status SqlStore::DeleteSession(std::string_view token_hash) {
   });
 }
 
-Result<ApiToken> SqlStore::CreateApiToken(std::string_view name, std::string_view token_hash) {
+Result<ApiToken> SqlStore::CreateApiToken(const NewApiToken& token) {
+  const std::string& name = token.name;
   RETURN_IF_ERROR(ValidateTokenName(name));
-  if (token_hash.empty()) return Fail(ErrorCode::kInvalidArgument, "token {}: empty hash", name);
+  if (token.token_hash.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "token {}: empty hash", name);
+  }
   ApiToken created;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     int64_t now = NowUnixMillis();
+    Value expires = token.expires_at ? Value(*token.expires_at) : Value(std::monostate());
     Result<std::optional<Row>> row = tx.QueryOne(
-        "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
-        {std::string(name), std::string(token_hash), now});
+        "INSERT INTO api_tokens (name, token_hash, created_at, scope, expires_at) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        {name, token.token_hash, now, std::string(core::ToString(token.scope)), expires});
     if (!row && row.error().code == ErrorCode::kAlreadyExists) {
       return Fail(ErrorCode::kAlreadyExists, "a token named \"{}\" exists already", name);
     }
     RETURN_IF_ERROR(row);
-    created = ApiToken{(*row)->Int(0), std::string(name), now, std::nullopt};
+    created = ApiToken{(*row)->Int(0), name, now, std::nullopt, token.scope, token.expires_at};
     return Ok();
   }));
   return created;
@@ -107,8 +117,9 @@ Result<std::optional<ApiToken>> SqlStore::FindApiToken(std::string_view token_ha
   std::optional<ApiToken> found;
   RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(std::optional<Row> row,
-                     session.QueryOne("SELECT id, name, created_at, revoked_at FROM api_tokens "
-                                      "WHERE token_hash = ? AND revoked_at IS NULL",
+                     session.QueryOne(fmt::format("SELECT {} FROM api_tokens "
+                                                  "WHERE token_hash = ? AND revoked_at IS NULL",
+                                                  kTokenColumns),
                                       {std::string(token_hash)}));
     if (row) found = TokenFromRow(*row);
     return Ok();
@@ -129,8 +140,8 @@ Status SqlStore::RevokeApiToken(std::string_view name) {
 Result<std::vector<ApiToken>> SqlStore::ListApiTokens() {
   std::vector<ApiToken> tokens;
   RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
-    return session.ForEach("SELECT id, name, created_at, revoked_at FROM api_tokens ORDER BY id",
-                           {}, [&tokens](const Row& row) -> Status {
+    return session.ForEach(fmt::format("SELECT {} FROM api_tokens ORDER BY id", kTokenColumns), {},
+                           [&tokens](const Row& row) -> Status {
                              tokens.push_back(TokenFromRow(row));
                              return Ok();
                            });

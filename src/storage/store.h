@@ -373,6 +373,15 @@ struct ApiToken {
   std::string name;
   int64_t created_at = 0;             // unix ms
   std::optional<int64_t> revoked_at;  // unix ms
+  core::TokenScope scope = core::TokenScope::kWrite;
+  std::optional<int64_t> expires_at;  // unix ms; std::nullopt: never
+};
+
+struct NewApiToken {
+  std::string name;
+  std::string token_hash;
+  core::TokenScope scope = core::TokenScope::kWrite;
+  std::optional<int64_t> expires_at;  // unix ms
 };
 
 // Settings are global (campaign = std::nullopt) or a campaign's overrides.
@@ -512,8 +521,9 @@ class Store {
   // Removes the session (logout); removing one that does not exist is not an error.
   virtual Status DeleteSession(std::string_view token_hash) = 0;
   // kInvalidArgument for a bad name, kAlreadyExists while an unrevoked token has the name.
-  virtual Result<ApiToken> CreateApiToken(std::string_view name, std::string_view token_hash) = 0;
-  // The unrevoked token with this hash, else std::nullopt.
+  virtual Result<ApiToken> CreateApiToken(const NewApiToken& token) = 0;
+  // The unrevoked token with this hash, else std::nullopt (an expired one is returned: the caller
+  // says why it is refused).
   virtual Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) = 0;
   // kNotFound when no unrevoked token has the name.
   virtual Status RevokeApiToken(std::string_view name) = 0;

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "storage/store.h"
+#include "web/http.h"
 #include "web/imports.h"
 
 namespace tginvite::web {
@@ -24,9 +25,6 @@ struct Reply {
   int status = 200;
   nlohmann::json body;
 };
-
-// The query string's parameters (httplib::Params has this type).
-using Query = std::multimap<std::string, std::string>;
 
 // Asks Telegram about a new bot account before it is stored: the bot's @username, kInvalidArgument
 // when Telegram refuses the token, kUnavailable when it could not be asked.

@@ -1,7 +1,9 @@
 #include "web/auth.h"
 
+#include <algorithm>
 #include <array>
 
+#include <boost/asio/ip/address.hpp>
 #include <sodium.h>
 
 namespace tginvite::web {
@@ -60,20 +62,76 @@ bool SameSecret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-int64_t LoginLimiter::Attempt(const std::string& address, int64_t now_ms) {
+Status CheckNewPassword(const core::Secret& password) {
+  size_t characters = 0;
+  for (unsigned char c : password.Reveal()) {
+    if ((c & 0xC0) != 0x80) ++characters;  // count lead bytes, not continuation bytes
+  }
+  if (characters < kMinPasswordLength) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "admin password: use at least {} characters (this one has {}); a few words make a "
+                "good one",
+                kMinPasswordLength, characters);
+  }
+  return Ok();
+}
+
+std::string ClientKey(std::string_view address) {
+  boost::system::error_code ec;
+  boost::asio::ip::address parsed = boost::asio::ip::make_address(std::string(address), ec);
+  if (ec) return std::string(address);
+  if (parsed.is_v4()) return parsed.to_string();
+  boost::asio::ip::address_v6 v6 = parsed.to_v6();
+  if (v6.is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  }
+  boost::asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+void LoginLimiter::Forget(int64_t now_ms) {
+  const int64_t horizon = now_ms - limits_.window.count();
+  while (!global_.empty() && global_.front() <= horizon) global_.pop_front();
+  for (auto it = failures_.begin(); it != failures_.end();) {
+    while (!it->second.empty() && it->second.front() <= horizon) it->second.pop_front();
+    it = it->second.empty() ? failures_.erase(it) : std::next(it);
+  }
+}
+
+int64_t LoginLimiter::Check(std::string_view client, int64_t now_ms) {
   std::lock_guard lock(mu_);
-  const int64_t window = window_.count();
-  // Forget addresses whose attempts all left the window, so the map stays small.
-  for (auto it = attempts_.begin(); it != attempts_.end();) {
-    while (!it->second.empty() && it->second.front() <= now_ms - window) it->second.pop_front();
-    it = it->second.empty() ? attempts_.erase(it) : std::next(it);
+  Forget(now_ms);
+  const int64_t window = limits_.window.count();
+  auto wait_for = [&](const std::deque<int64_t>& times, int limit) -> int64_t {
+    if (static_cast<int>(times.size()) < limit) return 0;
+    // The limit is reached until the oldest failure that counts leaves the window.
+    const int64_t freed_at = times[times.size() - static_cast<size_t>(limit)] + window;
+    return std::max<int64_t>(1, (freed_at - now_ms + 999) / 1000);
+  };
+  int64_t wait = wait_for(global_, limits_.global);
+  if (auto found = failures_.find(client); found != failures_.end()) {
+    wait = std::max(wait, wait_for(found->second, limits_.per_client));
   }
-  std::deque<int64_t>& times = attempts_[address];
-  if (static_cast<int>(times.size()) >= limit_) {
-    return (times.front() + window - now_ms + 999) / 1000;
+  return wait;
+}
+
+void LoginLimiter::RecordFailure(std::string_view client, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  Forget(now_ms);
+  global_.push_back(now_ms);
+  auto found = failures_.find(client);
+  if (found == failures_.end()) {
+    if (failures_.size() >= limits_.max_clients) {
+      // Drop the key whose latest failure is the oldest.
+      auto oldest = std::min_element(failures_.begin(), failures_.end(), [](auto& a, auto& b) {
+        return a.second.back() < b.second.back();
+      });
+      failures_.erase(oldest);
+    }
+    found = failures_.emplace(std::string(client), std::deque<int64_t>()).first;
   }
-  times.push_back(now_ms);
-  return 0;
+  found->second.push_back(now_ms);
 }
 
 }  // namespace tginvite::web

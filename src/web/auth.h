@@ -36,20 +36,44 @@ std::string TokenHash(std::string_view token);
 // Constant-time comparison of two strings of equal length (false when the lengths differ).
 bool SameSecret(std::string_view a, std::string_view b);
 
-// Allows at most `limit` login attempts per client address in any `window`.
+// The shortest admin password accepted, in characters (Unicode code points).
+inline constexpr size_t kMinPasswordLength = 12;
+
+// kInvalidArgument with a message for people when `password` is too short to be an admin
+// password; it is never part of the message.
+Status CheckNewPassword(const core::Secret& password);
+
+// The key failed logins are counted under for a client address: an IPv4 address as it is, an IPv6
+// address by its /64 network ("2001:db8:1:2::/64": one subscriber usually holds a whole /64), an
+// IPv4-mapped IPv6 address as the IPv4 address. Anything else is returned unchanged.
+std::string ClientKey(std::string_view address);
+
+// Limits guessing the admin password: at most `per_client` failed logins per client key (above)
+// and `global` failed logins in all in any `window`. Only failures count. While a limit is reached
+// every login is refused before the password is checked, so a guess costs the same whether it
+// would have been right or not. Memory stays bounded: keys whose failures left the window are
+// forgotten, and at most `max_clients` keys are kept (the oldest go first).
 class LoginLimiter {
  public:
-  LoginLimiter(int limit, std::chrono::milliseconds window) : limit_(limit), window_(window) {}
+  struct Limits {
+    int per_client = 5;
+    int global = 30;
+    std::chrono::milliseconds window = std::chrono::minutes(1);
+    size_t max_clients = 10000;
+  };
+  explicit LoginLimiter(Limits limits) : limits_(limits) {}
 
-  // Records an attempt at `now_ms` (unix ms) and returns 0 when it is allowed, else how many
-  // seconds to wait (the attempt is then not recorded).
-  int64_t Attempt(const std::string& address, int64_t now_ms);
+  // 0 when `client` may try a login at `now_ms` (unix ms), else the seconds to wait.
+  int64_t Check(std::string_view client, int64_t now_ms);
+  void RecordFailure(std::string_view client, int64_t now_ms);
 
  private:
-  int limit_;
-  std::chrono::milliseconds window_;
+  void Forget(int64_t now_ms);
+
+  Limits limits_;
   std::mutex mu_;
-  std::map<std::string, std::deque<int64_t>> attempts_;
+  std::map<std::string, std::deque<int64_t>, std::less<>> failures_;
+  std::deque<int64_t> global_;
 };
 
 }  // namespace tginvite::web

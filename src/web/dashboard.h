@@ -6,10 +6,9 @@
 
 #include <span>
 #include <string_view>
+#include <vector>
 
-namespace httplib {
-class Server;
-}  // namespace httplib
+#include "web/router.h"
 
 namespace tginvite::web {
 
@@ -23,9 +22,10 @@ struct DashboardAsset {
 // Every embedded file; defined in the source generated at build time. Static storage.
 std::span<const DashboardAsset> DashboardAssets();
 
-// Serves GET / (index.html) and GET /assets/<name>. HTML carries a strict Content-Security-Policy
-// (no inline scripts or styles, no framing) and is never cached without revalidation; assets
-// answer If-None-Match with 304. Unknown names fall through to the server's 404 handler.
-void RegisterDashboard(httplib::Server& http);
+// The routes GET / (index.html) and GET /assets/{file*}. HTML carries a strict
+// Content-Security-Policy (no inline scripts or styles, no framing) and is never cached without
+// revalidation; assets answer If-None-Match with 304. An unknown name is a 404 that does not echo
+// it.
+std::vector<Route> DashboardRoutes();
 
 }  // namespace tginvite::web

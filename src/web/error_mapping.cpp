@@ -21,10 +21,16 @@ int HttpStatusFor(ErrorCode code) {
   return 500;
 }
 
+std::string ErrorBody(std::string_view code, std::string_view message) {
+  return JsonText({{"error", {{"code", code}, {"message", message}}}});
+}
+
 std::string ErrorBody(const Error& error) {
-  nlohmann::json body = {
-      {"error", {{"code", std::string(ErrorCodeName(error.code))}, {"message", error.message}}}};
-  return body.dump();
+  return ErrorBody(ErrorCodeName(error.code), error.message);
+}
+
+std::string JsonText(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tginvite::web

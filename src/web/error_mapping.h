@@ -1,7 +1,11 @@
-// The one mapping from error codes to HTTP statuses, and the API's error body.
+// The one mapping from error codes to HTTP statuses, the API's error body, and the one way the web
+// module writes JSON.
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/error.h"
 
@@ -13,5 +17,10 @@ int HttpStatusFor(ErrorCode code);
 
 // {"error": {"code": "invalid_argument", "message": "..."}}
 std::string ErrorBody(const Error& error);
+std::string ErrorBody(std::string_view code, std::string_view message);
+
+// `value` as compact JSON text. Never throws: strings that are not valid UTF-8 (a path, a name or a
+// Telegram answer can hold any bytes) have each bad byte replaced by U+FFFD.
+std::string JsonText(const nlohmann::json& value);
 
 }  // namespace tginvite::web

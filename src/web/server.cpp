@@ -1,16 +1,13 @@
 #include "web/server.h"
 
 #include <charconv>
-#include <exception>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/instruments.h"
 #include "core/model.h"
 #include "web/api.h"
-#include "web/auth.h"
 #include "web/dashboard.h"
 #include "web/error_mapping.h"
 #include "web/metrics.h"
@@ -24,34 +21,61 @@ constexpr std::string_view kCookieName = "tginvite_session";
 constexpr std::string_view kJson = "application/json";
 
 // Errors that have no ErrorCode because only the web layer has them (401, 403, 429).
-void SendError(httplib::Response& res, int status, std::string_view code,
-               std::string_view message) {
+void SendError(HttpResponse& res, int status, std::string_view code, std::string_view message) {
   res.status = status;
-  json body = {{"error", {{"code", code}, {"message", message}}}};
-  res.set_content(body.dump(), kJson.data());
+  res.content_type = kJson;
+  res.body = ErrorBody(code, message);
 }
 
-void SendError(httplib::Response& res, const Error& error) {
+void SendError(HttpResponse& res, const Error& error) {
   if (error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kAborted) {
     ++core::Instruments().database_errors;
   }
   res.status = HttpStatusFor(error.code);
-  res.set_content(ErrorBody(error), kJson.data());
+  res.content_type = kJson;
+  res.body = ErrorBody(error);
 }
 
-void SendJson(httplib::Response& res, const json& body, int status = 200) {
+void SendJson(HttpResponse& res, const json& body, int status = 200) {
   res.status = status;
-  res.set_content(body.dump(), kJson.data());
+  res.content_type = kJson;
+  res.body = JsonText(body);
 }
 
-// JSON bodies are small; only CSV uploads may use the server's whole body limit.
-constexpr size_t kMaxJsonBody = size_t{1} << 20;
+// How deeply a JSON body may nest. The API's bodies are flat objects; a deep one is an attack on
+// the parser's or the destructor's stack.
+constexpr int kMaxJsonDepth = 32;
 
-// Parses a JSON request body; an empty body is an empty object.
-Result<json> ParseBody(const httplib::Request& req) {
+// True when `text` nests arrays and objects no deeper than `max_depth` (brackets inside strings do
+// not count). Linear, no allocation.
+bool NestingWithin(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Parses a JSON request body (the router has bounded its size); an empty body is an empty object.
+Result<json> ParseBody(const HttpRequest& req) {
   if (req.body.empty()) return json::object();
-  if (req.body.size() > kMaxJsonBody) {
-    return Fail(ErrorCode::kInvalidArgument, "request body: larger than {} bytes", kMaxJsonBody);
+  if (!NestingWithin(req.body, kMaxJsonDepth)) {
+    return Fail(ErrorCode::kInvalidArgument, "request body: nested deeper than {} levels",
+                kMaxJsonDepth);
   }
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
@@ -63,9 +87,8 @@ Result<json> ParseBody(const httplib::Request& req) {
   return body;
 }
 
-std::optional<std::string> CookieValue(const httplib::Request& req, std::string_view name) {
-  std::string header = req.get_header_value("Cookie");
-  std::string_view rest = header;
+std::optional<std::string> CookieValue(const HttpRequest& req, std::string_view name) {
+  std::string_view rest = req.Header("Cookie");
   while (!rest.empty()) {
     size_t end = rest.find(';');
     std::string_view pair = rest.substr(0, end);
@@ -79,11 +102,26 @@ std::optional<std::string> CookieValue(const httplib::Request& req, std::string_
   return std::nullopt;
 }
 
-bool OverTls(const httplib::Request& req) {
-  return req.get_header_value("X-Forwarded-Proto") == "https";
-}
+bool OverTls(const HttpRequest& req) { return req.Header("X-Forwarded-Proto") == "https"; }
 
-enum class Change { kReadOnly, kStateChanging };
+// What a request needs of its caller.
+enum class Access {
+  kMetrics,  // /metrics: any session or token
+  kRead,     // a read of the API: a session, or a token of scope read or write
+  kWrite,    // a state change: a session with its CSRF token, or a token of scope write
+};
+
+core::TokenScope ScopeFor(Access access) {
+  switch (access) {
+    case Access::kMetrics:
+      return core::TokenScope::kMetrics;
+    case Access::kRead:
+      return core::TokenScope::kRead;
+    case Access::kWrite:
+      return core::TokenScope::kWrite;
+  }
+  return core::TokenScope::kWrite;
+}
 
 }  // namespace
 
@@ -117,47 +155,38 @@ class Server::Impl {
       : store_(store),
         options_(std::move(options)),
         api_(store_, options_.clock, options_.check_account),
-        limiter_(options_.login_attempts, options_.login_window) {}
+        limiter_(options_.login) {
+    Configure();
+  }
 
   ~Impl() { Stop(); }
 
   Result<int> Start() {
-    Configure();
-    int port = options_.port;
-    if (port == 0) {
-      port = http_.bind_to_any_port(options_.host);
-      if (port < 0) port = 0;
-    } else if (!http_.bind_to_port(options_.host, port)) {
-      port = 0;
-    }
-    if (port == 0) {
-      return Fail(ErrorCode::kUnavailable, "listen on {}:{}: cannot bind the address",
-                  options_.host, options_.port);
-    }
+    http_ = std::make_unique<HttpServer>(
+        router_, options_.http, [this](int status, std::chrono::steady_clock::duration took) {
+          core::Instruments().http_seconds.Observe(took);
+          requests_.Count(status);
+        });
+    ASSIGN_OR_RETURN(int port, http_->Start(options_.host, options_.port));
     if (!IsLoopback(options_.host)) {
       spdlog::warn(
           "web: listening on {}:{}, which is not a loopback address: put it behind a TLS reverse "
           "proxy, or passwords and session cookies cross the network in clear text",
           options_.host, port);
     }
-    spdlog::info("web: serving on http://{}:{}", options_.host, port);
-    thread_ = std::thread([this] { http_.listen_after_bind(); });
-    // httplib's stop() does nothing until the accept loop runs, so a Stop right after Start would
-    // leave the thread listening forever: Start returns only once the loop runs.
-    while (!http_.is_running()) std::this_thread::yield();
+    spdlog::info("web: serving on http://{}:{} ({} handler threads)", options_.host, port,
+                 options_.http.threads);
     return port;
   }
 
-  const std::vector<std::pair<std::string, std::string>>& routes() {
-    Configure();
-    return routes_;
+  void Stop() {
+    if (http_) http_->Stop();
   }
 
-  void Stop() {
-    if (thread_.joinable()) {
-      http_.stop();
-      thread_.join();
-    }
+  const std::vector<std::pair<std::string, std::string>>& routes() const { return routes_; }
+
+  std::string ServeBytes(std::string_view bytes) const {
+    return HttpServer::ServeBytes(router_, options_.http, bytes);
   }
 
  private:
@@ -168,87 +197,40 @@ class Server::Impl {
 
   int64_t NowMs() const { return core::ToUnixMillis(options_.clock->Now()); }
 
-  // Sets the server up once (Routes may have done it before Start).
   void Configure() {
-    if (configured_) return;
-    configured_ = true;
-    const size_t threads = options_.threads;
-    http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http_.set_payload_max_length(options_.max_body_bytes);
-    // Without TCP_NODELAY a small answer on a kept-alive connection waits for the client's delayed
-    // ACK: about 40 ms on every dashboard poll. And a browser keeps polling on one connection.
-    http_.set_tcp_nodelay(true);
-    http_.set_keep_alive_max_count(1000);
-    http_.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
-          std::string what = "unknown exception";
-          try {
-            if (ep) std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            what = e.what();
-          } catch (...) {
-          }
-          spdlog::error("web: {} {}: unexpected exception: {}", req.method, req.path, what);
-          SendError(res, Error{ErrorCode::kInternal, "internal error"});
-        });
-    // Fills in a JSON body for errors httplib produces itself (no route, body too large).
-    http_.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request& req, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          switch (res.status) {
-            case 404:
-              SendError(res, 404, "not_found", fmt::format("no route {} {}", req.method, req.path));
-              break;
-            case 413:
-              SendError(res, 413, "payload_too_large", "request body too large");
-              break;
-            default:
-              SendError(res, res.status, "http_error", fmt::format("HTTP {}", res.status));
-          }
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-
-    // A request is read, routed, handled and logged on one pool thread, so the time it started
-    // can wait in a thread_local.
-    static thread_local std::chrono::steady_clock::time_point request_started;
-    http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-      request_started = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    http_.set_logger([this](const httplib::Request&, const httplib::Response& res) {
-      core::Instruments().http_seconds.Observe(std::chrono::steady_clock::now() - request_started);
-      requests_.Count(res.status);
-    });
-
     // The dashboard's page and assets: public, like any login page; every figure it shows comes
     // from the API below.
-    RegisterDashboard(http_);
-    http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-      SendJson(res, {{"status", "ok"}});
-    });
+    for (Route& route : DashboardRoutes()) router_.Add(std::move(route));
+    // Liveness answers on the network thread: it needs nothing, so it answers even when every
+    // handler thread is busy.
+    router_.Add({"GET", "/healthz",
+                 [](HttpRequest&, HttpResponse& res) {
+                   SendJson(res, {{"status", "ok"}});
+                 },
+                 BodyKind::kNone, Execution::kInline});
     routes_.push_back({"GET", "/healthz"});
-    http_.Get("/readyz",
-              [this](const httplib::Request& req, httplib::Response& res) { Readyz(req, res); });
+    router_.Add({"GET", "/readyz", [this](HttpRequest&, HttpResponse& res) { Readyz(res); }});
     routes_.push_back({"GET", "/readyz"});
-    http_.Post("/api/v1/login",
-               [this](const httplib::Request& req, httplib::Response& res) { Login(req, res); });
+    router_.Add({"POST", "/api/v1/login",
+                 [this](HttpRequest& req, HttpResponse& res) { Login(req, res); },
+                 BodyKind::kJson});
     routes_.push_back({"POST", "/api/v1/login"});
-    Raw("POST", "/api/v1/logout", Change::kStateChanging,
-        [this](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    Raw("POST", "/api/v1/logout", Access::kWrite,
+        [this](HttpRequest& req, HttpResponse& res, const Caller& caller) {
           Logout(req, res, caller);
         });
-    Raw("GET", "/api/v1/session", Change::kReadOnly,
-        [](const httplib::Request&, httplib::Response& res, const Caller& caller) {
+    Raw("GET", "/api/v1/session", Access::kRead,
+        [](HttpRequest&, HttpResponse& res, const Caller& caller) {
           SendJson(res, {{"csrf_token", caller.session ? json(caller.session->csrf_token) : json()},
                          {"expires_at", caller.session ? json(caller.session->expires_at) : json()},
                          {"via", caller.session ? "session" : "token"}});
         });
-    Raw("GET", "/metrics", Change::kReadOnly,
-        [this](const httplib::Request&, httplib::Response& res, const Caller&) { Metrics(res); });
+    Raw("GET", "/metrics", Access::kMetrics,
+        [this](HttpRequest&, HttpResponse& res, const Caller&) { Metrics(res); });
 
     // The REST API proper: thin calls into web/api.h. `{x}` is a path parameter.
-    constexpr Change kRead = Change::kReadOnly;
-    constexpr Change kWrite = Change::kStateChanging;
+    constexpr Access kRead = Access::kRead;
+    constexpr Access kWrite = Access::kWrite;
     Api& api = api_;
     Json("GET", "/api/v1/campaigns", kRead, [&api](const In&) { return api.ListCampaigns(); });
     Json("POST", "/api/v1/campaigns", kWrite,
@@ -273,8 +255,10 @@ class Server::Impl {
          [&api](const In& in) { return api.ListContacts(in.query); });
     Json("GET", "/api/v1/contacts/{id}/attempts", kRead,
          [&api](const In& in) { return api.ContactAttempts(in.path[0]); });
-    Json("POST", "/api/v1/imports", kWrite,
-         [&api](const In& in) { return api.StageImport(in.req.body, in.query); });
+    Json(
+        "POST", "/api/v1/imports", kWrite,
+        [&api](const In& in) { return api.StageImport(std::move(in.req.body), in.query); },
+        BodyKind::kUpload);
     Json("POST", "/api/v1/imports/{id}/commit", kWrite,
          [&api](const In& in) { return api.CommitImport(in.path[0]); });
     Json("GET", "/api/v1/accounts", kRead, [&api](const In&) { return api.ListAccounts(); });
@@ -297,77 +281,53 @@ class Server::Impl {
   }
 
   // What an API handler gets: the request's path parameters in order, its query and its JSON body
-  // (an empty object for a CSV upload or no body).
+  // (an empty object for an upload or no body).
   struct In {
-    const httplib::Request& req;
-    std::vector<std::string> path;
+    HttpRequest& req;
+    const std::vector<std::string>& path;
     const Query& query;
     json body;
   };
   using JsonHandler = std::function<Result<Reply>(const In&)>;
-  using RawHandler =
-      std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+  using RawHandler = std::function<void(HttpRequest&, HttpResponse&, const Caller&)>;
 
-  // "/api/v1/campaigns/{name}" -> "/api/v1/campaigns/([^/]+)".
-  static std::string PatternOf(std::string_view path) {
-    std::string pattern;
-    while (!path.empty()) {
-      size_t open = path.find('{');
-      if (open == std::string_view::npos) break;
-      size_t close = path.find('}', open);
-      pattern += path.substr(0, open);
-      pattern += "([^/]+)";
-      path.remove_prefix(close + 1);
-    }
-    pattern += path;
-    return pattern;
-  }
-
-  // Registers a handler that runs only for an authenticated caller (and, for a state-changing
-  // request made with a session cookie, a matching X-CSRF-Token).
-  void Raw(std::string_view method, const std::string& path, Change change, RawHandler handler) {
+  // Registers a handler that runs only for a caller allowed `access` (for a state change made
+  // with a session cookie, that includes a matching X-CSRF-Token).
+  void Raw(std::string_view method, const std::string& path, Access access, RawHandler handler,
+           BodyKind body = BodyKind::kJson) {
     routes_.push_back({std::string(method), path});
-    auto guarded = [this, change, handler = std::move(handler)](const httplib::Request& req,
-                                                                httplib::Response& res) {
-      std::optional<Caller> caller = Authenticate(req, res, change);
-      if (caller) handler(req, res, *caller);
-    };
-    const std::string pattern = PatternOf(path);
-    if (method == "GET") {
-      http_.Get(pattern, guarded);
-    } else if (method == "POST") {
-      http_.Post(pattern, guarded);
-    } else if (method == "PUT") {
-      http_.Put(pattern, guarded);
-    } else {
-      http_.Delete(pattern, guarded);
-    }
+    if (method == "GET") body = BodyKind::kNone;
+    router_.Add({std::string(method), path,
+                 [this, access, handler = std::move(handler)](HttpRequest& req, HttpResponse& res) {
+                   std::optional<Caller> caller = Authenticate(req, res, access);
+                   if (caller) handler(req, res, *caller);
+                 },
+                 body});
   }
 
-  // Registers an API handler: authenticated, JSON body parsed (unless it is a CSV upload), the
+  // Registers an API handler: authenticated, JSON body parsed (unless it is an upload), the
   // Result mapped to the reply or {"error": ...}.
-  void Json(std::string_view method, const std::string& path, Change change, JsonHandler handler) {
-    Raw(method, path, change,
-        [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
-                                       const Caller&) {
-          const bool csv = req.path == "/api/v1/imports";
-          In in{req, {}, req.params, json::object()};
-          for (size_t i = 1; i < req.matches.size(); ++i) in.path.push_back(req.matches[i].str());
-          if (!csv) {
-            Result<json> body = ParseBody(req);
-            if (!body) return SendError(res, body.error());
-            in.body = std::move(*body);
+  void Json(std::string_view method, const std::string& path, Access access, JsonHandler handler,
+            BodyKind body = BodyKind::kJson) {
+    Raw(
+        method, path, access,
+        [handler = std::move(handler), body](HttpRequest& req, HttpResponse& res, const Caller&) {
+          In in{req, req.params, req.query, json::object()};
+          if (body != BodyKind::kUpload) {
+            Result<json> parsed = ParseBody(req);
+            if (!parsed) return SendError(res, parsed.error());
+            in.body = std::move(*parsed);
           }
           Result<Reply> reply = handler(in);
           if (!reply) return SendError(res, reply.error());
           SendJson(res, reply->body, reply->status);
-        });
+        },
+        body);
   }
 
   // The caller, or std::nullopt with the error response already written.
-  std::optional<Caller> Authenticate(const httplib::Request& req, httplib::Response& res,
-                                     Change change) {
-    std::string authorization = req.get_header_value("Authorization");
+  std::optional<Caller> Authenticate(const HttpRequest& req, HttpResponse& res, Access access) {
+    std::string_view authorization = req.Header("Authorization");
     if (!authorization.empty()) {
       constexpr std::string_view kBearer = "Bearer ";
       if (!authorization.starts_with(kBearer)) {
@@ -375,13 +335,26 @@ class Server::Impl {
         return std::nullopt;
       }
       Result<std::optional<storage::ApiToken>> token =
-          store_.FindApiToken(TokenHash(std::string_view(authorization).substr(kBearer.size())));
+          store_.FindApiToken(TokenHash(authorization.substr(kBearer.size())));
       if (!token) {
         SendError(res, token.error());
         return std::nullopt;
       }
       if (!token->has_value()) {
         SendError(res, 401, "unauthenticated", "unknown or revoked API token");
+        return std::nullopt;
+      }
+      const storage::ApiToken& found = **token;
+      if (found.expires_at && *found.expires_at <= NowMs()) {
+        SendError(res, 401, "unauthenticated",
+                  fmt::format("the API token {} expired: create a new one", found.name));
+        return std::nullopt;
+      }
+      if (!core::Allows(found.scope, ScopeFor(access))) {
+        SendError(
+            res, 403, "forbidden",
+            fmt::format("the API token {} has the {} scope; this request needs {}", found.name,
+                        core::ToString(found.scope), core::ToString(ScopeFor(access))));
         return std::nullopt;
       }
       return Caller{};
@@ -401,15 +374,15 @@ class Server::Impl {
       SendError(res, 401, "unauthenticated", "the session expired or was ended: log in again");
       return std::nullopt;
     }
-    if (change == Change::kStateChanging &&
-        !SameSecret(req.get_header_value("X-CSRF-Token"), (*session)->csrf_token)) {
+    if (access == Access::kWrite &&
+        !SameSecret(req.Header("X-CSRF-Token"), (*session)->csrf_token)) {
       SendError(res, 403, "csrf", "missing or wrong X-CSRF-Token header");
       return std::nullopt;
     }
     return Caller{std::move(*session)};
   }
 
-  void Readyz(const httplib::Request&, httplib::Response& res) {
+  void Readyz(HttpResponse& res) {
     // A cheap one-row read tells whether the database answers.
     Result<std::optional<std::string>> ping = store_.AdminPasswordHash();
     if (!ping) {
@@ -428,26 +401,27 @@ class Server::Impl {
     SendJson(res, {{"status", "ready"}});
   }
 
-  // Who is logging in, for the login limiter and the log.
-  std::string ClientAddress(const httplib::Request& req) const {
+  // Who is logging in, for the login limiter and the log: the peer, or behind a proxy the last
+  // X-Forwarded-For hop (the address the proxy saw; anything a client forged comes before it).
+  std::string ClientAddress(const HttpRequest& req) const {
     if (!options_.behind_proxy) return req.remote_addr;
-    std::string forwarded = req.get_header_value("X-Forwarded-For");
-    if (forwarded.empty()) return req.remote_addr;
-    std::string_view last = forwarded;
+    std::string_view last = req.Header("X-Forwarded-For");
+    if (last.empty()) return req.remote_addr;
     if (size_t comma = last.rfind(','); comma != std::string_view::npos) {
       last.remove_prefix(comma + 1);
     }
     while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
     while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
-    return last.empty() ? req.remote_addr : std::string(last);
+    return last.empty() ? req.remote_addr : PrintableForLog(last, 64);
   }
 
-  void Login(const httplib::Request& req, httplib::Response& res) {
+  void Login(HttpRequest& req, HttpResponse& res) {
     const std::string client = ClientAddress(req);
-    if (int64_t wait = limiter_.Attempt(client, NowMs()); wait > 0) {
-      res.set_header("Retry-After", std::to_string(wait));
+    const std::string key = ClientKey(client);
+    if (int64_t wait = limiter_.Check(key, NowMs()); wait > 0) {
+      res.SetHeader("Retry-After", std::to_string(wait));
       SendError(res, 429, "rate_limited",
-                fmt::format("too many login attempts: retry in {} s", wait));
+                fmt::format("too many failed logins: retry in {} s", wait));
       return;
     }
     Result<json> body = ParseBody(req);
@@ -465,6 +439,7 @@ class Server::Impl {
                                   "TGINVITE_ADMIN_PASSWORD set, or on a terminal"});
     }
     if (!VerifyPassword(core::Secret(password->get<std::string>()), **hash)) {
+      limiter_.RecordFailure(key, NowMs());
       spdlog::warn("web: failed login from {}", client);
       return SendError(res, 401, "unauthenticated", "wrong password");
     }
@@ -480,11 +455,11 @@ class Server::Impl {
         fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", kCookieName,
                     token.Reveal(), options_.session_ttl.count() / 1000);
     if (OverTls(req)) cookie += "; Secure";
-    res.set_header("Set-Cookie", cookie);
+    res.SetHeader("Set-Cookie", cookie);
     SendJson(res, {{"csrf_token", csrf.Reveal()}, {"expires_at", session.expires_at}});
   }
 
-  void Logout(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+  void Logout(const HttpRequest& req, HttpResponse& res, const Caller& caller) {
     if (caller.session) {
       if (Status deleted = store_.DeleteSession(caller.session->token_hash); !deleted) {
         return SendError(res, deleted.error());
@@ -493,26 +468,26 @@ class Server::Impl {
     std::string cookie =
         fmt::format("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", kCookieName);
     if (OverTls(req)) cookie += "; Secure";
-    res.set_header("Set-Cookie", cookie);
+    res.SetHeader("Set-Cookie", cookie);
     SendJson(res, {{"status", "logged out"}});
   }
 
-  void Metrics(httplib::Response& res) {
+  void Metrics(HttpResponse& res) {
     Result<std::string> text = RenderMetrics(store_, NowMs(), requests_.Snapshot());
     if (!text) return SendError(res, text.error());
     res.status = 200;
-    res.set_content(*text, kMetricsContentType.data());
+    res.content_type = kMetricsContentType;
+    res.body = std::move(*text);
   }
 
   storage::Store& store_;
   ServerOptions options_;
   Api api_;
+  Router router_;
   std::vector<std::pair<std::string, std::string>> routes_;
-  bool configured_ = false;
   RequestCounter requests_;
   LoginLimiter limiter_;
-  httplib::Server http_;
-  std::thread thread_;
+  std::unique_ptr<HttpServer> http_;
 };
 
 Server::Server(storage::Store& store, ServerOptions options)
@@ -525,5 +500,7 @@ Result<int> Server::Start() { return impl_->Start(); }
 void Server::Stop() { impl_->Stop(); }
 
 std::vector<std::pair<std::string, std::string>> Server::Routes() const { return impl_->routes(); }
+
+std::string Server::ServeBytes(std::string_view bytes) const { return impl_->ServeBytes(bytes); }
 
 }  // namespace tginvite::web

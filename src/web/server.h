@@ -1,15 +1,17 @@
-// The web server: the REST API under /api/v1 and the health probes, on cpp-httplib with a thread
-// pool. Handlers are thin: parse, call the store, map the Result through HttpStatusFor.
+// The web server: the dashboard, the REST API under /api/v1, /metrics and the health probes, as
+// routes (web/router.h) on the HTTP server (web/http_server.h, which bounds what any client can
+// make it hold). Handlers are thin: parse, call the store, map the Result through HttpStatusFor.
 //
-// Authentication: everything but /healthz and /readyz — /metrics included (Prometheus scrapes
-// with `authorization: {credentials: TOKEN}`, i.e. a bearer API token) — needs either a session
-// cookie (from POST /api/v1/login; state-changing requests must also carry the session's
-// X-CSRF-Token) or an `Authorization: Bearer` API token. Errors are always {"error": {"code",
-// "message"}}. No response ever carries the admin password, a session token or an API token
-// (invariant 7).
+// Authentication: everything but the dashboard's static files, /healthz and /readyz — /metrics
+// included (Prometheus scrapes with `authorization: {credentials: TOKEN}`, i.e. a bearer API
+// token) — needs either a session cookie (from POST /api/v1/login; state-changing requests must
+// also carry the session's X-CSRF-Token) or an `Authorization: Bearer` API token whose scope
+// covers the request (core::TokenScope) and which has not expired. Errors are always {"error":
+// {"code", "message"}}. No response ever carries the admin password, a session token or an API
+// token (invariant 7).
 //
-// Thread-safety: Start and Stop from one thread; requests are served on the pool's threads, so
-// the store and the worker_health callback must be thread-safe.
+// Thread-safety: Start and Stop from one thread; requests are served on the HTTP server's handler
+// threads, so the store and the worker_health callback must be thread-safe.
 #pragma once
 
 #include <chrono>
@@ -26,17 +28,17 @@
 #include "core/error.h"
 #include "dispatch/dispatcher.h"
 #include "storage/store.h"
+#include "web/auth.h"
+#include "web/http_server.h"
 
 namespace tginvite::web {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (tests)
-  size_t threads = 8;
-  size_t max_body_bytes = size_t{32} << 20;  // CSV uploads; JSON bodies stop at 1 MiB
+  HttpLimits http;  // threads, queue, connections, header and body limits, deadlines
   std::chrono::milliseconds session_ttl = std::chrono::hours(12);
-  int login_attempts = 5;  // per client address and login_window
-  std::chrono::milliseconds login_window = std::chrono::minutes(1);
+  LoginLimiter::Limits login;
   // Behind a reverse proxy every request comes from the proxy's address, so one bucket would
   // serve every client: with this set, logins are limited by the last X-Forwarded-For hop (the
   // address the proxy saw). Never set it without a proxy that sets the header: clients could
@@ -70,8 +72,12 @@ class Server {
   void Stop();
 
   // Every route served, as (method, OpenAPI path template) pairs: "GET",
-  // "/api/v1/campaigns/{name}". The dashboard's static files are not listed. Call before Start.
+  // "/api/v1/campaigns/{name}". The dashboard's static files are not listed.
   std::vector<std::pair<std::string, std::string>> Routes() const;
+
+  // Serves raw request bytes in process, as HttpServer::ServeBytes does, through this server's
+  // routes (fuzzing). Needs no Start.
+  std::string ServeBytes(std::string_view bytes) const;
 
  private:
   class Impl;

@@ -63,7 +63,7 @@ describe('dashboard', () => {
     assert.equal(index.status, 200);
     assert.match(index.headers.get('content-type'), /^text\/html/);
     assert.equal(index.headers.get('content-security-policy'),
-      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(index.headers.get('referrer-policy'), 'no-referrer');
     assert.equal(index.headers.get('cache-control'), 'no-cache');
@@ -199,6 +199,17 @@ describe('dashboard', () => {
     }
     assert.equal(await page.locator('main img').count(), 0, 'no <img> element was created from data');
     assert.deepEqual(dialogs, [], 'no dialog opened and no script error');
+  });
+
+  test('a malformed hash shows Not found and the dashboard keeps working', async () => {
+    const errors = dialogs.length;
+    await page.goto(`${server.url}/#/campaigns/%E0`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.goto(`${server.url}/#/campaigns/%E0%A4%A`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByRole('link', { name: 'Back to the overview' }).click();
+    await page.locator('[data-count="sent"]').first().waitFor();
+    assert.deepEqual(dialogs.slice(errors), [], 'no script error');
   });
 
   for (const viewport of [{ width: 390, height: 844 }, { width: 1366, height: 768 }]) {

@@ -11,7 +11,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr std::string_view kNotADuration = "not a duration (use e.g. 750ms, 30s, 10m, 1h)";
+constexpr std::string_view kNotADuration = "not a duration (use e.g. 750ms, 30s, 10m, 1h, 7d)";
 
 TEST(DurationTest, ParsesEachUnit) {
   EXPECT_EQ(ParseDuration("750ms").value(), milliseconds(750));
@@ -31,9 +31,15 @@ TEST(DurationTest, ParsesCompoundInDecreasingUnits) {
   EXPECT_EQ(ParseDuration("1m30s500ms").value(), milliseconds(90'500));
 }
 
+TEST(DurationTest, ReadsDaysButWritesHours) {
+  EXPECT_EQ(ParseDuration("7d").value(), milliseconds(7 * 86'400'000LL));
+  EXPECT_EQ(ParseDuration("1d12h").value(), milliseconds(36 * 3'600'000LL));
+  EXPECT_EQ(FormatDuration(milliseconds(86'400'000)), "24h") << "stored settings keep their text";
+}
+
 TEST(DurationTest, RefusesWhatIsNotADuration) {
   for (const std::string_view text :
-       {"", "-5s", "+5s", "5", "600", "s", "5x", "5S", "1.5s", "5 s", " 5s", "5s ", "1d", "30s1h",
+       {"", "-5s", "+5s", "5", "600", "s", "5x", "5S", "1.5s", "5 s", " 5s", "5s ", "1D", "30s1h", "1h1d",
         "1h1h", "5ms5s", "ms", "1h-30m"}) {
     const auto result = ParseDuration(text);
     ASSERT_FALSE(result) << "accepted \"" << text << "\"";

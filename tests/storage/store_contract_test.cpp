@@ -447,14 +447,14 @@ TEST_P(StoreContractTest, SessionsExpireAndCanBeDeleted) {
 }
 
 TEST_P(StoreContractTest, ApiTokensAreFoundByHashUntilRevoked) {
-  auto created = store_->CreateApiToken("ci", "hash-ci");
+  auto created = store_->CreateApiToken({"ci", "hash-ci"});
   ASSERT_TRUE(created);
   EXPECT_EQ(created->name, "ci");
   EXPECT_FALSE(created->revoked_at.has_value());
-  auto again = store_->CreateApiToken("ci", "hash-other");
+  auto again = store_->CreateApiToken({"ci", "hash-other"});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
-  auto bad = store_->CreateApiToken("no spaces", "hash-x");
+  auto bad = store_->CreateApiToken({"no spaces", "hash-x"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 
@@ -471,12 +471,35 @@ TEST_P(StoreContractTest, ApiTokensAreFoundByHashUntilRevoked) {
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code, ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store_->CreateApiToken("ci", "hash-ci-2")) << "the name is free again";
+  ASSERT_TRUE(store_->CreateApiToken({"ci", "hash-ci-2"})) << "the name is free again";
   auto list = store_->ListApiTokens();
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 2u);
   EXPECT_TRUE((*list)[0].revoked_at.has_value());
   EXPECT_FALSE((*list)[1].revoked_at.has_value());
+}
+
+TEST_P(StoreContractTest, ApiTokensKeepTheirScopeAndExpiry) {
+  auto created = store_->CreateApiToken(
+      {"scraper", "hash-s", core::TokenScope::kMetrics, int64_t{1'900'000'000'000}});
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->scope, core::TokenScope::kMetrics);
+  auto found = store_->FindApiToken("hash-s");
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->scope, core::TokenScope::kMetrics);
+  EXPECT_EQ((*found)->expires_at, int64_t{1'900'000'000'000});
+  ASSERT_TRUE(store_->CreateApiToken({"reader", "hash-r", core::TokenScope::kRead}));
+  auto list = store_->ListApiTokens();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[1].scope, core::TokenScope::kRead);
+  EXPECT_FALSE((*list)[1].expires_at.has_value());
+  // The default, and what tokens made before scopes existed have: write.
+  ASSERT_TRUE(store_->CreateApiToken({"legacy", "hash-l"}));
+  found = store_->FindApiToken("hash-l");
+  ASSERT_TRUE(found);
+  EXPECT_EQ((*found)->scope, core::TokenScope::kWrite);
 }
 
 }  // namespace

@@ -105,12 +105,12 @@ class MetricsTest : public ::testing::Test {
     ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(store_->AddAccount(
         {"spare", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
-    ASSERT_TRUE(store_->CreateApiToken("prometheus", TokenHash(kApiToken)));
+    ASSERT_TRUE(store_->CreateApiToken({"prometheus", TokenHash(kApiToken)}));
 
     ServerOptions options;
     options.host = "127.0.0.1";
     options.port = 0;
-    options.threads = 2;
+    options.http.threads = 2;
     server_ = std::make_unique<Server>(*store_, std::move(options));
     auto port = server_->Start();
     ASSERT_TRUE(port) << port.error().message;

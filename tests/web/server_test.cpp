@@ -31,7 +31,7 @@ TEST_F(ServerTest, StoppingRightAfterStartingReturns) {
   for (int i = 0; i < 20; ++i) {
     ServerOptions options;
     options.port = 0;
-    options.threads = 1;
+    options.http.threads = 1;
     Server server(*store_, options);
     ASSERT_TRUE(server.Start());
     server.Stop();
@@ -195,7 +195,7 @@ TEST_F(ServerTest, LogoutEndsTheSession) {
 TEST_F(ServerTest, BearerTokensNeedNoCsrfAndRevokedOnesAreRefused) {
   StartServer();
   core::Secret token = NewToken();
-  ASSERT_TRUE(store_->CreateApiToken("ci", TokenHash(token.Reveal())));
+  ASSERT_TRUE(store_->CreateApiToken({"ci", TokenHash(token.Reveal())}));
   httplib::Headers bearer{{"Authorization", "Bearer " + token.Reveal()}};
   auto res = Post("/api/v1/campaigns/spring/start", "", bearer);
   ASSERT_TRUE(res);
@@ -213,6 +213,104 @@ TEST_F(ServerTest, BearerTokensNeedNoCsrfAndRevokedOnesAreRefused) {
   ExpectError(Post("/api/v1/campaigns/spring/pause", "", bearer), 401, "unauthenticated");
   ExpectError(Get("/api/v1/stats", {{"Authorization", "Basic abc"}}), 401, "unauthenticated");
   EXPECT_EQ(bodies_.find(token.Reveal()), std::string::npos);
+}
+
+TEST_F(ServerTest, ATokensScopeLimitsWhatItMayDo) {
+  StartServer();
+  auto bearer_for = [&](std::string name, core::TokenScope scope) {
+    core::Secret token = NewToken();
+    EXPECT_TRUE(store_->CreateApiToken({name, TokenHash(token.Reveal()), scope}));
+    return httplib::Headers{{"Authorization", "Bearer " + token.Reveal()}};
+  };
+  httplib::Headers reader = bearer_for("reader", core::TokenScope::kRead);
+  httplib::Headers scraper = bearer_for("scraper", core::TokenScope::kMetrics);
+  httplib::Headers writer = bearer_for("writer", core::TokenScope::kWrite);
+
+  auto res = Get("/api/v1/campaigns", reader);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = Get("/metrics", reader);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = Post("/api/v1/campaigns/spring/start", "", reader);
+  ExpectError(res, 403, "forbidden");
+  EXPECT_NE(res->body.find("read scope"), std::string::npos) << res->body;
+  EXPECT_EQ(store_->FindCampaign("spring")->campaign.state, core::CampaignState::kDraft)
+      << "a read token cannot start a campaign";
+
+  res = Get("/metrics", scraper);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  ExpectError(Get("/api/v1/campaigns", scraper), 403, "forbidden");
+  ExpectError(Get("/api/v1/contacts", scraper), 403, "forbidden");
+
+  res = Post("/api/v1/campaigns/spring/start", "", writer);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(store_->FindCampaign("spring")->campaign.state, core::CampaignState::kRunning);
+}
+
+TEST_F(ServerTest, AnExpiredTokenIsRefused) {
+  auto clock = std::make_shared<testing::FakeClock>();
+  ServerOptions options;
+  options.clock = clock;
+  StartServer(options);
+  core::Secret token = NewToken();
+  const int64_t now = core::ToUnixMillis(clock->Now());
+  ASSERT_TRUE(store_->CreateApiToken(
+      {"short", TokenHash(token.Reveal()), core::TokenScope::kWrite, now + 60'000}));
+  httplib::Headers bearer{{"Authorization", "Bearer " + token.Reveal()}};
+  auto res = Get("/api/v1/stats", bearer);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  clock->Advance(std::chrono::minutes(1));
+  res = Get("/api/v1/stats", bearer);
+  ExpectError(res, 401, "unauthenticated");
+  EXPECT_NE(res->body.find("expired"), std::string::npos) << res->body;
+}
+
+TEST_F(ServerTest, SuccessfulLoginsDoNotCountAgainstTheLimit) {
+  SetPassword();
+  StartServer();
+  for (int i = 0; i < 8; ++i) LogIn();
+  for (int i = 0; i < 5; ++i) {
+    ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump()), 401, "unauthenticated");
+  }
+  ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump()), 429, "rate_limited");
+}
+
+TEST_F(ServerTest, FailedLoginsFromManyClientsHitTheGlobalLimit) {
+  SetPassword();
+  ServerOptions options;
+  options.behind_proxy = true;
+  options.login.global = 8;
+  StartServer(options);
+  for (int i = 0; i < 8; ++i) {
+    ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                     {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}}),
+                401, "unauthenticated");
+  }
+  ExpectError(Post("/api/v1/login", json{{"password", std::string(kPassword)}}.dump(),
+                   {{"X-Forwarded-For", "203.0.113.1"}}),
+              429, "rate_limited");
+}
+
+TEST_F(ServerTest, Ipv6ClientsAreLimitedByTheirSlash64) {
+  SetPassword();
+  ServerOptions options;
+  options.behind_proxy = true;
+  StartServer(options);
+  for (int i = 1; i <= 5; ++i) {
+    ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                     {{"X-Forwarded-For", "2001:db8:7:7::" + std::to_string(i)}}),
+                401, "unauthenticated");
+  }
+  ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                   {{"X-Forwarded-For", "2001:db8:7:7:ffff::1"}}),
+              429, "rate_limited");
+  ExpectError(Post("/api/v1/login", json{{"password", "wrong"}}.dump(),
+                   {{"X-Forwarded-For", "2001:db8:7:8::1"}}),
+              401, "unauthenticated");
 }
 
 TEST_F(ServerTest, BadJsonIs400WithTheErrorBody) {
@@ -256,7 +354,7 @@ TEST_F(ServerTest, AStrayExceptionIsALogged500AndTheServerKeepsServing) {
 TEST_F(ServerTest, RequestBodiesOverTheLimitAreRefused) {
   SetPassword();
   ServerOptions options;
-  options.max_body_bytes = 1024;
+  options.http.max_json_body = 1024;
   StartServer(options);
   auto res = Post("/api/v1/login", json{{"password", std::string(4096, 'x')}}.dump());
   ExpectError(res, 413);
@@ -266,7 +364,7 @@ TEST_F(ServerTest, NoResponseEverCarriesThePasswordOrAToken) {
   SetPassword();
   StartServer();
   core::Secret token = NewToken();
-  ASSERT_TRUE(store_->CreateApiToken("ci", TokenHash(token.Reveal())));
+  ASSERT_TRUE(store_->CreateApiToken({"ci", TokenHash(token.Reveal())}));
   httplib::Headers bearer{{"Authorization", "Bearer " + token.Reveal()}};
   Login login = LogIn();
   Post("/api/v1/login", json{{"password", "wrong"}}.dump());

@@ -1,10 +1,20 @@
 // Hash routes, so the server serves only / and /assets/: #/, #/campaigns/NAME, #/contacts,
 // #/import, #/accounts, #/settings. Query parameters after a "?" in the hash are passed along.
 
+// decodeURIComponent throws on a malformed escape (#/campaigns/%E0): such a part is no name.
+function decodePart(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}
+
 export function parseRoute(hash = location.hash) {
   const [path, query = ''] = hash.replace(/^#/, '').split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(decodePart);
   const params = Object.fromEntries(new URLSearchParams(query));
+  if (parts.includes(null)) return { view: 'not-found', params };
   if (parts.length === 0) return { view: 'overview', params };
   if (parts[0] === 'campaigns' && parts.length === 2) {
     return { view: 'campaign', name: parts[1], params };

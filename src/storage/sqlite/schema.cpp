@@ -292,6 +292,13 @@ constexpr std::string_view kLimiterSlots = R"sql(
 ALTER TABLE rate_limits ADD COLUMN reserved TEXT NOT NULL DEFAULT '';
 )sql";
 
+// API tokens get a scope (metrics < read < write; tokens made before scopes keep what they could
+// do: write) and an optional expiry.
+constexpr std::string_view kTokenScopes = R"sql(
+ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write';
+ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -301,6 +308,7 @@ constexpr Migration kMigrations[] = {
     {6, "update leases", kUpdateLeases},
     {7, "faster web reads", kWebReadsFaster},
     {8, "limiter keeps its slots", kLimiterSlots},
+    {9, "token scopes", kTokenScopes},
 };
 
 int64_t NowMillis() {
