@@ -16,6 +16,7 @@
 
 #include "fakes/bot_api_double.h"
 #include "fakes/process.h"
+#include "fakes/raw_http.h"
 #include "fakes/temp_dir.h"
 
 namespace tginvite {
@@ -520,6 +521,37 @@ TEST_F(CliTest, InitSetsTheAdminPasswordOnlyWhenGivenOne) {
   EXPECT_EQ(Dump("SELECT hash FROM admin_password"), hash) << "a later init keeps the password";
 }
 
+TEST_F(CliTest, InitRefusesAShortAdminPassword) {
+  ProcessResult r = Run({"init"}, {{"TGINVITE_ADMIN_PASSWORD", "short-pw"}});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("at least 12 characters"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("short-pw")));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM admin_password"), "0\n") << "nothing was set";
+}
+
+TEST_F(CliTest, TokensHaveAScopeAndMayExpire) {
+  Ok({"init"});
+  ProcessResult created = Ok({"token", "create", "grafana", "--scope", "read", "--expires-in", "90d"});
+  EXPECT_THAT(created.err, HasSubstr("scope read"));
+  EXPECT_THAT(created.err, HasSubstr("expires"));
+  Ok({"token", "create", "prometheus", "--scope", "metrics"});
+  Ok({"token", "create", "ci"});
+  EXPECT_EQ(Dump("SELECT name, scope, expires_at IS NOT NULL FROM api_tokens ORDER BY id"),
+            "grafana|read|1\nprometheus|metrics|0\nci|write|0\n");
+  ProcessResult list = Ok({"token", "list"});
+  EXPECT_THAT(list.out, HasSubstr("SCOPE"));
+  EXPECT_THAT(list.out, HasSubstr("metrics"));
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--scope", "admin"},
+                                       std::vector<std::string>{"--expires-in", "soon"},
+                                       std::vector<std::string>{"--expires-in", "0s"}}) {
+    std::vector<std::string> args = {"token", "create", "bad"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, HasSubstr(bad[0])) << r.err;
+  }
+}
+
 TEST_F(CliTest, TokensArePrintedOnceAndStoredOnlyAsAHash) {
   Ok({"init"});
   ProcessResult created = Ok({"token", "create", "ci"});
@@ -546,22 +578,7 @@ std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// A port that was free a moment ago (a race with another process is unlikely in a test).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t size = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using testing::FreePort;
 
 TEST_F(CliTest, UpServesTheApiWithTheWorkerAndStopsOnSigterm) {
   Ok({"init"}, {{"TGINVITE_ADMIN_PASSWORD", "hunter2-is-long"}});

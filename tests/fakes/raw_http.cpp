@@ -125,6 +125,22 @@ std::string BodyOf(const std::string& response) {
   return head_end == std::string::npos ? std::string() : response.substr(head_end + 4);
 }
 
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t size = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
 std::optional<std::string> RawRequest(int port, std::string_view bytes,
                                       std::chrono::milliseconds timeout) {
   RawConnection connection(port);

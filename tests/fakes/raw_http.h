@@ -42,4 +42,8 @@ std::string BodyOf(const std::string& response);
 std::optional<std::string> RawRequest(int port, std::string_view bytes,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// A port on 127.0.0.1 that was free a moment ago (a race with another process is unlikely in a
+// test); -1 when none could be found.
+int FreePort();
+
 }  // namespace tginvite::testing
