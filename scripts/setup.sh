@@ -11,6 +11,7 @@ packages=(
   libcli11-dev libpqxx-dev libsodium-dev libhowardhinnant-date-dev libphonenumber-dev
   libcpp-httplib-dev libboost-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
   libpq-dev postgresql-15 chromium
+  nginx-light openssl curl  # the README's nginx example is a test (tests/proxy)
 )
 # Node.js (for the dashboard's chart library and the browser tests): Debian's nodejs + npm, unless
 # a node with npm is already installed.
@@ -42,8 +43,21 @@ if ((${#missing[@]} > 0)); then
     exit 1
   fi
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  # Installing a server package starts its service; nginx is here only for a test of the README's
+  # proxy example (tests/proxy), so service starts are refused while installing (Debian's
+  # policy-rc.d convention), unless the machine has a policy of its own.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=false
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee "$policy" >/dev/null
+    "${as_root[@]}" chmod 755 "$policy"
+    own_policy=true
+  fi
+  status=0
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+  [[ $own_policy == true ]] && "${as_root[@]}" rm -f "$policy"
+  ((status == 0)) || exit "$status"
 fi
 
 # The dashboard's npm packages (package.json: the chart library embedded in the binary, and
