@@ -1,8 +1,13 @@
 #include "storage/sqlite/sqlite_connection.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tginvite::storage {
 namespace {
@@ -43,6 +48,24 @@ class ResetOnExit {
   sqlite3_stmt* stmt_;
 };
 
+// Creates the database file, empty, readable and writable by its owner alone whatever the umask,
+// unless it exists. SQLite gives its -wal and -shm files the database file's mode.
+Status CreatePrivateFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Ok();
+    return Fail(ErrorCode::kUnavailable, "create database {}: {}", path, std::strerror(errno));
+  }
+  const bool made_private = ::fchmod(fd, 0600) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!made_private) {
+    return Fail(ErrorCode::kUnavailable, "create database {}: chmod 600: {}", path,
+                std::strerror(error));
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
@@ -50,6 +73,10 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   bool in_memory = path == ":memory:" || path.empty();
   if (!in_memory && options.create == SqliteCreate::kMustExist && !std::filesystem::exists(path)) {
     return Fail(ErrorCode::kNotFound, "database {} does not exist (run 'tginvite init')", path);
+  }
+  if (!in_memory && options.access == SqliteAccess::kReadWrite &&
+      options.create == SqliteCreate::kIfMissing) {
+    RETURN_IF_ERROR(CreatePrivateFile(path));
   }
   int flags = SQLITE_OPEN_NOMUTEX;
   if (options.access == SqliteAccess::kReadOnly) {
@@ -67,8 +94,11 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
-  std::string pragmas =
-      fmt::format("PRAGMA foreign_keys = ON; PRAGMA cache_size = -{};", options.cache_kib);
+  // secure_delete: a deleted or replaced value (a token sealed in place of its plaintext) is
+  // zeroed in the file, not left in free space. (Debian's SQLite has it on already.)
+  std::string pragmas = fmt::format(
+      "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA cache_size = -{};",
+      options.cache_kib);
   pragmas += options.sync == SqliteSync::kFull ? "PRAGMA synchronous = FULL;"
                                                : "PRAGMA synchronous = NORMAL;";
   if (options.access == SqliteAccess::kReadWrite && !in_memory) {
