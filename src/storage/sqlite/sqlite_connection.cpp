@@ -1,13 +1,10 @@
 #include "storage/sqlite/sqlite_connection.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "core/private_files.h"
 
 namespace tginvite::storage {
 namespace {
@@ -48,24 +45,6 @@ class ResetOnExit {
   sqlite3_stmt* stmt_;
 };
 
-// Creates the database file, empty, readable and writable by its owner alone whatever the umask,
-// unless it exists. SQLite gives its -wal and -shm files the database file's mode.
-Status CreatePrivateFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return Ok();
-    return Fail(ErrorCode::kUnavailable, "create database {}: {}", path, std::strerror(errno));
-  }
-  const bool made_private = ::fchmod(fd, 0600) == 0;
-  const int error = errno;
-  ::close(fd);
-  if (!made_private) {
-    return Fail(ErrorCode::kUnavailable, "create database {}: chmod 600: {}", path,
-                std::strerror(error));
-  }
-  return Ok();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
@@ -76,7 +55,10 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   }
   if (!in_memory && options.access == SqliteAccess::kReadWrite &&
       options.create == SqliteCreate::kIfMissing) {
-    RETURN_IF_ERROR(CreatePrivateFile(path));
+    // Readable by its owner alone, whatever the umask; SQLite gives its -wal and -shm files the
+    // database file's mode.
+    RETURN_IF_ERROR_CTX(core::CreatePrivateFile(path, "", core::IfExists::kKeep),
+                        "open database");
   }
   int flags = SQLITE_OPEN_NOMUTEX;
   if (options.access == SqliteAccess::kReadOnly) {

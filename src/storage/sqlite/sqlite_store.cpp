@@ -1,14 +1,11 @@
 #include "storage/sqlite/sqlite_store.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <regex>
 
-#include <sys/stat.h>
-
 #include "core/message_template.h"
+#include "core/private_files.h"
 #include "storage/sql_contact_import.h"
 #include "storage/sql_web_rows.h"
 #include "storage/sqlite/internal/rows.h"
@@ -156,30 +153,13 @@ void Count(ImportTotals& totals, const ImportRowResult& result) {
   if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
 }
 
-// Creates `folder` and its missing parents, each folder it creates readable by its owner alone
-// (0700) whatever the umask; existing folders are left as they are.
-Status CreatePrivateFolders(const std::filesystem::path& folder) {
-  std::error_code ec;
-  if (folder.empty() || std::filesystem::is_directory(folder, ec)) return Ok();
-  RETURN_IF_ERROR(CreatePrivateFolders(folder.parent_path()));
-  if (::mkdir(folder.c_str(), 0700) != 0) {
-    if (errno == EEXIST) return Ok();
-    return Fail(ErrorCode::kUnavailable, "create folder {}: {}", folder.string(),
-                std::strerror(errno));
-  }
-  if (::chmod(folder.c_str(), 0700) != 0) {
-    return Fail(ErrorCode::kUnavailable, "create folder {}: chmod 700: {}", folder.string(),
-                std::strerror(errno));
-  }
-  return Ok();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
   const bool in_memory = options.path == ":memory:";
   if (!in_memory && options.mode == OpenMode::kCreate) {
-    RETURN_IF_ERROR(CreatePrivateFolders(std::filesystem::path(options.path).parent_path()));
+    // 0700 for every folder created here.
+    RETURN_IF_ERROR(core::CreatePrivateFolders(std::filesystem::path(options.path).parent_path()));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
   ASSIGN_OR_RETURN(store->writer_, store->Connect(SqliteAccess::kReadWrite));
