@@ -99,12 +99,14 @@ Status ReplacePrivateFile(const std::string& path, std::string_view contents) {
       return filled;
     }
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    return SystemError("rename to", path, error);
-  }
-  return SyncFolderOf(path);
+  Status renamed = RenameDurably(temp, path);
+  if (!renamed) ::unlink(temp.c_str());
+  return renamed;
+}
+
+Status RenameDurably(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return SystemError("rename to", to, errno);
+  return SyncFolderOf(to);
 }
 
 Result<std::FILE*> OpenPrivateFileForWriting(const std::string& path) {

@@ -35,6 +35,9 @@ Status CreatePrivateFile(const std::string& path, std::string_view contents, IfE
 // flushed).
 Status ReplacePrivateFile(const std::string& path, std::string_view contents);
 
+// Renames `from` to `to` (replacing it) and flushes their folder, so the rename survives a crash.
+Status RenameDurably(const std::string& from, const std::string& to);
+
 // Opens `path` for writing, created 0600 or emptied and made 0600. The caller closes the stream.
 Result<std::FILE*> OpenPrivateFileForWriting(const std::string& path);
 

@@ -173,10 +173,10 @@ Result<Secret> Keyring::Open(std::string_view sealed, std::string_view context) 
   const auto* nonce = Bytes(blob);
   std::string plaintext(blob_size - kNonceSize - kTagSize, '\0');
   unsigned long long plaintext_size = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plaintext.data()), &plaintext_size, nullptr,
-          nonce + kNonceSize, blob_size - kNonceSize, Bytes(aad), aad.size(), nonce,
-          key->bytes_.data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plaintext.data()),
+                                                 &plaintext_size, nullptr, nonce + kNonceSize,
+                                                 blob_size - kNonceSize, Bytes(aad), aad.size(),
+                                                 nonce, key->bytes_.data()) != 0) {
     return Fail(ErrorCode::kInternal,
                 "does not open with key {}: it was altered, or it belongs elsewhere than {}",
                 *key_id, context);

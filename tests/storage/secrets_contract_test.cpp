@@ -8,9 +8,9 @@
 namespace tginvite::storage {
 
 using ::testing::HasSubstr;
+using testing::kOtherTestKeyHex;
 using ::testing::MatchesRegex;
 using ::testing::Not;
-using testing::kOtherTestKeyHex;
 using testing::TestKey;
 using testing::TestSecrets;
 
@@ -133,9 +133,9 @@ TEST_P(SecretsContractTest, AWrongKeyLeavesTheAccountUnusableWithAReasonNamingTh
   const Account& account = (*listed)[0];
   EXPECT_EQ(account.token_access, TokenAccess::kUnopenable);
   EXPECT_TRUE(account.token.empty());
-  EXPECT_EQ(account.token_problem, "the token cannot be opened: sealed under key " +
-                                       TestKey().id() + ", which is not loaded (the loaded key is " +
-                                       TestKey(kOtherTestKeyHex).id() + ")");
+  EXPECT_EQ(account.token_problem,
+            "the token cannot be opened: sealed under key " + TestKey().id() +
+                ", which is not loaded (the loaded key is " + TestKey(kOtherTestKeyHex).id() + ")");
   EXPECT_FALSE(account.CanSend());
 }
 

@@ -8,8 +8,8 @@
 
 #include "fakes/fault_injecting_connection.h"
 #include "fakes/test_keys.h"
-#include "storage/sqlite/schema.h"
 #include "storage/secrets_contract.h"
+#include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store_contract.h"
 
@@ -52,10 +52,11 @@ Result<std::unique_ptr<SecretsDatabase>> MakeSqliteSecretsDatabase(const TempDir
   return std::unique_ptr<SecretsDatabase>(new SqliteSecretsDatabase(dir.File("secrets.db")));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sqlite, SecretsContractTest,
-    ::testing::Values(SecretsBackend{"sqlite", MakeSqliteSecretsDatabase}),
-    [](const ::testing::TestParamInfo<SecretsBackend>& backend) { return backend.param.name; });
+INSTANTIATE_TEST_SUITE_P(Sqlite, SecretsContractTest,
+                         ::testing::Values(SecretsBackend{"sqlite", MakeSqliteSecretsDatabase}),
+                         [](const ::testing::TestParamInfo<SecretsBackend>& backend) {
+                           return backend.param.name;
+                         });
 
 ImportOptions ForCampaign(std::string name) {
   ImportOptions options;
@@ -227,8 +228,8 @@ TEST(SqliteStoreTest, NeitherTheDatabaseFileNorItsWalHoldsAToken) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("tginvite.db"), testing::TestStoreOptions());
   ASSERT_TRUE(store) << store.error().message;
-  ASSERT_TRUE((*store)->AddAccount({"main", core::AccountKind::kBot,
-                                    core::Secret(std::string(kToken)), "https://x.org"}));
+  ASSERT_TRUE((*store)->AddAccount(
+      {"main", core::AccountKind::kBot, core::Secret(std::string(kToken)), "https://x.org"}));
   // The store stays open: the account is in the WAL, not yet checkpointed into the file.
   const std::string wal = FileBytes(dir.File("tginvite.db-wal"));
   ASSERT_NE(wal.find("sealed:v1:"), std::string::npos) << "the sealed token is in the WAL";

@@ -36,7 +36,7 @@ namespace tginvite::storage {
 struct PgStoreOptions {
   std::string url;  // a libpq URL; never logged or quoted (it may hold a password)
   OpenMode mode = OpenMode::kCreate;
-  StoreSecrets secrets;  // the keys that seal and open bot tokens
+  StoreSecrets secrets;         // the keys that seal and open bot tokens
   size_t max_connections = 16;  // per process
   std::chrono::milliseconds acquire_timeout{30000};
   std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();

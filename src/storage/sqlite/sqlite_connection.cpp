@@ -57,8 +57,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
       options.create == SqliteCreate::kIfMissing) {
     // Readable by its owner alone, whatever the umask; SQLite gives its -wal and -shm files the
     // database file's mode.
-    RETURN_IF_ERROR_CTX(core::CreatePrivateFile(path, "", core::IfExists::kKeep),
-                        "open database");
+    RETURN_IF_ERROR_CTX(core::CreatePrivateFile(path, "", core::IfExists::kKeep), "open database");
   }
   int flags = SQLITE_OPEN_NOMUTEX;
   if (options.access == SqliteAccess::kReadOnly) {
@@ -78,9 +77,9 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
   // secure_delete: a deleted or replaced value (a token sealed in place of its plaintext) is
   // zeroed in the file, not left in free space. (Debian's SQLite has it on already.)
-  std::string pragmas = fmt::format(
-      "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA cache_size = -{};",
-      options.cache_kib);
+  std::string pragmas =
+      fmt::format("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA cache_size = -{};",
+                  options.cache_kib);
   pragmas += options.sync == SqliteSync::kFull ? "PRAGMA synchronous = FULL;"
                                                : "PRAGMA synchronous = NORMAL;";
   if (options.access == SqliteAccess::kReadWrite && !in_memory) {
