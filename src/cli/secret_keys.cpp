@@ -46,6 +46,7 @@ storage::StoreSecrets SecretKeys::ForStore() const {
   storage::StoreSecrets secrets;
   secrets.missing_key_hint = MissingKeyHint();
   if (current) {
+    secrets.key_origin = Origin();
     std::vector<core::SecretKey> also_open;
     if (next) also_open.push_back(*next);
     secrets.keyring = std::make_shared<const core::Keyring>(*current, std::move(also_open));

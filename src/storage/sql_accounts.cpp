@@ -63,7 +63,10 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
     account.token = std::move(*opened);
   } else {
     account.token_access = TokenAccess::kUnopenable;
-    account.token_problem = "the token cannot be opened: " + opened.error().message;
+    account.token_problem = fmt::format(
+        "the token cannot be opened{}: {}",
+        secrets.key_origin.empty() ? "" : " with the key from " + secrets.key_origin,
+        opened.error().message);
   }
   return account;
 }

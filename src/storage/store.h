@@ -563,6 +563,8 @@ struct StoreSecrets {
   // How to give the store a key, for messages when it has none ("set TGINVITE_SECRET_KEY or
   // create ./data/secret.key with `tginvite init`").
   std::string missing_key_hint = "no secret key was given";
+  // Where the keyring's key came from, for messages ("./data/secret.key"); may be empty.
+  std::string key_origin;
 };
 
 struct StoreOptions {

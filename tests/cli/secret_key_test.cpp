@@ -272,8 +272,10 @@ TEST_F(SecretKeyCliTest, RotatingKeepsTokensWorkingAndTheOldKeyNoLongerOpensThem
   ProcessResult with_old =
       Run({"--secret-key-file", "data/secret.key.old", "account", "check", "main"});
   EXPECT_EQ(with_old.exit_code, 2);
-  EXPECT_THAT(with_old.err, HasSubstr("the token cannot be opened: sealed under key " +
-                                      KeyId(new_key.substr(0, 64))));
+  EXPECT_THAT(with_old.err,
+              HasSubstr("the token cannot be opened with the key from data/secret.key.old: sealed "
+                        "under key " +
+                        KeyId(new_key.substr(0, 64))));
 }
 
 // A rotation that stopped after writing the new key, before resealing: nothing is lost, every
