@@ -50,13 +50,16 @@ int Main(int argc, char** argv) {
   SecretKeys keys;
   bool init = false;
 
-  app.add_subcommand("init", "Create the database and apply migrations")->callback([&] {
-    init = true;
-  });
+  app.add_subcommand(
+         "init",
+         "Create the database and apply migrations; create the secret key file when there is no "
+         "key")
+      ->callback([&] { init = true; });
   bool migrate = false;
-  app.add_subcommand("migrate", "Apply pending schema migrations, nothing else")->callback([&] {
-    migrate = true;
-  });
+  app.add_subcommand(
+         "migrate",
+         "Apply pending schema migrations (and seal bot tokens left in plaintext), nothing else")
+      ->callback([&] { migrate = true; });
 
   // account
   CLI::App* account = app.add_subcommand("account", "Sending accounts (bots)");

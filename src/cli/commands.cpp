@@ -156,17 +156,22 @@ int SetUpAdminPassword(storage::Store& store) {
 
 int RunInit(const GlobalOptions& global) {
   Result<SecretKeys> keys = LoadSecretKeys(global.secret_key_file);
+  bool created = false;
+  if (keys && !keys->current) {
+    Result<bool> made = CreateKeyFile(global.secret_key_file);
+    if (!made) return Report(made.error());
+    created = *made;
+    keys = LoadSecretKeys(global.secret_key_file);
+  }
   if (!keys) return Report(keys.error());
   PrintWarnings(keys->AllWarnings());
-  Result<bool> created = CreateKeyFileIfNone(*keys);
-  if (!created) return Report(created.error());
   storage::StoreOptions options;
   options.mode = storage::OpenMode::kCreate;
   options.secrets = keys->ForStore();
   Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, options);
   if (!store) return Report(store.error());
   fmt::print("database {} is ready\n", storage::RedactDatabaseUrl(global.db));
-  if (*created) {
+  if (created) {
     fmt::print(
         "secret key {} created in {} (mode 600): it seals the bot tokens in the database. Back it "
         "up, separately from the database: without it the tokens cannot be opened and every bot "

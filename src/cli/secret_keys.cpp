@@ -121,21 +121,13 @@ Result<SecretKeys> LoadSecretKeys(const std::string& key_file) {
   return keys;
 }
 
-Result<bool> CreateKeyFileIfNone(SecretKeys& keys) {
-  if (keys.current) return false;
-  core::SecretKey key = core::SecretKey::Generate();
-  const std::filesystem::path folder = std::filesystem::path(keys.key_file).parent_path();
+Result<bool> CreateKeyFile(const std::string& key_file) {
+  const core::SecretKey key = core::SecretKey::Generate();
+  const std::filesystem::path folder = std::filesystem::path(key_file).parent_path();
   RETURN_IF_ERROR_CTX(core::CreatePrivateFolders(folder), "create the secret key file");
-  Status created = core::CreatePrivateFile(keys.key_file, KeyFileText(key), core::IfExists::kFail);
-  if (!created && created.error().code == ErrorCode::kAlreadyExists) {
-    // Another `tginvite init` made it just now: use that one.
-    ASSIGN_OR_RETURN(keys.current, ReadKeyFile(keys.key_file));
-    keys.source = KeySource::kFile;
-    return false;
-  }
+  Status created = core::CreatePrivateFile(key_file, KeyFileText(key), core::IfExists::kFail);
+  if (!created && created.error().code == ErrorCode::kAlreadyExists) return false;
   RETURN_IF_ERROR_CTX(created, "create the secret key file");
-  keys.source = KeySource::kFile;
-  keys.current = std::move(key);
   return true;
 }
 

@@ -71,9 +71,8 @@ Result<std::optional<core::SecretKey>> ReadKeyFile(const std::string& path);
 // The text of a key file: the key's hex digits and a newline.
 std::string KeyFileText(const core::SecretKey& key);
 
-// `tginvite init`: when `keys` has no key, creates the key file with a new random key (its folder
-// created 0700, the file 0600, never over an existing file) and puts the key in `keys`. Returns
-// whether it created the file.
-Result<bool> CreateKeyFileIfNone(SecretKeys& keys);
+// `tginvite init`: creates the key file with a new random key, its folder created 0700, the file
+// 0600. Never over an existing file: false when the file exists (another `init` made it just now).
+Result<bool> CreateKeyFile(const std::string& key_file);
 
 }  // namespace tginvite::cli
