@@ -30,7 +30,10 @@ int RunMigrate(const GlobalOptions& global) {
   // that is a warning: the schema is migrated all the same.
   Result<int64_t> sealed = (*store)->SealSecrets(storage::Store::SealScope::kPlaintext);
   if (!sealed) {
-    PrintWarnings({"bot tokens left in plaintext: " + sealed.error().message});
+    PrintWarnings({sealed.error().code == ErrorCode::kInvalidArgument
+                       ? sealed.error().message  // tokens in plaintext, and no key to seal them
+                       : "could not look for bot tokens left in plaintext: " +
+                             sealed.error().message});
   } else if (*sealed > 0) {
     fmt::print("sealed {} bot token{} that an older version stored in plaintext (key {})\n",
                *sealed, *sealed == 1 ? "" : "s", keys->current->id());

@@ -237,8 +237,11 @@ void PrepareLongRunning(storage::Store& store, const GlobalOptions& global,
         keys.MissingKeyHint());
   }
   Result<int64_t> sealed = store.SealSecrets(storage::Store::SealScope::kPlaintext);
-  if (!sealed) {
-    spdlog::warn("bot tokens left in plaintext: {}", sealed.error().message);
+  if (!sealed && sealed.error().code == ErrorCode::kInvalidArgument) {
+    spdlog::warn("{}", sealed.error().message);  // tokens in plaintext, and no key to seal them
+  } else if (!sealed) {
+    spdlog::warn("could not look for bot tokens left in plaintext (the next start tries again): {}",
+                 sealed.error().message);
   } else if (*sealed > 0) {
     spdlog::info("sealed {} bot token{} that an older version stored in plaintext (key {})",
                  *sealed, *sealed == 1 ? "" : "s", keys.current->id());
