@@ -48,6 +48,7 @@ for tool in sqlite3 wrk curl gzip; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tginvite-api-bench.XXXXXX")
+export TGINVITE_SECRET_KEY_FILE=$work/secret.key  # init makes it here, not in the caller's folder
 server_pid=
 worker_pid=
 cleanup() {

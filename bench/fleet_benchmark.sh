@@ -72,6 +72,9 @@ run() {
     db="${TGINVITE_TEST_PG%/*}/$database"
   fi
   export TGINVITE_DB=$db
+  # Bot tokens are sealed: every process of the run has the same key, as a fleet's would.
+  TGINVITE_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  export TGINVITE_SECRET_KEY
   "$double_bin" --accounts $accounts --rate "$double_rate" --latency-ms "$latency_ms" --threads 1000 >"$dir/double.out" &
   local double_pid=$!
   pids+=("$double_pid")
@@ -212,7 +215,7 @@ if backend == "postgres" and len(c) == 6:
              f"{(c[4] - c[1]) / n:.0f} rows read, {(c[5] - c[2]) / n:.1f} rows written")
 print(line)
 PY
-  unset TGINVITE_DB
+  unset TGINVITE_DB TGINVITE_SECRET_KEY
 }
 
 echo "== double answers after $latency_ms ms"

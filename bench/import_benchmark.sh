@@ -47,6 +47,7 @@ fi
 [[ -x $time_bin ]] || fail "GNU time ($time_bin) is not installed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tginvite-import-bench.XXXXXX")
+export TGINVITE_SECRET_KEY_FILE=$work/secret.key  # init makes it here, not in the caller's folder
 trap 'rm -rf "$work"' EXIT
 csv=$work/contacts.csv
 

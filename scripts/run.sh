@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: initialises the database (TGINVITE_DB, default
 # sqlite:./data/tginvite.db; on a terminal it asks for the dashboard's admin password the first
-# time, or takes TGINVITE_ADMIN_PASSWORD), creates a REHEARSAL account and a campaign "sample"
+# time, or takes TGINVITE_ADMIN_PASSWORD) and the secret key that seals bot tokens
+# (./data/secret.key, unless TGINVITE_SECRET_KEY is set; tginvite makes its files owner-only
+# itself, whatever the umask), creates a REHEARSAL account and a campaign "sample"
 # over samples/contacts.csv when missing, starts the campaign and runs the worker and the web
 # dashboard in the foreground (`tginvite up`, http://127.0.0.1:8080, or TGINVITE_LISTEN).
 # A REHEARSAL account simulates Telegram: nothing is sent to anyone.
@@ -10,7 +12,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 tginvite=build/tginvite
-umask 077  # the database will hold bot tokens: a new data folder is 700, a new file 600
 
 "$tginvite" init
 

@@ -45,6 +45,12 @@ int Main(int argc, char** argv) {
                  "postgresql://USER@HOST/DB for a fleet")
       ->envname("TGINVITE_DB")
       ->capture_default_str();
+  app.add_option("--secret-key-file", global.secret_key_file,
+                 "The key that seals bot tokens in the database: 64 hex digits, made by `tginvite "
+                 "init`; keep it apart from the database. TGINVITE_SECRET_KEY, when set, is the "
+                 "key itself and comes first")
+      ->envname(std::string(kSecretKeyFileEnv))
+      ->capture_default_str();
   app.add_option("--log-format", global.log_format,
                  "Log lines of run, serve and up: text, or json (one object a line)")
       ->transform(CLI::CheckedTransformer(
@@ -53,15 +59,20 @@ int Main(int argc, char** argv) {
       ->option_text("text|json (default: text)");
 
   StoreCommand action;
+  // Loaded once the command line is parsed; the commands' closures read it when they run.
+  SecretKeys keys;
   bool init = false;
 
-  app.add_subcommand("init", "Create the database and apply migrations")->callback([&] {
-    init = true;
-  });
+  app.add_subcommand(
+         "init",
+         "Create the database and apply migrations; create the secret key file when there is no "
+         "key")
+      ->callback([&] { init = true; });
   bool migrate = false;
-  app.add_subcommand("migrate", "Apply pending schema migrations, nothing else")->callback([&] {
-    migrate = true;
-  });
+  app.add_subcommand(
+         "migrate",
+         "Apply pending schema migrations (and seal bot tokens left in plaintext), nothing else")
+      ->callback([&] { migrate = true; });
 
   // account
   CLI::App* account = app.add_subcommand("account", "Sending accounts (bots)");
@@ -76,10 +87,10 @@ int Main(int argc, char** argv) {
       add->add_option("--bot-token-file", account_add.token_file, "Read the bot token from a file");
   token_env->excludes(token_file);
   add->add_option("--api-base", account_add.api_base, "Bot API server")->capture_default_str();
-  add->callback([&] { action = [&](storage::Store& s) { return RunAccountAdd(s, account_add); }; });
-  account->add_subcommand("list", "List accounts (tokens masked)")->callback([&] {
-    action = [](storage::Store& s) { return RunAccountList(s); };
-  });
+  add->callback(
+      [&] { action = [&](storage::Store& s) { return RunAccountAdd(s, account_add, keys); }; });
+  account->add_subcommand("list", "List accounts (tokens masked; \"sealed\" without the key)")
+      ->callback([&] { action = [](storage::Store& s) { return RunAccountList(s); }; });
   std::string account_name;
   CLI::App* check = account->add_subcommand(
       "check", "Check a bot's token with getMe (and let an account refused earlier send again)");
@@ -173,10 +184,13 @@ int Main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "The worker: sends the running campaigns' invitations");
   run->add_flag("--until-idle", run_options.until_idle,
                 "Exit 0 once no running campaign has an invitation pending, sending or waiting");
+  bool long_running = false;  // run, serve and up log their warnings
   run->callback([&] {
     waits_for_database = true;
+    long_running = true;
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
+      PrepareLongRunning(s, global, keys);
       return RunWorker(s, run_options);
     };
   });
@@ -187,8 +201,10 @@ int Main(int argc, char** argv) {
       app.add_subcommand("serve", "Web dashboard and REST API (behind a TLS reverse proxy)");
   AddServeOptions(serve, serve_options);
   serve->callback([&] {
+    long_running = true;
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
+      PrepareLongRunning(s, global, keys);
       return RunServe(s, serve_options);
     };
   });
@@ -196,8 +212,10 @@ int Main(int argc, char** argv) {
   AddServeOptions(up, serve_options);
   up->callback([&] {
     waits_for_database = true;
+    long_running = true;
     action = [&](storage::Store& s) {
       ConfigureLogging(global.log_format);
+      PrepareLongRunning(s, global, keys);
       return RunUp(s, run_options, serve_options);
     };
   });
@@ -275,6 +293,17 @@ int Main(int argc, char** argv) {
     action = [](storage::Store& s) { return RunSuppressList(s); };
   });
 
+  // secrets
+  CLI::App* secrets = app.add_subcommand("secrets", "The key that seals bot tokens");
+  secrets->require_subcommand(1);
+  bool rotate = false;
+  secrets
+      ->add_subcommand("rotate",
+                       "Reseal every secret under a new key (the key file's old key is kept as "
+                       "<key file>.old; with TGINVITE_SECRET_KEY the new key comes from "
+                       "TGINVITE_NEW_SECRET_KEY)")
+      ->callback([&] { rotate = true; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -284,9 +313,18 @@ int Main(int argc, char** argv) {
 
   if (init) return RunInit(global);
   if (migrate) return RunMigrate(global);
-  if (waits_for_database) return RunWhenDatabaseAnswers(global, action);
-  Result<std::unique_ptr<storage::Store>> store =
-      storage::OpenStore(global.db, storage::OpenMode::kExisting);
+  if (rotate) return RunSecretsRotate(global);
+  // Every other command loads the key: a missing one is fine until a token is needed, a broken
+  // one is an error at once.
+  Result<SecretKeys> loaded = LoadSecretKeys(global.secret_key_file);
+  if (!loaded) return Report(loaded.error());
+  keys = std::move(*loaded);
+  if (!long_running) PrintWarnings(keys.AllWarnings());  // the others log them
+  storage::StoreOptions store_options;
+  store_options.mode = storage::OpenMode::kExisting;
+  store_options.secrets = keys.ForStore();
+  if (waits_for_database) return RunWhenDatabaseAnswers(global, store_options, action);
+  Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, store_options);
   if (!store) return Report(store.error());
   return action(**store);
 }

@@ -161,18 +161,51 @@ int SetUpAdminPassword(storage::Store& store) {
 }  // namespace
 
 int RunInit(const GlobalOptions& global) {
-  Result<std::unique_ptr<storage::Store>> store =
-      storage::OpenStore(global.db, storage::OpenMode::kCreate);
+  Result<SecretKeys> keys = LoadSecretKeys(global.secret_key_file);
+  bool created = false;
+  if (keys && !keys->current) {
+    Result<bool> made = CreateKeyFile(global.secret_key_file);
+    if (!made) return Report(made.error());
+    created = *made;
+    keys = LoadSecretKeys(global.secret_key_file);
+  }
+  if (!keys) return Report(keys.error());
+  PrintWarnings(keys->AllWarnings());
+  storage::StoreOptions options;
+  options.mode = storage::OpenMode::kCreate;
+  options.secrets = keys->ForStore();
+  Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, options);
   if (!store) return Report(store.error());
   fmt::print("database {} is ready\n", storage::RedactDatabaseUrl(global.db));
+  if (created) {
+    fmt::print(
+        "secret key {} created in {} (mode 600): it seals the bot tokens in the database. Back it "
+        "up, separately from the database: without it the tokens cannot be opened and every bot "
+        "account has to be added again.\n",
+        keys->current->id(), keys->key_file);
+  } else {
+    fmt::print("secret key {} from {}\n", keys->current->id(), keys->Origin());
+  }
+  Result<int64_t> sealed = (*store)->SealSecrets(storage::Store::SealScope::kPlaintext);
+  if (!sealed) return Report(sealed.error().WithContext("seal the bot tokens"));
+  if (*sealed > 0) {
+    fmt::print("sealed {} bot token{} that an older version stored in plaintext\n", *sealed,
+               *sealed == 1 ? "" : "s");
+  }
   return SetUpAdminPassword(**store);
 }
 
-int RunAccountAdd(storage::Store& store, const AccountAddOptions& options) {
+int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const SecretKeys& keys) {
   storage::NewAccount account;
   account.name = options.name;
   account.api_base = options.api_base;
   if (!options.token_env.empty() || !options.token_file.empty()) {
+    if (!keys.current) {
+      return Report(Fail(ErrorCode::kInvalidArgument,
+                         "account {}: no secret key is loaded, so its token cannot be stored "
+                         "(sealed): {}",
+                         account.name, keys.MissingKeyHint()));
+    }
     Result<core::Secret> token = ReadToken(options);
     if (!token) return Report(token.error());
     account.kind = core::AccountKind::kBot;
@@ -210,11 +243,20 @@ int RunAccountList(storage::Store& store) {
   Result<std::vector<storage::Account>> accounts = store.ListAccounts();
   if (!accounts) return Report(accounts.error());
   Table table({"NAME", "KIND", "TOKEN", "API BASE", "ADDED"});
+  std::vector<std::string> problems;
   for (const storage::Account& account : *accounts) {
-    table.AddRow({account.name, std::string(core::ToString(account.kind)), account.token.Masked(),
-                  account.api_base, FormatTime(account.created_at)});
+    std::string token = account.token.Masked();
+    if (account.token_access == storage::TokenAccess::kNoKey) {
+      token = "sealed";
+    } else if (account.token_access == storage::TokenAccess::kUnopenable) {
+      token = "cannot be opened";
+      problems.push_back(fmt::format("account {}: {}", account.name, account.token_problem));
+    }
+    table.AddRow({account.name, std::string(core::ToString(account.kind)), token, account.api_base,
+                  FormatTime(account.created_at)});
   }
   fmt::print("{}", table.Render());
+  PrintWarnings(problems);
   return kExitOk;
 }
 
@@ -431,6 +473,9 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
     Table account_table({"ACCOUNT", "KIND", "HEALTH", "FLOOD PAUSE"});
     for (const storage::Account& a : *accounts) {
       std::string health = a.health == "ok" ? "ok" : a.health + ": " + a.health_reason;
+      // Without a key the tokens stay sealed here, which says nothing of the workers, which have
+      // one; a key that does not open a token is worth saying.
+      if (a.token_access == storage::TokenAccess::kUnopenable) health = a.token_problem;
       account_table.AddRow(
           {a.name, std::string(core::ToString(a.kind)), health,
            a.flood_until > now ? FormatSeconds((a.flood_until - now + 999) / 1000) : "-"});

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/secret_keys.h"
 #include "storage/store.h"
 
 namespace tginvite::cli {
@@ -17,6 +18,7 @@ enum class LogFormat { kText, kJson };
 
 struct GlobalOptions {
   std::string db = std::string(kDefaultDb);
+  std::string secret_key_file = std::string(kDefaultSecretKeyFile);
   LogFormat log_format = LogFormat::kText;
 };
 
@@ -24,14 +26,23 @@ struct GlobalOptions {
 // object a line, {"ts":"2026-01-02T03:04:05.678Z","level":"info","msg":"..."}.
 void ConfigureLogging(LogFormat format);
 
+// Creates the database and, when no key is loaded, the secret key file; seals tokens an older
+// version stored in plaintext; sets up the admin password.
 int RunInit(const GlobalOptions& global);
-// Applies pending schema migrations (sqlite or postgres) and says which version the schema is at.
+// Applies pending schema migrations (sqlite or postgres) and says which version the schema is at;
+// with a key, also seals tokens an older version stored in plaintext.
 int RunMigrate(const GlobalOptions& global);
 // Opens the store for a long-running command (`run`, `up`): while the database does not answer
 // (kUnavailable) it says so once and retries with backoff until it does — then returns
 // `command`'s exit code — or until SIGINT/SIGTERM (exit 0). Other errors exit at once.
-int RunWhenDatabaseAnswers(const GlobalOptions& global,
+int RunWhenDatabaseAnswers(const GlobalOptions& global, const storage::StoreOptions& options,
                            const std::function<int(storage::Store&)>& command);
+// What `run`, `serve` and `up` do before they start, in their log: the key's warnings, a warning
+// when the database file is open to other users or when no key is loaded, and tokens an older
+// version stored in plaintext sealed (a failure there is a warning: the worker starts anyway).
+void PrepareLongRunning(storage::Store& store, const GlobalOptions& global, const SecretKeys& keys);
+// `tginvite secrets rotate`: reseals every secret under a new key (see secrets_command.cpp).
+int RunSecretsRotate(const GlobalOptions& global);
 
 struct AccountAddOptions {
   std::string name;
@@ -39,7 +50,10 @@ struct AccountAddOptions {
   std::string token_file;
   std::string api_base = "https://api.telegram.org";
 };
-int RunAccountAdd(storage::Store& store, const AccountAddOptions& options);
+// A bot token is stored sealed: without a key, a bot account is refused before Telegram is asked.
+int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const SecretKeys& keys);
+// Tokens are shown masked; "sealed" when no key is loaded, "cannot be opened" when the key does
+// not open them.
 int RunAccountList(storage::Store& store);
 
 struct CampaignCreateOptions {
@@ -117,7 +131,7 @@ int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options);
 int RunTokenRevoke(storage::Store& store, const std::string& name);
 int RunTokenList(storage::Store& store);
 
-// Checks a bot account's token with getMe.
+// Checks a bot account's token with getMe (kInvalidArgument when the token cannot be opened).
 int RunAccountCheck(storage::Store& store, const std::string& name);
 
 // Neutralises a CSV cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first):

@@ -13,6 +13,7 @@
 #include "cli/output.h"
 #include "core/contact_fields.h"
 #include "core/csv_reader.h"
+#include "core/private_files.h"
 
 namespace tginvite::cli {
 namespace {
@@ -236,9 +237,15 @@ int RunImport(storage::Store& store, const ImportOptions& options) {
 int RunExport(storage::Store& store, const std::string& campaign, const std::string& out) {
   const bool to_stdout = out == "-";
   const std::string temp = out + ".partial";
-  std::FILE* file = to_stdout ? stdout : std::fopen(temp.c_str(), "wb");
-  if (file == nullptr) {
-    return Report(Fail(ErrorCode::kInvalidArgument, "export: cannot write {}", out));
+  std::FILE* file = stdout;
+  if (!to_stdout) {
+    // Contacts' names and phone numbers: readable by the owner alone (0600), whatever the umask.
+    Result<std::FILE*> opened = core::OpenPrivateFileForWriting(temp);
+    if (!opened) {
+      return Report(Fail(ErrorCode::kInvalidArgument, "export: cannot write {}: {}", out,
+                         opened.error().message));
+    }
+    file = *opened;
   }
   fmt::print(file,
              "telegram_user_id,username,first_name,last_name,phone,state,attempts,"

@@ -12,8 +12,13 @@
 namespace tginvite::cli {
 
 int RunMigrate(const GlobalOptions& global) {
-  Result<std::unique_ptr<storage::Store>> store =
-      storage::OpenStore(global.db, storage::OpenMode::kCreate);
+  Result<SecretKeys> keys = LoadSecretKeys(global.secret_key_file);
+  if (!keys) return Report(keys.error());
+  PrintWarnings(keys->AllWarnings());
+  storage::StoreOptions options;
+  options.mode = storage::OpenMode::kCreate;
+  options.secrets = keys->ForStore();
+  Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, options);
   if (!store) return Report(store.error());
   const bool postgres = (*store)->backend() == "postgres";
   std::span<const storage::Migration> migrations =
@@ -21,6 +26,18 @@ int RunMigrate(const GlobalOptions& global) {
   fmt::print("database {}: schema is at version {} ({}); nothing left to migrate\n",
              storage::RedactDatabaseUrl(global.db), migrations.back().version,
              (*store)->backend());
+  // Tokens an older version stored in plaintext are sealed as part of the upgrade; without a key
+  // that is a warning: the schema is migrated all the same.
+  Result<int64_t> sealed = (*store)->SealSecrets(storage::Store::SealScope::kPlaintext);
+  if (!sealed) {
+    PrintWarnings({sealed.error().code == ErrorCode::kInvalidArgument
+                       ? sealed.error().message  // tokens in plaintext, and no key to seal them
+                       : "could not look for bot tokens left in plaintext: " +
+                             sealed.error().message});
+  } else if (*sealed > 0) {
+    fmt::print("sealed {} bot token{} that an older version stored in plaintext (key {})\n",
+               *sealed, *sealed == 1 ? "" : "s", keys->current->id());
+  }
   return kExitOk;
 }
 

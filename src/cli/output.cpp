@@ -28,6 +28,12 @@ int Report(const Error& error) {
   return ExitCodeFor(error);
 }
 
+void PrintWarnings(const std::vector<std::string>& warnings) {
+  for (const std::string& warning : warnings) {
+    fmt::print(stderr, "tginvite: warning: {}\n", warning);
+  }
+}
+
 std::string WithThousands(int64_t n) {
   std::string digits = std::to_string(n < 0 ? -n : n);
   std::string out;

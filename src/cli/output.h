@@ -22,6 +22,9 @@ int ExitCodeFor(const Error& error);
 // Prints "tginvite: <message>" to stderr and returns the exit code for it.
 int Report(const Error& error);
 
+// Prints "tginvite: warning: <warning>" to stderr for each.
+void PrintWarnings(const std::vector<std::string>& warnings);
+
 // 1234567 -> "1,234,567".
 std::string WithThousands(int64_t n);
 

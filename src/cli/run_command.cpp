@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/messengers.h"
 #include "cli/output.h"
+#include "core/private_files.h"
 #include "dispatch/dispatcher.h"
 #include "storage/postgres/pg_url.h"
 #include "web/server.h"
@@ -187,7 +188,7 @@ int RunWorkerWith(storage::Store& store, const RunOptions& options,
 
 }  // namespace
 
-int RunWhenDatabaseAnswers(const GlobalOptions& global,
+int RunWhenDatabaseAnswers(const GlobalOptions& global, const storage::StoreOptions& options,
                            const std::function<int(storage::Store&)>& command) {
   ConfigureLogging(global.log_format);
   std::stop_source stop;
@@ -198,8 +199,7 @@ int RunWhenDatabaseAnswers(const GlobalOptions& global,
     std::chrono::milliseconds backoff(200);
     bool said = false;
     for (;;) {
-      Result<std::unique_ptr<storage::Store>> opened =
-          storage::OpenStore(global.db, storage::OpenMode::kExisting);
+      Result<std::unique_ptr<storage::Store>> opened = storage::OpenStore(global.db, options);
       if (opened) {
         store = std::move(opened).value();
         break;
@@ -219,6 +219,34 @@ int RunWhenDatabaseAnswers(const GlobalOptions& global,
     if (said) spdlog::info("database {} answers", storage::RedactDatabaseUrl(global.db));
   }
   return command(*store);
+}
+
+void PrepareLongRunning(storage::Store& store, const GlobalOptions& global,
+                        const SecretKeys& keys) {
+  for (const std::string& warning : keys.AllWarnings()) spdlog::warn("{}", warning);
+  if (std::optional<std::string> file = storage::SqliteFileOf(global.db)) {
+    if (std::optional<unsigned> mode = core::OpenToOthers(*file)) {
+      spdlog::warn(
+          "database file {} can be read or changed by other users (mode {:04o}): chmod 600 {}",
+          *file, *mode, *file);
+    }
+  }
+  if (!keys.current) {
+    spdlog::warn(
+        "no secret key is loaded, so bot tokens can be neither stored nor opened (REHEARSAL "
+        "accounts work): {}",
+        keys.MissingKeyHint());
+  }
+  Result<int64_t> sealed = store.SealSecrets(storage::Store::SealScope::kPlaintext);
+  if (!sealed && sealed.error().code == ErrorCode::kInvalidArgument) {
+    spdlog::warn("{}", sealed.error().message);  // tokens in plaintext, and no key to seal them
+  } else if (!sealed) {
+    spdlog::warn("could not look for bot tokens left in plaintext (the next start tries again): {}",
+                 sealed.error().message);
+  } else if (*sealed > 0) {
+    spdlog::info("sealed {} bot token{} that an older version stored in plaintext (key {})",
+                 *sealed, *sealed == 1 ? "" : "s", keys.current->id());
+  }
 }
 
 int RunWorker(storage::Store& store, const RunOptions& options) {
@@ -249,6 +277,10 @@ namespace tginvite::cli {
 int RunAccountCheck(storage::Store& store, const std::string& name) {
   Result<storage::Account> account = store.FindAccount(name);
   if (!account) return Report(account.error());
+  if (account->token_access != storage::TokenAccess::kOpen) {
+    return Report(
+        Fail(ErrorCode::kInvalidArgument, "account {}: {}", name, account->token_problem));
+  }
   Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
   if (!settings) return Report(settings.error());
   std::unique_ptr<telegram::Messenger> messenger = MakeMessenger(*account, settings->settings);

@@ -192,8 +192,13 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
   }
   for (auto& [account_id, account_work] : work) {
     const storage::Account& account = account_work->account;
-    if (account.health == "ok") {
+    if (account.CanSend()) {
       plan.work.emplace(account_id, std::move(account_work));
+    } else if (account.token_access != storage::TokenAccess::kOpen) {
+      std::string blocked =
+          fmt::format("account {} cannot send: {}", account.name, account.token_problem);
+      if (warn_once_.ShouldWarn({"token:" + account.name, blocked})) spdlog::error("{}", blocked);
+      plan.blocked_accounts.push_back(std::move(blocked));
     } else {
       plan.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
                                                   account.health, account.health_reason));
@@ -702,7 +707,7 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
                    storage::LoadResolvedSettings(store_, std::nullopt));
   for (const storage::Account& account : accounts) {
     if (stop.stop_requested()) break;
-    if (account.health != "ok") continue;
+    if (!account.CanSend()) continue;
     // One poller per bot (a second getUpdates ends the first with 409 Conflict): a lease that
     // outlives this poll by a margin, taken or renewed right before it.
     if (!HoldsUpdatesLease(account.id, timeout + std::chrono::seconds(15))) continue;
@@ -782,7 +787,7 @@ bool Dispatcher::OnlyBlockedWorkLeft() {
                          s.counts[InvitationState::kSending];
     if (left == 0) continue;
     for (const storage::Account& a : *accounts) {
-      if (a.id == s.campaign.account_id && a.health == "ok") return false;
+      if (a.id == s.campaign.account_id && a.CanSend()) return false;
     }
   }
   return true;

@@ -1,6 +1,7 @@
 // What the SQL stores (SQLite and PostgreSQL) share word for word: the methods whose statements
 // mean the same on both engines, written once over the store's own units of work. A store derives
-// from SqlStore instead of Store and gives it a way to run a read and a write, and its clock.
+// from SqlStore instead of Store and gives it a way to run a read and a write, its clock and its
+// secret keys.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,12 @@ namespace tginvite::storage {
 
 class SqlStore : public Store {
  public:
+  // Accounts, their tokens sealed with the store's keyring (storage/sql_accounts.cpp).
+  Result<Account> AddAccount(const NewAccount& account) override;
+  Result<std::vector<Account>> ListAccounts() override;
+  Result<Account> FindAccount(std::string_view name) override;
+  Result<int64_t> SealSecrets(SealScope scope) override;
+
   // Web authentication (storage/sql_web_auth.cpp). Every secret arrives already hashed.
   Result<std::optional<std::string>> AdminPasswordHash() override;
   Status SetAdminPasswordHash(std::string_view hash) override;
@@ -33,6 +40,19 @@ class SqlStore : public Store {
   virtual Status ReadUnit(const std::function<Status(Session&)>& body) = 0;
   // The store's clock, in unix milliseconds.
   virtual int64_t NowUnixMillis() const = 0;
+  // The keys that seal and open the store's secrets.
+  virtual const StoreSecrets& Secrets() const = 0;
+  // Called once SealSecrets replaced stored secrets, so that an engine can drop the old values it
+  // may still hold on disk (SQLite: in its WAL). Best effort.
+  virtual void AfterSecretsRewritten() {}
 };
+
+namespace internal {
+
+// kInvalidArgument unless `name` is 1 to 64 letters, digits, '.', '_' or '-', starting with a
+// letter or digit; `what` ("account", "campaign") starts the message.
+Status ValidateName(std::string_view what, std::string_view name);
+
+}  // namespace internal
 
 }  // namespace tginvite::storage

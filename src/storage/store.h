@@ -23,21 +23,35 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/secret.h"
+#include "core/secret_box.h"
 #include "core/settings.h"
 
 namespace tginvite::storage {
+
+// Whether an account's token could be read. Tokens are stored sealed (core/secret_box.h) and
+// opened with the store's keyring as accounts are read.
+enum class TokenAccess {
+  kOpen,        // `token` holds it (empty for a rehearsal account, which has none)
+  kNoKey,       // it is sealed and the store has no secret key
+  kUnopenable,  // it is sealed under a key the store does not hold, or was altered
+};
 
 struct Account {
   int64_t id = 0;
   std::string name;
   core::AccountKind kind = core::AccountKind::kRehearsal;
-  core::Secret token;  // empty for rehearsal accounts
+  core::Secret token;  // empty for rehearsal accounts, and unless token_access is kOpen
+  TokenAccess token_access = TokenAccess::kOpen;
+  std::string token_problem;  // why the token cannot be read, when it cannot (never the token)
   std::string api_base;
   int64_t created_at = 0;     // unix ms
   std::string health = "ok";  // "ok", or why the account cannot send ("unauthorized")
   std::string health_reason;
   int64_t flood_until = 0;  // unix ms; no request before it (a 429's retry_after)
   int64_t updates_offset = 0;
+
+  // Whether a worker may send with it: its health is ok and its token could be read.
+  bool CanSend() const { return health == "ok" && token_access == TokenAccess::kOpen; }
 };
 
 struct NewAccount {
@@ -405,9 +419,22 @@ class Store {
   // Removes a stored value, so the global value or default is in force again.
   virtual Status DeleteSetting(const SettingScope& scope, std::string_view key) = 0;
 
+  // Stores the account with its token sealed under the keyring's current key: kInvalidArgument
+  // for a bot account when the store has no keyring (the message says how to give a key).
   virtual Result<Account> AddAccount(const NewAccount& account) = 0;
+  // Accounts with their tokens opened; a token that cannot be opened is reported in the account
+  // (token_access, token_problem), never as an error of the call.
   virtual Result<std::vector<Account>> ListAccounts() = 0;
   virtual Result<Account> FindAccount(std::string_view name) = 0;
+
+  // Seals under the keyring's current key every stored secret that is in plaintext (a database
+  // written before secrets were sealed) and, with SealScope::kEverySecret, every one sealed under
+  // another key of the keyring (a rotation), in one transaction; returns how many it wrote.
+  // Idempotent, and safe beside other processes doing the same. Without a keyring it writes
+  // nothing: 0 when no secret is in plaintext, else kInvalidArgument saying how many are. A
+  // secret to reseal that no key of the keyring opens fails the call; nothing is written then.
+  enum class SealScope { kPlaintext, kEverySecret };
+  virtual Result<int64_t> SealSecrets(SealScope scope) = 0;
 
   // Validates the template (placeholders, HTML, length), the chat and the link mode.
   virtual Result<Campaign> CreateCampaign(const NewCampaign& campaign) = 0;
@@ -539,9 +566,32 @@ enum class OpenMode {
   kExisting,  // kNotFound when missing
 };
 
+// The keys that seal the secrets a store keeps. The store never reads a key file: its caller
+// loads the keys and hands them over.
+struct StoreSecrets {
+  std::shared_ptr<const core::Keyring> keyring;  // null: no key; sealed secrets stay closed
+  // How to give the store a key, for messages when it has none ("set TGINVITE_SECRET_KEY or
+  // create ./data/secret.key with `tginvite init`").
+  std::string missing_key_hint = "no secret key was given";
+  // Where the keyring's key came from, for messages ("./data/secret.key"); may be empty.
+  std::string key_origin;
+};
+
+struct StoreOptions {
+  OpenMode mode = OpenMode::kCreate;
+  StoreSecrets secrets;
+};
+
 // Opens a store from a URL: "sqlite:PATH" (a bare path is taken as sqlite too),
-// "sqlite:PATH?synchronous=full" for fsync on every commit, or "postgresql://..." (not in this
-// build yet). Applies pending migrations.
+// "sqlite:PATH?synchronous=full" for fsync on every commit, or "postgresql://...". Applies pending
+// migrations. A new SQLite database file is created readable by its owner alone (0600), in a
+// folder created 0700.
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const StoreOptions& options);
+// The same without a secret key: sealed secrets can be neither stored nor opened.
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url, OpenMode mode);
+
+// The database file of a "sqlite:" URL (or bare path), std::nullopt for PostgreSQL and
+// ":memory:".
+std::optional<std::string> SqliteFileOf(std::string_view url);
 
 }  // namespace tginvite::storage

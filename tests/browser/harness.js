@@ -50,7 +50,12 @@ function freePort() {
 export function createWorkspace() {
   const dir = mkdtempSync(join(tmpdir(), 'tginvite-browser-'));
   const db = `sqlite:${join(dir, 't.db')}`;
-  const env = { ...process.env, TGINVITE_ADMIN_PASSWORD: PASSWORD };
+  // The secret key lives beside the database, not in the folder the tests run from.
+  const env = {
+    ...process.env,
+    TGINVITE_ADMIN_PASSWORD: PASSWORD,
+    TGINVITE_SECRET_KEY_FILE: join(dir, 'secret.key'),
+  };
   const cli = (...args) => {
     const r = spawnSync(BIN, ['--db', db, ...args], { env, encoding: 'utf8', timeout: 60000 });
     if (r.status !== 0) {

@@ -332,7 +332,9 @@ TEST_F(CliTest, BotTokenIsCheckedStoredButNeverPrinted) {
   for (const ProcessResult* r : {&added, &from_file, &list, &status, &check}) {
     EXPECT_THAT(r->out + r->err, Not(HasSubstr("AAFakeTestTokenNeverValid"))) << "the token leaked";
   }
-  EXPECT_EQ(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), std::string(kToken) + "\n");
+  const std::string stored = Dump("SELECT bot_token FROM accounts WHERE name = 'main'");
+  EXPECT_THAT(stored, ::testing::StartsWith("sealed:v1:"));
+  EXPECT_THAT(stored, Not(HasSubstr("AAFakeTestTokenNeverValid"))) << "stored in plaintext";
 
   // A well-formed token that Telegram refuses is not stored, and not shown either.
   const std::string refused = "987654321:AAAnotherTokenTheServerDoesNotKnow_xyz";

@@ -17,6 +17,7 @@
 #include "fakes/fault_injecting_connection.h"
 #include "fakes/process.h"
 #include "fakes/temp_dir.h"
+#include "fakes/test_keys.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace tginvite::dispatch {
@@ -94,6 +95,7 @@ class DispatcherTest : public ::testing::Test {
     storage::SqliteStoreOptions options;
     options.path = dir_.File("t.db");
     options.clock = clock_;
+    options.secrets = testing::TestSecrets();
     options.wrap_connection = [this](std::unique_ptr<storage::Connection> conn) {
       auto wrapped = std::make_unique<FaultInjectingConnection>(std::move(conn));
       if (writer_ == nullptr) writer_ = wrapped.get();
@@ -126,8 +128,10 @@ class DispatcherTest : public ::testing::Test {
   }
 
   void Campaign(std::string name, int64_t first_user, int64_t count,
-                core::LinkMode mode = core::LinkMode::kPersonal, std::string chat = "-1001") {
-    auto created = store_->CreateCampaign({name, "bot", chat, "Hi {first_name}: {link}", mode, ""});
+                core::LinkMode mode = core::LinkMode::kPersonal, std::string chat = "-1001",
+                std::string account = "bot") {
+    auto created =
+        store_->CreateCampaign({name, account, chat, "Hi {first_name}: {link}", mode, ""});
     ASSERT_TRUE(created) << created.error().message;
     std::vector<core::ContactRecord> rows;
     for (int64_t id = first_user; id < first_user + count; ++id) {
@@ -338,6 +342,41 @@ TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
   EXPECT_EQ(next->claimed, 0);
   EXPECT_EQ(messenger_.sent().size(), sends);
   EXPECT_EQ(Counts("c")[InvitationState::kFailed], 0) << "contacts paid for the account's fault";
+}
+
+// Invariant 6: a token that cannot be opened (sealed under another key) makes its account
+// unusable with a reason; the worker keeps sending with the other accounts.
+TEST_F(DispatcherTest, AnAccountWhoseTokenCannotBeOpenedStopsAloneWithTheReason) {
+  {
+    storage::SqliteStoreOptions other_key;
+    other_key.path = dir_.File("t.db");
+    other_key.secrets = testing::TestSecrets(testing::kOtherTestKeyHex);
+    auto other = storage::SqliteStore::Open(other_key);
+    ASSERT_TRUE(other) << other.error().message;
+    ASSERT_TRUE((*other)->AddAccount({"locked", core::AccountKind::kBot,
+                                      core::Secret(std::string(kToken)), "http://127.0.0.1:1"}));
+  }
+  Campaign("open", 1, 4);
+  Campaign("closed", 100, 4, core::LinkMode::kPersonal, "-1002", "locked");
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle) << cycle.error().message;
+  ASSERT_EQ(cycle->blocked_accounts.size(), 1u);
+  EXPECT_EQ(cycle->blocked_accounts[0],
+            "account locked cannot send: the token cannot be opened: sealed under key " +
+                testing::TestKey(testing::kOtherTestKeyHex).id() +
+                ", which is not loaded (the loaded key is " + testing::TestKey().id() + ")");
+  EXPECT_EQ(cycle->blocked_accounts[0].find(kToken), std::string::npos);
+  for (int i = 0; i < 20 && Counts("open")[InvitationState::kSent] < 4; ++i) {
+    ASSERT_TRUE(dispatcher_->RunOnce());
+    clock_->Advance(std::chrono::seconds(1));
+  }
+  EXPECT_EQ(Counts("open")[InvitationState::kSent], 4);
+  EXPECT_EQ(Counts("closed")[InvitationState::kPending], 4);
+  auto locked = store_->FindAccount("locked");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->token_access, storage::TokenAccess::kUnopenable);
+  EXPECT_TRUE(locked->token.empty());
+  EXPECT_EQ(locked->health, "ok") << "a key problem is not the account's stored health";
 }
 
 TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
@@ -724,6 +763,7 @@ TEST(DispatcherRunTest, AnAccountWhoseSendsHangDoesNotHoldUpAnother) {
   TempDir dir;
   storage::SqliteStoreOptions options;
   options.path = dir.File("t.db");
+  options.secrets = testing::TestSecrets();
   auto opened = storage::SqliteStore::Open(options);
   ASSERT_TRUE(opened) << opened.error().message;
   storage::SqliteStore& store = **opened;

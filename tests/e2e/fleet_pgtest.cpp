@@ -48,7 +48,11 @@ class FleetTest : public PgDatabaseTest {
   }
 
   std::map<std::string, std::string> Env() {
-    std::map<std::string, std::string> env = {{"TGINVITE_DB", db_->url()}};
+    // A fleet's every process has the same key in its environment (docs/operations.md).
+    std::map<std::string, std::string> env = {
+        {"TGINVITE_DB", db_->url()},
+        {"TGINVITE_SECRET_KEY",
+         "5c2f0e8a9b1d4c3e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e"}};
     for (int a = 0; a < accounts_; ++a) env[fmt::format("BOT_TOKEN_{}", a)] = TokenFor(a);
     return env;
   }

@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/test_keys.h"
 #include "storage/pg_test_database.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_schema.h"
 #include "storage/postgres/pg_store.h"
+#include "storage/secrets_contract.h"
 #include "storage/store_contract.h"
 
 namespace tginvite::storage {
@@ -23,6 +25,7 @@ Result<std::unique_ptr<Store>> OpenFreshPgStore(const TempDir&) {
   ASSIGN_OR_RETURN(std::unique_ptr<PgTestDatabase> db, PgTestDatabase::Create());
   PgStoreOptions options;
   options.url = db->url();
+  options.secrets = testing::TestSecrets();
   std::shared_ptr<PgTestDatabase> owned = std::move(db);
   options.after_close = [owned] { owned->Drop(); };
   ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store, PgStore::Open(std::move(options)));
@@ -34,6 +37,35 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
                          [](const ::testing::TestParamInfo<StoreBackend>& backend) {
                            return backend.param.name;
                          });
+
+class PgSecretsDatabase final : public SecretsDatabase {
+ public:
+  explicit PgSecretsDatabase(std::unique_ptr<PgTestDatabase> db) : db_(std::move(db)) {}
+  Result<std::unique_ptr<Store>> Open(const StoreSecrets& secrets) override {
+    PgStoreOptions options;
+    options.url = db_->url();
+    options.secrets = secrets;
+    ASSIGN_OR_RETURN(std::unique_ptr<PgStore> store, PgStore::Open(std::move(options)));
+    return std::unique_ptr<Store>(std::move(store));
+  }
+  Result<std::unique_ptr<Connection>> Connect() override {
+    ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, PgConnection::Open(db_->url()));
+    return std::unique_ptr<Connection>(std::move(conn));
+  }
+
+ private:
+  std::unique_ptr<PgTestDatabase> db_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Postgres, SecretsContractTest,
+    ::testing::Values(SecretsBackend{
+        "postgres",
+        [](const TempDir&) -> Result<std::unique_ptr<SecretsDatabase>> {
+          ASSIGN_OR_RETURN(std::unique_ptr<PgTestDatabase> db, PgTestDatabase::Create());
+          return std::unique_ptr<SecretsDatabase>(new PgSecretsDatabase(std::move(db)));
+        }}),
+    [](const ::testing::TestParamInfo<SecretsBackend>& backend) { return backend.param.name; });
 
 class PgStoreTest : public PgDatabaseTest {
  protected:

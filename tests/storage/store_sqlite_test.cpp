@@ -1,8 +1,14 @@
 // The storage contract on SQLite, plus what only the SQLite store does.
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "fakes/fault_injecting_connection.h"
+#include "fakes/test_keys.h"
+#include "storage/secrets_contract.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store_contract.h"
@@ -18,9 +24,37 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
                                                         [](const TempDir& dir) {
                                                           return OpenStore(
                                                               "sqlite:" + dir.File("store.db"),
-                                                              OpenMode::kCreate);
+                                                              testing::TestStoreOptions());
                                                         }}),
                          [](const ::testing::TestParamInfo<StoreBackend>& backend) {
+                           return backend.param.name;
+                         });
+
+class SqliteSecretsDatabase final : public SecretsDatabase {
+ public:
+  explicit SqliteSecretsDatabase(std::string path) : path_(std::move(path)) {}
+  Result<std::unique_ptr<Store>> Open(const StoreSecrets& secrets) override {
+    StoreOptions options;
+    options.secrets = secrets;
+    return OpenStore("sqlite:" + path_, options);
+  }
+  Result<std::unique_ptr<Connection>> Connect() override {
+    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn,
+                     SqliteConnection::Open(path_, SqliteOptions{}));
+    return std::unique_ptr<Connection>(std::move(conn));
+  }
+
+ private:
+  std::string path_;
+};
+
+Result<std::unique_ptr<SecretsDatabase>> MakeSqliteSecretsDatabase(const TempDir& dir) {
+  return std::unique_ptr<SecretsDatabase>(new SqliteSecretsDatabase(dir.File("secrets.db")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, SecretsContractTest,
+                         ::testing::Values(SecretsBackend{"sqlite", MakeSqliteSecretsDatabase}),
+                         [](const ::testing::TestParamInfo<SecretsBackend>& backend) {
                            return backend.param.name;
                          });
 
@@ -157,6 +191,96 @@ TEST(SqliteStoreTest, FailedCommitDuringImportLeavesStoreUsable) {
   ASSERT_TRUE(campaign);
   EXPECT_EQ(campaign->counts[core::InvitationState::kPending], 1);
   EXPECT_EQ(campaign->counts.Total(), 1);
+}
+
+// --- secrets at rest and file modes -------------------------------------------------------------
+
+constexpr std::string_view kToken = "123456789:AAFakeTestTokenNeverValid_abcdefghijkl";
+constexpr std::string_view kSecretPart = "AAFakeTestTokenNeverValid_abcdefghijkl";
+
+// A file's bytes, "" when it does not exist.
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// Sets the umask for a test's scope.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(old_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+TEST(SqliteStoreTest, NeitherTheDatabaseFileNorItsWalHoldsAToken) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("tginvite.db"), testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->AddAccount(
+      {"main", core::AccountKind::kBot, core::Secret(std::string(kToken)), "https://x.org"}));
+  // The store stays open: the account is in the WAL, not yet checkpointed into the file.
+  const std::string wal = FileBytes(dir.File("tginvite.db-wal"));
+  ASSERT_NE(wal.find("sealed:v1:"), std::string::npos) << "the sealed token is in the WAL";
+  const std::string bytes = FileBytes(dir.File("tginvite.db")) + wal;
+  EXPECT_EQ(bytes.find(kToken), std::string::npos);
+  EXPECT_EQ(bytes.find(kSecretPart), std::string::npos);
+}
+
+// A token written in plaintext by an older version leaves no trace in the files once sealed: the
+// freed space is zeroed (secure_delete) and the WAL that held the old page is checkpointed.
+TEST(SqliteStoreTest, APlaintextTokenSealedLeavesNoTraceInTheFiles) {
+  TempDir dir;
+  const std::string path = dir.File("tginvite.db");
+  ASSERT_TRUE(OpenStore("sqlite:" + path, OpenMode::kCreate));
+  {
+    auto conn = SqliteConnection::Open(path, SqliteOptions{});
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(Session(**conn).Execute(
+        "INSERT INTO accounts (name, kind, bot_token, api_base, created_at) "
+        "VALUES ('legacy', 'bot', ?, 'https://x.org', 0)",
+        {std::string(kToken)}));
+  }
+  ASSERT_NE(FileBytes(path).find(kSecretPart), std::string::npos) << "the plaintext is on disk";
+
+  auto store = OpenStore("sqlite:" + path, testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  auto sealed = (*store)->SealSecrets(Store::SealScope::kPlaintext);
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  EXPECT_EQ(*sealed, 1);
+  const std::string bytes = FileBytes(path) + FileBytes(path + "-wal");
+  EXPECT_EQ(bytes.find(kSecretPart), std::string::npos);
+  EXPECT_NE(bytes.find("sealed:v1:"), std::string::npos);
+  auto account = (*store)->FindAccount("legacy");
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->token.Reveal(), kToken) << "the token still works";
+}
+
+TEST(SqliteStoreTest, TheDatabaseItsWalAndShmAndNewFoldersAreOwnerOnlyUnderUmask022) {
+  ScopedUmask umask_022(022);
+  TempDir dir;
+  const std::string path = dir.File("data/nested/tginvite.db");
+  auto store = OpenStore("sqlite:" + path, testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://x.org"}));
+  ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
+  ASSERT_TRUE(std::filesystem::exists(path + "-shm"));
+  EXPECT_EQ(ModeOf(dir.File("data")), 0700u);
+  EXPECT_EQ(ModeOf(dir.File("data/nested")), 0700u);
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(ModeOf(path + "-wal"), 0600u) << "SQLite gives the WAL the database file's mode";
+  EXPECT_EQ(ModeOf(path + "-shm"), 0600u);
 }
 
 }  // namespace

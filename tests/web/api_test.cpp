@@ -265,6 +265,32 @@ TEST_F(ApiTest, AccountsAreCheckedWithTelegramAndTheTokenIsNeverReturned) {
   EXPECT_EQ(bodies_.find("AAFakeTestToken"), std::string::npos);
 }
 
+// A server without the secret key cannot store a token: adding a bot is refused with where the
+// key was looked for, and never with a crypto error or the token.
+TEST_F(ApiTest, WithoutTheSecretKeyABotAccountIsRefusedSayingWhichKeyIsMissing) {
+  storage::StoreOptions no_key;
+  no_key.mode = storage::OpenMode::kExisting;
+  no_key.secrets.missing_key_hint = "TGINVITE_SECRET_KEY is not set and there is no key file";
+  auto reopened = storage::OpenStore("sqlite:" + dir_.File("t.db"), no_key);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  store_ = std::move(*reopened);
+  ServerOptions options;
+  options.check_account = [](const storage::NewAccount&) -> Result<std::string> {
+    return std::string("@test_bot");
+  };
+  Start(std::move(options));
+  auto refused =
+      Call("POST", "/api/v1/accounts", json{{"name", "main"}, {"token", kBotToken}}.dump());
+  ExpectError(refused, 400, "invalid_argument");
+  EXPECT_NE(refused->body.find("account main: no secret key is loaded, so its token cannot be "
+                               "stored (sealed): TGINVITE_SECRET_KEY is not set and there is no "
+                               "key file"),
+            std::string::npos)
+      << refused->body;
+  Expect(Call("POST", "/api/v1/accounts", json{{"name", "practice"}}.dump()), 201);
+  EXPECT_EQ(bodies_.find("AAFakeTestToken"), std::string::npos);
+}
+
 TEST_F(ApiTest, SettingsAreTypedAndABadValueIs400WithTheMessage) {
   Start();
   json settings = Expect(Call("GET", "/api/v1/settings"), 200);

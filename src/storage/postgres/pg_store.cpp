@@ -17,17 +17,6 @@ constexpr int64_t kGlobalScope = 0;
 // Advisory lock keys ("tgicount" in ASCII): one process at a time folds the count deltas.
 constexpr int64_t kFoldLock = 0x746769636f756e74;
 
-Status ValidateName(std::string_view what, std::string_view name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  if (!std::regex_match(name.begin(), name.end(), kName)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "{} name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
-                "letter or digit",
-                what, name);
-  }
-  return Ok();
-}
-
 Status ValidateChat(std::string_view chat) {
   static const std::regex kChatId("-?[1-9][0-9]{0,18}");
   static const std::regex kChannel("@[A-Za-z][A-Za-z0-9_]{3,31}");
@@ -57,24 +46,6 @@ Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
   if (key.starts_with("username:")) return KeyMatch{"username", std::string(value)};
   return KeyMatch{"phone", std::string(value)};
 }
-
-Account AccountFromRow(const Row& row) {
-  Account account;
-  account.id = row.Int(0);
-  account.name = row.Text(1);
-  account.kind = core::ParseAccountKind(row.Text(2)).value_or(core::AccountKind::kRehearsal);
-  account.token = core::Secret(row.Text(3));
-  account.api_base = row.Text(4);
-  account.created_at = row.Int(5);
-  account.health = row.Text(6);
-  account.health_reason = row.Text(7);
-  account.flood_until = row.Int(8);
-  account.updates_offset = row.Int(9);
-  return account;
-}
-constexpr std::string_view kAccountColumns =
-    "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
-    "updates_offset FROM accounts";
 
 constexpr std::string_view kCampaignColumns =
     "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
@@ -333,68 +304,8 @@ Status PgStore::DeleteSetting(const SettingScope& scope, std::string_view key) {
   });
 }
 
-Result<Account> PgStore::AddAccount(const NewAccount& account) {
-  RETURN_IF_ERROR(ValidateName("account", account.name));
-  if (account.kind == core::AccountKind::kBot && !core::LooksLikeBotToken(account.token.Reveal())) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "account {}: the bot token does not look like one from @BotFather "
-                "(digits, ':', then 30 or more letters, digits, '_' or '-')",
-                account.name);
-  }
-  if (!account.api_base.starts_with("https://") && !account.api_base.starts_with("http://")) {
-    return Fail(ErrorCode::kInvalidArgument, "account {}: --api-base must be an http(s) URL",
-                account.name);
-  }
-  Account added;
-  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    int64_t now = NowMillis();
-    Result<std::optional<Row>> row = tx.QueryOne(
-        "INSERT INTO accounts (name, kind, bot_token, api_base, created_at) VALUES (?, ?, ?, ?, ?) "
-        "RETURNING id",
-        {account.name, std::string(core::ToString(account.kind)),
-         NullIfEmpty(account.token.Reveal()), account.api_base, now});
-    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
-      return Fail(ErrorCode::kAlreadyExists, "an account named \"{}\" exists already",
-                  account.name);
-    }
-    RETURN_IF_ERROR(row);
-    added = Account{};
-    added.id = (*row)->Int(0);
-    added.name = account.name;
-    added.kind = account.kind;
-    added.token = account.token;
-    added.api_base = account.api_base;
-    added.created_at = now;
-    return Ok();
-  }));
-  return added;
-}
-
-Result<std::vector<Account>> PgStore::ListAccounts() {
-  std::vector<Account> accounts;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    return session.ForEach(std::string(kAccountColumns) + " ORDER BY name", {},
-                           [&accounts](const Row& row) -> Status {
-                             accounts.push_back(AccountFromRow(row));
-                             return Ok();
-                           });
-  }));
-  return accounts;
-}
-
-Result<Account> PgStore::FindAccount(std::string_view name) {
-  std::optional<Row> row;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(row, session.QueryOne(std::string(kAccountColumns) + " WHERE name = ?",
-                                           {std::string(name)}));
-    return Ok();
-  }));
-  if (!row) return Fail(ErrorCode::kNotFound, "no account named \"{}\"", name);
-  return AccountFromRow(*row);
-}
-
 Result<Campaign> PgStore::CreateCampaign(const NewCampaign& campaign) {
-  RETURN_IF_ERROR(ValidateName("campaign", campaign.name));
+  RETURN_IF_ERROR(internal::ValidateName("campaign", campaign.name));
   RETURN_IF_ERROR_CTX(ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
   core::TemplateLimits limits;
   limits.max_campaign = campaign.name.size();

@@ -36,6 +36,7 @@ namespace tginvite::storage {
 struct PgStoreOptions {
   std::string url;  // a libpq URL; never logged or quoted (it may hold a password)
   OpenMode mode = OpenMode::kCreate;
+  StoreSecrets secrets;         // the keys that seal and open bot tokens
   size_t max_connections = 16;  // per process
   std::chrono::milliseconds acquire_timeout{30000};
   std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
@@ -97,10 +98,6 @@ class PgStore final : public SqlStore {
                     std::string_view value) override;
   Status DeleteSetting(const SettingScope& scope, std::string_view key) override;
 
-  Result<Account> AddAccount(const NewAccount& account) override;
-  Result<std::vector<Account>> ListAccounts() override;
-  Result<Account> FindAccount(std::string_view name) override;
-
   Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
   Result<std::vector<CampaignSummary>> ListCampaigns() override;
   Result<std::vector<Campaign>> ListRunningCampaigns() override;
@@ -147,12 +144,14 @@ class PgStore final : public SqlStore {
   Result<std::vector<WorkerInfo>> ListWorkers() override;
   Result<std::vector<AttemptTally>> TallyAttempts() override;
 
-  // Web authentication: SqlStore's (storage/sql_web_auth.cpp).
+  // Accounts: SqlStore's (storage/sql_accounts.cpp). Web authentication: SqlStore's
+  // (storage/sql_web_auth.cpp).
 
  protected:
   Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }
+  const StoreSecrets& Secrets() const override { return options_.secrets; }
 
  private:
   explicit PgStore(PgStoreOptions options)

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include "core/private_files.h"
+
 namespace tginvite::storage {
 namespace {
 
@@ -51,6 +53,12 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   if (!in_memory && options.create == SqliteCreate::kMustExist && !std::filesystem::exists(path)) {
     return Fail(ErrorCode::kNotFound, "database {} does not exist (run 'tginvite init')", path);
   }
+  if (!in_memory && options.access == SqliteAccess::kReadWrite &&
+      options.create == SqliteCreate::kIfMissing) {
+    // Readable by its owner alone, whatever the umask; SQLite gives its -wal and -shm files the
+    // database file's mode.
+    RETURN_IF_ERROR_CTX(core::CreatePrivateFile(path, "", core::IfExists::kKeep), "open database");
+  }
   int flags = SQLITE_OPEN_NOMUTEX;
   if (options.access == SqliteAccess::kReadOnly) {
     flags |= SQLITE_OPEN_READONLY;
@@ -67,8 +75,11 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+  // secure_delete: a deleted or replaced value (a token sealed in place of its plaintext) is
+  // zeroed in the file, not left in free space. (Debian's SQLite has it on already.)
   std::string pragmas =
-      fmt::format("PRAGMA foreign_keys = ON; PRAGMA cache_size = -{};", options.cache_kib);
+      fmt::format("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA cache_size = -{};",
+                  options.cache_kib);
   pragmas += options.sync == SqliteSync::kFull ? "PRAGMA synchronous = FULL;"
                                                : "PRAGMA synchronous = NORMAL;";
   if (options.access == SqliteAccess::kReadWrite && !in_memory) {

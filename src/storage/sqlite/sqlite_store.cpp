@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/message_template.h"
+#include "core/private_files.h"
 #include "storage/sql_contact_import.h"
 #include "storage/sql_web_rows.h"
 #include "storage/sqlite/internal/rows.h"
@@ -14,17 +15,6 @@ namespace tginvite::storage {
 namespace {
 
 constexpr int64_t kGlobalScope = 0;
-
-Status ValidateName(std::string_view what, std::string_view name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  if (!std::regex_match(name.begin(), name.end(), kName)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "{} name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
-                "letter or digit",
-                what, name);
-  }
-  return Ok();
-}
 
 Status ValidateChat(std::string_view chat) {
   static const std::regex kChatId("-?[1-9][0-9]{0,18}");
@@ -55,24 +45,6 @@ Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
   if (key.starts_with("username:")) return KeyMatch{"username", std::string(value)};
   return KeyMatch{"phone", std::string(value)};
 }
-
-Account AccountFromRow(const Row& row) {
-  Account account;
-  account.id = row.Int(0);
-  account.name = row.Text(1);
-  account.kind = core::ParseAccountKind(row.Text(2)).value_or(core::AccountKind::kRehearsal);
-  account.token = core::Secret(row.Text(3));
-  account.api_base = row.Text(4);
-  account.created_at = row.Int(5);
-  account.health = row.Text(6);
-  account.health_reason = row.Text(7);
-  account.flood_until = row.Int(8);
-  account.updates_offset = row.Int(9);
-  return account;
-}
-constexpr std::string_view kAccountColumns =
-    "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
-    "updates_offset FROM accounts";
 
 constexpr std::string_view kCampaignColumns =
     "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
@@ -186,12 +158,8 @@ void Count(ImportTotals& totals, const ImportRowResult& result) {
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
   const bool in_memory = options.path == ":memory:";
   if (!in_memory && options.mode == OpenMode::kCreate) {
-    std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Fail(ErrorCode::kUnavailable, "create folder {}: {}", parent.string(), ec.message());
-    }
+    // 0700 for every folder created here.
+    RETURN_IF_ERROR(core::CreatePrivateFolders(std::filesystem::path(options.path).parent_path()));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
   ASSIGN_OR_RETURN(store->writer_, store->Connect(SqliteAccess::kReadWrite));
@@ -212,6 +180,14 @@ SqliteStore::CheckpointPause::~CheckpointPause() {
   // Failing here costs only WAL size; the next automatic checkpoint catches up.
   (void)store_.writer_->ExecuteScript(
       "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+void SqliteStore::AfterSecretsRewritten() {
+  if (options_.path == ":memory:") return;
+  std::lock_guard lock(writer_mu_);
+  // A reader of another process may keep the checkpoint from finishing: the WAL then holds the
+  // old pages until the next checkpoint that does.
+  (void)writer_->ExecuteScript("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 Result<std::unique_ptr<Connection>> SqliteStore::Connect(SqliteAccess access) const {
@@ -327,68 +303,8 @@ Status SqliteStore::DeleteSetting(const SettingScope& scope, std::string_view ke
   });
 }
 
-Result<Account> SqliteStore::AddAccount(const NewAccount& account) {
-  RETURN_IF_ERROR(ValidateName("account", account.name));
-  if (account.kind == core::AccountKind::kBot && !core::LooksLikeBotToken(account.token.Reveal())) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "account {}: the bot token does not look like one from @BotFather "
-                "(digits, ':', then 30 or more letters, digits, '_' or '-')",
-                account.name);
-  }
-  if (!account.api_base.starts_with("https://") && !account.api_base.starts_with("http://")) {
-    return Fail(ErrorCode::kInvalidArgument, "account {}: --api-base must be an http(s) URL",
-                account.name);
-  }
-  Account added;
-  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    int64_t now = NowMillis();
-    Result<std::optional<Row>> row = tx.QueryOne(
-        "INSERT INTO accounts (name, kind, bot_token, api_base, created_at) VALUES (?, ?, ?, ?, ?) "
-        "RETURNING id",
-        {account.name, std::string(core::ToString(account.kind)),
-         NullIfEmpty(account.token.Reveal()), account.api_base, now});
-    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
-      return Fail(ErrorCode::kAlreadyExists, "an account named \"{}\" exists already",
-                  account.name);
-    }
-    RETURN_IF_ERROR(row);
-    added = Account{};
-    added.id = (*row)->Int(0);
-    added.name = account.name;
-    added.kind = account.kind;
-    added.token = account.token;
-    added.api_base = account.api_base;
-    added.created_at = now;
-    return Ok();
-  }));
-  return added;
-}
-
-Result<std::vector<Account>> SqliteStore::ListAccounts() {
-  std::vector<Account> accounts;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    return session.ForEach(std::string(kAccountColumns) + " ORDER BY name", {},
-                           [&accounts](const Row& row) -> Status {
-                             accounts.push_back(AccountFromRow(row));
-                             return Ok();
-                           });
-  }));
-  return accounts;
-}
-
-Result<Account> SqliteStore::FindAccount(std::string_view name) {
-  std::optional<Row> row;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(row, session.QueryOne(std::string(kAccountColumns) + " WHERE name = ?",
-                                           {std::string(name)}));
-    return Ok();
-  }));
-  if (!row) return Fail(ErrorCode::kNotFound, "no account named \"{}\"", name);
-  return AccountFromRow(*row);
-}
-
 Result<Campaign> SqliteStore::CreateCampaign(const NewCampaign& campaign) {
-  RETURN_IF_ERROR(ValidateName("campaign", campaign.name));
+  RETURN_IF_ERROR(internal::ValidateName("campaign", campaign.name));
   RETURN_IF_ERROR_CTX(ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
   core::TemplateLimits limits;
   limits.max_campaign = campaign.name.size();

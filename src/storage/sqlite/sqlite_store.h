@@ -19,6 +19,7 @@ struct SqliteStoreOptions {
   std::string path;  // a file, or ":memory:" (then reads use the writer's connection)
   SqliteSync sync = SqliteSync::kNormal;
   OpenMode mode = OpenMode::kCreate;
+  StoreSecrets secrets;  // the keys that seal and open bot tokens
   std::shared_ptr<const core::Clock> clock = std::make_shared<core::SystemClock>();
   // Wraps every connection the store opens; tests use it to inject faults.
   std::function<std::unique_ptr<Connection>(std::unique_ptr<Connection>)> wrap_connection;
@@ -34,10 +35,6 @@ class SqliteStore final : public SqlStore {
   Status PutSetting(const SettingScope& scope, std::string_view key,
                     std::string_view value) override;
   Status DeleteSetting(const SettingScope& scope, std::string_view key) override;
-
-  Result<Account> AddAccount(const NewAccount& account) override;
-  Result<std::vector<Account>> ListAccounts() override;
-  Result<Account> FindAccount(std::string_view name) override;
 
   Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
   Result<std::vector<CampaignSummary>> ListCampaigns() override;
@@ -86,12 +83,17 @@ class SqliteStore final : public SqlStore {
   Result<std::vector<WorkerInfo>> ListWorkers() override;
   Result<std::vector<AttemptTally>> TallyAttempts() override;
 
-  // Web authentication: SqlStore's (storage/sql_web_auth.cpp).
+  // Accounts: SqlStore's (storage/sql_accounts.cpp). Web authentication: SqlStore's
+  // (storage/sql_web_auth.cpp).
 
  protected:
   Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }
+  const StoreSecrets& Secrets() const override { return options_.secrets; }
+  // Checkpoints the WAL into the database file and truncates it: the page images that held the
+  // replaced values go (secure_delete, on for every connection, zeroes them in the file itself).
+  void AfterSecretsRewritten() override;
 
  private:
   // 24 MiB: most of the contacts indexes of a large import stay in memory instead of being written

@@ -1,0 +1,223 @@
+// The SQL stores' accounts and the secrets they keep: a bot token is sealed (core/secret_box.h)
+// before it is written and opened as it is read, bound to its row by the associated data
+// "accounts.bot_token:<account name>". The statements mean the same on SQLite and PostgreSQL.
+#include <regex>
+
+#include "core/secret_box.h"
+#include "storage/sql_store.h"
+
+namespace tginvite::storage {
+namespace {
+
+// A column that holds a secret, sealed, and what binds a value to its row.
+struct SealedColumn {
+  std::string_view table;
+  std::string_view column;
+  std::string_view owner;  // the row's unique name: part of the associated data
+  std::string_view what;   // for messages: "account main: token: ..."
+  std::string_view secret;
+};
+
+// Every sealed column (user accounts' session keys will join the bot tokens).
+constexpr SealedColumn kBotToken = {"accounts", "bot_token", "name", "account", "token"};
+constexpr SealedColumn kSealedColumns[] = {kBotToken};
+
+// The associated data of a secret: its place, "accounts.bot_token:main".
+std::string PlaceOf(const SealedColumn& column, std::string_view owner) {
+  return fmt::format("{}.{}:{}", column.table, column.column, owner);
+}
+
+// The text to store for a new secret: sealed under the current key.
+Result<std::string> SealForColumn(const StoreSecrets& secrets, const SealedColumn& column,
+                                  std::string_view owner, const core::Secret& secret) {
+  if (!secrets.keyring) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{} {}: no secret key is loaded, so its {} cannot be stored (sealed): {}",
+                column.what, owner, column.secret, secrets.missing_key_hint);
+  }
+  return secrets.keyring->Seal(secret.Reveal(), PlaceOf(column, owner));
+}
+
+Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
+  Account account;
+  account.id = row.Int(0);
+  account.name = row.Text(1);
+  account.kind = core::ParseAccountKind(row.Text(2)).value_or(core::AccountKind::kRehearsal);
+  account.api_base = row.Text(4);
+  account.created_at = row.Int(5);
+  account.health = row.Text(6);
+  account.health_reason = row.Text(7);
+  account.flood_until = row.Int(8);
+  account.updates_offset = row.Int(9);
+  const std::string stored = row.Text(3);
+  if (stored.empty()) return account;
+  if (!core::Keyring::IsSealed(stored)) {
+    // Written before tokens were sealed; sealed by the next SealSecrets with a key.
+    account.token = core::Secret(stored);
+  } else if (!secrets.keyring) {
+    account.token_access = TokenAccess::kNoKey;
+    account.token_problem = fmt::format("the token is sealed and no secret key is loaded: {}",
+                                        secrets.missing_key_hint);
+  } else if (Result<core::Secret> opened =
+                 secrets.keyring->Open(stored, PlaceOf(kBotToken, account.name))) {
+    account.token = std::move(*opened);
+  } else {
+    account.token_access = TokenAccess::kUnopenable;
+    account.token_problem = fmt::format(
+        "the token cannot be opened{}: {}",
+        secrets.key_origin.empty() ? "" : " with the key from " + secrets.key_origin,
+        opened.error().message);
+  }
+  return account;
+}
+
+constexpr std::string_view kAccountColumns =
+    "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
+    "updates_offset FROM accounts";
+
+}  // namespace
+
+namespace internal {
+
+Status ValidateName(std::string_view what, std::string_view name) {
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  if (!std::regex_match(name.begin(), name.end(), kName)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{} name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit",
+                what, name);
+  }
+  return Ok();
+}
+
+}  // namespace internal
+
+Result<Account> SqlStore::AddAccount(const NewAccount& account) {
+  RETURN_IF_ERROR(internal::ValidateName("account", account.name));
+  if (account.kind == core::AccountKind::kBot && !core::LooksLikeBotToken(account.token.Reveal())) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "account {}: the bot token does not look like one from @BotFather "
+                "(digits, ':', then 30 or more letters, digits, '_' or '-')",
+                account.name);
+  }
+  if (!account.api_base.starts_with("https://") && !account.api_base.starts_with("http://")) {
+    return Fail(ErrorCode::kInvalidArgument, "account {}: --api-base must be an http(s) URL",
+                account.name);
+  }
+  Value stored_token;  // NULL: no token
+  if (!account.token.empty()) {
+    ASSIGN_OR_RETURN(stored_token,
+                     SealForColumn(Secrets(), kBotToken, account.name, account.token));
+  }
+  Account added;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    int64_t now = NowUnixMillis();
+    Result<std::optional<Row>> row = tx.QueryOne(
+        "INSERT INTO accounts (name, kind, bot_token, api_base, created_at) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        {account.name, std::string(core::ToString(account.kind)), stored_token, account.api_base,
+         now});
+    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists, "an account named \"{}\" exists already",
+                  account.name);
+    }
+    RETURN_IF_ERROR(row);
+    added = Account{};
+    added.id = (*row)->Int(0);
+    added.name = account.name;
+    added.kind = account.kind;
+    added.token = account.token;
+    added.api_base = account.api_base;
+    added.created_at = now;
+    return Ok();
+  }));
+  return added;
+}
+
+Result<std::vector<Account>> SqlStore::ListAccounts() {
+  std::vector<Row> rows;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(rows, session.Query(std::string(kAccountColumns) + " ORDER BY name"));
+    return Ok();
+  }));
+  std::vector<Account> accounts;
+  accounts.reserve(rows.size());
+  for (const Row& row : rows) accounts.push_back(AccountFromRow(row, Secrets()));
+  return accounts;
+}
+
+Result<Account> SqlStore::FindAccount(std::string_view name) {
+  std::optional<Row> row;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(row, session.QueryOne(std::string(kAccountColumns) + " WHERE name = ?",
+                                           {std::string(name)}));
+    return Ok();
+  }));
+  if (!row) return Fail(ErrorCode::kNotFound, "no account named \"{}\"", name);
+  return AccountFromRow(*row, Secrets());
+}
+
+Result<int64_t> SqlStore::SealSecrets(SealScope scope) {
+  const StoreSecrets& secrets = Secrets();
+  if (!secrets.keyring) {
+    int64_t plaintext = 0;
+    RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+      plaintext = 0;
+      for (const SealedColumn& column : kSealedColumns) {
+        RETURN_IF_ERROR(session.ForEach(
+            fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL", column.column, column.table),
+            {}, [&plaintext](const Row& row) -> Status {
+              if (!core::Keyring::IsSealed(row.Text(0))) ++plaintext;
+              return Ok();
+            }));
+      }
+      return Ok();
+    }));
+    if (plaintext == 0) return int64_t{0};
+    return Fail(ErrorCode::kInvalidArgument,
+                "{} secret{} stored in plaintext, and no secret key is loaded to seal {}: {}",
+                plaintext, plaintext == 1 ? " is" : "s are", plaintext == 1 ? "it" : "them",
+                secrets.missing_key_hint);
+  }
+  const core::Keyring& keyring = *secrets.keyring;
+  int64_t written = 0;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    written = 0;
+    for (const SealedColumn& column : kSealedColumns) {
+      ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       tx.Query(fmt::format("SELECT id, {0}, {1} FROM {2} WHERE {1} IS NOT NULL "
+                                            "ORDER BY id",
+                                            column.owner, column.column, column.table)));
+      for (const Row& row : rows) {
+        const std::string owner = row.Text(1);
+        const std::string stored = row.Text(2);
+        const std::string place = PlaceOf(column, owner);
+        core::Secret plaintext;
+        if (!core::Keyring::IsSealed(stored)) {
+          plaintext = core::Secret(stored);
+        } else if (scope == SealScope::kEverySecret &&
+                   core::Keyring::KeyIdOf(stored) != keyring.current().id()) {
+          Result<core::Secret> opened = keyring.Open(stored, place);
+          if (!opened) {
+            return opened.error().WithContext(
+                fmt::format("{} {}: {}", column.what, owner, column.secret));
+          }
+          plaintext = std::move(*opened);
+        } else {
+          continue;
+        }
+        // Compare-and-set: a process sealing the same row at the same time changes it once.
+        ASSIGN_OR_RETURN(int64_t changed,
+                         tx.Execute(fmt::format("UPDATE {0} SET {1} = ? WHERE id = ? AND {1} = ?",
+                                                column.table, column.column),
+                                    {keyring.Seal(plaintext.Reveal(), place), row.Int(0), stored}));
+        written += changed;
+      }
+    }
+    return Ok();
+  }));
+  if (written > 0) AfterSecretsRewritten();
+  return written;
+}
+
+}  // namespace tginvite::storage
