@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages tginvite needs (only the missing ones) and configures build/
 # with CMake + Ninja (only if it is not configured yet). Idempotent; quick when all is present.
 # Needs root or sudo only when a package is missing. With CI set, warnings are errors.
+# Arguments name more packages a caller needs (scripts/fuzz.sh: clang and its libFuzzer runtime).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,6 +12,7 @@ packages=(
   libcli11-dev libpqxx-dev libsodium-dev libhowardhinnant-date-dev libphonenumber-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
   libpq-dev postgresql-15 chromium
+  "$@"
 )
 # Node.js (for the dashboard's chart library and the browser tests): Debian's nodejs + npm, unless
 # a node with npm is already installed.
