@@ -5,7 +5,7 @@
 //
 // Input: a byte choosing the method class, two bytes of HTTP status, the Retry-After header value
 // ('\0'-terminated), then the body. Checked besides "no crash":
-// - ok only for a 200; a flood wait that is not negative, and the dispatcher's "now + wait" in
+// - ok only for a 200; a flood wait within 0..kMaxRetryAfter, so the dispatcher's "now + wait" in
 //   milliseconds cannot overflow (it is computed here as the dispatcher does, under UBSan);
 // - descriptions are valid UTF-8 and never contain the bot token, even when the body quotes it.
 #include <chrono>
@@ -63,6 +63,7 @@ void Run(const uint8_t* data, size_t size) {
   if (!outcome.ok()) FUZZ_CHECK(answer.result.is_null());
   if (outcome.kind == telegram::OutcomeKind::kFlood) {
     FUZZ_CHECK(outcome.retry_after.count() >= 0);
+    FUZZ_CHECK(outcome.retry_after <= telegram::kMaxRetryAfter);
     // As dispatch/dispatcher.cpp sets flood_until and next_attempt_at.
     const int64_t now = std::chrono::duration_cast<milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
