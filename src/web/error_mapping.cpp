@@ -1,7 +1,5 @@
 #include "web/error_mapping.h"
 
-#include <nlohmann/json.hpp>
-
 namespace tginvite::web {
 
 int HttpStatusFor(ErrorCode code) {
@@ -24,7 +22,11 @@ int HttpStatusFor(ErrorCode code) {
 std::string ErrorBody(const Error& error) {
   nlohmann::json body = {
       {"error", {{"code", std::string(ErrorCodeName(error.code))}, {"message", error.message}}}};
-  return body.dump();
+  return JsonText(body);
+}
+
+std::string JsonText(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tginvite::web
