@@ -8,6 +8,7 @@
 #include <date/tz.h>
 
 #include "core/duration.h"
+#include "core/utf8.h"
 
 namespace tginvite::core {
 namespace {
@@ -108,9 +109,10 @@ std::string Requirement(const SettingSpec& spec) {
 std::string Shown(const SettingSpec* spec, std::string_view value) {
   constexpr size_t kMaxShown = 64;
   std::string text = spec != nullptr ? DisplayValue(*spec, value) : std::string(value);
-  if (text.size() > kMaxShown)
-    return fmt::format("{:?}...", std::string_view(text).substr(0, kMaxShown));
-  return fmt::format("{:?}", text);
+  if (text.size() > kMaxShown) {
+    return QuotedForMessage(std::string_view(text).substr(0, kMaxShown)) + "...";
+  }
+  return QuotedForMessage(text);
 }
 
 }  // namespace

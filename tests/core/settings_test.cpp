@@ -170,6 +170,12 @@ TEST(SettingsTest, RefusalsNameTheKeyTheRangeAndTheValue) {
             "dispatch.in_flight: must be an integer in 1..256, got \"257\"");
   EXPECT_EQ(InvalidMessage("pacing.cycle_interval", "25h"),
             "pacing.cycle_interval: must be a duration in 0s..24h, got \"25h\"");
+  // Found by tests/fuzz/settings_fuzz.cpp (clang build): the value is quoted as valid UTF-8 even
+  // when it is not, since messages go out in JSON.
+  EXPECT_EQ(InvalidMessage("pacing.batch_size", "\xFF\xFE"),
+            R"(pacing.batch_size: must be an integer in 0..10000, got "\xff\xfe")");
+  EXPECT_EQ(InvalidMessage("window.tz", "Europe/\xC3"),
+            R"(window.tz: must be an IANA time zone such as Europe/Berlin, or empty, got "Europe/\xc3")");
   EXPECT_EQ(InvalidMessage("pacing.cycle_interval", "600"),
             "pacing.cycle_interval: must be a duration in 0s..24h, got \"600\" (no unit: write "
             "e.g. 600s)");
