@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/duration.h"
+#include "core/utf8.h"
 
 namespace tginvite::core {
 namespace {
@@ -253,6 +254,17 @@ TEST(SettingsTest, RefusesProxyUrlsWithoutSchemeOrHost) {
         "http://proxy:0", "http://proxy:65536", "http://proxy:80a", "http://pro xy", "//proxy:8080",
         "http://[]:1"}) {
     EXPECT_FALSE(ValidateSetting("http.proxy", url)) << url;
+  }
+}
+
+// Found by tests/fuzz/settings_fuzz.cpp: "socks5h://us#w\xFF..." was a valid proxy, stored as
+// given, and the bytes that are not UTF-8 broke every JSON listing of the settings.
+TEST(SettingsTest, RefusesProxyUrlsWithBytesOutsidePrintableAscii) {
+  for (const std::string_view url : {"socks5h://proxy#w\xFF", "http://proxy:8080/\xC3\xA9",
+                                     "http://user:p\xE2\x82\xAC@proxy", "http://proxy/\x7F"}) {
+    const Result<std::string> result = ValidateSetting("http.proxy", url);
+    ASSERT_FALSE(result) << url;
+    EXPECT_TRUE(IsValidUtf8(result.error().message)) << result.error().message;
   }
 }
 
