@@ -1,6 +1,7 @@
 # make run / make test on a fresh Debian 12 machine (as root or with sudo). The real work is in
-# scripts/; build/ is CMake + Ninja.
-.PHONY: setup build run test clean
+# scripts/; build/ is CMake + Ninja. make sanitize builds and tests in build-sanitize/ with ASan and
+# UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/).
+.PHONY: setup build run test sanitize clean
 
 setup:
 	scripts/setup.sh
@@ -13,6 +14,9 @@ run: build
 
 test: build
 	scripts/test.sh
+
+sanitize:
+	scripts/sanitize.sh
 
 clean:
 	rm -rf build

@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages tginvite needs (only the missing ones) and configures build/
 # with CMake + Ninja (only if it is not configured yet). Idempotent; quick when all is present.
 # Needs root or sudo only when a package is missing. With CI set, warnings are errors.
+# Arguments name more packages a caller needs (scripts/fuzz.sh: clang and its libFuzzer runtime).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +13,7 @@ packages=(
   libcpp-httplib-dev libboost-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
   libpq-dev postgresql-15 chromium
   nginx-light openssl curl  # the README's nginx example is a test (tests/proxy)
+  "$@"
 )
 # Node.js (for the dashboard's chart library and the browser tests): Debian's nodejs + npm, unless
 # a node with npm is already installed.

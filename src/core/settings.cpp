@@ -8,6 +8,7 @@
 #include <date/tz.h>
 
 #include "core/duration.h"
+#include "core/utf8.h"
 
 namespace tginvite::core {
 namespace {
@@ -108,9 +109,10 @@ std::string Requirement(const SettingSpec& spec) {
 std::string Shown(const SettingSpec* spec, std::string_view value) {
   constexpr size_t kMaxShown = 64;
   std::string text = spec != nullptr ? DisplayValue(*spec, value) : std::string(value);
-  if (text.size() > kMaxShown)
-    return fmt::format("{:?}...", std::string_view(text).substr(0, kMaxShown));
-  return fmt::format("{:?}", text);
+  if (text.size() > kMaxShown) {
+    return QuotedForMessage(std::string_view(text).substr(0, kMaxShown)) + "...";
+  }
+  return QuotedForMessage(text);
 }
 
 }  // namespace
@@ -174,10 +176,12 @@ bool IsValidHost(std::string_view host) {
 
 std::optional<std::string> CanonicalUrl(std::string_view text) {
   if (text.empty()) return std::string();
-  const bool has_space_or_control = std::any_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+  // Printable ASCII only: libcurl takes nothing else, and a value is shown in JSON, where bytes
+  // that are not UTF-8 cannot go.
+  const bool has_other_byte = std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7F;
   });
-  if (has_space_or_control) return std::nullopt;
+  if (has_other_byte) return std::nullopt;
   const size_t separator = text.find("://");
   if (separator == std::string_view::npos) return std::nullopt;
   const std::string scheme = Lower(text.substr(0, separator));

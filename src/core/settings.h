@@ -28,7 +28,8 @@ enum class SettingType {
   kInt,        // a decimal integer in min..max
   kDuration,   // see core/duration.h; min..max in milliseconds
   kEnum,       // one of the words of `range`, separated by '|'
-  kUrl,        // empty, or a proxy URL: http://, https://, socks5:// or socks5h:// and a host
+  kUrl,        // empty, or a proxy URL: http://, https://, socks5:// or socks5h:// and a host;
+               // printable ASCII
   kTimeOfDay,  // empty, or HH:MM in 00:00..23:59
   kTimeZone,   // empty, or an IANA time zone name such as Europe/Berlin
 };

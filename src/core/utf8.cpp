@@ -1,6 +1,7 @@
 #include "core/utf8.h"
 
 #include <cstdint>
+#include <string>
 
 namespace tginvite::core {
 namespace {
@@ -64,6 +65,50 @@ size_t Utf16Length(std::string_view valid_utf8) {
     if (byte >= 0xF0) ++units;  // a four-byte sequence is a surrogate pair in UTF-16
   }
   return units;
+}
+
+std::string QuotedForMessage(std::string_view text) {
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out = "\"";
+  out.reserve(text.size() + 2);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const auto byte = static_cast<uint8_t>(text[pos]);
+    const size_t length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2;
+    if (byte >= 0x80 && pos + length <= text.size() && IsValidUtf8(text.substr(pos, length))) {
+      out.append(text.substr(pos, length));
+      pos += length;
+      continue;
+    }
+    switch (byte) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (byte >= 0x20 && byte < 0x7F) {
+          out += static_cast<char>(byte);
+        } else {
+          out += "\\x";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xF];
+        }
+    }
+    ++pos;
+  }
+  out += '"';
+  return out;
 }
 
 size_t CodePointCount(std::string_view valid_utf8) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace tginvite::core {
@@ -16,5 +17,12 @@ size_t Utf16Length(std::string_view valid_utf8);
 
 // The number of Unicode code points in `valid_utf8`. The input must be valid UTF-8.
 size_t CodePointCount(std::string_view valid_utf8);
+
+// `text` in double quotes for a message, as valid UTF-8 whatever `text` holds: '"' and '\' are
+// escaped with '\', newline, carriage return and tab are written \n \r \t, other ASCII control
+// characters and every byte of an invalid sequence \xNN (lower-case hex); the rest as it is.
+// (fmt 9.1's "{:?}" writes nearly the same, but Debian's libspdlog exports fmt 9.0's copy of the
+// formatting code, which lets invalid bytes through, and a clang build calls that copy.)
+std::string QuotedForMessage(std::string_view text);
 
 }  // namespace tginvite::core

@@ -221,7 +221,9 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   {
     std::vector<std::jthread> threads;
     size_t i = 0;
-    for (const auto& [account_id, account_work] : plan.work) {
+    for (const auto& entry : plan.work) {
+      // Not a structured binding: clang before 16 cannot capture one in a lambda.
+      const auto& account_work = entry.second;
       threads.emplace_back([this, &account_work, &results, i, stop] {
         results[i].first = ProcessAccount(*account_work, 1, stop, results[i].second);
       });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include <fmt/format.h>
@@ -23,12 +24,34 @@ struct Envelope {
   std::optional<int64_t> migrate_to_chat_id;
 };
 
+// An integer field; a float is taken by its whole part. nullopt when absent, not a number, or
+// outside int64 (converting such a double would be undefined behaviour).
 std::optional<int64_t> IntegerField(const Json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const auto value = it->get<uint64_t>();
+    if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    return static_cast<int64_t>(value);
+  }
   if (it->is_number_integer()) return it->get<int64_t>();
-  if (it->is_number_float()) return static_cast<int64_t>(it->get<double>());
+  if (it->is_number_float()) {
+    // 2^63 is exact as a double; every double in [-2^63, 2^63) converts.
+    constexpr double kLimit = 9223372036854775808.0;
+    const double value = it->get<double>();
+    if (!(value >= -kLimit && value < kLimit)) return std::nullopt;  // also NaN
+    return static_cast<int64_t>(value);
+  }
   return std::nullopt;
+}
+
+// Telegram's error_code, when it is one an int holds (a 429 is never taken from 4294967725).
+int ErrorCodeOf(const Json& object) {
+  const std::optional<int64_t> code = IntegerField(object, "error_code");
+  if (!code || *code < std::numeric_limits<int>::min() || *code > std::numeric_limits<int>::max()) {
+    return 0;
+  }
+  return static_cast<int>(*code);
 }
 
 // nullopt unless `body` is a JSON object with a boolean "ok".
@@ -40,7 +63,7 @@ std::optional<Envelope> ParseEnvelope(std::string_view body) {
   Envelope envelope;
   envelope.ok = ok->get<bool>();
   envelope.has_result = parsed.contains("result");
-  envelope.error_code = static_cast<int>(IntegerField(parsed, "error_code").value_or(0));
+  envelope.error_code = ErrorCodeOf(parsed);
   if (auto description = parsed.find("description");
       description != parsed.end() && description->is_string()) {
     envelope.description = description->get<std::string>();
@@ -184,6 +207,7 @@ Outcome ClassifyResponse(MethodClass method_class, int http_status, std::string_
     } else {
       outcome.retry_after = kDefaultRetryAfter;
     }
+    outcome.retry_after = std::min(outcome.retry_after, kMaxRetryAfter);
   } else if ((code == 401 || code == 404) && http_status < 500) {
     outcome.kind = OutcomeKind::kAccountFatal;
   } else if (code >= 400 && code < 500 && http_status < 500) {

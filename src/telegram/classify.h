@@ -40,7 +40,7 @@ enum class RequestSent { kNo, kYes };
 Outcome ClassifyTransportFailure(Transport transport, RequestSent sent, std::string_view message);
 
 // A complete HTTP response. `retry_after_header` is the parsed Retry-After header, if any; a 429
-// waits parameters.retry_after, else the header, else 5 s.
+// waits parameters.retry_after, else the header, else 5 s, and never more than kMaxRetryAfter.
 Outcome ClassifyResponse(MethodClass method_class, int http_status, std::string_view body,
                          std::optional<std::chrono::seconds> retry_after_header);
 
@@ -49,5 +49,8 @@ Outcome ClassifyResponse(MethodClass method_class, int http_status, std::string_
 std::optional<std::chrono::seconds> ParseRetryAfterHeader(std::string_view value);
 
 inline constexpr std::chrono::seconds kDefaultRetryAfter{5};
+// The longest flood wait taken from an answer: far above any Telegram asks for (hours), and small
+// enough that "now + wait" in milliseconds cannot overflow, whatever number a body holds.
+inline constexpr std::chrono::seconds kMaxRetryAfter{7 * 24 * 3600};
 
 }  // namespace tginvite::telegram

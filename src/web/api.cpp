@@ -4,6 +4,7 @@
 
 #include "core/contact_fields.h"
 #include "core/settings.h"
+#include "web/error_mapping.h"
 #include "web/json_views.h"
 
 namespace tginvite::web {
@@ -330,7 +331,7 @@ Result<Reply> Api::PutSetting(const std::string& key, const Query& query, const 
   if (value == body.end() || !(value->is_string() || value->is_number())) {
     return BadField("value", "the new value, as a string");
   }
-  std::string text = value->is_string() ? value->get<std::string>() : value->dump();
+  std::string text = value->is_string() ? value->get<std::string>() : JsonText(*value);
   RETURN_IF_ERROR(store_.PutSetting(scope, key, text));
   ASSIGN_OR_RETURN(json settings, SettingsJson(store_, scope));
   for (const json& entry : settings["settings"]) {

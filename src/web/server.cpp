@@ -174,8 +174,9 @@ class Server::Impl {
           "proxy, or passwords and session cookies cross the network in clear text",
           options_.host, port);
     }
-    spdlog::info("web: serving on http://{}:{} ({} handler threads)", options_.host, port,
-                 options_.http.threads);
+    const bool v6 = options_.host.find(':') != std::string::npos;
+    spdlog::info("web: serving on http://{}{}{}:{} ({} handler threads)", v6 ? "[" : "",
+                 options_.host, v6 ? "]" : "", port, options_.http.threads);
     return port;
   }
 

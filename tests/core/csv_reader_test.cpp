@@ -274,5 +274,19 @@ TEST(Utf8Test, CountsUtf16UnitsAndCodePoints) {
   EXPECT_EQ(CodePointCount("J\xC3\xBCrgen \xE5\x90\x8D"), 8u);
 }
 
+TEST(Utf8Test, QuotedForMessageIsValidUtf8WhateverItQuotes) {
+  EXPECT_EQ(QuotedForMessage("abc"), "\"abc\"");
+  EXPECT_EQ(QuotedForMessage(""), "\"\"");
+  EXPECT_EQ(QuotedForMessage("say \"hi\" \\ bye"), R"("say \"hi\" \\ bye")");
+  EXPECT_EQ(QuotedForMessage("a\nb\rc\td\x01\x7F"), R"("a\nb\rc\td\x01\x7f")");
+  EXPECT_EQ(QuotedForMessage("J\xC3\xBCrgen \xF0\x9F\x98\x80"), "\"J\xC3\xBCrgen \xF0\x9F\x98\x80\"");
+  // Every byte of an invalid or cut-short sequence, and nothing of the valid text around it.
+  EXPECT_EQ(QuotedForMessage("\xFF\xFE"), R"("\xff\xfe")");
+  EXPECT_EQ(QuotedForMessage("x\xE2\x82"), R"("x\xe2\x82")");
+  EXPECT_EQ(QuotedForMessage("\xC3(\xC3\xA9"), "\"\\xc3(\xC3\xA9\"");
+  EXPECT_EQ(QuotedForMessage("\xED\xA0\x80"), R"("\xed\xa0\x80")");  // a surrogate
+  EXPECT_TRUE(IsValidUtf8(QuotedForMessage("\xF4\x90\x80\x80\xC0\xAF")));
+}
+
 }  // namespace
 }  // namespace tginvite::core

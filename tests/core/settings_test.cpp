@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/duration.h"
+#include "core/utf8.h"
 
 namespace tginvite::core {
 namespace {
@@ -170,6 +171,12 @@ TEST(SettingsTest, RefusalsNameTheKeyTheRangeAndTheValue) {
             "dispatch.in_flight: must be an integer in 1..256, got \"257\"");
   EXPECT_EQ(InvalidMessage("pacing.cycle_interval", "25h"),
             "pacing.cycle_interval: must be a duration in 0s..24h, got \"25h\"");
+  // Found by tests/fuzz/settings_fuzz.cpp (clang build): the value is quoted as valid UTF-8 even
+  // when it is not, since messages go out in JSON.
+  EXPECT_EQ(InvalidMessage("pacing.batch_size", "\xFF\xFE"),
+            R"(pacing.batch_size: must be an integer in 0..10000, got "\xff\xfe")");
+  EXPECT_EQ(InvalidMessage("window.tz", "Europe/\xC3"),
+            R"(window.tz: must be an IANA time zone such as Europe/Berlin, or empty, got "Europe/\xc3")");
   EXPECT_EQ(InvalidMessage("pacing.cycle_interval", "600"),
             "pacing.cycle_interval: must be a duration in 0s..24h, got \"600\" (no unit: write "
             "e.g. 600s)");
@@ -247,6 +254,17 @@ TEST(SettingsTest, RefusesProxyUrlsWithoutSchemeOrHost) {
         "http://proxy:0", "http://proxy:65536", "http://proxy:80a", "http://pro xy", "//proxy:8080",
         "http://[]:1"}) {
     EXPECT_FALSE(ValidateSetting("http.proxy", url)) << url;
+  }
+}
+
+// Found by tests/fuzz/settings_fuzz.cpp: "socks5h://us#w\xFF..." was a valid proxy, stored as
+// given, and the bytes that are not UTF-8 broke every JSON listing of the settings.
+TEST(SettingsTest, RefusesProxyUrlsWithBytesOutsidePrintableAscii) {
+  for (const std::string_view url : {"socks5h://proxy#w\xFF", "http://proxy:8080/\xC3\xA9",
+                                     "http://user:p\xE2\x82\xAC@proxy", "http://proxy/\x7F"}) {
+    const Result<std::string> result = ValidateSetting("http.proxy", url);
+    ASSERT_FALSE(result) << url;
+    EXPECT_TRUE(IsValidUtf8(result.error().message)) << result.error().message;
   }
 }
 

@@ -52,6 +52,42 @@ TEST(ClassifyTest, FloodFallsBackToTheRetryAfterHeader) {
   EXPECT_EQ(outcome.retry_after, seconds(4));
 }
 
+// Found by tests/fuzz/bot_api_fuzz.cpp: the dispatcher adds the wait to now in milliseconds, which
+// overflowed for a retry_after near INT64_MAX.
+TEST(ClassifyTest, FloodWaitIsCappedAtAWeek) {
+  Outcome outcome = ClassifyResponse(
+      MethodClass::kSendToUser, 429,
+      R"({"ok":false,"error_code":429,"parameters":{"retry_after":9223372036854775807}})",
+      std::nullopt);
+  ExpectKind(outcome, OutcomeKind::kFlood);
+  EXPECT_EQ(outcome.retry_after, kMaxRetryAfter);
+  EXPECT_EQ(kMaxRetryAfter, seconds(7 * 24 * 3600));
+  EXPECT_EQ(ClassifyResponse(MethodClass::kSendToUser, 429, "slow down", seconds(999999999))
+                .retry_after,
+            kMaxRetryAfter);
+}
+
+// Found by tests/fuzz/bot_api_fuzz.cpp: converting a double beyond int64 is undefined behaviour
+// (UBSan stops `make sanitize` on it); such a number is ignored like a missing one.
+TEST(ClassifyTest, NumbersBeyondInt64AreIgnored) {
+  Outcome outcome = ClassifyResponse(
+      MethodClass::kSendToUser, 429,
+      R"({"ok":false,"error_code":4e83,"parameters":{"retry_after":1e30}})", seconds(4));
+  ExpectKind(outcome, OutcomeKind::kFlood);
+  EXPECT_EQ(outcome.retry_after, seconds(4));
+  EXPECT_EQ(outcome.error_code, 0);
+}
+
+// An error_code an int cannot hold is not cut down to one: 4294967725 is 2^32 + 429.
+TEST(ClassifyTest, ErrorCodeBeyondIntIsIgnored) {
+  Outcome outcome = ClassifyResponse(
+      MethodClass::kSendToUser, 400,
+      R"({"ok":false,"error_code":4294967725,"description":"Bad Request: chat not found"})",
+      std::nullopt);
+  ExpectKind(outcome, OutcomeKind::kPermanent, PermanentReason::kOther);
+  EXPECT_EQ(outcome.error_code, 0);
+}
+
 TEST(ClassifyTest, FloodWithNeitherWaitsFiveSeconds) {
   Outcome outcome = ClassifyResponse(MethodClass::kSendToUser, 429, "slow down", std::nullopt);
   ExpectKind(outcome, OutcomeKind::kFlood);

@@ -22,5 +22,18 @@ TEST(ErrorMappingTest, BodyCarriesCodeAndMessage) {
   EXPECT_EQ(body["error"]["message"], "no campaign named \"x\"");
 }
 
+// Found by tests/fuzz/imports_fuzz.cpp: an import for a campaign named "autu\xdcn" failed with
+// "no campaign named ...", and writing that error's body threw nlohmann's type_error 316.
+TEST(ErrorMappingTest, BodyOfAMessageWithInvalidUtf8IsValidJson) {
+  std::string body = ErrorBody(Error{ErrorCode::kNotFound, "no campaign named \"autu\xDCn\""});
+  auto parsed = nlohmann::json::parse(body);
+  EXPECT_EQ(parsed["error"]["message"], "no campaign named \"autu\uFFFDn\"");
+}
+
+TEST(ErrorMappingTest, JsonTextReplacesInvalidUtf8) {
+  EXPECT_EQ(JsonText({{"name", "a\xFF\xFE" "b"}}), "{\"name\":\"a\uFFFD\uFFFDb\"}");
+  EXPECT_EQ(JsonText({{"name", "\xC3\xA9"}}), "{\"name\":\"\xC3\xA9\"}");
+}
+
 }  // namespace
 }  // namespace tginvite::web

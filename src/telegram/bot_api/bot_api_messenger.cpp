@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "telegram/bot_api/internal/answers.h"
 #include "telegram/bot_api/internal/curl_transport.h"
 #include "telegram/classify.h"
 #include "telegram/redact.h"
@@ -147,28 +148,6 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-std::optional<int64_t> IntField(const Json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<int64_t>();
-}
-
-std::string StringField(const Json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get<std::string>();
-}
-
-const Json& ObjectField(const Json& object, const char* key) {
-  static const Json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_object()) return kNull;
-  return *it;
-}
-
 // "-1001234567890" goes out as a number, "@channel" as a string.
 Json ChatIdJson(const std::string& chat) {
   int64_t id = 0;
@@ -177,45 +156,7 @@ Json ChatIdJson(const std::string& chat) {
   return chat;
 }
 
-std::optional<Update> ParseUpdate(const Json& item) {
-  std::optional<int64_t> update_id = IntField(item, "update_id");
-  if (!update_id) return std::nullopt;
-  Update update;
-  update.update_id = *update_id;
-  if (const Json& changed = ObjectField(item, "chat_member"); changed.is_object()) {
-    update.kind = Update::Kind::kChatMember;
-    update.chat_id = IntField(ObjectField(changed, "chat"), "id").value_or(0);
-    const Json& new_member = ObjectField(changed, "new_chat_member");
-    update.user_id = IntField(ObjectField(new_member, "user"), "id")
-                         .value_or(IntField(ObjectField(changed, "from"), "id").value_or(0));
-    update.old_status = StringField(ObjectField(changed, "old_chat_member"), "status");
-    update.new_status = StringField(new_member, "status");
-    update.invite_link = StringField(ObjectField(changed, "invite_link"), "invite_link");
-    return update;
-  }
-  if (const Json& changed = ObjectField(item, "my_chat_member"); changed.is_object()) {
-    update.kind = Update::Kind::kMyChatMember;
-    update.chat_id = IntField(ObjectField(changed, "chat"), "id").value_or(0);
-    update.user_id = IntField(ObjectField(changed, "from"), "id").value_or(0);
-    update.old_status = StringField(ObjectField(changed, "old_chat_member"), "status");
-    update.new_status = StringField(ObjectField(changed, "new_chat_member"), "status");
-    return update;
-  }
-  if (const Json& request = ObjectField(item, "chat_join_request"); request.is_object()) {
-    update.kind = Update::Kind::kJoinRequest;
-    update.chat_id = IntField(ObjectField(request, "chat"), "id").value_or(0);
-    update.user_id = IntField(ObjectField(request, "from"), "id").value_or(0);
-    update.invite_link = StringField(ObjectField(request, "invite_link"), "invite_link");
-    return update;
-  }
-  return std::nullopt;
-}
-
-// An answer: its classified outcome and, when it is kOk, Telegram's `result`.
-struct Reply {
-  Outcome outcome;
-  Json result;
-};
+using Reply = internal::Answer;  // a classified answer and, when it is ok, its result
 
 Outcome InternalError(OutcomeKind kind, const std::exception& error) {
   Outcome outcome;
@@ -239,9 +180,7 @@ class BotApiMessenger final : public Messenger {
       Reply reply = Call("getMe", MethodClass::kAccount, Json::object(), options_.timeout);
       out.outcome = std::move(reply.outcome);
       if (!out.outcome.ok()) return out;
-      out.bot.id = IntField(reply.result, "id").value_or(0);
-      out.bot.username = StringField(reply.result, "username");
-      out.bot.first_name = StringField(reply.result, "first_name");
+      out.bot = internal::ReadBotIdentity(reply.result);
       return out;
     });
   }
@@ -261,7 +200,7 @@ class BotApiMessenger final : public Messenger {
           Call("createChatInviteLink", MethodClass::kTargetChat, params, options_.timeout);
       out.outcome = std::move(reply.outcome);
       if (!out.outcome.ok()) return out;
-      out.invite_link = StringField(reply.result, "invite_link");
+      out.invite_link = internal::ReadInviteLink(reply.result);
       if (out.invite_link.empty()) {
         out.outcome.kind = OutcomeKind::kAmbiguous;
         out.outcome.description = "createChatInviteLink: the result has no invite_link";
@@ -291,7 +230,7 @@ class BotApiMessenger final : public Messenger {
       SendResult out;
       Reply reply = Call("sendMessage", MethodClass::kSendToUser, params, options_.timeout);
       out.outcome = std::move(reply.outcome);
-      if (out.outcome.ok()) out.message_id = IntField(reply.result, "message_id").value_or(0);
+      if (out.outcome.ok()) out.message_id = internal::ReadMessageId(reply.result);
       return out;
     });
   }
@@ -302,7 +241,7 @@ class BotApiMessenger final : public Messenger {
       MemberResult out;
       Reply reply = Call("getChatMember", MethodClass::kChatMember, params, options_.timeout);
       out.outcome = std::move(reply.outcome);
-      if (out.outcome.ok()) out.status = StringField(reply.result, "status");
+      if (out.outcome.ok()) out.status = internal::ReadMemberStatus(reply.result);
       return out;
     });
   }
@@ -317,16 +256,13 @@ class BotApiMessenger final : public Messenger {
       Reply reply = Call("getUpdates", MethodClass::kAccount, params, options_.timeout + timeout);
       out.outcome = std::move(reply.outcome);
       if (!out.outcome.ok()) return out;
-      if (!reply.result.is_array()) {
+      std::optional<std::vector<Update>> updates = internal::ReadUpdates(reply.result);
+      if (!updates) {
         out.outcome.kind = OutcomeKind::kAmbiguous;
         out.outcome.description = "getUpdates: the result is not an array";
         return out;
       }
-      for (const Json& item : reply.result) {
-        if (std::optional<Update> update = ParseUpdate(item)) {
-          out.updates.push_back(std::move(*update));
-        }
-      }
+      out.updates = std::move(*updates);
       return out;
     });
   }
@@ -442,14 +378,8 @@ class BotApiMessenger final : public Messenger {
       reply.outcome = ClassifyTransportFailure(transport, sent, Redact(message, options_.token));
       return reply;
     }
-    reply.outcome = ClassifyResponse(method_class, static_cast<int>(status), transfer.response,
-                                     transfer.retry_after_header);
-    reply.outcome.description = Redact(reply.outcome.description, options_.token);
-    if (reply.outcome.ok()) {
-      Json parsed = Json::parse(transfer.response, nullptr, /*allow_exceptions=*/false);
-      if (parsed.is_object()) reply.result = std::move(parsed["result"]);
-    }
-    return reply;
+    return internal::ReadAnswer(method_class, static_cast<int>(status), transfer.response,
+                                transfer.retry_after_header, options_.token);
   }
 
   BotApiOptions options_;
