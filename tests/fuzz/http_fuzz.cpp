@@ -36,7 +36,7 @@ std::unique_ptr<storage::Store> NewStore() {
   FUZZ_CHECK(s.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
   FUZZ_CHECK(s.CreateCampaign({"spring", "demo", "-1001234567890", "Hello {first_name}: {link}",
                                core::LinkMode::kPersonal, ""}));
-  FUZZ_CHECK(s.CreateApiToken({"fuzz", web::TokenHash(kToken)}));
+  FUZZ_CHECK(s.CreateApiToken({"fuzz", web::TokenHash(kToken), core::TokenScope::kWrite, {}}));
   return std::move(*opened);
 }
 
@@ -70,7 +70,9 @@ void CheckAnswers(std::string_view out) {
     if (size_t at = head.find("\r\nContent-Length: "); at != std::string_view::npos) {
       length = std::stoul(std::string(head.substr(at + 18, head.find("\r\n", at + 2) - at - 18)));
     }
-    if (length > out.size()) return;  // a HEAD answer: its length describes an absent body
+    // A HEAD answer's length describes a body that is not sent: the next answer follows at once
+    // (no body the server writes starts with a status line).
+    if (out.starts_with("HTTP/1.1 ") || length > out.size()) continue;
     const std::string_view body = out.substr(0, length);
     out.remove_prefix(length);
     if (head.find("\r\nContent-Type: application/json") != std::string_view::npos) {
