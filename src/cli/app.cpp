@@ -320,9 +320,7 @@ int Main(int argc, char** argv) {
   if (!loaded) return Report(loaded.error());
   keys = std::move(*loaded);
   if (!long_running) PrintWarnings(keys.AllWarnings());  // the others log them
-  storage::StoreOptions store_options;
-  store_options.mode = storage::OpenMode::kExisting;
-  store_options.secrets = keys.ForStore();
+  const storage::StoreOptions store_options = keys.StoreOptionsFor(storage::OpenMode::kExisting);
   if (waits_for_database) return RunWhenDatabaseAnswers(global, store_options, action);
   Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, store_options);
   if (!store) return Report(store.error());

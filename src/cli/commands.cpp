@@ -171,10 +171,8 @@ int RunInit(const GlobalOptions& global) {
   }
   if (!keys) return Report(keys.error());
   PrintWarnings(keys->AllWarnings());
-  storage::StoreOptions options;
-  options.mode = storage::OpenMode::kCreate;
-  options.secrets = keys->ForStore();
-  Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, options);
+  Result<std::unique_ptr<storage::Store>> store =
+      storage::OpenStore(global.db, keys->StoreOptionsFor(storage::OpenMode::kCreate));
   if (!store) return Report(store.error());
   fmt::print("database {} is ready\n", storage::RedactDatabaseUrl(global.db));
   if (created) {

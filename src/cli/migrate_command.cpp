@@ -15,10 +15,8 @@ int RunMigrate(const GlobalOptions& global) {
   Result<SecretKeys> keys = LoadSecretKeys(global.secret_key_file);
   if (!keys) return Report(keys.error());
   PrintWarnings(keys->AllWarnings());
-  storage::StoreOptions options;
-  options.mode = storage::OpenMode::kCreate;
-  options.secrets = keys->ForStore();
-  Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, options);
+  Result<std::unique_ptr<storage::Store>> store =
+      storage::OpenStore(global.db, keys->StoreOptionsFor(storage::OpenMode::kCreate));
   if (!store) return Report(store.error());
   const bool postgres = (*store)->backend() == "postgres";
   std::span<const storage::Migration> migrations =

@@ -51,6 +51,10 @@ struct SecretKeys {
   std::string MissingKeyHint() const;
   // What the store receives: the keyring (current, then next), or none.
   storage::StoreSecrets ForStore() const;
+  // Options to open the store with these keys.
+  storage::StoreOptions StoreOptionsFor(storage::OpenMode mode) const {
+    return {.mode = mode, .secrets = ForStore()};
+  }
 };
 
 std::string NextKeyFile(std::string_view key_file);      // "<key file>.new"

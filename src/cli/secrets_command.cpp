@@ -38,9 +38,7 @@ std::vector<std::string> RunningWorkers(storage::Store& store) {
 
 Result<int64_t> Reseal(const GlobalOptions& global, const SecretKeys& keys,
                        const core::SecretKey& old_key, const core::SecretKey& new_key) {
-  storage::StoreOptions options;
-  options.mode = storage::OpenMode::kExisting;
-  options.secrets = keys.ForStore();
+  storage::StoreOptions options = keys.StoreOptionsFor(storage::OpenMode::kExisting);
   options.secrets.keyring =
       std::make_shared<const core::Keyring>(new_key, std::vector<core::SecretKey>{old_key});
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store, storage::OpenStore(global.db, options));

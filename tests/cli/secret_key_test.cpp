@@ -13,6 +13,7 @@
 
 #include "core/secret_box.h"
 #include "fakes/process.h"
+#include "fakes/files.h"
 #include "fakes/temp_dir.h"
 
 namespace tginvite {
@@ -21,6 +22,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
+using testing::FileBytes;
+using testing::ModeOf;
 using testing::ProcessResult;
 using testing::TempDir;
 
@@ -32,19 +35,6 @@ constexpr std::string_view kKeyB =
     "2222222222222222222222222222222222222222222222222222222222222222";
 // Telegram out of reach: `account add` warns and adds the account without asking it.
 constexpr std::string_view kNowhere = "http://127.0.0.1:9";
-
-std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-unsigned ModeOf(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
 
 std::string KeyId(std::string_view hex) {
   auto key = core::SecretKey::FromHex(hex);

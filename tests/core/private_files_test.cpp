@@ -6,18 +6,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "fakes/files.h"
 #include "fakes/temp_dir.h"
 
 namespace tginvite::core {
 namespace {
 
+using testing::ModeOf;
 using testing::TempDir;
-
-unsigned ModeOf(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
 
 std::string Contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "fakes/fault_injecting_connection.h"
+#include "fakes/files.h"
 #include "fakes/test_keys.h"
 #include "storage/secrets_contract.h"
 #include "storage/sqlite/schema.h"
@@ -17,6 +18,8 @@ namespace tginvite::storage {
 namespace {
 
 using testing::FaultInjectingConnection;
+using testing::FileBytes;
+using testing::ModeOf;
 using testing::TempDir;
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
@@ -197,20 +200,6 @@ TEST(SqliteStoreTest, FailedCommitDuringImportLeavesStoreUsable) {
 
 constexpr std::string_view kToken = "123456789:AAFakeTestTokenNeverValid_abcdefghijkl";
 constexpr std::string_view kSecretPart = "AAFakeTestTokenNeverValid_abcdefghijkl";
-
-// A file's bytes, "" when it does not exist.
-std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-unsigned ModeOf(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
 
 // Sets the umask for a test's scope.
 class ScopedUmask {
