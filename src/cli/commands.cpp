@@ -578,8 +578,8 @@ int RunSuppressList(storage::Store& store) {
 }
 
 int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options) {
-  storage::NewApiToken request;
-  request.name = options.name;
+  core::Secret token = web::NewToken();
+  storage::NewApiToken request(options.name, web::TokenHash(token.Reveal()));
   std::optional<core::TokenScope> scope = core::ParseTokenScope(options.scope);
   if (!scope) {
     return Report(Fail(ErrorCode::kInvalidArgument,
@@ -595,8 +595,6 @@ int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options) {
     }
     request.expires_at = core::ToUnixMillis(core::SystemClock().Now()) + lifetime->count();
   }
-  core::Secret token = web::NewToken();
-  request.token_hash = web::TokenHash(token.Reveal());
   Result<storage::ApiToken> created = store.CreateApiToken(request);
   if (!created) return Report(created.error());
   fmt::print("{}\n", token.Reveal());

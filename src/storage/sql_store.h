@@ -13,6 +13,24 @@ namespace tginvite::storage {
 
 class SqlStore : public Store {
  public:
+  // Settings, campaigns, the export and suppressions (storage/sql_catalog.cpp).
+  Result<core::RawSettings> LoadSettings(const SettingScope& scope) override;
+  Status PutSetting(const SettingScope& scope, std::string_view key,
+                    std::string_view value) override;
+  Status DeleteSetting(const SettingScope& scope, std::string_view key) override;
+  Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
+  Result<std::vector<CampaignSummary>> ListCampaigns() override;
+  Result<std::vector<Campaign>> ListRunningCampaigns() override;
+  Result<CampaignSummary> FindCampaign(std::string_view name) override;
+  Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
+  Result<int64_t> ResendUnknown(std::string_view campaign) override;
+  Result<int64_t> CountContacts() override;
+  Status ExportInvitations(std::string_view campaign,
+                           const std::function<Status(const ExportRow&)>& on_row) override;
+  Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) override;
+  Status RemoveSuppression(std::string_view key) override;
+  Result<std::vector<Suppression>> ListSuppressions() override;
+
   // Accounts, their tokens sealed with the store's keyring (storage/sql_accounts.cpp).
   Result<Account> AddAccount(const NewAccount& account) override;
   Result<std::vector<Account>> ListAccounts() override;
@@ -40,6 +58,8 @@ class SqlStore : public Store {
   virtual Status ReadUnit(const std::function<Status(Session&)>& body) = 0;
   // The store's clock, in unix milliseconds.
   virtual int64_t NowUnixMillis() const = 0;
+  // A campaign's invitations counted by state, as the engine keeps the counts.
+  virtual Result<core::StateCounts> StateCountsOf(Session& session, int64_t campaign_id) = 0;
   // The keys that seal and open the store's secrets.
   virtual const StoreSecrets& Secrets() const = 0;
   // Called once SealSecrets replaced stored secrets, so that an engine can drop the old values it

@@ -392,9 +392,17 @@ struct ApiToken {
 };
 
 struct NewApiToken {
+  NewApiToken(std::string name_in, std::string token_hash_in,
+              core::TokenScope scope_in = core::TokenScope::kWrite,
+              std::optional<int64_t> expires_at_in = std::nullopt)
+      : name(std::move(name_in)),
+        token_hash(std::move(token_hash_in)),
+        scope(scope_in),
+        expires_at(expires_at_in) {}
+
   std::string name;
   std::string token_hash;
-  core::TokenScope scope = core::TokenScope::kWrite;
+  core::TokenScope scope;
   std::optional<int64_t> expires_at;  // unix ms
 };
 

@@ -31,7 +31,10 @@ TEST(ErrorMappingTest, BodyOfAMessageWithInvalidUtf8IsValidJson) {
 }
 
 TEST(ErrorMappingTest, JsonTextReplacesInvalidUtf8) {
-  EXPECT_EQ(JsonText({{"name", "a\xFF\xFE" "b"}}), "{\"name\":\"a\uFFFD\uFFFDb\"}");
+  EXPECT_EQ(JsonText({{"name",
+                       "a\xFF\xFE"
+                       "b"}}),
+            "{\"name\":\"a\uFFFD\uFFFDb\"}");
   EXPECT_EQ(JsonText({{"name", "\xC3\xA9"}}), "{\"name\":\"\xC3\xA9\"}");
 }
 

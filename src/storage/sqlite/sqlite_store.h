@@ -31,18 +31,6 @@ class SqliteStore final : public SqlStore {
 
   std::string_view backend() const override { return "sqlite"; }
 
-  Result<core::RawSettings> LoadSettings(const SettingScope& scope) override;
-  Status PutSetting(const SettingScope& scope, std::string_view key,
-                    std::string_view value) override;
-  Status DeleteSetting(const SettingScope& scope, std::string_view key) override;
-
-  Result<Campaign> CreateCampaign(const NewCampaign& campaign) override;
-  Result<std::vector<CampaignSummary>> ListCampaigns() override;
-  Result<std::vector<Campaign>> ListRunningCampaigns() override;
-  Result<CampaignSummary> FindCampaign(std::string_view name) override;
-  Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
-
-  Result<int64_t> ResendUnknown(std::string_view campaign) override;
   Result<int64_t> RetryFailed(std::string_view campaign) override;
   Result<ContactPage> ListContacts(const ContactQuery& query) override;
   Result<std::vector<AttemptView>> ContactAttempts(int64_t contact_id) override;
@@ -52,13 +40,6 @@ class SqliteStore final : public SqlStore {
                                                     int64_t since) override;
 
   Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
-  Result<int64_t> CountContacts() override;
-  Status ExportInvitations(std::string_view campaign,
-                           const std::function<Status(const ExportRow&)>& on_row) override;
-
-  Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) override;
-  Status RemoveSuppression(std::string_view key) override;
-  Result<std::vector<Suppression>> ListSuppressions() override;
 
   Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) override;
   Result<std::vector<int64_t>> ReslotLate(const ReslotRequest& request) override;
@@ -83,6 +64,7 @@ class SqliteStore final : public SqlStore {
   Result<std::vector<WorkerInfo>> ListWorkers() override;
   Result<std::vector<AttemptTally>> TallyAttempts() override;
 
+  // Settings, campaigns, the export and suppressions: SqlStore's (storage/sql_catalog.cpp).
   // Accounts: SqlStore's (storage/sql_accounts.cpp). Web authentication: SqlStore's
   // (storage/sql_web_auth.cpp).
 
@@ -90,6 +72,7 @@ class SqliteStore final : public SqlStore {
   Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }
+  Result<core::StateCounts> StateCountsOf(Session& session, int64_t campaign_id) override;
   const StoreSecrets& Secrets() const override { return options_.secrets; }
   // Checkpoints the WAL into the database file and truncates it: the page images that held the
   // replaced values go (secure_delete, on for every connection, zeroes them in the file itself).

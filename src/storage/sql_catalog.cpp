@@ -1,0 +1,394 @@
+// The SQL stores' catalog: settings, campaigns and their state changes, the contacts' export
+// and suppressions. The statements mean the same on SQLite and PostgreSQL; what differs (how
+// invitation counts are kept) is the engine's StateCountsOf.
+#include <regex>
+
+#include "core/message_template.h"
+#include "storage/sql_store.h"
+#include "storage/sql_web_rows.h"
+#include "storage/sqlite/internal/rows.h"
+
+namespace tginvite::storage {
+namespace {
+
+constexpr int64_t kGlobalScope = 0;
+
+Status ValidateChat(std::string_view chat) {
+  static const std::regex kChatId("-?[1-9][0-9]{0,18}");
+  static const std::regex kChannel("@[A-Za-z][A-Za-z0-9_]{3,31}");
+  if (std::regex_match(chat.begin(), chat.end(), kChatId) ||
+      std::regex_match(chat.begin(), chat.end(), kChannel)) {
+    return Ok();
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              "chat \"{}\": expected a chat id such as -1001234567890 or a public @channelname",
+              chat);
+}
+
+// The contacts column a suppression key matches, and the value to match.
+struct KeyMatch {
+  std::string_view column;
+  Value value;
+};
+
+Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
+  static const std::regex kKey("(id:[1-9][0-9]{0,18}|username:[a-z0-9_]+|phone:\\+[0-9]+)");
+  if (!std::regex_match(key.begin(), key.end(), kKey)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "suppression key \"{}\" is not id:N, username:NAME or phone:+E164", key);
+  }
+  std::string_view value = key.substr(key.find(':') + 1);
+  if (key.starts_with("id:")) return KeyMatch{"telegram_user_id", std::stoll(std::string(value))};
+  if (key.starts_with("username:")) return KeyMatch{"username", std::string(value)};
+  return KeyMatch{"phone", std::string(value)};
+}
+
+constexpr std::string_view kCampaignColumns =
+    "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
+    "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason "
+    "FROM campaigns c JOIN accounts a ON a.id = c.account_id";
+
+Campaign CampaignFromRow(const Row& row) {
+  Campaign c;
+  c.id = row.Int(0);
+  c.name = row.Text(1);
+  c.account_id = row.Int(2);
+  c.account_name = row.Text(3);
+  c.account_kind = core::ParseAccountKind(row.Text(4)).value_or(core::AccountKind::kRehearsal);
+  c.chat = row.Text(5);
+  c.template_text = row.Text(6);
+  c.link_mode = core::ParseLinkMode(row.Text(7)).value_or(core::LinkMode::kPersonal);
+  c.shared_link = row.Text(8);
+  c.state = core::ParseCampaignState(row.Text(9)).value_or(core::CampaignState::kDraft);
+  c.created_at = row.Int(10);
+  c.started_at = row.OptInt(11);
+  c.paused_reason = row.Text(12);
+  return c;
+}
+
+Result<Campaign> FindCampaignIn(Session& session, std::string_view name) {
+  ASSIGN_OR_RETURN(
+      std::optional<Row> row,
+      session.QueryOne(std::string(kCampaignColumns) + " WHERE c.name = ?", {std::string(name)}));
+  if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
+  return CampaignFromRow(*row);
+}
+
+Result<int64_t> SentSince(Session& session, int64_t campaign_id, int64_t since) {
+  return session.QueryInt(
+      // attempts_by_time first (SQLite keeps a CROSS JOIN's order; the condition in WHERE keeps
+      // the statement valid on PostgreSQL): the last minute is a few rows, the campaign's
+      // invitations may be a million.
+      "SELECT COUNT(*) FROM attempts a CROSS JOIN invitations i "
+      "WHERE i.id = a.invitation_id AND a.started_at >= ? AND a.request = 'sendMessage' "
+      "AND a.outcome = 'ok' AND i.campaign_id = ?",
+      {since, campaign_id});
+}
+
+Result<int64_t> ScopeId(Session& session, const SettingScope& scope) {
+  if (!scope) return kGlobalScope;
+  ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(session, *scope));
+  return campaign.id;
+}
+
+Result<core::RawSettings> LoadScope(Session& session, int64_t scope_id) {
+  core::RawSettings raw;
+  RETURN_IF_ERROR(session.ForEach("SELECT key, value FROM settings WHERE scope = ?", {scope_id},
+                                  [&raw](const Row& row) -> Status {
+                                    raw.emplace(row.Text(0), row.Text(1));
+                                    return Ok();
+                                  }));
+  return raw;
+}
+
+}  // namespace
+
+Result<core::RawSettings> SqlStore::LoadSettings(const SettingScope& scope) {
+  core::RawSettings raw;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(session, scope));
+    ASSIGN_OR_RETURN(raw, LoadScope(session, scope_id));
+    return Ok();
+  }));
+  return raw;
+}
+
+Status SqlStore::PutSetting(const SettingScope& scope, std::string_view key,
+                            std::string_view value) {
+  ASSIGN_OR_RETURN(std::string canonical, core::ValidateSetting(key, value));
+  if (scope && core::ScopeOf(*core::FindSetting(key)) == core::SettingScopeKind::kGlobalOnly) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "{}: applies to every campaign of a sending account; set it without --campaign",
+                key);
+  }
+  return WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(tx, scope));
+    ASSIGN_OR_RETURN(core::RawSettings global, LoadScope(tx, kGlobalScope));
+    if (scope) {
+      ASSIGN_OR_RETURN(core::RawSettings overrides, LoadScope(tx, scope_id));
+      overrides[std::string(key)] = canonical;
+      RETURN_IF_ERROR(core::CheckSettingRules(global, overrides));
+    } else {
+      global[std::string(key)] = canonical;
+      RETURN_IF_ERROR(core::CheckSettingRules(global, {}));
+      // The new global value must also hold beside every campaign's overrides.
+      ASSIGN_OR_RETURN(std::vector<Row> scopes,
+                       tx.Query("SELECT DISTINCT s.scope, c.name FROM settings s JOIN campaigns c "
+                                "ON c.id = s.scope ORDER BY c.name"));
+      for (const Row& row : scopes) {
+        ASSIGN_OR_RETURN(core::RawSettings overrides, LoadScope(tx, row.Int(0)));
+        RETURN_IF_ERROR_CTX(core::CheckSettingRules(global, overrides),
+                            fmt::format("campaign {}", row.Text(1)));
+      }
+    }
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO settings (scope, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
+                   "updated_at = excluded.updated_at",
+                   {scope_id, std::string(key), canonical, NowUnixMillis()}));
+    return Ok();
+  });
+}
+
+Status SqlStore::DeleteSetting(const SettingScope& scope, std::string_view key) {
+  if (core::FindSetting(key) == nullptr) {
+    return Fail(ErrorCode::kNotFound, "unknown setting \"{}\"", key);
+  }
+  return WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t scope_id, ScopeId(tx, scope));
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM settings WHERE scope = ? AND key = ?",
+                               {scope_id, std::string(key)}));
+    return Ok();
+  });
+}
+
+Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
+  RETURN_IF_ERROR(internal::ValidateName("campaign", campaign.name));
+  RETURN_IF_ERROR_CTX(ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
+  core::TemplateLimits limits;
+  limits.max_campaign = campaign.name.size();
+  if (campaign.link_mode == core::LinkMode::kShared && !campaign.shared_link.empty()) {
+    if (!campaign.shared_link.starts_with("https://t.me/")) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "campaign {}: --shared-link must be a https://t.me/ invite link", campaign.name);
+    }
+    limits.max_link = std::max(limits.max_link, campaign.shared_link.size());
+  } else if (!campaign.shared_link.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "campaign {}: --shared-link applies only to --link shared", campaign.name);
+  }
+  RETURN_IF_ERROR_CTX(core::MessageTemplate::Parse(campaign.template_text, limits),
+                      fmt::format("campaign {}: template", campaign.name));
+  int64_t id = 0;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(
+        std::optional<Row> account,
+        tx.QueryOne("SELECT id FROM accounts WHERE name = ?", {campaign.account_name}));
+    if (!account) {
+      return Fail(ErrorCode::kNotFound, "campaign {}: no account named \"{}\"", campaign.name,
+                  campaign.account_name);
+    }
+    int64_t now = NowUnixMillis();
+    Result<std::optional<Row>> row = tx.QueryOne(
+        "INSERT INTO campaigns (name, account_id, chat, template, link_mode, shared_link, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {campaign.name, account->Int(0), campaign.chat, campaign.template_text,
+         std::string(core::ToString(campaign.link_mode)), NullIfEmpty(campaign.shared_link), now,
+         now});
+    if (!row && row.error().code == ErrorCode::kAlreadyExists) {
+      return Fail(ErrorCode::kAlreadyExists, "a campaign named \"{}\" exists already",
+                  campaign.name);
+    }
+    RETURN_IF_ERROR(row);
+    id = (*row)->Int(0);
+    return Ok();
+  }));
+  ASSIGN_OR_RETURN(CampaignSummary created, FindCampaign(campaign.name));
+  return created.campaign;
+}
+
+Result<std::vector<CampaignSummary>> SqlStore::ListCampaigns() {
+  std::vector<CampaignSummary> campaigns;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    RETURN_IF_ERROR(session.ForEach(std::string(kCampaignColumns) + " ORDER BY c.id", {},
+                                    [&campaigns](const Row& row) -> Status {
+                                      campaigns.push_back({CampaignFromRow(row), {}});
+                                      return Ok();
+                                    }));
+    ASSIGN_OR_RETURN(auto sent, internal::SentSinceByCampaign(session, NowUnixMillis() - 60'000));
+    for (CampaignSummary& summary : campaigns) {
+      ASSIGN_OR_RETURN(summary.counts, StateCountsOf(session, summary.campaign.id));
+      auto n = sent.find(summary.campaign.id);
+      summary.sent_last_minute = n == sent.end() ? 0 : n->second;
+    }
+    return Ok();
+  }));
+  return campaigns;
+}
+
+Result<std::vector<Campaign>> SqlStore::ListRunningCampaigns() {
+  std::vector<Campaign> campaigns;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    return session.ForEach(
+        std::string(kCampaignColumns) + " WHERE c.state = 'running' ORDER BY c.id", {},
+        [&campaigns](const Row& row) -> Status {
+          campaigns.push_back(CampaignFromRow(row));
+          return Ok();
+        });
+  }));
+  return campaigns;
+}
+
+Result<CampaignSummary> SqlStore::FindCampaign(std::string_view name) {
+  CampaignSummary summary;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(summary.campaign, FindCampaignIn(session, name));
+    ASSIGN_OR_RETURN(summary.counts, StateCountsOf(session, summary.campaign.id));
+    ASSIGN_OR_RETURN(summary.sent_last_minute,
+                     SentSince(session, summary.campaign.id, NowUnixMillis() - 60'000));
+    return Ok();
+  }));
+  return summary;
+}
+
+Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction action) {
+  using core::CampaignState;
+  Campaign changed;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(tx, name));
+    const CampaignState from = campaign.state;
+    auto refuse = [&](std::string_view hint) {
+      return Fail(ErrorCode::kInvalidArgument, "campaign {} is {}{}", name, core::ToString(from),
+                  hint);
+    };
+    CampaignState to = from;
+    switch (action) {
+      case CampaignAction::kStart:
+        if (from == CampaignState::kPaused) return refuse("; use resume");
+        if (from != CampaignState::kDraft) return refuse("");
+        to = CampaignState::kRunning;
+        break;
+      case CampaignAction::kPause:
+        if (from != CampaignState::kRunning) return refuse("; only a running campaign pauses");
+        to = CampaignState::kPaused;
+        break;
+      case CampaignAction::kResume:
+        if (from != CampaignState::kPaused) return refuse("; only a paused campaign resumes");
+        to = CampaignState::kRunning;
+        break;
+      case CampaignAction::kCancel:
+        if (from == CampaignState::kCancelled) return refuse("");
+        to = CampaignState::kCancelled;
+        break;
+    }
+    int64_t now = NowUnixMillis();
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE campaigns SET state = ?, updated_at = ?, paused_reason = NULL, "
+        "started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN CAST(? AS BIGINT) END) "
+        "WHERE id = ?",
+        {std::string(core::ToString(to)), now, std::string(core::ToString(to)), now, campaign.id}));
+    if (to == CampaignState::kCancelled) {
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE invitations SET state = 'cancelled', updated_at = ? "
+                     "WHERE campaign_id = ? AND state IN ('pending', 'waiting')",
+                     {now, campaign.id}));
+    }
+    ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
+    return Ok();
+  }));
+  return changed;
+}
+
+Result<int64_t> SqlStore::ResendUnknown(std::string_view campaign) {
+  int64_t resent = 0;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));
+    ASSIGN_OR_RETURN(
+        resent, tx.Execute("UPDATE invitations SET state = 'pending', next_attempt_at = 0, "
+                           "last_error = 'resent by the operator after: ' || COALESCE(last_error, "
+                           "''), updated_at = ? WHERE campaign_id = ? AND state = 'unknown'",
+                           {NowUnixMillis(), found.id}));
+    return Ok();
+  }));
+  return resent;
+}
+
+Result<int64_t> SqlStore::CountContacts() {
+  int64_t count = 0;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(count, session.QueryInt("SELECT COUNT(*) FROM contacts"));
+    return Ok();
+  }));
+  return count;
+}
+
+Status SqlStore::ExportInvitations(std::string_view campaign,
+                                   const std::function<Status(const ExportRow&)>& on_row) {
+  return ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(session, campaign));
+    return session.ForEach(
+        "SELECT c.telegram_user_id, c.username, c.first_name, c.last_name, c.phone, i.state, "
+        "i.attempts, i.last_error, i.invite_link, i.sent_at, i.joined_at, i.updated_at "
+        "FROM invitations i JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? "
+        "ORDER BY i.contact_id",
+        {found.id}, [&on_row](const Row& row) -> Status {
+          ExportRow out;
+          out.contact = internal::ContactFromColumns(row, 0);
+          out.state =
+              core::ParseInvitationState(row.Text(5)).value_or(core::InvitationState::kPending);
+          out.attempts = row.Int(6);
+          out.last_error = row.Text(7);
+          out.invite_link = row.Text(8);
+          out.sent_at = row.OptInt(9);
+          out.joined_at = row.OptInt(10);
+          out.updated_at = row.Int(11);
+          return on_row(out);
+        });
+  });
+}
+
+Result<int64_t> SqlStore::AddSuppression(std::string_view key, std::string_view reason) {
+  ASSIGN_OR_RETURN(KeyMatch match, ParseSuppressionKey(key));
+  int64_t skipped = 0;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    int64_t now = NowUnixMillis();
+    RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET reason = excluded.reason",
+                   {std::string(key), std::string(reason), now}));
+    ASSIGN_OR_RETURN(
+        skipped,
+        tx.Execute(
+            fmt::format("UPDATE invitations SET state = 'skipped', last_error = "
+                        "'suppressed', updated_at = ? WHERE state IN ('pending', "
+                        "'waiting') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
+                        match.column),
+            {now, match.value}));
+    return Ok();
+  }));
+  return skipped;
+}
+
+Status SqlStore::RemoveSuppression(std::string_view key) {
+  return WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t removed,
+                     tx.Execute("DELETE FROM suppressions WHERE key = ?", {std::string(key)}));
+    if (removed == 0) return Fail(ErrorCode::kNotFound, "{} is not suppressed", key);
+    return Ok();
+  });
+}
+
+Result<std::vector<Suppression>> SqlStore::ListSuppressions() {
+  std::vector<Suppression> list;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    return session.ForEach(
+        "SELECT key, reason, created_at FROM suppressions ORDER BY created_at, key", {},
+        [&list](const Row& row) -> Status {
+          list.push_back({row.Text(0), row.Text(1), row.Int(2)});
+          return Ok();
+        });
+  }));
+  return list;
+}
+
+}  // namespace tginvite::storage
