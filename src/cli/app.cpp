@@ -1,7 +1,11 @@
 #include "cli/app.h"
 
 #include <functional>
+#include <iostream>
 #include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -29,6 +33,40 @@ void AddServeOptions(CLI::App* command, ServeOptions& options) {
                    "Threads that handle complete requests (slow clients never hold one)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+}
+
+
+// CLI11 answers a mistyped command with "A subcommand is required": name the word it did not
+// know instead. nullopt when every word is a known command (a command really is missing).
+std::optional<std::string> UnknownCommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.starts_with("-")) {
+      if (arg.find('=') != std::string::npos) continue;
+      // An option that takes a value takes the next word too.
+      for (CLI::App* owner = level; owner != nullptr; owner = owner->get_parent()) {
+        const CLI::Option* option = owner->get_option_no_throw(arg);
+        if (option == nullptr) continue;
+        if (option->get_type_size_max() > 0) ++i;
+        break;
+      }
+      continue;
+    }
+    const std::vector<CLI::App*> commands =
+        level->get_subcommands([](const CLI::App*) { return true; });
+    CLI::App* sub = nullptr;
+    for (CLI::App* command : commands) {
+      if (command->check_name(arg)) sub = command;
+    }
+    if (sub == nullptr) {
+      if (commands.empty()) return std::nullopt;  // a positional argument
+      return "unknown command '" + arg + "'" +
+             (level == &app ? std::string() : " for '" + level->get_name() + "'");
+    }
+    level = sub;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -306,6 +344,13 @@ int Main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    if (std::optional<std::string> unknown = UnknownCommand(app, argc, argv)) {
+      std::cerr << "tginvite: " << *unknown << " (see --help)\n";
+      return kExitUsage;
+    }
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;

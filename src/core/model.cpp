@@ -22,7 +22,8 @@ std::string_view NameOf(Enum value, const std::array<std::pair<Enum, std::string
   return "?";
 }
 
-constexpr std::array<std::pair<InvitationState, std::string_view>, 9> kInvitationStateNames = {{
+constexpr std::array<std::pair<InvitationState, std::string_view>, 10> kInvitationStateNames = {{
+    {InvitationState::kAwaitingStart, "awaiting_start"},
     {InvitationState::kPending, "pending"},
     {InvitationState::kSending, "sending"},
     {InvitationState::kSent, "sent"},
@@ -47,6 +48,18 @@ constexpr std::array<std::pair<LinkMode, std::string_view>, 3> kLinkModeNames = 
     {LinkMode::kJoinRequest, "join-request"},
 }};
 
+constexpr std::array<std::pair<CampaignReach, std::string_view>, 3> kReachNames = {{
+    {CampaignReach::kDirect, "direct"},
+    {CampaignReach::kStartLink, "start-link"},
+    {CampaignReach::kBoth, "both"},
+}};
+
+constexpr std::array<std::pair<UpdatesVia, std::string_view>, 3> kUpdatesViaNames = {{
+    {UpdatesVia::kPoll, "poll"},
+    {UpdatesVia::kWebhook, "webhook"},
+    {UpdatesVia::kForward, "forward"},
+}};
+
 constexpr std::array<std::pair<AccountKind, std::string_view>, 2> kAccountKindNames = {{
     {AccountKind::kBot, "bot"},
     {AccountKind::kRehearsal, "rehearsal"},
@@ -66,7 +79,7 @@ std::optional<InvitationState> ParseInvitationState(std::string_view text) {
 }
 bool IsTerminal(InvitationState state) {
   return state != InvitationState::kPending && state != InvitationState::kSending &&
-         state != InvitationState::kWaiting;
+         state != InvitationState::kWaiting && state != InvitationState::kAwaitingStart;
 }
 
 std::string_view ToString(CampaignState state) { return NameOf(state, kCampaignStateNames); }
@@ -77,6 +90,25 @@ std::optional<CampaignState> ParseCampaignState(std::string_view text) {
 std::string_view ToString(LinkMode mode) { return NameOf(mode, kLinkModeNames); }
 std::optional<LinkMode> ParseLinkMode(std::string_view text) {
   return ParseByName(text, kLinkModeNames);
+}
+
+std::string_view ToString(CampaignReach reach) { return NameOf(reach, kReachNames); }
+std::optional<CampaignReach> ParseCampaignReach(std::string_view text) {
+  return ParseByName(text, kReachNames);
+}
+
+std::string StartLink(std::string_view bot_username, std::string_view key) {
+  if (bot_username.empty() || key.empty()) return "";
+  std::string link = "https://t.me/";
+  link += bot_username;
+  link += "?start=";
+  link += key;
+  return link;
+}
+
+std::string_view ToString(UpdatesVia via) { return NameOf(via, kUpdatesViaNames); }
+std::optional<UpdatesVia> ParseUpdatesVia(std::string_view text) {
+  return ParseByName(text, kUpdatesViaNames);
 }
 
 std::string_view ToString(AccountKind kind) { return NameOf(kind, kAccountKindNames); }

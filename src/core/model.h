@@ -5,14 +5,17 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tginvite::core {
 
 // pending ──claim──▶ sending ──▶ sent ──(join observed)──▶ joined; sending may also end in
 // waiting (transient, retried later), failed (permanent), unknown (ambiguous, never resent on its
-// own). skipped and cancelled are terminal without a send.
+// own). skipped and cancelled are terminal without a send. awaiting_start ──(the contact pressed
+// Start through their start link)──▶ pending: a bot may write only to people who started it.
 enum class InvitationState {
+  kAwaitingStart,
   kPending,
   kSending,
   kSent,
@@ -24,13 +27,14 @@ enum class InvitationState {
   kCancelled,
 };
 inline constexpr std::array kAllInvitationStates = {
-    InvitationState::kPending, InvitationState::kSending, InvitationState::kSent,
+    InvitationState::kAwaitingStart, InvitationState::kPending, InvitationState::kSending, InvitationState::kSent,
     InvitationState::kJoined,  InvitationState::kWaiting, InvitationState::kFailed,
     InvitationState::kUnknown, InvitationState::kSkipped, InvitationState::kCancelled,
 };
 std::string_view ToString(InvitationState state);
 std::optional<InvitationState> ParseInvitationState(std::string_view text);
 // True for states that need no more work: sent, joined, failed, unknown, skipped, cancelled.
+// (awaiting_start is not: it waits for the contact.)
 bool IsTerminal(InvitationState state);
 
 // draft ──start──▶ running ◀──pause/resume──▶ paused; any but cancelled ──cancel──▶ cancelled.
@@ -41,6 +45,23 @@ std::optional<CampaignState> ParseCampaignState(std::string_view text);
 enum class LinkMode { kPersonal, kShared, kJoinRequest };
 std::string_view ToString(LinkMode mode);
 std::optional<LinkMode> ParseLinkMode(std::string_view text);
+
+// How a campaign reaches its contacts: `direct` messages those a bot can write to (a known user
+// id) and skips the rest; `start-link` waits for every contact to press Start through their
+// personal start link; `both` messages the reachable at once and waits for the others.
+enum class CampaignReach { kDirect, kStartLink, kBoth };
+std::string_view ToString(CampaignReach reach);
+std::optional<CampaignReach> ParseCampaignReach(std::string_view text);
+
+// A contact's personal start link: https://t.me/<bot_username>?start=<key>; "" when the bot's
+// username is not known.
+std::string StartLink(std::string_view bot_username, std::string_view key);
+
+// Where an account's updates come from: tginvite polls getUpdates, Telegram posts them to
+// tginvite's webhook, or the operator's own bot program forwards them.
+enum class UpdatesVia { kPoll, kWebhook, kForward };
+std::string_view ToString(UpdatesVia via);
+std::optional<UpdatesVia> ParseUpdatesVia(std::string_view text);
 
 // A rehearsal account simulates Telegram and never sends anything.
 enum class AccountKind { kBot, kRehearsal };

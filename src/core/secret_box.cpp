@@ -198,4 +198,11 @@ std::optional<std::string> Keyring::KeyIdOf(std::string_view sealed) {
   return std::string(id);
 }
 
+std::string RandomHex(size_t bytes) {
+  InitSodium();
+  std::vector<unsigned char> random(bytes);
+  randombytes_buf(random.data(), random.size());
+  return Hex(random.data(), random.size());
+}
+
 }  // namespace tginvite::core

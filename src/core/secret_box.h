@@ -88,6 +88,10 @@ class Keyring {
   std::vector<SecretKey> keys_;
 };
 
+// `bytes` fresh random bytes (libsodium's randombytes_buf) as lower-case hex: unguessable keys
+// such as a start link's payload.
+std::string RandomHex(size_t bytes);
+
 }  // namespace tginvite::core
 
 template <>

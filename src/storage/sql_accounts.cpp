@@ -49,6 +49,10 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
   account.health_reason = row.Text(7);
   account.flood_until = row.Int(8);
   account.updates_offset = row.Int(9);
+  account.bot_username = row.Text(10);
+  account.updates_via = core::ParseUpdatesVia(row.Text(11)).value_or(core::UpdatesVia::kPoll);
+  account.webhook_url = row.Text(12);
+  account.webhook_secret_hash = row.Text(13);
   const std::string stored = row.Text(3);
   if (stored.empty()) return account;
   if (!core::Keyring::IsSealed(stored)) {
@@ -73,7 +77,7 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
 
 constexpr std::string_view kAccountColumns =
     "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
-    "updates_offset FROM accounts";
+    "updates_offset, bot_username, updates_via, webhook_url, webhook_secret_hash FROM accounts";
 
 }  // namespace
 
@@ -218,6 +222,27 @@ Result<int64_t> SqlStore::SealSecrets(SealScope scope) {
   }));
   if (written > 0) AfterSecretsRewritten();
   return written;
+}
+
+Status SqlStore::SetBotUsername(int64_t account_id, std::string_view username) {
+  return WriteUnit([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET bot_username = NULLIF(?, '') WHERE id = ?",
+                               {std::string(username), account_id}));
+    return Ok();
+  });
+}
+
+Status SqlStore::SetUpdatesVia(std::string_view account, core::UpdatesVia via,
+                               std::string_view webhook_url, std::string_view webhook_secret_hash) {
+  return WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t changed,
+                     tx.Execute("UPDATE accounts SET updates_via = ?, webhook_url = NULLIF(?, ''), "
+                                "webhook_secret_hash = NULLIF(?, '') WHERE name = ?",
+                                {std::string(core::ToString(via)), std::string(webhook_url),
+                                 std::string(webhook_secret_hash), std::string(account)}));
+    if (changed == 0) return Fail(ErrorCode::kNotFound, "no account named \"{}\"", account);
+    return Ok();
+  });
 }
 
 }  // namespace tginvite::storage

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/message_template.h"
+#include "core/secret_box.h"
 #include "storage/sql_store.h"
 #include "storage/sql_web_rows.h"
 #include "storage/sqlite/internal/rows.h"
@@ -45,7 +46,8 @@ Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
 
 constexpr std::string_view kCampaignColumns =
     "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
-    "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason "
+    "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason, c.reach, "
+    "a.bot_username, c.links_exported, c.links_started "
     "FROM campaigns c JOIN accounts a ON a.id = c.account_id";
 
 Campaign CampaignFromRow(const Row& row) {
@@ -63,6 +65,10 @@ Campaign CampaignFromRow(const Row& row) {
   c.created_at = row.Int(10);
   c.started_at = row.OptInt(11);
   c.paused_reason = row.Text(12);
+  c.reach = core::ParseCampaignReach(row.Text(13)).value_or(core::CampaignReach::kDirect);
+  c.bot_username = row.Text(14);
+  c.links_exported = row.Int(15);
+  c.links_started = row.Int(16);
   return c;
 }
 
@@ -191,10 +197,10 @@ Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
     int64_t now = NowUnixMillis();
     Result<std::optional<Row>> row = tx.QueryOne(
         "INSERT INTO campaigns (name, account_id, chat, template, link_mode, shared_link, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "reach, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         {campaign.name, account->Int(0), campaign.chat, campaign.template_text,
-         std::string(core::ToString(campaign.link_mode)), NullIfEmpty(campaign.shared_link), now,
-         now});
+         std::string(core::ToString(campaign.link_mode)), NullIfEmpty(campaign.shared_link),
+         std::string(core::ToString(campaign.reach)), now, now});
     if (!row && row.error().code == ErrorCode::kAlreadyExists) {
       return Fail(ErrorCode::kAlreadyExists, "a campaign named \"{}\" exists already",
                   campaign.name);
@@ -290,7 +296,7 @@ Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction 
     if (to == CampaignState::kCancelled) {
       RETURN_IF_ERROR(
           tx.Execute("UPDATE invitations SET state = 'cancelled', updated_at = ? "
-                     "WHERE campaign_id = ? AND state IN ('pending', 'waiting')",
+                     "WHERE campaign_id = ? AND state IN ('pending', 'waiting', 'awaiting_start')",
                      {now, campaign.id}));
     }
     ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
@@ -328,10 +334,10 @@ Status SqlStore::ExportInvitations(std::string_view campaign,
     ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(session, campaign));
     return session.ForEach(
         "SELECT c.telegram_user_id, c.username, c.first_name, c.last_name, c.phone, i.state, "
-        "i.attempts, i.last_error, i.invite_link, i.sent_at, i.joined_at, i.updated_at "
-        "FROM invitations i JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? "
+        "i.attempts, i.last_error, i.invite_link, i.sent_at, i.joined_at, i.updated_at, "
+        "i.start_key FROM invitations i JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? "
         "ORDER BY i.contact_id",
-        {found.id}, [&on_row](const Row& row) -> Status {
+        {found.id}, [&on_row, &found](const Row& row) -> Status {
           ExportRow out;
           out.contact = internal::ContactFromColumns(row, 0);
           out.state =
@@ -342,6 +348,7 @@ Status SqlStore::ExportInvitations(std::string_view campaign,
           out.sent_at = row.OptInt(9);
           out.joined_at = row.OptInt(10);
           out.updated_at = row.Int(11);
+          out.start_link = core::StartLink(found.bot_username, row.Text(12));
           return on_row(out);
         });
   });
@@ -360,8 +367,8 @@ Result<int64_t> SqlStore::AddSuppression(std::string_view key, std::string_view 
         skipped,
         tx.Execute(
             fmt::format("UPDATE invitations SET state = 'skipped', last_error = "
-                        "'suppressed', updated_at = ? WHERE state IN ('pending', "
-                        "'waiting') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
+                        "'suppressed', updated_at = ? WHERE state IN ('pending', 'waiting', "
+                        "'awaiting_start') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
                         match.column),
             {now, match.value}));
     return Ok();
@@ -389,6 +396,43 @@ Result<std::vector<Suppression>> SqlStore::ListSuppressions() {
         });
   }));
   return list;
+}
+
+Result<int64_t> SqlStore::MarkStartLinksExported(std::string_view campaign) {
+  int64_t marked = 0;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));
+    const int64_t now = NowUnixMillis();
+    ASSIGN_OR_RETURN(marked, tx.Execute("UPDATE invitations SET start_exported_at = ? "
+                                        "WHERE campaign_id = ? AND start_exported_at IS NULL",
+                                        {now, found.id}));
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE campaigns SET links_exported = links_exported + ? WHERE id = ?", {marked, found.id}));
+    return Ok();
+  }));
+  return marked;
+}
+
+Result<std::string> SqlStore::RenewStartLink(std::string_view campaign, std::string_view contact) {
+  ASSIGN_OR_RETURN(KeyMatch match, ParseSuppressionKey(contact));
+  std::string link;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));
+    const std::string key = core::RandomHex(16);
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx.Execute(fmt::format("UPDATE invitations SET start_key = ?, updated_at = ? "
+                               "WHERE campaign_id = ? AND contact_id IN "
+                               "(SELECT id FROM contacts WHERE {} = ?)",
+                               match.column),
+                   {key, NowUnixMillis(), found.id, match.value}));
+    if (changed == 0) {
+      return Fail(ErrorCode::kNotFound, "campaign {} has no invitation for {}", campaign, contact);
+    }
+    link = core::StartLink(found.bot_username, key);
+    return Ok();
+  }));
+  return link;
 }
 
 }  // namespace tginvite::storage

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "core/secret_box.h"
 #include "storage/sqlite/internal/rows.h"
 
 namespace tginvite::storage::internal {
@@ -32,8 +33,8 @@ Value SuppressionKey(std::string_view prefix, std::string_view value) {
   return fmt::format("{}:{}", prefix, value);
 }
 
-// Enqueues an invitation of `campaign_id` for the contact.
-Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
+// Enqueues an invitation of the campaign for the contact, with a fresh start key.
+Result<EnqueueOutcome> Enqueue(Tx& tx, const EnqueueTarget& target, int64_t contact_id,
                                const core::ContactRecord& contact, int64_t now) {
   Value id_key = contact.telegram_user_id ? Value(fmt::format("id:{}", *contact.telegram_user_id))
                                           : Value(std::monostate{});
@@ -41,19 +42,38 @@ Result<EnqueueOutcome> Enqueue(Tx& tx, int64_t campaign_id, int64_t contact_id,
                    tx.QueryInt("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key IN (?, ?, ?))",
                                {std::move(id_key), SuppressionKey("username", contact.username),
                                 SuppressionKey("phone", contact.phone)}));
+  const core::InvitationState state =
+      FirstState(target, suppressed != 0, contact.telegram_user_id.has_value());
   ASSIGN_OR_RETURN(
       int64_t inserted,
       tx.Execute(
-          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, "
-          "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, start_key, "
+          "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
-          {campaign_id, contact_id, std::string(suppressed ? "skipped" : "pending"),
-           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}), now, now}));
+          {target.campaign_id, contact_id, std::string(core::ToString(state)),
+           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}),
+           core::RandomHex(16), now, now}));
   if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
-  return suppressed ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+  switch (state) {
+    case core::InvitationState::kSkipped:
+      return EnqueueOutcome::kSkipped;
+    case core::InvitationState::kAwaitingStart:
+      return EnqueueOutcome::kAwaitingStart;
+    default:
+      return EnqueueOutcome::kEnqueued;
+  }
 }
 
 }  // namespace
+
+core::InvitationState FirstState(const EnqueueTarget& target, bool suppressed, bool has_user_id) {
+  if (suppressed) return core::InvitationState::kSkipped;
+  if (target.reach == core::CampaignReach::kStartLink ||
+      (target.reach == core::CampaignReach::kBoth && !has_user_id)) {
+    return core::InvitationState::kAwaitingStart;
+  }
+  return core::InvitationState::kPending;
+}
 
 Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
   UpsertResult out;
@@ -108,6 +128,14 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
         "last_name = ?, updated_at = ? WHERE id = ?",
         {NullIfNone(merged.telegram_user_id), NullIfEmpty(merged.username),
          NullIfEmpty(merged.phone), merged.first_name, merged.last_name, now, primary->id}));
+    if (merged.telegram_user_id && !old.telegram_user_id) {
+      // Reachable by id now: a `both` campaign need not wait for this contact's start.
+      RETURN_IF_ERROR(tx.Execute(
+          "UPDATE invitations SET state = 'pending', next_attempt_at = 0, updated_at = ? "
+          "WHERE contact_id = ? AND state = 'awaiting_start' AND campaign_id IN "
+          "(SELECT id FROM campaigns WHERE reach = 'both')",
+          {now, primary->id}));
+    }
   }
   out.contact_id = primary->id;
   out.merged = std::move(merged);
@@ -116,10 +144,10 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
 }
 
 Result<ImportRowResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
-                                        std::optional<int64_t> campaign_id, int64_t now) {
-  if (campaign_id && upserted.result.outcome != ImportOutcome::kConflict) {
+                                        const std::optional<EnqueueTarget>& campaign, int64_t now) {
+  if (campaign && upserted.result.outcome != ImportOutcome::kConflict) {
     ASSIGN_OR_RETURN(upserted.result.enqueue,
-                     Enqueue(tx, *campaign_id, upserted.contact_id, upserted.merged, now));
+                     Enqueue(tx, *campaign, upserted.contact_id, upserted.merged, now));
   }
   return upserted.result;
 }

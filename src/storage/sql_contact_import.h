@@ -9,10 +9,22 @@
 #include <optional>
 
 #include "core/contact.h"
+#include "core/model.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
 
 namespace tginvite::storage::internal {
+
+// The campaign an import enqueues invitations for, and how it reaches its contacts (which decides
+// whether a new invitation is pending or awaits the contact's start).
+struct EnqueueTarget {
+  int64_t campaign_id = 0;
+  core::CampaignReach reach = core::CampaignReach::kDirect;
+};
+
+// The state a new invitation starts in: skipped when suppressed, awaiting_start when the
+// campaign waits for the contact (start-link, or both and no user id), pending otherwise.
+core::InvitationState FirstState(const EnqueueTarget& target, bool suppressed, bool has_user_id);
 
 // What upserting one contact row did: its outcome, the contact's id (0 for a conflict) and the
 // contact as stored afterwards.
@@ -32,6 +44,6 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
 // The row's result once its contact is upserted: with a campaign and unless the row is a
 // conflict, the contact is enqueued too (ImportRowResult::enqueue says how).
 Result<ImportRowResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
-                                        std::optional<int64_t> campaign_id, int64_t now);
+                                        const std::optional<EnqueueTarget>& campaign, int64_t now);
 
 }  // namespace tginvite::storage::internal

@@ -30,12 +30,18 @@ class SqlStore : public Store {
   Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) override;
   Status RemoveSuppression(std::string_view key) override;
   Result<std::vector<Suppression>> ListSuppressions() override;
+  Result<int64_t> MarkStartLinksExported(std::string_view campaign) override;
+  Result<std::string> RenewStartLink(std::string_view campaign, std::string_view contact) override;
 
   // Accounts, their tokens sealed with the store's keyring (storage/sql_accounts.cpp).
   Result<Account> AddAccount(const NewAccount& account) override;
   Result<std::vector<Account>> ListAccounts() override;
   Result<Account> FindAccount(std::string_view name) override;
   Result<int64_t> SealSecrets(SealScope scope) override;
+  Status SetBotUsername(int64_t account_id, std::string_view username) override;
+  Status SetUpdatesVia(std::string_view account, core::UpdatesVia via,
+                       std::string_view webhook_url,
+                       std::string_view webhook_secret_hash) override;
 
   // Web authentication (storage/sql_web_auth.cpp). Every secret arrives already hashed.
   Result<std::optional<std::string>> AdminPasswordHash() override;
@@ -47,6 +53,28 @@ class SqlStore : public Store {
   Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
   Status RevokeApiToken(std::string_view name) override;
   Result<std::vector<ApiToken>> ListApiTokens() override;
+
+  // Update leases, health, membership and the workers' list (storage/sql_updates.cpp).
+  Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
+                            int64_t until) override;
+  Status SetAccountHealth(int64_t account_id, std::string_view health,
+                          std::string_view reason) override;
+  Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;
+  Status SetSharedLink(int64_t campaign_id, std::string_view link) override;
+  Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
+                         int64_t next_offset) override;
+  Result<bool> IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
+                                    std::string_view invite_link) override;
+  Result<std::vector<WorkerInfo>> ListWorkers() override;
+  Result<std::vector<AttemptTally>> TallyAttempts() override;
+  // The update inbox and /start matching (storage/sql_updates.cpp).
+  Result<int64_t> IngestUpdates(int64_t account_id, std::span<const InboxUpdate> updates,
+                                std::optional<int64_t> next_offset) override;
+  Result<std::vector<InboxUpdate>> PendingUpdates(int64_t account_id, int limit) override;
+  Result<std::vector<StartResult>> ApplyUpdates(int64_t account_id,
+                                                const UpdateEffects& effects) override;
+  Result<int64_t> RetryStartWaits(int64_t account_id) override;
+  Result<std::vector<AwaitingStart>> AwaitingStarts(int64_t account_id, int limit) override;
 
   // A worker's frequent reads (storage/sql_worker_reads.cpp).
   Result<std::map<int64_t, core::RawSettings>> LoadAllSettings() override;
@@ -68,6 +96,10 @@ class SqlStore : public Store {
 };
 
 namespace internal {
+
+// Suppresses a user id for every campaign: their pending, waiting and awaiting invitations become
+// skipped.
+Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t now);
 
 // kInvalidArgument unless `name` is 1 to 64 letters, digits, '.', '_' or '-', starting with a
 // letter or digit; `what` ("account", "campaign") starts the message.

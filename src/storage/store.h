@@ -49,6 +49,11 @@ struct Account {
   std::string health_reason;
   int64_t flood_until = 0;  // unix ms; no request before it (a 429's retry_after)
   int64_t updates_offset = 0;
+  std::string bot_username;  // the bot's @username without the '@', "" until getMe told it
+  core::UpdatesVia updates_via = core::UpdatesVia::kPoll;
+  std::string webhook_url;
+  // BLAKE2b (hex) of the secret Telegram sends with every webhook call; "" without a webhook.
+  std::string webhook_secret_hash;
 
   // Whether a worker may send with it: its health is ok and its token could be read.
   bool CanSend() const { return health == "ok" && token_access == TokenAccess::kOpen; }
@@ -75,6 +80,10 @@ struct Campaign {
   int64_t created_at = 0;
   std::optional<int64_t> started_at;
   std::string paused_reason;  // set when the engine paused it (e.g. the bot lost its rights)
+  core::CampaignReach reach = core::CampaignReach::kDirect;
+  std::string bot_username;  // the account's, for the campaign's start links
+  int64_t links_exported = 0;  // start links handed out (exports), each invitation once
+  int64_t links_started = 0;   // invitations whose contact pressed Start
 };
 
 struct NewCampaign {
@@ -84,6 +93,7 @@ struct NewCampaign {
   std::string template_text;
   core::LinkMode link_mode = core::LinkMode::kPersonal;
   std::string shared_link;
+  core::CampaignReach reach = core::CampaignReach::kDirect;
 };
 
 enum class CampaignAction { kStart, kPause, kResume, kCancel };
@@ -107,7 +117,7 @@ enum class ImportOutcome {
   kConflict,   // the row's identifiers belong to two different contacts; nothing written
 };
 
-enum class EnqueueOutcome { kNone, kEnqueued, kSkipped, kAlreadyQueued };
+enum class EnqueueOutcome { kNone, kEnqueued, kAwaitingStart, kSkipped, kAlreadyQueued };
 
 struct ImportRowResult {
   ImportOutcome outcome = ImportOutcome::kImported;
@@ -146,12 +156,14 @@ struct ImportTotals {
   int64_t duplicates = 0;
   int64_t conflicts = 0;
   int64_t enqueued = 0;
-  int64_t skipped = 0;  // enqueued as skipped: suppressed
+  int64_t awaiting = 0;  // enqueued to wait for the contact's start (counted in enqueued too)
+  int64_t skipped = 0;   // enqueued as skipped: suppressed
   bool committed = false;
 };
 
 struct ExportRow {
   core::ContactRecord contact;
+  std::string start_link;  // https://t.me/<bot>?start=<key>; "" while the bot's name is unknown
   core::InvitationState state = core::InvitationState::kPending;
   int64_t attempts = 0;
   std::string last_error;
@@ -292,6 +304,61 @@ struct MembershipEvent {
   int64_t chat_id = 0;
   int64_t user_id = 0;
   std::string invite_link;
+  int64_t update_id = 0;  // the update it came from (ApplyUpdates), 0 when none
+};
+
+// An update as the inbox keeps it: what tginvite acts on, whoever delivered it (polling, the
+// webhook or forwarding). Updates of other kinds are kept too, as kOther, so that each update_id
+// is seen once.
+struct InboxUpdate {
+  enum class Kind { kChatMember, kJoinRequest, kMyChatMember, kStart, kOther };
+  int64_t update_id = 0;
+  Kind kind = Kind::kOther;
+  int64_t chat_id = 0;
+  int64_t user_id = 0;
+  std::string username;  // the sender's, lower-case, without '@'
+  std::string old_status;
+  std::string new_status;
+  std::string invite_link;
+  std::string start_payload;  // kStart: what followed "/start ", "" for a bare /start
+};
+
+// Someone pressed Start in the bot: "/start <payload>" from their personal start link, or a bare
+// "/start".
+struct StartRequest {
+  int64_t update_id = 0;
+  int64_t user_id = 0;
+  std::string username;       // lower-case, without '@'; may be ""
+  std::string payload;        // "" for a bare /start
+};
+
+enum class StartMatch {
+  kLinked,          // the contact is linked to the user and its invitations waiting for it go out
+  kUnknownPayload,  // no invitation of this account has the payload (forged, revoked, or typed)
+  kAlreadyHandled,  // the invitation no longer waits (a replay, a cancelled campaign, sent)
+  kOtherUser,       // the payload's contact is another Telegram user (a forwarded link)
+  kSuppressed,      // the user is suppressed: their invitation is skipped, nothing is sent
+  kSamePerson,      // the user is already another contact with an invitation in the campaign
+  kWaiting,         // a bare /start that matches no one yet: kept for 7 days, retried
+};
+std::string_view ToString(StartMatch match);
+
+struct StartResult {
+  int64_t update_id = 0;
+  StartMatch match = StartMatch::kWaiting;
+  int64_t queued = 0;  // invitations that became pending
+};
+
+struct AwaitingStart {
+  std::string start_key;
+  std::string username;  // the contact's, "" when unknown
+};
+
+// What processing a batch of inbox updates found: applied together with marking them processed.
+struct UpdateEffects {
+  std::vector<MembershipEvent> membership;
+  std::vector<StartRequest> starts;
+  std::vector<int64_t> processed;  // every update id of the batch
 };
 
 struct WorkerInfo {
@@ -339,6 +406,7 @@ struct ContactView {
   std::string last_error;
   std::optional<int64_t> sent_at;
   std::optional<int64_t> joined_at;
+  std::string start_link;  // with a campaign: the contact's start link ("" as in ExportRow)
 };
 
 struct ContactPage {
@@ -535,6 +603,37 @@ class Store {
   // Applies joins and blocks seen in updates, and stores the next updates offset, together.
   virtual Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
                                  int64_t next_offset) = 0;
+
+  // Updates, whoever delivered them: each (account, update_id) is kept once, later copies are
+  // dropped (a webhook retry, the same update forwarded too). With `next_offset` the account's
+  // polling offset moves in the same transaction. Returns how many were new.
+  virtual Result<int64_t> IngestUpdates(int64_t account_id, std::span<const InboxUpdate> updates,
+                                        std::optional<int64_t> next_offset) = 0;
+  // The account's updates not processed yet, oldest first.
+  virtual Result<std::vector<InboxUpdate>> PendingUpdates(int64_t account_id, int limit) = 0;
+  // Applies what a batch of updates means and marks them processed, in one transaction, so each
+  // update takes effect once however often it arrived or was read. Returns one result per start.
+  virtual Result<std::vector<StartResult>> ApplyUpdates(int64_t account_id,
+                                                        const UpdateEffects& effects) = 0;
+  // Retries the account's bare /starts that matched no one (the contact was imported, or its
+  // campaign started, since), dropping those older than 7 days. Returns how many linked.
+  virtual Result<int64_t> RetryStartWaits(int64_t account_id) = 0;
+  // Start keys (and usernames) of invitations waiting for a start in the account's running
+  // campaigns, oldest first: what the rehearsal simulator "presses Start" for.
+  virtual Result<std::vector<AwaitingStart>> AwaitingStarts(int64_t account_id, int limit) = 0;
+  // The bot's @username (from getMe), for its start links.
+  virtual Status SetBotUsername(int64_t account_id, std::string_view username) = 0;
+  // Where the account's updates come from; a webhook's URL and the hash of its secret.
+  virtual Status SetUpdatesVia(std::string_view account, core::UpdatesVia via,
+                               std::string_view webhook_url,
+                               std::string_view webhook_secret_hash) = 0;
+  // Records that the campaign's start links were handed out (an export): counted once per
+  // invitation. Returns how many were new.
+  virtual Result<int64_t> MarkStartLinksExported(std::string_view campaign) = 0;
+  // Gives the contact's invitation in the campaign a new start key: the old link stops working.
+  // `contact` is a suppression-style key (id:N, username:NAME, phone:+E164). Returns the new link.
+  virtual Result<std::string> RenewStartLink(std::string_view campaign,
+                                             std::string_view contact) = 0;
   // True when the user is a contact invited by one of the account's join-request campaigns for
   // this chat (or through this link): such join requests are approved.
   virtual Result<bool> IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,

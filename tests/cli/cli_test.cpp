@@ -219,6 +219,19 @@ TEST_F(CliTest, ImportWithNothingValidExitsTwo) {
   EXPECT_THAT(r.err, HasSubstr("empty"));
 }
 
+TEST_F(CliTest, AMistypedCommandIsNamed) {
+  ProcessResult r = Run({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'frobnicate'"));
+  // An option's value is not taken for a command.
+  r = Run({"--db", "sqlite:elsewhere.db", "campaign", "strat", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'strat' for 'campaign'"));
+  r = Run({"campaign"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("A subcommand is required"));
+}
+
 TEST_F(CliTest, ImportNormalisesPhonesWithARegionAndBom) {
   Ok({"init"});
   Write("de.csv", "\xEF\xBB\xBFphone,first_name\r\n030 1234567,Berlin\r\n");

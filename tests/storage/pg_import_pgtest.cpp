@@ -191,9 +191,11 @@ TEST_F(PgImportTest, BatchesGiveEveryRowTheResultOfTheRowByRowPath) {
       session.Execute("INSERT INTO accounts (name, kind, api_base, created_at) "
                       "VALUES ('demo', 'rehearsal', 'https://x.org', 0)"));
   auto campaign = session.QueryInt(
-      "INSERT INTO campaigns (name, account_id, chat, template, link_mode, created_at, "
-      "updated_at) SELECT 'spring', id, '-1001', 'Hi {link}', 'personal', 0, 0 FROM accounts "
-      "RETURNING id");
+      "INSERT INTO campaigns (name, account_id, chat, template, link_mode, reach, created_at, "
+      "updated_at) SELECT 'spring', id, '-1001', 'Hi {link}', 'personal', 'both', 0, 0 "
+      "FROM accounts RETURNING id");
+  // `both`: contacts without a user id await their start, the others are pending, on both paths.
+  constexpr core::CampaignReach kReach = core::CampaignReach::kBoth;
   ASSERT_TRUE(campaign) << campaign.error().message;
 
   const std::vector<std::string> first_names = {
@@ -229,8 +231,10 @@ TEST_F(PgImportTest, BatchesGiveEveryRowTheResultOfTheRowByRowPath) {
     for (int i = 0; i < 6; ++i) stored.push_back({i, draw()});
     for (int i = 0; i < 60; ++i) input.push_back({100 + i, draw()});
     const bool with_campaign = seed % 4 != 0;
-    const std::optional<int64_t> campaign_id =
-        with_campaign ? std::optional<int64_t>(*campaign) : std::nullopt;
+    using internal::EnqueueTarget;
+    const std::optional<EnqueueTarget> campaign_id =
+        with_campaign ? std::optional<EnqueueTarget>(EnqueueTarget{*campaign, kReach})
+                      : std::nullopt;
     std::vector<size_t> cuts;  // batch boundaries for the batch path
     for (size_t at = 0; at < input.size();) {
       at = std::min(input.size(), at + 1 + below(seed % 3 == 0 ? 60 : 15));
@@ -240,7 +244,7 @@ TEST_F(PgImportTest, BatchesGiveEveryRowTheResultOfTheRowByRowPath) {
     // The same start: stored contacts (some invited already) and suppressions.
     auto prepare = [&](Tx& tx) -> Status {
       for (size_t i = 0; i < stored.size(); ++i) {
-        std::optional<int64_t> invite = i % 2 == 0 ? campaign_id : std::nullopt;
+        std::optional<EnqueueTarget> invite = i % 2 == 0 ? campaign_id : std::nullopt;
         RETURN_IF_ERROR(ImportRowPg(tx, stored[i], invite, 1));
       }
       for (std::string key : {"id:3", "username:carol", "phone:+495", "username:anna"}) {

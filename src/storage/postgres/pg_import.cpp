@@ -70,13 +70,19 @@ constexpr std::string_view kReturnFresh = R"sql(
 SELECT pos, id, NULL::text FROM fresh
 UNION ALL SELECT NULL, id, 'imported' FROM inserted)sql";
 
-// With a campaign (?2): every contact inserted gets an invitation, skipped when a suppression
-// matches one of its keys (as Enqueue decides).
+// With a campaign (?2): every contact inserted gets an invitation in the state FirstState gives
+// (skipped when a suppression matches one of its keys, awaiting_start when the campaign waits for
+// it), its start key from the column's default.
 constexpr std::string_view kEnqueueInserted = R"sql(, queued AS (
   INSERT INTO invitations (campaign_id, contact_id, state, last_error, created_at, updated_at)
-  SELECT ?2, i.id, CASE WHEN x.suppressed THEN 'skipped' ELSE 'pending' END,
+  SELECT ?2, i.id,
+         CASE WHEN x.suppressed THEN 'skipped'
+              WHEN r.reach = 'start-link' OR (r.reach = 'both' AND i.telegram_user_id IS NULL)
+                THEN 'awaiting_start'
+              ELSE 'pending' END,
          CASE WHEN x.suppressed THEN 'suppressed' END, ?1, ?1
   FROM inserted i
+  CROSS JOIN (SELECT reach FROM campaigns WHERE id = ?2) r
   CROSS JOIN LATERAL (
     SELECT EXISTS (SELECT 1 FROM suppressions
                    WHERE key IN ('id:' || i.telegram_user_id::text, 'username:' || i.username,
@@ -136,13 +142,13 @@ int64_t NowMillis(const core::Clock& clock) { return core::ToUnixMillis(clock.No
 }  // namespace
 
 Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
-                                    std::optional<int64_t> campaign_id, int64_t now) {
+                                    const std::optional<internal::EnqueueTarget>& campaign_id, int64_t now) {
   ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
   return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
 }
 
 Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,
-                                                   std::optional<int64_t> campaign_id,
+                                                   const std::optional<internal::EnqueueTarget>& campaign_id,
                                                    const core::Clock& clock) {
   std::vector<ImportRowResult> results(rows.size());
   std::vector<bool> done(rows.size(), false);
@@ -187,7 +193,8 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
     };
     const int64_t now = NowMillis(clock);
     if (campaign_id) {
-      RETURN_IF_ERROR(tx.ForEach(InsertAndEnqueueFresh(), {now, *campaign_id}, on_row));
+      RETURN_IF_ERROR(
+          tx.ForEach(InsertAndEnqueueFresh(), {now, campaign_id->campaign_id}, on_row));
     } else {
       RETURN_IF_ERROR(tx.ForEach(InsertFresh(), {now}, on_row));
     }
@@ -208,8 +215,9 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
     }
     for (const auto& [id, state] : queued) {
       ASSIGN_OR_RETURN(size_t pos, row_of(id));
-      results[pos].enqueue =
-          state == "skipped" ? EnqueueOutcome::kSkipped : EnqueueOutcome::kEnqueued;
+      results[pos].enqueue = state == "skipped"          ? EnqueueOutcome::kSkipped
+                             : state == "awaiting_start" ? EnqueueOutcome::kAwaitingStart
+                                                         : EnqueueOutcome::kEnqueued;
     }
   }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "storage/sql_contact_import.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
 
@@ -35,13 +36,13 @@ namespace tginvite::storage {
 // unless the row is a conflict, enqueues an invitation for it (EnqueueOutcome). Rows written are
 // stamped `now`.
 Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
-                                    std::optional<int64_t> campaign_id, int64_t now);
+                                    const std::optional<internal::EnqueueTarget>& campaign_id, int64_t now);
 
 // Imports `rows` in `tx`, which must run on a PgConnection, and returns one result per row in input
 // order (see above). `clock` stamps the rows written. Any error leaves the transaction to be rolled
 // back by its guard.
 Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,
-                                                   std::optional<int64_t> campaign_id,
+                                                   const std::optional<internal::EnqueueTarget>& campaign_id,
                                                    const core::Clock& clock);
 
 }  // namespace tginvite::storage

@@ -328,6 +328,58 @@ ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write';
 ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT;
 )sql";
 
+// Start links (the reach of a campaign): each invitation gets a random start key, the payload of
+// its personal https://t.me/<bot>?start=<key> link, and may wait in `awaiting_start` until the
+// contact presses Start; updates from polling, a webhook or forwarding land in one inbox, deduped
+// by update_id; a bare /start from someone not imported yet waits in start_waits. Existing
+// campaigns keep what they did: reach `direct`.
+constexpr std::string_view kStartLinks = R"sql(
+CREATE TABLE update_inbox (
+  account_id  BIGINT NOT NULL REFERENCES accounts(id),
+  update_id   BIGINT NOT NULL,
+  kind        TEXT NOT NULL,
+  chat_id     BIGINT NOT NULL DEFAULT 0,
+  user_id     BIGINT NOT NULL DEFAULT 0,
+  username    TEXT NOT NULL DEFAULT '',
+  old_status  TEXT NOT NULL DEFAULT '',
+  new_status  TEXT NOT NULL DEFAULT '',
+  invite_link TEXT NOT NULL DEFAULT '',
+  start_payload TEXT,
+  received_at BIGINT NOT NULL,
+  processed_at BIGINT,
+  PRIMARY KEY (account_id, update_id)
+);
+CREATE INDEX update_inbox_unprocessed ON update_inbox (account_id, update_id)
+  WHERE processed_at IS NULL;
+CREATE INDEX update_inbox_processed ON update_inbox (processed_at) WHERE processed_at IS NOT NULL;
+CREATE TABLE start_waits (
+  account_id  BIGINT NOT NULL REFERENCES accounts(id),
+  user_id     BIGINT NOT NULL,
+  username    TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, user_id)
+);
+CREATE INDEX start_waits_by_username ON start_waits (username);
+ALTER TABLE campaigns ADD COLUMN reach TEXT NOT NULL DEFAULT 'direct'
+  CHECK (reach IN ('direct', 'start-link', 'both'));
+ALTER TABLE campaigns ADD COLUMN links_exported BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN links_started BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN updates_via TEXT NOT NULL DEFAULT 'poll'
+  CHECK (updates_via IN ('poll', 'webhook', 'forward'));
+ALTER TABLE accounts ADD COLUMN webhook_secret_hash TEXT;
+ALTER TABLE accounts ADD COLUMN webhook_url TEXT;
+ALTER TABLE invitations ADD COLUMN started_at BIGINT;
+ALTER TABLE invitations ADD COLUMN started_by BIGINT;
+ALTER TABLE invitations ADD COLUMN start_exported_at BIGINT;
+ALTER TABLE invitations ADD COLUMN start_key TEXT
+  DEFAULT replace(gen_random_uuid()::text, '-', '');
+CREATE UNIQUE INDEX invitations_by_start_key ON invitations (start_key);
+ALTER TABLE invitations DROP CONSTRAINT invitations_state_check;
+ALTER TABLE invitations ADD CONSTRAINT invitations_state_check CHECK (state IN
+  ('pending', 'sending', 'sent', 'joined', 'waiting', 'failed', 'unknown', 'skipped', 'cancelled',
+   'awaiting_start'));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -339,6 +391,7 @@ constexpr Migration kMigrations[] = {
     {8, "leased index keyed on the lease", kLeasedIndexOnLease},
     {9, "limiter keeps its slots", kLimiterSlots},
     {10, "token scopes", kTokenScopes},
+    {11, "start links", kStartLinks},
 };
 
 int64_t NowMillis() {
@@ -377,6 +430,7 @@ Status MigratePg(PgConnection& conn) {
       if (migration.version <= current) continue;
       Status applied = WithTransaction(conn, [&](Tx& tx) -> Status {
         RETURN_IF_ERROR(tx.ExecuteScript(migration.sql));
+        if (migration.run != nullptr) RETURN_IF_ERROR(migration.run(tx));
         RETURN_IF_ERROR(
             tx.Execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                        {int64_t{migration.version}, std::string(migration.name), NowMillis()}));

@@ -32,6 +32,10 @@ void Count(ImportTotals& totals, const ImportRowResult& result) {
       break;
   }
   if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
+  if (result.enqueue == EnqueueOutcome::kAwaitingStart) {
+    ++totals.enqueued;
+    ++totals.awaiting;
+  }
   if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
 }
 
@@ -146,14 +150,14 @@ Status PgStore::FoldCounts() {
 }
 
 Result<ImportTotals> PgStore::ImportContacts(ImportSource& source, const ImportOptions& options) {
-  std::optional<int64_t> campaign_id;
+  std::optional<internal::EnqueueTarget> campaign_id;
   if (options.campaign) {
     ASSIGN_OR_RETURN(CampaignSummary target, FindCampaign(*options.campaign));
     if (target.campaign.state == core::CampaignState::kCancelled) {
       return Fail(ErrorCode::kInvalidArgument, "campaign {} is cancelled; nothing can be added",
                   *options.campaign);
     }
-    campaign_id = target.campaign.id;
+    campaign_id = internal::EnqueueTarget{target.campaign.id, target.campaign.reach};
   }
   // Rows go to the server a batch at a time (pg_import.h); a batch is pulled before its
   // transaction begins, so a retried transaction imports the same rows again.

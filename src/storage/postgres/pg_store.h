@@ -110,22 +110,11 @@ class PgStore final : public SqlStore {
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
   Status PauseAccount(int64_t account_id, int64_t until) override;
-  Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
-                            int64_t until) override;
-  Status SetAccountHealth(int64_t account_id, std::string_view health,
-                          std::string_view reason) override;
-  Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;
-  Status SetSharedLink(int64_t campaign_id, std::string_view link) override;
   Result<bool> HasOutstandingWork() override;
-  Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
-                         int64_t next_offset) override;
-  Result<bool> IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
-                                    std::string_view invite_link) override;
   Status Heartbeat(const WorkerInfo& worker) override;
-  Result<std::vector<WorkerInfo>> ListWorkers() override;
-  Result<std::vector<AttemptTally>> TallyAttempts() override;
 
   // Settings, campaigns, the export and suppressions: SqlStore's (storage/sql_catalog.cpp).
+  // Update leases, health, membership and the workers' list: SqlStore's (storage/sql_updates.cpp).
   // Accounts: SqlStore's (storage/sql_accounts.cpp). Web authentication: SqlStore's
   // (storage/sql_web_auth.cpp).
 

@@ -299,6 +299,74 @@ ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write';
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 )sql";
 
+// Start links (the reach of a campaign): each invitation gets a random start key, the payload of
+// its personal https://t.me/<bot>?start=<key> link, and may wait in `awaiting_start` until the
+// contact presses Start; updates from polling, a webhook or forwarding land in one inbox, deduped
+// by update_id; a bare /start from someone not imported yet waits in start_waits. Existing
+// campaigns keep what they did: reach `direct`.
+constexpr std::string_view kStartLinks = R"sql(
+CREATE TABLE update_inbox (
+  account_id  INTEGER NOT NULL REFERENCES accounts(id),
+  update_id   INTEGER NOT NULL,
+  kind        TEXT NOT NULL,
+  chat_id     INTEGER NOT NULL DEFAULT 0,
+  user_id     INTEGER NOT NULL DEFAULT 0,
+  username    TEXT NOT NULL DEFAULT '',
+  old_status  TEXT NOT NULL DEFAULT '',
+  new_status  TEXT NOT NULL DEFAULT '',
+  invite_link TEXT NOT NULL DEFAULT '',
+  start_payload TEXT,
+  received_at INTEGER NOT NULL,
+  processed_at INTEGER,
+  PRIMARY KEY (account_id, update_id)
+);
+CREATE INDEX update_inbox_unprocessed ON update_inbox (account_id, update_id)
+  WHERE processed_at IS NULL;
+CREATE INDEX update_inbox_processed ON update_inbox (processed_at) WHERE processed_at IS NOT NULL;
+CREATE TABLE start_waits (
+  account_id  INTEGER NOT NULL REFERENCES accounts(id),
+  user_id     INTEGER NOT NULL,
+  username    TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, user_id)
+);
+CREATE INDEX start_waits_by_username ON start_waits (username);
+ALTER TABLE campaigns ADD COLUMN reach TEXT NOT NULL DEFAULT 'direct'
+  CHECK (reach IN ('direct', 'start-link', 'both'));
+ALTER TABLE campaigns ADD COLUMN links_exported INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN links_started INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN updates_via TEXT NOT NULL DEFAULT 'poll'
+  CHECK (updates_via IN ('poll', 'webhook', 'forward'));
+ALTER TABLE accounts ADD COLUMN webhook_secret_hash TEXT;
+ALTER TABLE accounts ADD COLUMN webhook_url TEXT;
+ALTER TABLE invitations ADD COLUMN started_at INTEGER;
+ALTER TABLE invitations ADD COLUMN started_by INTEGER;
+ALTER TABLE invitations ADD COLUMN start_exported_at INTEGER;
+ALTER TABLE invitations ADD COLUMN start_key TEXT;
+UPDATE invitations SET start_key = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX invitations_by_start_key ON invitations (start_key);
+)sql";
+
+// SQLite cannot alter a CHECK constraint; widening one changes nothing stored, so the table's
+// definition is edited in place, as https://sqlite.org/lang_altertable.html ("otheralter")
+// describes, and the schema cookie bumped so that every connection reads it anew.
+Status AllowAwaitingStart(Tx& tx) {
+  constexpr std::string_view kOld = "'skipped', 'cancelled')";
+  constexpr std::string_view kNew = "'skipped', 'cancelled', 'awaiting_start')";
+  ASSIGN_OR_RETURN(int64_t cookie, tx.QueryInt("PRAGMA schema_version"));
+  RETURN_IF_ERROR(tx.ExecuteScript("PRAGMA writable_schema = ON"));
+  ASSIGN_OR_RETURN(int64_t edited,
+                   tx.Execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) "
+                              "WHERE type = 'table' AND name = 'invitations' AND instr(sql, ?) > 0",
+                              {std::string(kOld), std::string(kNew), std::string(kOld)}));
+  RETURN_IF_ERROR(tx.ExecuteScript(fmt::format("PRAGMA schema_version = {}", cookie + 1)));
+  RETURN_IF_ERROR(tx.ExecuteScript("PRAGMA writable_schema = OFF"));
+  if (edited != 1) {
+    return Fail(ErrorCode::kInternal, "the invitations table's state check has an unknown shape");
+  }
+  return Ok();
+}
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -309,6 +377,7 @@ constexpr Migration kMigrations[] = {
     {7, "faster web reads", kWebReadsFaster},
     {8, "limiter keeps its slots", kLimiterSlots},
     {9, "token scopes", kTokenScopes},
+    {10, "start links", kStartLinks, AllowAwaitingStart},
 };
 
 int64_t NowMillis() {
@@ -344,6 +413,7 @@ Status MigrateSqlite(Connection& conn) {
                                    {int64_t{migration.version}}));
       if (done > 0) return Ok();
       RETURN_IF_ERROR(tx.ExecuteScript(migration.sql));
+      if (migration.run != nullptr) RETURN_IF_ERROR(migration.run(tx));
       RETURN_IF_ERROR(
           tx.Execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                      {int64_t{migration.version}, std::string(migration.name), NowMillis()}));

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "storage/connection.h"
+#include "storage/transaction.h"
 
 namespace tginvite::storage {
 
@@ -13,6 +14,8 @@ struct Migration {
   int version;
   std::string_view name;
   std::string_view sql;
+  // What a statement cannot do, run after `sql` in the same transaction; null for most.
+  Status (*run)(Tx& tx) = nullptr;
 };
 
 std::span<const Migration> SqliteMigrations();

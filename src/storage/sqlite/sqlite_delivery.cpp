@@ -13,19 +13,6 @@ namespace {
 
 std::string AccountLimiterKey(int64_t account_id) { return fmt::format("account:{}", account_id); }
 
-Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t now) {
-  RETURN_IF_ERROR(
-      tx.Execute("INSERT INTO suppressions (key, reason, created_at) VALUES (?, ?, ?) "
-                 "ON CONFLICT (key) DO NOTHING",
-                 {fmt::format("id:{}", user_id), std::string(reason), now}));
-  RETURN_IF_ERROR(tx.Execute(
-      "UPDATE invitations SET state = 'skipped', last_error = 'suppressed', updated_at = ? "
-      "WHERE state IN ('pending', 'waiting') AND contact_id IN "
-      "(SELECT id FROM contacts WHERE telegram_user_id = ?)",
-      {now, user_id}));
-  return Ok();
-}
-
 // The next time a row of the campaign may be claimed: its pacing, or its earliest due row.
 Result<int64_t> NextDue(Tx& tx, int64_t campaign_id, int64_t pacing_next_at) {
   ASSIGN_OR_RETURN(std::optional<Row> row,
@@ -81,8 +68,9 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
       ASSIGN_OR_RETURN(
           std::vector<Row> candidates,
-          tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, c.telegram_user_id, c.username, "
-                   "c.first_name, c.last_name, c.phone, c.id, c.next_message_at FROM invitations i "
+          tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, "
+                   "COALESCE(c.telegram_user_id, i.started_by), c.username, c.first_name, "
+                   " c.last_name, c.phone, c.id, c.next_message_at FROM invitations i "
                    "JOIN contacts c ON c.id = i.contact_id "
                    "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
                    "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
@@ -243,7 +231,7 @@ Result<int64_t> SqliteStore::RecordOutcomes(std::span<const OutcomeRecord> outco
              a->outcome}));
       }
       if (outcome.suppress_user) {
-        RETURN_IF_ERROR(SuppressUser(tx, *outcome.suppress_user, "blocked the bot", now));
+        RETURN_IF_ERROR(internal::SuppressUser(tx, *outcome.suppress_user, "blocked the bot", now));
       }
     }
     return Ok();
@@ -287,58 +275,6 @@ Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
   });
 }
 
-Result<bool> SqliteStore::LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
-                                       int64_t until) {
-  bool held = false;
-  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-    if (until <= now) {
-      RETURN_IF_ERROR(tx.Execute("DELETE FROM update_leases WHERE account_id = ? AND worker = ?",
-                                 {account_id, std::string(worker)}));
-      held = false;
-      return Ok();
-    }
-    ASSIGN_OR_RETURN(
-        int64_t changed,
-        tx.Execute("INSERT INTO update_leases (account_id, worker, lease_until) VALUES (?, ?, ?) "
-                   "ON CONFLICT (account_id) DO UPDATE SET worker = excluded.worker, lease_until = "
-                   "excluded.lease_until WHERE update_leases.worker = excluded.worker OR "
-                   "update_leases.lease_until <= ?",
-                   {account_id, std::string(worker), until, now}));
-    held = changed == 1;
-    return Ok();
-  }));
-  return held;
-}
-
-Status SqliteStore::SetAccountHealth(int64_t account_id, std::string_view health,
-                                     std::string_view reason) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(
-        tx.Execute("UPDATE accounts SET health = ?, health_reason = NULLIF(?, '') WHERE id = ?",
-                   {std::string(health), std::string(reason), account_id}));
-    return Ok();
-  });
-}
-
-Status SqliteStore::PauseCampaignFor(int64_t campaign_id, std::string_view reason) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(
-        tx.Execute("UPDATE campaigns SET state = 'paused', paused_reason = ?, updated_at = ? "
-                   "WHERE id = ? AND state = 'running'",
-                   {std::string(reason), NowMillis(), campaign_id}));
-    return Ok();
-  });
-}
-
-Status SqliteStore::SetSharedLink(int64_t campaign_id, std::string_view link) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(
-        tx.Execute("UPDATE campaigns SET shared_link = ? WHERE id = ? AND shared_link IS NULL",
-                   {std::string(link), campaign_id}));
-    return Ok();
-  });
-}
-
 Result<bool> SqliteStore::HasOutstandingWork() {
   bool outstanding = false;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
@@ -353,58 +289,6 @@ Result<bool> SqliteStore::HasOutstandingWork() {
   return outstanding;
 }
 
-Status SqliteStore::ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,
-                                    int64_t next_offset) {
-  return Write([&](Tx& tx) -> Status {
-    const int64_t now = NowMillis();
-    for (const MembershipEvent& event : events) {
-      if (event.kind == MembershipEvent::Kind::kBlockedBot) {
-        RETURN_IF_ERROR(SuppressUser(tx, event.user_id, "blocked the bot", now));
-        continue;
-      }
-      // Campaigns of this account that target the chat, by id (or, for @channel campaigns,
-      // through the invite link).
-      const std::string campaigns =
-          "SELECT id FROM campaigns WHERE account_id = ?1 AND chat = CAST(?2 AS TEXT)";
-      RETURN_IF_ERROR(tx.Execute(
-          fmt::format("UPDATE invitations SET state = 'joined', joined_at = ?3, updated_at = ?3 "
-                      "WHERE state IN ('sent', 'unknown') AND ((?4 <> '' AND invite_link = ?4) OR "
-                      "(campaign_id IN ({}) AND contact_id IN (SELECT id FROM contacts WHERE "
-                      "telegram_user_id = ?5)))",
-                      campaigns),
-          {account_id, event.chat_id, now, event.invite_link, event.user_id}));
-      RETURN_IF_ERROR(tx.Execute(
-          fmt::format(
-              "UPDATE invitations SET state = 'skipped', last_error = 'already a member', "
-              "updated_at = ?3 WHERE state IN ('pending', 'waiting') AND campaign_id IN "
-              "({}) AND contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?4)",
-              campaigns),
-          {account_id, event.chat_id, now, event.user_id}));
-    }
-    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET updates_offset = ? WHERE id = ?",
-                               {next_offset, account_id}));
-    return Ok();
-  });
-}
-
-Result<bool> SqliteStore::IsInvitedJoinRequest(int64_t account_id, int64_t chat_id, int64_t user_id,
-                                               std::string_view invite_link) {
-  bool invited = false;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(
-        int64_t n,
-        session.QueryInt(
-            "SELECT EXISTS (SELECT 1 FROM invitations i JOIN campaigns c ON c.id = i.campaign_id "
-            "WHERE c.account_id = ?1 AND c.link_mode = 'join-request' AND i.state IN ('sent', "
-            "'unknown') AND ((?4 <> '' AND i.invite_link = ?4) OR (c.chat = CAST(?2 AS TEXT) AND "
-            "i.contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?3))))",
-            {account_id, chat_id, user_id, std::string(invite_link)}));
-    invited = n != 0;
-    return Ok();
-  }));
-  return invited;
-}
-
 Status SqliteStore::Heartbeat(const WorkerInfo& worker) {
   return Write([&](Tx& tx) -> Status {
     RETURN_IF_ERROR(tx.Execute(
@@ -416,38 +300,6 @@ Status SqliteStore::Heartbeat(const WorkerInfo& worker) {
          worker.reason, worker.stopped_at}));
     return Ok();
   });
-}
-
-Result<std::vector<WorkerInfo>> SqliteStore::ListWorkers() {
-  std::vector<WorkerInfo> workers;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    return session.ForEach(
-        "SELECT id, host, pid, started_at, heartbeat_at, health, reason, COALESCE(stopped_at, 0) "
-        "FROM workers ORDER BY heartbeat_at DESC LIMIT 50",
-        {}, [&workers](const Row& row) -> Status {
-          workers.push_back({row.Text(0), row.Text(1), row.Int(2), row.Int(3), row.Int(4),
-                             row.Text(5), row.Text(6), row.Int(7)});
-          return Ok();
-        });
-  }));
-  return workers;
-}
-
-Result<std::vector<AttemptTally>> SqliteStore::TallyAttempts() {
-  std::vector<AttemptTally> tallies;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    return session.ForEach(
-        "SELECT ac.name, t.request, t.outcome, COUNT(*) FROM attempts t "
-        "JOIN invitations i ON i.id = t.invitation_id "
-        "JOIN campaigns c ON c.id = i.campaign_id "
-        "JOIN accounts ac ON ac.id = c.account_id "
-        "GROUP BY ac.name, t.request, t.outcome ORDER BY ac.name, t.request, t.outcome",
-        {}, [&tallies](const Row& row) -> Status {
-          tallies.push_back({row.Text(0), row.Text(1), row.Text(2), row.Int(3)});
-          return Ok();
-        });
-  }));
-  return tallies;
 }
 
 }  // namespace tginvite::storage

@@ -50,6 +50,10 @@ void Count(ImportTotals& totals, const ImportRowResult& result) {
       break;
   }
   if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
+  if (result.enqueue == EnqueueOutcome::kAwaitingStart) {
+    ++totals.enqueued;
+    ++totals.awaiting;
+  }
   if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
 }
 
@@ -146,14 +150,14 @@ Status SqliteStore::Read(const std::function<Status(Session&)>& body) {
 
 Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
                                                  const ImportOptions& options) {
-  std::optional<int64_t> campaign_id;
+  std::optional<internal::EnqueueTarget> campaign_id;
   if (options.campaign) {
     ASSIGN_OR_RETURN(CampaignSummary target, FindCampaign(*options.campaign));
     if (target.campaign.state == core::CampaignState::kCancelled) {
       return Fail(ErrorCode::kInvalidArgument, "campaign {} is cancelled; nothing can be added",
                   *options.campaign);
     }
-    campaign_id = target.campaign.id;
+    campaign_id = internal::EnqueueTarget{target.campaign.id, target.campaign.reach};
   }
   auto import_row = [&](Tx& tx, const ImportRow& row) -> Result<ImportRowResult> {
     int64_t now = NowMillis();
