@@ -92,6 +92,8 @@ struct Update {
     kChatMember,     // someone's membership in a chat changed (joins)
     kJoinRequest,    // someone asked to join through a link that needs approval
     kMyChatMember,   // the bot's own membership changed; in a private chat: blocked / unblocked
+    kStart,          // someone pressed Start: a private "/start [payload]" message
+    kOther,          // anything else: counted (its update_id), not acted on
   };
   int64_t update_id = 0;
   Kind kind = Kind::kChatMember;
@@ -100,6 +102,20 @@ struct Update {
   std::string old_status;
   std::string new_status;   // for kMyChatMember in a private chat: "kicked" = blocked the bot
   std::string invite_link;  // the link used, when Telegram says
+  std::string username;       // kStart: the sender's @username, lower-case, without '@'
+  std::string start_payload;  // kStart: what followed "/start ", "" for a bare /start
+};
+
+// Where Telegram should post the bot's updates (setWebhook).
+struct WebhookRequest {
+  std::string url;           // https://…
+  std::string secret_token;  // sent back in X-Telegram-Bot-Api-Secret-Token; 1–256 of A-Za-z0-9_-
+};
+
+// A contact whose start link is out: the rehearsal simulator presses Start for some of them.
+struct ExpectedStart {
+  std::string start_key;
+  std::string username;  // "" when unknown
 };
 
 struct UpdatesResult {
@@ -119,9 +135,17 @@ class Messenger {
   virtual Outcome RevokeInviteLink(const std::string& chat, const std::string& invite_link) = 0;
   virtual SendResult SendInvitation(const InvitationMessage& message) = 0;
   virtual MemberResult GetChatMember(const std::string& chat, int64_t user_id) = 0;
-  // Long-polls for chat_member, chat_join_request and my_chat_member updates after `offset`.
+  // Long-polls for message, chat_member, chat_join_request and my_chat_member updates after
+  // `offset`.
   virtual UpdatesResult GetUpdates(int64_t offset, std::chrono::seconds timeout) = 0;
   virtual Outcome ApproveJoinRequest(const std::string& chat, int64_t user_id) = 0;
+  // Has Telegram post the bot's updates (the kinds GetUpdates asks for) to a webhook, or
+  // (DeleteWebhook) stop doing so, so that getUpdates works again.
+  virtual Outcome SetWebhook(const WebhookRequest& request) = 0;
+  virtual Outcome DeleteWebhook() = 0;
+  // Contacts whose start links are out. The simulator has some of them press Start (its
+  // GetUpdates reports their "/start <key>"); a real messenger has nothing to do with this.
+  virtual void ExpectStarts(const std::vector<ExpectedStart>& /*waiting*/) {}
 };
 
 }  // namespace tginvite::telegram

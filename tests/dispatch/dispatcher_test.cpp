@@ -68,6 +68,13 @@ class Forwarding final : public telegram::Messenger {
   telegram::Outcome ApproveJoinRequest(const std::string& c, int64_t u) override {
     return target_.ApproveJoinRequest(c, u);
   }
+  telegram::Outcome SetWebhook(const telegram::WebhookRequest& r) override {
+    return target_.SetWebhook(r);
+  }
+  telegram::Outcome DeleteWebhook() override { return target_.DeleteWebhook(); }
+  void ExpectStarts(const std::vector<telegram::ExpectedStart>& w) override {
+    target_.ExpectStarts(w);
+  }
 
  private:
   telegram::Messenger& target_;
@@ -613,10 +620,11 @@ TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
   Drain();
   std::string link1 = RowOf("c", 1).invite_link;
   std::string link10 = RowOf("r", 10).invite_link;
-  telegram::Update join{1, telegram::Update::Kind::kChatMember, -1001, 1, "left", "member", link1};
-  telegram::Update block{2, telegram::Update::Kind::kMyChatMember, 3, 3, "member", "kicked", ""};
-  telegram::Update request{3, telegram::Update::Kind::kJoinRequest, -1002, 10, "", "", link10};
-  telegram::Update stranger{4, telegram::Update::Kind::kJoinRequest, -1002, 99, "", "", ""};
+  using Kind = telegram::Update::Kind;
+  telegram::Update join{1, Kind::kChatMember, -1001, 1, "left", "member", link1, "", ""};
+  telegram::Update block{2, Kind::kMyChatMember, 3, 3, "member", "kicked", "", "", ""};
+  telegram::Update request{3, Kind::kJoinRequest, -1002, 10, "", "", link10, "", ""};
+  telegram::Update stranger{4, Kind::kJoinRequest, -1002, 99, "", "", "", "", ""};
   for (auto& u : {join, block, request, stranger}) messenger_.QueueUpdate(u);
   ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
   EXPECT_EQ(RowOf("c", 1).state, InvitationState::kJoined);

@@ -128,6 +128,21 @@ class FakeMessenger final : public telegram::Messenger {
     approvals_.push_back(user_id);
     return Make(telegram::OutcomeKind::kOk);
   }
+  telegram::Outcome SetWebhook(const telegram::WebhookRequest& request) override {
+    std::lock_guard lock(mu_);
+    webhooks_.push_back(request);
+    return Make(telegram::OutcomeKind::kOk);
+  }
+  telegram::Outcome DeleteWebhook() override {
+    std::lock_guard lock(mu_);
+    webhooks_.push_back({});
+    return Make(telegram::OutcomeKind::kOk);
+  }
+  // Every SetWebhook, and an empty request for each DeleteWebhook, in order.
+  std::vector<telegram::WebhookRequest> webhooks() const {
+    std::lock_guard lock(mu_);
+    return webhooks_;
+  }
 
  private:
   mutable std::mutex mu_;
@@ -138,6 +153,7 @@ class FakeMessenger final : public telegram::Messenger {
   std::map<int64_t, int> delivered_;
   std::vector<telegram::InviteLinkRequest> links_;
   std::vector<int64_t> approvals_;
+  std::vector<telegram::WebhookRequest> webhooks_;
   std::vector<int64_t> members_;
   const core::Clock* clock_ = nullptr;
   std::vector<core::TimePoint> send_times_;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "telegram/redact.h"
+#include "telegram/updates.h"
 
 namespace tginvite::telegram::internal {
 namespace {
@@ -23,47 +24,6 @@ std::string StringField(const Json& object, const char* key) {
   return it->get<std::string>();
 }
 
-const Json& ObjectField(const Json& object, const char* key) {
-  static const Json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_object()) return kNull;
-  return *it;
-}
-
-std::optional<Update> ReadUpdate(const Json& item) {
-  std::optional<int64_t> update_id = IntField(item, "update_id");
-  if (!update_id) return std::nullopt;
-  Update update;
-  update.update_id = *update_id;
-  if (const Json& changed = ObjectField(item, "chat_member"); changed.is_object()) {
-    update.kind = Update::Kind::kChatMember;
-    update.chat_id = IntField(ObjectField(changed, "chat"), "id").value_or(0);
-    const Json& new_member = ObjectField(changed, "new_chat_member");
-    update.user_id = IntField(ObjectField(new_member, "user"), "id")
-                         .value_or(IntField(ObjectField(changed, "from"), "id").value_or(0));
-    update.old_status = StringField(ObjectField(changed, "old_chat_member"), "status");
-    update.new_status = StringField(new_member, "status");
-    update.invite_link = StringField(ObjectField(changed, "invite_link"), "invite_link");
-    return update;
-  }
-  if (const Json& changed = ObjectField(item, "my_chat_member"); changed.is_object()) {
-    update.kind = Update::Kind::kMyChatMember;
-    update.chat_id = IntField(ObjectField(changed, "chat"), "id").value_or(0);
-    update.user_id = IntField(ObjectField(changed, "from"), "id").value_or(0);
-    update.old_status = StringField(ObjectField(changed, "old_chat_member"), "status");
-    update.new_status = StringField(ObjectField(changed, "new_chat_member"), "status");
-    return update;
-  }
-  if (const Json& request = ObjectField(item, "chat_join_request"); request.is_object()) {
-    update.kind = Update::Kind::kJoinRequest;
-    update.chat_id = IntField(ObjectField(request, "chat"), "id").value_or(0);
-    update.user_id = IntField(ObjectField(request, "from"), "id").value_or(0);
-    update.invite_link = StringField(ObjectField(request, "invite_link"), "invite_link");
-    return update;
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 

@@ -165,6 +165,12 @@ Outcome InternalError(OutcomeKind kind, const std::exception& error) {
   return outcome;
 }
 
+// The updates tginvite asks Telegram for, by getUpdates or a webhook: /start messages, joins, join
+// requests and blocks.
+Json AllowedUpdates() {
+  return Json::array({"message", "chat_member", "chat_join_request", "my_chat_member"});
+}
+
 class BotApiMessenger final : public Messenger {
  public:
   explicit BotApiMessenger(BotApiOptions options) : options_(std::move(options)) {
@@ -251,7 +257,7 @@ class BotApiMessenger final : public Messenger {
       timeout = std::max(timeout, std::chrono::seconds(0));
       Json params = {{"offset", offset},
                      {"timeout", timeout.count()},
-                     {"allowed_updates", {"chat_member", "chat_join_request", "my_chat_member"}}};
+                     {"allowed_updates", AllowedUpdates()}};
       UpdatesResult out;
       Reply reply = Call("getUpdates", MethodClass::kAccount, params, options_.timeout + timeout);
       out.outcome = std::move(reply.outcome);
@@ -271,6 +277,22 @@ class BotApiMessenger final : public Messenger {
     return Guarded<Outcome>([&] {
       Json params = {{"chat_id", ChatIdJson(chat)}, {"user_id", user_id}};
       return Call("approveChatJoinRequest", MethodClass::kChatMember, params, options_.timeout)
+          .outcome;
+    });
+  }
+
+  Outcome SetWebhook(const WebhookRequest& request) override {
+    return Guarded<Outcome>([&] {
+      Json params = {{"url", request.url},
+                     {"secret_token", request.secret_token},
+                     {"allowed_updates", AllowedUpdates()}};
+      return Call("setWebhook", MethodClass::kAccount, params, options_.timeout).outcome;
+    });
+  }
+
+  Outcome DeleteWebhook() override {
+    return Guarded<Outcome>([&] {
+      return Call("deleteWebhook", MethodClass::kAccount, Json::object(), options_.timeout)
           .outcome;
     });
   }

@@ -90,7 +90,8 @@ class RehearsalMessenger final : public Messenger {
         outcomes_(StreamSeed(options.seed, 1)),
         latencies_(StreamSeed(options.seed, 2)),
         joins_(StreamSeed(options.seed, 3)),
-        links_rng_(StreamSeed(options.seed, 4)) {}
+        links_rng_(StreamSeed(options.seed, 4)),
+        starts_(StreamSeed(options.seed, 5)) {}
 
   ~RehearsalMessenger() override {
     {
@@ -207,7 +208,42 @@ class RehearsalMessenger final : public Messenger {
     return outcome;
   }
 
+  Outcome SetWebhook(const WebhookRequest& /*request*/) override {
+    SleepLatency();
+    return Succeeded();
+  }
+
+  Outcome DeleteWebhook() override {
+    SleepLatency();
+    return Succeeded();
+  }
+
+  void ExpectStarts(const std::vector<ExpectedStart>& waiting) override {
+    std::lock_guard lock(mu_);
+    for (const ExpectedStart& contact : waiting) {
+      if (!offered_.insert(contact.start_key).second) continue;  // decided once per link
+      if (Uniform(starts_) >= options_.start_rate) continue;
+      Update start;
+      start.kind = Update::Kind::kStart;
+      start.user_id = SimulatedUserId(contact.start_key);
+      start.chat_id = start.user_id;
+      start.username = contact.username;
+      start.start_payload = contact.start_key;
+      auto delay = std::chrono::milliseconds(UniformInt(
+          starts_, options_.min_start_delay.count(), options_.max_start_delay.count()));
+      ScheduleLocked(SteadyClock::now() + delay, std::move(start));
+    }
+  }
+
  private:
+  // The simulated person behind a start link: the same link, the same user id (in a range no
+  // real account of the rehearsal's lifetime is likely to hold, and never stored on a contact).
+  static int64_t SimulatedUserId(std::string_view key) {
+    uint64_t hash = 14695981039346656037ULL;  // FNV-1a
+    for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return int64_t{900'000'000'000} + static_cast<int64_t>(hash % 100'000'000'000ULL);
+  }
+
   struct LinkInfo {
     int64_t chat_id = 0;
     bool join_request = false;
@@ -330,6 +366,8 @@ class RehearsalMessenger final : public Messenger {
   std::mt19937_64 latencies_;
   std::mt19937_64 joins_;
   std::mt19937_64 links_rng_;
+  std::mt19937_64 starts_;
+  std::set<std::string> offered_;  // start keys already decided
   int64_t last_message_id_ = 0;
   int64_t last_update_id_ = 0;
   int64_t last_chat_ = 0;

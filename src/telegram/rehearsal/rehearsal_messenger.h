@@ -23,6 +23,11 @@ struct RehearsalOptions {
   // A simulated join is reported this long after its invitation (uniformly in between).
   std::chrono::milliseconds min_join_delay{500};
   std::chrono::milliseconds max_join_delay{5000};
+  // Share of start links (ExpectStarts) whose contact presses Start, and when: GetUpdates then
+  // reports their "/start <key>" from a simulated user.
+  double start_rate = 0.5;
+  std::chrono::milliseconds min_start_delay{2000};
+  std::chrono::milliseconds max_start_delay{20000};
 };
 
 // IsRehearsal() is true; no call leaves the process. Each call sleeps a simulated latency and
@@ -30,7 +35,8 @@ struct RehearsalOptions {
 // outcomes. Links look like "https://t.me/+REHEARSAL…"; every Outcome description starts with
 // "REHEARSAL: ". A delivered invitation whose text or button carries a link may later produce a
 // kChatMember join (or a kJoinRequest for a join-request link, then a join once approved), which
-// GetUpdates reports in update_id order with Telegram's offset meaning (the first id wanted).
+// GetUpdates reports in update_id order with Telegram's offset meaning (the first id wanted);
+// so does a simulated "/start <key>" for some of the start links ExpectStarts is told about.
 // Thread-safe.
 std::unique_ptr<Messenger> MakeRehearsalMessenger(RehearsalOptions options);
 
