@@ -50,6 +50,9 @@ struct ProcessInstruments {
   std::atomic<int64_t> given_back_paused{0};
   // Claimed requests whose slot passed while they were prepared and that took a new one.
   std::atomic<int64_t> reslotted{0};
+  // /starts applied, by storage::StartMatch (linked, unknown_payload, already_handled,
+  // other_user, suppressed, same_person, waiting).
+  std::array<std::atomic<int64_t>, 7> starts{};
 };
 
 // The process's instruments.

@@ -11,6 +11,7 @@
 #include "core/message_template.h"
 #include "dispatch/backoff.h"
 #include "dispatch/send_window.h"
+#include "dispatch/updates.h"
 
 namespace tginvite::dispatch {
 namespace {
@@ -65,10 +66,6 @@ storage::OutcomeRecord Release(const storage::Claim& claim) {
 bool IsMember(std::string_view status) {
   return status == "member" || status == "administrator" || status == "creator" ||
          status == "restricted";
-}
-
-bool IsJoin(const telegram::Update& update) {
-  return IsMember(update.new_status) && !IsMember(update.old_status);
 }
 
 }  // namespace
@@ -707,37 +704,83 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
   ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
   ASSIGN_OR_RETURN(core::ResolvedSettings global,
                    storage::LoadResolvedSettings(store_, std::nullopt));
+  bool long_polled = false;
   for (const storage::Account& account : accounts) {
     if (stop.stop_requested()) break;
     if (!account.CanSend()) continue;
-    // One poller per bot (a second getUpdates ends the first with 409 Conflict): a lease that
-    // outlives this poll by a margin, taken or renewed right before it.
-    if (!HoldsUpdatesLease(account.id, timeout + std::chrono::seconds(15))) continue;
+    const bool polls = account.updates_via == core::UpdatesVia::kPoll;
+    // One worker per bot reads and applies its updates (a second getUpdates ends the first with
+    // 409 Conflict, and a join request is approved once): a lease that outlives this round by a
+    // margin, taken or renewed right before it. Accounts whose updates come by webhook or
+    // forwarding have them in the inbox already; the lease still picks one worker to apply them.
+    const std::chrono::seconds round = polls ? timeout : std::chrono::seconds(0);
+    if (!HoldsUpdatesLease(account.id, round + std::chrono::seconds(15))) continue;
     telegram::Messenger& messenger = MessengerFor(account, global.settings);
-    telegram::UpdatesResult updates = messenger.GetUpdates(account.updates_offset, timeout);
-    {
-      std::lock_guard lock(updates_mu_);
-      std::string& last = updates_errors_[account.id];
-      const std::string now_failing = updates.outcome.ok() ? "" : updates.outcome.description;
-      if (now_failing != last && !now_failing.empty()) {
-        spdlog::warn("account {}: cannot read updates, so joins and blocks go unseen: {}",
-                     account.name, now_failing);
+    LearnBotUsername(account, messenger);
+    if (messenger.IsRehearsal()) {
+      // The simulator presses Start for some of the links that are out.
+      if (auto waiting = store_.AwaitingStarts(account.id, 500); waiting && !waiting->empty()) {
+        std::vector<telegram::ExpectedStart> expected;
+        for (storage::AwaitingStart& w : *waiting) {
+          expected.push_back({std::move(w.start_key), std::move(w.username)});
+        }
+        messenger.ExpectStarts(expected);
       }
-      last = now_failing;
     }
-    if (!updates.outcome.ok() || updates.updates.empty()) continue;
-    std::vector<storage::MembershipEvent> events;
-    int64_t next_offset = account.updates_offset;
-    for (const telegram::Update& update : updates.updates) {
-      next_offset = std::max(next_offset, update.update_id + 1);
-      using Kind = telegram::Update::Kind;
-      if (update.kind == Kind::kChatMember && IsJoin(update)) {
-        events.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id, update.user_id,
-                          update.invite_link});
+    if (polls) {
+      long_polled = true;
+      RETURN_IF_ERROR(PollAccount(account, messenger, timeout));
+    }
+    RETURN_IF_ERROR(ApplyInbox(account, messenger));
+    RETURN_IF_ERROR(RetryStartWaitsOf(account.id));
+  }
+  long_polled_ = long_polled;
+  return Ok();
+}
+
+Status Dispatcher::PollAccount(const storage::Account& account, telegram::Messenger& messenger,
+                               std::chrono::seconds timeout) {
+  telegram::UpdatesResult updates = messenger.GetUpdates(account.updates_offset, timeout);
+  {
+    std::lock_guard lock(updates_mu_);
+    std::string& last = updates_errors_[account.id];
+    const std::string now_failing = updates.outcome.ok() ? "" : updates.outcome.description;
+    if (now_failing != last && !now_failing.empty()) {
+      spdlog::warn("account {}: cannot read updates, so starts, joins and blocks go unseen: {}",
+                   account.name, now_failing);
+    }
+    last = now_failing;
+  }
+  if (!updates.outcome.ok() || updates.updates.empty()) return Ok();
+  std::vector<storage::InboxUpdate> rows;
+  int64_t next_offset = account.updates_offset;
+  for (const telegram::Update& update : updates.updates) {
+    next_offset = std::max(next_offset, update.update_id + 1);
+    rows.push_back(ToInbox(update));
+  }
+  // The offset moves with the rows: an update is confirmed to Telegram only once it is kept.
+  RETURN_IF_ERROR(store_.IngestUpdates(account.id, rows, next_offset));
+  return Ok();
+}
+
+Status Dispatcher::ApplyInbox(const storage::Account& account, telegram::Messenger& messenger) {
+  using Kind = storage::InboxUpdate::Kind;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<storage::InboxUpdate> inbox,
+                     store_.PendingUpdates(account.id, kInboxBatch));
+    if (inbox.empty()) return Ok();
+    storage::UpdateEffects effects;
+    std::map<int64_t, const storage::InboxUpdate*> starts;
+    for (const storage::InboxUpdate& update : inbox) {
+      effects.processed.push_back(update.update_id);
+      const bool joined = IsMember(update.new_status) && !IsMember(update.old_status);
+      if (update.kind == Kind::kChatMember && joined) {
+        effects.membership.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id,
+                                      update.user_id, update.invite_link, update.update_id});
       } else if (update.kind == Kind::kMyChatMember && update.chat_id == update.user_id &&
                  update.new_status == "kicked") {
-        events.push_back(
-            {storage::MembershipEvent::Kind::kBlockedBot, update.chat_id, update.user_id, ""});
+        effects.membership.push_back({storage::MembershipEvent::Kind::kBlockedBot, update.chat_id,
+                                      update.user_id, "", update.update_id});
       } else if (update.kind == Kind::kJoinRequest) {
         ASSIGN_OR_RETURN(bool invited,
                          store_.IsInvitedJoinRequest(account.id, update.chat_id, update.user_id,
@@ -746,14 +789,57 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
         telegram::Outcome approved =
             messenger.ApproveJoinRequest(std::to_string(update.chat_id), update.user_id);
         if (approved.ok()) {
-          events.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id, update.user_id,
-                            update.invite_link});
+          effects.membership.push_back({storage::MembershipEvent::Kind::kJoined, update.chat_id,
+                                        update.user_id, update.invite_link, update.update_id});
         }
+      } else if (update.kind == Kind::kStart) {
+        effects.starts.push_back(
+            {update.update_id, update.user_id, update.username, update.start_payload});
+        starts[update.update_id] = &update;
       }
     }
-    RETURN_IF_ERROR(store_.ApplyMembership(account.id, events, next_offset));
+    ASSIGN_OR_RETURN(std::vector<storage::StartResult> results,
+                     store_.ApplyUpdates(account.id, effects));
+    for (const storage::StartResult& result : results) {
+      ++core::Instruments().starts[static_cast<size_t>(result.match)];
+      const storage::InboxUpdate& start = *starts.at(result.update_id);
+      const std::string who = fmt::format("user {}{}", start.user_id,
+                                          start.start_payload.empty() ? " (bare /start)" : "");
+      if (result.match == storage::StartMatch::kLinked) {
+        spdlog::info("account {}: {} pressed Start: {} invitation(s) queued", account.name, who,
+                     result.queued);
+      } else {
+        spdlog::info("account {}: /start from {} left alone: {}", account.name, who,
+                     storage::ToString(result.match));
+      }
+    }
+    if (inbox.size() < static_cast<size_t>(kInboxBatch)) return Ok();
   }
+}
+
+Status Dispatcher::RetryStartWaitsOf(int64_t account_id) {
+  const core::TimePoint now = clock_.Now();
+  core::TimePoint& last = start_waits_retried_[account_id];
+  if (now - last < kStartWaitsRetry) return Ok();
+  last = now;
+  ASSIGN_OR_RETURN(int64_t linked, store_.RetryStartWaits(account_id));
+  if (linked > 0) spdlog::info("{} earlier /start(s) matched contacts imported since", linked);
   return Ok();
+}
+
+void Dispatcher::LearnBotUsername(const storage::Account& account,
+                                  telegram::Messenger& messenger) {
+  if (!account.bot_username.empty()) return;
+  const core::TimePoint now = clock_.Now();
+  core::TimePoint& last = username_asked_[account.id];
+  if (last != core::TimePoint{} && now - last < kUsernameRetry) return;
+  last = now;
+  telegram::BotIdentityResult me = messenger.GetMe();
+  if (!me.outcome.ok() || me.bot.username.empty()) return;
+  if (Status saved = store_.SetBotUsername(account.id, me.bot.username); !saved) {
+    spdlog::warn("account {}: cannot keep the bot's username: {}", account.name,
+                 saved.error().message);
+  }
 }
 
 bool Dispatcher::HoldsUpdatesLease(int64_t account_id, std::chrono::seconds lease) {
@@ -810,7 +896,10 @@ void Dispatcher::PollLoop(std::stop_token stop) {
     Status polled = PollUpdatesOnce(options_.updates_timeout, stop);
     if (polled) {
       backoff = milliseconds(200);
-      if (!clock_.SleepUntil(clock_.Now() + milliseconds(100), stop)) return;
+      // A long poll waited already; without one (webhook or forwarded updates only), the inbox
+      // is looked at every second.
+      const milliseconds pause = long_polled_ ? milliseconds(100) : milliseconds(1000);
+      if (!clock_.SleepUntil(clock_.Now() + pause, stop)) return;
       continue;
     }
     spdlog::warn("poll updates: {}", polled.error().message);

@@ -100,7 +100,9 @@ class Dispatcher {
   // One planning step and one batch per account; `stop` ends sending early (unsent rows are
   // released).
   Result<CycleReport> RunOnce(std::stop_token stop = {});
-  // Polls every account's updates once (joins, join requests, blocks).
+  // One round over every account's updates: getUpdates for accounts that poll, then the inbox
+  // (however the updates arrived: polling, webhook, forwarding) is applied — /starts, joins,
+  // join requests, blocks.
   Status PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token stop = {});
   // Cycles until `stop` (or until idle), backing off on errors. Returns 0 on a clean exit.
   int Run(std::stop_token stop);
@@ -141,6 +143,16 @@ class Dispatcher {
   // Whether the account is under a flood pause right now: the database's word, re-read (for every
   // account at once) when the last reading is older than kFloodRecheck.
   bool FloodPaused(int64_t account_id);
+  // getUpdates once for the account; what it returns goes to the inbox, with the next offset.
+  Status PollAccount(const storage::Account& account, telegram::Messenger& messenger,
+                     std::chrono::seconds timeout);
+  // Applies the account's unprocessed inbox updates (however they arrived): joins, blocks,
+  // approved join requests and /starts, each once.
+  Status ApplyInbox(const storage::Account& account, telegram::Messenger& messenger);
+  // Every kStartWaitsRetry: bare /starts that matched no one are tried again.
+  Status RetryStartWaitsOf(int64_t account_id);
+  // Asks getMe for the bot's @username (for start links) when the account has none yet.
+  void LearnBotUsername(const storage::Account& account, telegram::Messenger& messenger);
   // Takes, renews or keeps away from the lease on polling the account's updates.
   bool HoldsUpdatesLease(int64_t account_id, std::chrono::seconds poll_timeout);
   void GiveUpUpdatesLeases();
@@ -171,6 +183,14 @@ class Dispatcher {
   std::mutex updates_mu_;
   std::map<int64_t, std::string> updates_errors_;
   std::map<int64_t, bool> updates_leases_;  // accounts whose lease this worker held last
+  // The poller thread's own: whether its last round long-polled any account, when each
+  // account's bare /starts were last retried, when getMe was last asked for a username.
+  bool long_polled_ = false;
+  std::map<int64_t, core::TimePoint> start_waits_retried_;
+  std::map<int64_t, core::TimePoint> username_asked_;
+  static constexpr int kInboxBatch = 200;
+  static constexpr std::chrono::seconds kStartWaitsRetry{30};
+  static constexpr std::chrono::minutes kUsernameRetry{10};
 
   std::mutex lead_mu_;
   std::map<int64_t, std::chrono::milliseconds> leads_;

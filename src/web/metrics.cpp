@@ -7,6 +7,7 @@
 
 #include "core/instruments.h"
 #include "core/model.h"
+#include "storage/store.h"
 
 namespace tginvite::web {
 namespace {
@@ -163,6 +164,14 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
          "Claimed requests whose slot passed while they were prepared and that took a new one "
          "instead of being given back, this process.")
       .Sample({}, instruments.reslotted.load());
+  Family starts(out, "starts_total", "counter",
+                "/start messages applied by this process's worker, by what they matched: linked "
+                "(a contact's invitations went out), and those left alone (unknown_payload, "
+                "already_handled, other_user, suppressed, same_person, waiting).");
+  for (size_t i = 0; i < instruments.starts.size(); ++i) {
+    starts.Sample({{"match", std::string(storage::ToString(static_cast<storage::StartMatch>(i)))}},
+                  instruments.starts[i].load());
+  }
   return out;
 }
 

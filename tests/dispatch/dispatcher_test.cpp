@@ -642,6 +642,94 @@ TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
   EXPECT_EQ(messenger_.approvals().size(), 1u);
 }
 
+// Start links: a `both` campaign messages the contact it can reach and waits for the others;
+// a /start with a contact's payload (or a bare /start from the one username-only contact with the
+// sender's username) links the sender and sends that contact one message. Replays, forged
+// payloads, a cancelled campaign's payload and strangers send nothing.
+TEST_F(DispatcherTest, StartsReleaseWaitingContactsOnce) {
+  auto created = store_->CreateCampaign(
+      {"s", "bot", "-1001", "Hi {first_name}: {link}", core::LinkMode::kPersonal, "",
+       core::CampaignReach::kBoth});
+  ASSERT_TRUE(created) << created.error().message;
+  auto other = store_->CreateCampaign({"x", "bot", "-1003", "Hi {link}",
+                                       core::LinkMode::kPersonal, "", core::CampaignReach::kBoth});
+  ASSERT_TRUE(other) << other.error().message;
+  auto contact = [](std::optional<int64_t> id, std::string username, std::string phone) {
+    core::ContactRecord c;
+    c.telegram_user_id = id;
+    c.username = std::move(username);
+    c.phone = std::move(phone);
+    c.first_name = "Someone";
+    return c;
+  };
+  ImportRows rows({contact(1, "", ""), contact(std::nullopt, "ann", ""),
+                   contact(std::nullopt, "", "+4915112345678"), contact(std::nullopt, "bob", "")});
+  storage::ImportOptions import;
+  import.campaign = "s";
+  ASSERT_TRUE(store_->ImportContacts(rows, import));
+  ImportRows cancelled_rows({contact(std::nullopt, "cat", "")});
+  import.campaign = "x";
+  ASSERT_TRUE(store_->ImportContacts(cancelled_rows, import));
+  ASSERT_TRUE(store_->ChangeCampaign("s", storage::CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("x", storage::CampaignAction::kCancel));
+
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));  // learns @fake_bot
+  Drain();
+  EXPECT_EQ(Counts("s")[InvitationState::kSent], 1);
+  EXPECT_EQ(Counts("s")[InvitationState::kAwaitingStart], 3);
+  auto key_of = [this](std::string_view campaign, std::string_view username) {
+    for (const auto& row : Rows(campaign)) {
+      if (row.contact.username == username) {
+        EXPECT_TRUE(row.start_link.starts_with("https://t.me/fake_bot?start=")) << row.start_link;
+        return row.start_link.substr(row.start_link.find('=') + 1);
+      }
+    }
+    ADD_FAILURE() << "no row for " << username;
+    return std::string();
+  };
+  const std::string ann = key_of("s", "ann");
+  const std::string cat = key_of("x", "cat");
+  ASSERT_EQ(ann.size(), 32u);
+
+  const auto before = core::Instruments().starts[0].load();
+  using Kind = telegram::Update::Kind;
+  int64_t id = 0;
+  auto start = [&](int64_t user, std::string username, std::string payload) {
+    messenger_.QueueUpdate({++id, Kind::kStart, user, user, "", "", "", username, payload});
+  };
+  start(501, "ann", ann);
+  start(501, "ann", ann);                                  // a replay
+  start(666, "mallory", "0123456789abcdef0123456789abcdef");  // forged
+  start(667, "cat", cat);                                  // cancelled campaign
+  start(777, "zed", "");                                   // nobody
+  start(502, "bob", "");                                   // the one username-only "bob"
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  Drain();
+
+  std::map<int64_t, int> sends;
+  for (const auto& message : messenger_.sent()) ++sends[message.user_id];
+  EXPECT_EQ(sends, (std::map<int64_t, int>{{1, 1}, {501, 1}, {502, 1}}));
+  EXPECT_EQ(Counts("s")[InvitationState::kSent], 3);
+  EXPECT_EQ(Counts("s")[InvitationState::kAwaitingStart], 1) << "the phone-only contact waits";
+  EXPECT_EQ(Counts("x")[InvitationState::kCancelled], 1);
+  EXPECT_EQ(core::Instruments().starts[0].load() - before, 2) << "linked";
+  auto found = store_->FindCampaign("s");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->campaign.links_started, 2);
+
+  // The same updates read again (a restart before the offset moved) change nothing.
+  auto account = store_->FindAccount("bot");
+  ASSERT_TRUE(account);
+  ASSERT_TRUE(store_->IngestUpdates(account->id,
+                                    std::vector<storage::InboxUpdate>{
+                                        {1, storage::InboxUpdate::Kind::kStart, 501, 501, "ann",
+                                         "", "", "", ann}},
+                                    std::nullopt));
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  Drain();
+  EXPECT_EQ(messenger_.sent().size(), 3u);
+}
+
 // Invariant 4: a request whose slot passed while its link was being created is not sent late
 // (bunched with the next ones, it would go over the limit at the server). A paced campaign's
 // request cannot take a new slot (its next invitation was planned from this one): it is given

@@ -64,6 +64,8 @@ const std::map<std::string, std::string>& CanonicalMethods() {
       {"getchatmember", "getChatMember"},
       {"getupdates", "getUpdates"},
       {"approvechatjoinrequest", "approveChatJoinRequest"},
+      {"setwebhook", "setWebhook"},
+      {"deletewebhook", "deleteWebhook"},
   };
   return kMethods;
 }
@@ -321,6 +323,38 @@ class BotApiDouble::Impl {
     PushUpdateLocked("chat_join_request", std::move(request));
   }
 
+  void AddStart(int64_t user_id, const std::string& username, const std::string& payload) {
+    std::lock_guard lock(mu_);
+    started_.insert(user_id);
+    OrderedJson from = UserJson(user_id);
+    OrderedJson chat = ChatJson(user_id);
+    if (!username.empty()) {
+      from["username"] = username;
+      chat["username"] = username;
+    }
+    OrderedJson message;
+    message["message_id"] = static_cast<int64_t>(updates_.size()) + 1;
+    message["from"] = std::move(from);
+    message["chat"] = std::move(chat);
+    message["date"] = UnixNow();
+    message["text"] = payload.empty() ? std::string("/start") : "/start " + payload;
+    message["entities"] = OrderedJson::array({{{"offset", 0}, {"length", 6}, {"type", "bot_command"}}});
+    PushUpdateLocked("message", std::move(message));
+  }
+
+  std::vector<Json> Updates() const {
+    std::lock_guard lock(mu_);
+    std::vector<Json> all;
+    for (const OrderedJson& update : updates_) all.push_back(Json::parse(update.dump()));
+    return all;
+  }
+
+  std::pair<std::string, std::string> Webhook() const {
+    std::lock_guard lock(mu_);
+    const Account& first = accounts_.front();
+    return {first.webhook_url, first.webhook_secret};
+  }
+
   void AddBlock(int64_t user_id) {
     std::lock_guard lock(mu_);
     blocked_.insert(user_id);
@@ -399,6 +433,11 @@ class BotApiDouble::Impl {
     int polls = 0;            // getUpdates in flight
     uint64_t poll_round = 0;  // a new getUpdates ends the older ones (409)
     int64_t confirmed = 0;    // the highest offset seen: updates below it are gone
+    // The kinds getUpdates returns: the last allowed_updates sent (Telegram keeps it); empty:
+    // Telegram's default, every kind but chat_member.
+    std::set<std::string> allowed;
+    std::string webhook_url;  // while set, getUpdates answers 409
+    std::string webhook_secret;
   };
 
   void Handle(const httplib::Request& req, httplib::Response& res) {
@@ -523,6 +562,12 @@ class BotApiDouble::Impl {
       if (method == "revokechatinvitelink") return RevokeLink(params);
       if (method == "getchatmember") return GetChatMember(params);
       if (method == "approvechatjoinrequest") return Approve(params);
+      if (method == "setwebhook") return SetWebhook(account, params);
+      if (method == "deletewebhook") {
+        account.webhook_url.clear();
+        account.webhook_secret.clear();
+        return Success(true);
+      }
       return GetUpdates(lock, account, params, now);
     };
     if (script) return Apply(*script, account, now, effect);
@@ -554,6 +599,9 @@ class BotApiDouble::Impl {
     auto effect = [&] { return Deliver(token_index, *chat, *text, params); };
     if (script) return Apply(*script, account, now, effect);
     if (blocked_.contains(*chat)) return Failure(403, "Forbidden: bot was blocked by the user");
+    if (options_.require_start && *chat > 0 && !started_.contains(*chat)) {
+      return Failure(403, "Forbidden: bot can't initiate conversation with a user");
+    }
     return effect();
   }
 
@@ -730,8 +778,54 @@ class BotApiDouble::Impl {
     return Success(true);
   }
 
+  Answer SetWebhook(Account& account, const Json& params) {
+    std::optional<std::string> url = StringParam(params, "url");
+    if (!url || url->empty()) {
+      account.webhook_url.clear();  // Telegram: an empty url removes the webhook
+      return Success(true);
+    }
+    if (!url->starts_with("https://")) {
+      return Failure(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
+    }
+    std::string secret = StringParam(params, "secret_token").value_or("");
+    const bool secret_ok =
+        secret.size() <= 256 && std::all_of(secret.begin(), secret.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+    if (!secret_ok) return Failure(400, "Bad Request: secret token contains unallowed characters");
+    if (auto it = params.find("allowed_updates"); it != params.end() && it->is_array()) {
+      account.allowed.clear();
+      for (const Json& kind : *it) {
+        if (kind.is_string()) account.allowed.insert(kind.get<std::string>());
+      }
+    }
+    account.webhook_url = *url;
+    account.webhook_secret = std::move(secret);
+    return Success(true);
+  }
+
+  // Whether getUpdates hands this update out under the account's allowed_updates.
+  static bool Allowed(const Account& account, const OrderedJson& update) {
+    for (const auto& [key, value] : update.items()) {
+      if (key == "update_id") continue;
+      return account.allowed.empty() ? key != "chat_member" : account.allowed.contains(key);
+    }
+    return false;
+  }
+
   Answer GetUpdates(std::unique_lock<std::mutex>& lock, Account& account, const Json& params,
                     TimePoint now) {
+    if (!account.webhook_url.empty()) {
+      return Failure(409,
+                     "Conflict: can't use getUpdates method while webhook is active; use "
+                     "deleteWebhook to delete the webhook first");
+    }
+    if (auto it = params.find("allowed_updates"); it != params.end() && it->is_array()) {
+      account.allowed.clear();
+      for (const Json& kind : *it) {
+        if (kind.is_string()) account.allowed.insert(kind.get<std::string>());
+      }
+    }
     const int64_t offset = std::max<int64_t>(0, IntParam(params, "offset").value_or(0));
     const int64_t limit =
         std::clamp<int64_t>(IntParam(params, "limit").value_or(100), 1, kMaxUpdatesPerCall);
@@ -754,7 +848,8 @@ class BotApiDouble::Impl {
       }
       for (int64_t id = first; id <= static_cast<int64_t>(updates_.size()); ++id) {
         if (static_cast<int64_t>(result.size()) == limit) break;
-        result.push_back(updates_[static_cast<size_t>(id - 1)]);
+        const OrderedJson& update = updates_[static_cast<size_t>(id - 1)];
+        if (Allowed(account, update)) result.push_back(update);
       }
       if (!result.empty() || stopping_ || SteadyClock::now() >= deadline) break;
       cv_.wait_until(lock, deadline);
@@ -878,6 +973,7 @@ class BotApiDouble::Impl {
   std::set<std::pair<int64_t, int64_t>> members_;
   std::map<std::pair<int64_t, int64_t>, std::string> join_requests_;
   std::set<int64_t> blocked_;
+  std::set<int64_t> started_;  // users who pressed Start (AddStart)
   std::mt19937_64 random_{20240601};
 };
 
@@ -914,6 +1010,12 @@ void BotApiDouble::AddJoinRequest(int64_t chat_id, int64_t user_id,
   impl_->AddJoinRequest(chat_id, user_id, invite_link);
 }
 void BotApiDouble::AddBlock(int64_t user_id) { impl_->AddBlock(user_id); }
+void BotApiDouble::AddStart(int64_t user_id, const std::string& username,
+                            const std::string& payload) {
+  impl_->AddStart(user_id, username, payload);
+}
+std::vector<nlohmann::json> BotApiDouble::Updates() const { return impl_->Updates(); }
+std::pair<std::string, std::string> BotApiDouble::Webhook() const { return impl_->Webhook(); }
 
 int64_t BotApiDouble::DeliveriesTo(int64_t chat_id) const { return impl_->DeliveriesTo(chat_id); }
 int64_t BotApiDouble::TotalDeliveries() const { return impl_->TotalDeliveries(); }

@@ -21,8 +21,10 @@
 // ends (getUpdates excepted) is counted in EarlyRequests() and answered 429 again. A scripted
 // kFlood pauses the token the same way without counting a violation.
 //
-// Updates (AddJoin, AddJoinRequest, AddBlock, approvals) are numbered from 1 and visible to every
-// token; getUpdates returns those with update_id >= offset (Telegram's meaning), long-polls up to
+// Updates (AddJoin, AddJoinRequest, AddBlock, AddStart, approvals) are numbered from 1 and visible
+// to every token; getUpdates returns those with update_id >= offset (Telegram's meaning) of the
+// kinds its allowed_updates asked for (kept between calls; Telegram's default leaves out
+// chat_member), answers 409 while a webhook is set (setWebhook needs an https URL), long-polls up to
 // `timeout` seconds (capped by `max_long_poll`), and a second getUpdates for the same token ends
 // the first with 409 Conflict, as Telegram does.
 //
@@ -36,6 +38,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -54,6 +57,9 @@ struct BotApiDoubleOptions {
   int retry_after_seconds = 2;                    // of every 429 the double sends
   std::chrono::seconds max_long_poll{5};          // cap on getUpdates' `timeout`
   int threads = 64;  // server threads; each open keep-alive connection holds one
+  // sendMessage to a user (a positive chat id) who has not pressed Start (AddStart) answers 403
+  // "bot can't initiate conversation with a user", as Telegram does.
+  bool require_start = false;
   size_t max_recorded_requests = 100000;  // Requests() keeps the first ones; counters count all
   // When a request arrived (default: std::chrono::steady_clock::now). Tests of the rate model
   // inject a sequence of times.
@@ -115,6 +121,13 @@ class BotApiDouble {
   void AddJoin(int64_t chat_id, int64_t user_id, const std::string& invite_link);
   void AddJoinRequest(int64_t chat_id, int64_t user_id, const std::string& invite_link);
   void AddBlock(int64_t user_id);
+  // A private "/start <payload>" (a bare "/start" when payload is empty) from the user, with their
+  // @username when not empty; with require_start, sendMessage to the user works from now on.
+  void AddStart(int64_t user_id, const std::string& username, const std::string& payload);
+  // Every update so far, as getUpdates would return it (to post to a webhook in tests).
+  std::vector<nlohmann::json> Updates() const;
+  // The first token's webhook (url, secret_token); ("", "") without one.
+  std::pair<std::string, std::string> Webhook() const;
 
   int64_t DeliveriesTo(int64_t chat_id) const;  // sendMessage calls that took effect
   int64_t TotalDeliveries() const;

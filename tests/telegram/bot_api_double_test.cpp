@@ -320,7 +320,15 @@ TEST(BotApiDoubleTest, GetUpdatesHonoursTheOffset) {
   server.AddJoinRequest(-100, 2, "https://t.me/+b");
   server.AddBlock(3);
 
-  Json all = Json::parse(client.Post("getUpdates", {{"offset", 0}})->body)["result"];
+  // Without allowed_updates, Telegram leaves chat_member out; asked for, it is kept.
+  Json by_default = Json::parse(client.Post("getUpdates", {{"offset", 0}})->body)["result"];
+  ASSERT_EQ(by_default.size(), 2u);
+  EXPECT_EQ(by_default[0]["update_id"], 2);
+  Json all = Json::parse(client.Post("getUpdates", {{"offset", 0},
+                                                    {"allowed_updates",
+                                                     {"chat_member", "chat_join_request",
+                                                      "my_chat_member"}}})
+                             ->body)["result"];
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0]["update_id"], 1);
   EXPECT_EQ(all[0]["chat_member"]["new_chat_member"]["status"], "member");
@@ -368,7 +376,9 @@ TEST(BotApiDoubleTest, ApprovalNeedsAPendingRequestAndReportsTheJoin) {
   Json member =
       Json::parse(client.Post("getChatMember", {{"chat_id", -100}, {"user_id", 4}})->body);
   EXPECT_EQ(member["result"]["status"], "member");
-  Json updates = Json::parse(client.Post("getUpdates", {{"offset", 2}})->body)["result"];
+  Json updates = Json::parse(client.Post("getUpdates", {{"offset", 2},
+                                                        {"allowed_updates", {"chat_member"}}})
+                                 ->body)["result"];
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0]["chat_member"]["via_join_request"], true);
 }

@@ -1,6 +1,7 @@
 // The Bot API messenger against the Bot API double over real HTTP on 127.0.0.1: request shapes,
 // every scripted fault's classification, keep-alive, secrecy of the token, concurrency.
 #include "telegram/bot_api/bot_api_messenger.h"
+#include "telegram/updates.h"
 
 #include <future>
 #include <thread>
@@ -230,11 +231,48 @@ TEST(BotApiMessengerTest, GetUpdatesParsesTheThreeKinds) {
   EXPECT_EQ(params["offset"], 0);
   EXPECT_EQ(params["timeout"], 1);
   EXPECT_EQ(params["allowed_updates"],
-            nlohmann::json({"chat_member", "chat_join_request", "my_chat_member"}));
+            nlohmann::json({"message", "chat_member", "chat_join_request", "my_chat_member"}));
 
   UpdatesResult next = messenger->GetUpdates(block.update_id + 1, 0s);
   ASSERT_TRUE(next.outcome.ok());
   EXPECT_TRUE(next.updates.empty());
+}
+
+TEST(BotApiMessengerTest, GetUpdatesReadsStartsWithTheirPayloadAndSender) {
+  BotApiDouble server(Unlimited());
+  auto messenger = Connect(server);
+  server.AddStart(21, "Ada_L", "k3y-ABC_123");
+  server.AddStart(22, "", "");
+  server.AddStart(23, "eve", "not a key!");
+
+  UpdatesResult result = messenger->GetUpdates(0, 1s);
+
+  ASSERT_TRUE(result.outcome.ok()) << KindOf(result.outcome);
+  ASSERT_EQ(result.updates.size(), 3u);
+  EXPECT_EQ(result.updates[0].kind, Update::Kind::kStart);
+  EXPECT_EQ(result.updates[0].user_id, 21);
+  EXPECT_EQ(result.updates[0].username, "ada_l");
+  EXPECT_EQ(result.updates[0].start_payload, "k3y-ABC_123");
+  EXPECT_EQ(result.updates[1].kind, Update::Kind::kStart);
+  EXPECT_EQ(result.updates[1].start_payload, "");
+  EXPECT_EQ(result.updates[2].start_payload, kInvalidStartPayload);
+}
+
+TEST(BotApiMessengerTest, AWebhookTakesTheUpdatesUntilItIsDeleted) {
+  BotApiDouble server(Unlimited());
+  auto messenger = Connect(server);
+  Outcome refused = messenger->SetWebhook({"http://example.org/hook", "s3cret"});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.description.find("HTTPS URL must be provided"), std::string::npos);
+  ASSERT_TRUE(messenger->SetWebhook({"https://example.org/hook", "s3cret"}).ok());
+  EXPECT_EQ(server.Webhook(), std::make_pair(std::string("https://example.org/hook"),
+                                             std::string("s3cret")));
+  const auto params = server.Requests().back().params;
+  EXPECT_EQ(params["allowed_updates"],
+            nlohmann::json({"message", "chat_member", "chat_join_request", "my_chat_member"}));
+  EXPECT_FALSE(messenger->GetUpdates(0, 0s).outcome.ok());  // 409 while the webhook is set
+  ASSERT_TRUE(messenger->DeleteWebhook().ok());
+  EXPECT_TRUE(messenger->GetUpdates(0, 0s).outcome.ok());
 }
 
 TEST(BotApiMessengerTest, GetUpdatesLongPollsPastTheRequestTimeout) {
