@@ -135,6 +135,24 @@ int Main(int argc, char** argv) {
   check->add_option("name", account_name, "Account name")->required();
   check->callback(
       [&] { action = [&](storage::Store& s) { return RunAccountCheck(s, account_name); }; });
+  AccountWebhookOptions webhook_options;
+  CLI::App* webhook = account->add_subcommand(
+      "webhook", "Where the bot's updates come from: tginvite's webhook (--url), your own bot "
+                 "program (--forward) or polling (--poll, the default)");
+  webhook->add_option("name", webhook_options.name, "Account name")->required();
+  CLI::Option* url = webhook->add_option(
+      "--url", webhook_options.url,
+      "https://…/telegram/webhook/NAME: setWebhook there, with a new secret");
+  CLI::Option* forward = webhook->add_flag(
+      "--forward", webhook_options.forward,
+      "Your bot program keeps its updates and POSTs them to /api/v1/accounts/NAME/updates");
+  CLI::Option* poll =
+      webhook->add_flag("--poll", webhook_options.poll, "tginvite polls getUpdates");
+  url->excludes(forward)->excludes(poll);
+  forward->excludes(poll);
+  webhook->callback([&] {
+    action = [&](storage::Store& s) { return RunAccountWebhook(s, webhook_options); };
+  });
 
   // campaign
   CLI::App* campaign = app.add_subcommand("campaign", "Invitation campaigns");
@@ -155,8 +173,24 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   create->add_option("--shared-link", create_options.shared_link,
                      "With --link shared: the link to send");
+  create
+      ->add_option("--reach", create_options.reach,
+                   "direct (only contacts the bot can write to), start-link (every contact waits "
+                   "for their personal start link) or both")
+      ->capture_default_str();
   create->callback(
       [&] { action = [&](storage::Store& s) { return RunCampaignCreate(s, create_options); }; });
+  std::string revoke_campaign;
+  std::string revoke_contact;
+  CLI::App* revoke = campaign->add_subcommand(
+      "revoke-link", "Give a contact a new start link in a campaign (the old one stops working)");
+  revoke->add_option("name", revoke_campaign, "Campaign name")->required();
+  revoke->add_option("contact", revoke_contact, "id:N, username:NAME or phone:+E164")->required();
+  revoke->callback([&] {
+    action = [&](storage::Store& s) {
+      return RunRevokeStartLink(s, revoke_campaign, revoke_contact);
+    };
+  });
   campaign->add_subcommand("list", "List campaigns with their counts")->callback([&] {
     action = [](storage::Store& s) { return RunCampaignList(s); };
   });

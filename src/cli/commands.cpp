@@ -69,6 +69,8 @@ constexpr InvitationState kColumns[] = {
     InvitationState::kPending, InvitationState::kSending, InvitationState::kWaiting,
     InvitationState::kSent,    InvitationState::kJoined,  InvitationState::kFailed,
     InvitationState::kUnknown, InvitationState::kSkipped, InvitationState::kCancelled,
+    // Last, not first where the funnel would put it: scripts read these columns by position.
+    InvitationState::kAwaitingStart,
 };
 
 // Seconds until the campaign's remaining invitations are sent at the last minute's rate.
@@ -227,6 +229,15 @@ int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const
   }
   Result<storage::Account> added = store.AddAccount(account);
   if (!added) return Report(added.error());
+  const std::string username = added->kind == core::AccountKind::kRehearsal
+                                   ? std::string("rehearsal_bot")
+                                   : (bot.starts_with('@') ? bot.substr(1) : std::string());
+  if (!username.empty()) {
+    // The name in its start links.
+    if (Status kept = store.SetBotUsername(added->id, username); !kept) {
+      return Report(kept.error());
+    }
+  }
   if (added->kind == core::AccountKind::kRehearsal) {
     fmt::print("account {} added: REHEARSAL (no token; it simulates Telegram and sends nothing)\n",
                added->name);
@@ -266,15 +277,31 @@ int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& option
     return Report(Fail(ErrorCode::kInvalidArgument,
                        "--link {}: expected personal, shared or join-request", options.link));
   }
-  storage::NewCampaign campaign{options.name,   options.account, options.chat,
-                                *template_text, *link,           options.shared_link};
+  std::optional<core::CampaignReach> reach = core::ParseCampaignReach(options.reach);
+  if (!reach) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "--reach {}: expected direct, start-link or both", options.reach));
+  }
+  storage::NewCampaign campaign{options.name, options.account,     options.chat, *template_text,
+                                *link,        options.shared_link, *reach};
   Result<storage::Campaign> created = store.CreateCampaign(campaign);
   if (!created) return Report(created.error());
   fmt::print(
-      "campaign {} created ({} link, chat {}, account {}{}); start it with: tginvite "
+      "campaign {} created ({} link, chat {}, account {}{}, reach {}); start it with: tginvite "
       "campaign start {}\n",
       created->name, core::ToString(created->link_mode), created->chat, created->account_name,
-      created->account_kind == core::AccountKind::kRehearsal ? ", REHEARSAL" : "", created->name);
+      created->account_kind == core::AccountKind::kRehearsal ? ", REHEARSAL" : "",
+      core::ToString(created->reach), created->name);
+  if (created->reach != core::CampaignReach::kDirect) {
+    fmt::print("contacts the bot cannot write to yet wait for their start link: export them with "
+               "'tginvite export {} --out FILE' (column start_link){}\n",
+               created->name,
+               created->bot_username.empty()
+                   ? fmt::format("; run 'tginvite account check {}' so that the links can name "
+                                 "the bot",
+                                 created->account_name)
+                   : "");
+  }
   return kExitOk;
 }
 
@@ -306,10 +333,16 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
   }
   fmt::print(
       "campaign  {}\nstate     {}\naccount   {} ({})\nchat      {}\nlink      {}{}\n"
-      "created   {}\nstarted   {}\n",
+      "reach     {}\ncreated   {}\nstarted   {}\n",
       c.name, core::ToString(c.state), c.account_name, core::ToString(c.account_kind), c.chat,
       core::ToString(c.link_mode), c.shared_link.empty() ? "" : " " + c.shared_link,
-      FormatTime(c.created_at), c.started_at ? FormatTime(*c.started_at) : "-");
+      core::ToString(c.reach), FormatTime(c.created_at),
+      c.started_at ? FormatTime(*c.started_at) : "-");
+  if (c.reach != core::CampaignReach::kDirect) {
+    fmt::print("start     {} links exported, {} opened (pressed Start){}\n",
+               WithThousands(c.links_exported), WithThousands(c.links_started),
+               c.bot_username.empty() ? "; the bot's username is not known yet" : "");
+  }
   if (!c.paused_reason.empty()) fmt::print("paused    by the engine: {}\n", c.paused_reason);
   fmt::print("\n");
   Table counts({"STATE", "COUNT"});
@@ -626,6 +659,15 @@ int RunTokenList(storage::Store& store) {
                   t.revoked_at ? FormatTime(*t.revoked_at) : "-"});
   }
   fmt::print("{}", table.Render());
+  return kExitOk;
+}
+
+int RunRevokeStartLink(storage::Store& store, const std::string& campaign,
+                       const std::string& contact) {
+  Result<std::string> link = store.RenewStartLink(campaign, contact);
+  if (!link) return Report(link.error());
+  fmt::print("campaign {}: {} has a new start link; the old one no longer works\n{}\n", campaign,
+             contact, link->empty() ? "(the bot's username is not known yet)" : *link);
   return kExitOk;
 }
 

@@ -63,10 +63,15 @@ struct CampaignCreateOptions {
   std::string template_file;
   std::string link = "personal";
   std::string shared_link;
+  std::string reach = "both";
 };
 int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& options);
 int RunCampaignList(storage::Store& store);
 int RunCampaignShow(storage::Store& store, const std::string& name);
+// Gives the contact (id:N, username:NAME or phone:+E164) a new start link in the campaign; the old
+// one stops working.
+int RunRevokeStartLink(storage::Store& store, const std::string& campaign,
+                       const std::string& contact);
 int RunCampaignChange(storage::Store& store, const std::string& name,
                       storage::CampaignAction action);
 enum class Confirmed { kNo, kYes };
@@ -133,6 +138,17 @@ int RunTokenList(storage::Store& store);
 
 // Checks a bot account's token with getMe (kInvalidArgument when the token cannot be opened).
 int RunAccountCheck(storage::Store& store, const std::string& name);
+
+// Where an account's updates come from: exactly one of url (tginvite's webhook: setWebhook with a
+// new secret), forward (the operator's bot program posts them to the API) or poll (getUpdates;
+// a webhook tginvite set is deleted).
+struct AccountWebhookOptions {
+  std::string name;
+  std::string url;
+  bool forward = false;
+  bool poll = false;
+};
+int RunAccountWebhook(storage::Store& store, const AccountWebhookOptions& options);
 
 // Neutralises a CSV cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first):
 // "=HYPERLINK(...)" -> "'=HYPERLINK(...)".

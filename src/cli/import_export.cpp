@@ -218,6 +218,11 @@ int RunImport(storage::Store& store, const ImportOptions& options) {
   if (options.campaign) {
     fmt::print("campaign {}: {} invitations queued, {} skipped (suppressed)\n", *options.campaign,
                WithThousands(totals->enqueued), WithThousands(totals->skipped));
+    if (totals->awaiting > 0) {
+      fmt::print("campaign {}: {} of them awaiting start: the bot can write to them once they "
+                 "open their start link (tginvite export {} --out FILE)\n",
+                 *options.campaign, WithThousands(totals->awaiting), *options.campaign);
+    }
   }
   const int64_t valid = totals->imported + totals->updated + totals->duplicates;
   if (options.dry_run) {
@@ -249,18 +254,19 @@ int RunExport(storage::Store& store, const std::string& campaign, const std::str
   }
   fmt::print(file,
              "telegram_user_id,username,first_name,last_name,phone,state,attempts,"
-             "last_error,invite_link,sent_at,joined_at,updated_at\r\n");
+             "last_error,invite_link,sent_at,joined_at,updated_at,start_link\r\n");
   int64_t rows = 0;
   Progress progress("export " + campaign);
   auto cell = [](std::string_view value) { return CsvCell(NeutraliseFormula(value)); };
   Status exported = store.ExportInvitations(campaign, [&](const storage::ExportRow& row) -> Status {
     const core::ContactRecord& c = row.contact;
-    fmt::print(file, "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+    fmt::print(file, "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
                c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "", cell(c.username),
                cell(c.first_name), cell(c.last_name), cell(c.phone), core::ToString(row.state),
                row.attempts, cell(row.last_error), cell(row.invite_link),
                row.sent_at ? FormatTime(*row.sent_at) : "",
-               row.joined_at ? FormatTime(*row.joined_at) : "", FormatTime(row.updated_at));
+               row.joined_at ? FormatTime(*row.joined_at) : "", FormatTime(row.updated_at),
+               cell(row.start_link));
     progress.Update(0, 0, ++rows);
     return Ok();
   });
@@ -281,6 +287,13 @@ int RunExport(storage::Store& store, const std::string& campaign, const std::str
                campaign, out);
   }
   if (!exported) return Report(exported.error().WithContext("export"));
+  // The start links are out now: counted for the campaign's funnel (each invitation once).
+  if (Result<int64_t> marked = store.MarkStartLinksExported(campaign); !marked) {
+    fmt::print(stderr,
+               "tginvite: warning: export: the start links were written but not counted as "
+               "exported: {}\n",
+               marked.error().message);
+  }
   return kExitOk;
 }
 

@@ -16,6 +16,7 @@
 #include "core/private_files.h"
 #include "dispatch/dispatcher.h"
 #include "storage/postgres/pg_url.h"
+#include "web/auth.h"
 #include "web/server.h"
 
 namespace tginvite::cli {
@@ -297,9 +298,93 @@ int RunAccountCheck(storage::Store& store, const std::string& name) {
       return Report(healed.error());
     }
   }
+  if (!me.bot.username.empty() && me.bot.username != account->bot_username) {
+    // The name start links carry (a bot's username can change).
+    if (Status kept = store.SetBotUsername(account->id, me.bot.username); !kept) {
+      return Report(kept.error());
+    }
+  }
   fmt::print("account {}: {}@{} (bot id {}){}\n", name,
              messenger->IsRehearsal() ? "REHEARSAL " : "", me.bot.username, me.bot.id,
              account->health != "ok" ? "; it may send again" : "");
+  return kExitOk;
+}
+
+int RunAccountWebhook(storage::Store& store, const AccountWebhookOptions& options) {
+  const int ways =
+      (options.url.empty() ? 0 : 1) + (options.forward ? 1 : 0) + (options.poll ? 1 : 0);
+  if (ways != 1) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "account webhook {}: give exactly one of --url URL, --forward or --poll",
+                       options.name));
+  }
+  Result<storage::Account> found = store.FindAccount(options.name);
+  if (!found) return Report(found.error());
+  const storage::Account& account = *found;
+  if (options.forward) {
+    // The operator's bot keeps its own webhook or polling; tginvite only stops polling.
+    if (Status saved = store.SetUpdatesVia(options.name, core::UpdatesVia::kForward, "", "");
+        !saved) {
+      return Report(saved.error());
+    }
+    fmt::print(
+        "account {}: updates come from your bot program now: POST them to "
+        "/api/v1/accounts/{}/updates with a token of scope write (tginvite stopped polling)\n",
+        options.name, options.name);
+    return kExitOk;
+  }
+  if (account.token_access != storage::TokenAccess::kOpen) {
+    return Report(
+        Fail(ErrorCode::kInvalidArgument, "account {}: {}", options.name, account.token_problem));
+  }
+  Result<core::ResolvedSettings> settings = storage::LoadResolvedSettings(store, std::nullopt);
+  if (!settings) return Report(settings.error());
+  std::unique_ptr<telegram::Messenger> messenger = MakeMessenger(account, settings->settings);
+  if (options.poll) {
+    if (account.updates_via == core::UpdatesVia::kWebhook) {
+      // Only a webhook tginvite set is removed: one that the operator's bot owns is theirs.
+      telegram::Outcome deleted = messenger->DeleteWebhook();
+      if (!deleted.ok()) {
+        return Report(Fail(ErrorCode::kUnavailable, "account {}: deleteWebhook failed: {}",
+                           options.name, deleted.description));
+      }
+    }
+    if (Status saved = store.SetUpdatesVia(options.name, core::UpdatesVia::kPoll, "", "");
+        !saved) {
+      return Report(saved.error());
+    }
+    fmt::print("account {}: tginvite polls its updates (getUpdates)\n", options.name);
+    return kExitOk;
+  }
+  if (!options.url.starts_with("https://")) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "--url {}: Telegram posts only to https:// URLs", options.url));
+  }
+  const std::string path = "/telegram/webhook/" + options.name;
+  if (!options.url.ends_with(path)) {
+    fmt::print(stderr,
+               "tginvite: warning: --url does not end with {}: make sure your proxy passes it "
+               "there\n",
+               path);
+  }
+  const core::Secret secret = web::NewToken();
+  telegram::Outcome set = messenger->SetWebhook({options.url, secret.Reveal()});
+  if (!set.ok()) {
+    return Report(Fail(ErrorCode::kUnavailable, "account {}: setWebhook failed: {}", options.name,
+                       set.description));
+  }
+  if (Status saved = store.SetUpdatesVia(options.name, core::UpdatesVia::kWebhook, options.url,
+                                         web::TokenHash(secret.Reveal()));
+      !saved) {
+    // Telegram posts already, and tginvite would refuse the posts: say how to get back.
+    return Report(saved.error().WithContext(fmt::format(
+        "account {}: the webhook is set but could not be recorded (run the command again, or "
+        "'tginvite account webhook {} --poll')",
+        options.name, options.name)));
+  }
+  fmt::print("account {}: Telegram posts its updates to {} now (with a secret only tginvite "
+             "knows); tginvite stopped polling\n",
+             options.name, options.url);
   return kExitOk;
 }
 
