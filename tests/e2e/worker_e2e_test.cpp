@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -105,6 +106,49 @@ class WorkerE2eTest : public ::testing::Test {
     int64_t total = 0;
     for (auto& [state, n] : counts.items()) total += n.get<int64_t>();
     EXPECT_EQ(total, contacts);
+  }
+
+  // A campaign `name` (reach both) of contacts by username ("user<i>") or phone only, with ids
+  // for the first `with_ids`; returns each contact's start link by username or phone, as the
+  // export gives it.
+  std::map<std::string, std::string> StartLinkCampaign(const std::string& name, int usernames,
+                                                       int phones, int with_ids = 0) {
+    std::ofstream(dir_.File("t.html")) << "Hello {first_name}, join us: {link}";
+    Cli({"campaign", "create", name, "--account", "bot", "--chat", "-1001234567890",
+         "--template-file", "t.html"});
+    const std::string file = name + ".csv";
+    std::ofstream csv(dir_.File(file));
+    csv << "telegram_user_id,username,phone,first_name\n";
+    for (int i = 0; i < usernames; ++i) {
+      csv << (i < with_ids ? std::to_string(kFirstUser + i) : "") << "," << name << "user" << i
+          << ",,U" << i << "\n";
+    }
+    for (int i = 0; i < phones; ++i) csv << ",,+4915112" << 100000 + i << ",P" << i << "\n";
+    csv.close();
+    Cli({"import", file, "--campaign", name});
+    Cli({"export", name, "--out", name + "-links.csv"});
+    std::ifstream in(dir_.File(name + "-links.csv"));
+    std::string line;
+    std::getline(in, line);
+    EXPECT_TRUE(line.ends_with(",start_link\r")) << line;
+    std::map<std::string, std::string> links;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::vector<std::string> cells;
+      std::stringstream row(line);
+      for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+      EXPECT_EQ(cells.size(), 13u) << line;
+      if (cells.size() != 13) continue;
+      std::string phone = cells[4];  // written as '+49…, so that no spreadsheet reads a formula
+      if (phone.starts_with('\'')) phone.erase(0, 1);
+      links[cells[1].empty() ? phone : cells[1]] = cells[12];
+    }
+    return links;
+  }
+
+  static std::string KeyOf(const std::string& link) {
+    EXPECT_TRUE(link.starts_with("https://t.me/test_bot?start=")) << link;
+    return link.substr(link.find('=') + 1);
   }
 
   TempDir dir_;
@@ -293,6 +337,137 @@ TEST_F(WorkerE2eTest, SigtermStopsGracefully) {
   EXPECT_EQ(counts["sending"], 0);
   EXPECT_EQ(counts["unknown"], 0);
   EXPECT_EQ(counts["sent"].get<int64_t>(), double_->TotalDeliveries());
+}
+
+// Start links end to end: contacts known by username or phone only wait for their start; those
+// who press Start through their personal link get exactly one message each, within the limits;
+// a replay, a forged payload, a cancelled campaign's payload and a stranger's bare /start send
+// nothing. The double refuses to deliver to anyone who has not pressed Start, as Telegram does.
+TEST_F(WorkerE2eTest, StartLinksReachContactsWithoutAnIdOnce) {
+  BotApiDoubleOptions options;
+  options.require_start = true;
+  StartDouble(options);
+  Cli({"init"});
+  Cli({"account", "add", "bot", "--bot-token-env", "BOT_TOKEN", "--api-base",
+       double_->base_url()});
+  for (const char* key : {"pacing.batch_size", "pacing.delay_min", "pacing.delay_max"}) {
+    Cli({"settings", "set", key, key == std::string_view("pacing.batch_size") ? "0" : "0s"});
+  }
+  std::map<std::string, std::string> links = StartLinkCampaign("main", 10, 10);
+  ASSERT_EQ(links.size(), 20u);
+  std::map<std::string, std::string> old_links = StartLinkCampaign("old", 1, 0);
+  Cli({"campaign", "cancel", "old"});
+  Cli({"campaign", "start", "main"});
+  EXPECT_EQ(Counts()["awaiting_start"], 20);
+
+  auto worker = StartWorker();
+  int64_t user = 500000;
+  std::vector<int64_t> starters;
+  for (int i = 0; i < 5; ++i) {
+    const std::string username = "mainuser" + std::to_string(i);
+    starters.push_back(++user);
+    double_->AddStart(user, username, KeyOf(links.at(username)));
+    starters.push_back(++user);
+    double_->AddStart(user, "", KeyOf(links.at("+4915112" + std::to_string(100000 + i))));
+  }
+  double_->AddStart(starters[0], "mainuser0", KeyOf(links.at("mainuser0")));  // a replay
+  double_->AddStart(600001, "mallory", "0123456789abcdef0123456789abcdef");   // forged
+  double_->AddStart(600002, "olduser0", KeyOf(old_links.at("olduser0")));     // cancelled
+  double_->AddStart(600003, "nobody", "");                                     // a stranger
+
+  ASSERT_TRUE(WaitFor([&] { return double_->TotalDeliveries() >= 10; }, 60s)) << WorkerLog();
+  // Every /start was applied (the last ones are logged), then nothing more goes out.
+  ASSERT_TRUE(WaitFor([&] { return WorkerLog().find("user 600003 (bare /start)") !=
+                                   std::string::npos; },
+                      30s))
+      << WorkerLog();
+  const std::string log = WorkerLog();
+  EXPECT_THAT(log, HasSubstr("user 600001 left alone: unknown_payload"));
+  EXPECT_THAT(log, HasSubstr("user 600002 left alone: already_handled"));
+  worker->Signal(SIGTERM);
+  ASSERT_EQ(worker->Wait(30s), 0) << WorkerLog();
+
+  EXPECT_EQ(double_->TotalDeliveries(), 10);
+  for (int64_t starter : starters) EXPECT_EQ(double_->DeliveriesTo(starter), 1) << starter;
+  EXPECT_EQ(double_->DuplicateDeliveries(), 0);
+  EXPECT_EQ(double_->RateViolations(), 0);
+  nlohmann::json counts = Counts();
+  EXPECT_EQ(counts["sent"], 10);
+  EXPECT_EQ(counts["awaiting_start"], 10);
+  EXPECT_EQ(counts["failed"], 0);
+  // The funnel: 20 links exported, 10 opened.
+  nlohmann::json status = nlohmann::json::parse(Cli({"status", "--json"}).out);
+  std::cout << status.dump() << "\n";
+}
+
+// Invariant 1 through kills when half the contacts arrive by /start: the direct half is sent
+// while the other half's starts come in, the worker is killed at random moments, and nobody is
+// messaged twice.
+TEST_F(WorkerE2eTest, KillsWhileHalfTheContactsArriveByStartSendNothingTwice) {
+  constexpr int kContacts = 1000;
+  constexpr int kKills = 10;
+  constexpr int kInFlight = 16;
+  BotApiDoubleOptions options;
+  options.account_rate = 1200;
+  options.latency = 1ms;
+  StartDouble(options);
+  Cli({"init"});
+  Cli({"account", "add", "bot", "--bot-token-env", "BOT_TOKEN", "--api-base",
+       double_->base_url()});
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"pacing.batch_size", "0"},
+                                                        {"pacing.delay_min", "0s"},
+                                                        {"pacing.delay_max", "0s"},
+                                                        {"telegram.rate", "1000"},
+                                                        {"dispatch.in_flight", "16"},
+                                                        {"dispatch.lease", "2s"}}) {
+    Cli({"settings", "set", key, value});
+  }
+  // user0..user999: the first half with ids (sent at once), the others by username only.
+  std::map<std::string, std::string> links =
+      StartLinkCampaign("main", kContacts, 0, kContacts / 2);
+  Cli({"campaign", "start", "main"});
+  std::mt19937 random(20261203);
+  int next_start = kContacts / 2;
+  for (int kill = 0; kill < kKills; ++kill) {
+    auto worker = StartWorker();
+    // A tenth of the waiting half presses Start (twice, some of them) before each kill.
+    for (int i = 0; i < kContacts / 2 / kKills; ++i, ++next_start) {
+      const std::string username = "mainuser" + std::to_string(next_start);
+      double_->AddStart(kFirstUser + next_start, username, KeyOf(links.at(username)));
+      if (i % 7 == 0) double_->AddStart(kFirstUser + next_start, username, KeyOf(links.at(username)));
+    }
+    const int64_t before = double_->TotalDeliveries();
+    const int64_t wanted = std::uniform_int_distribution<int64_t>(1, 60)(random);
+    const bool progressed = WaitFor(
+        [&] { return double_->TotalDeliveries() >= before + wanted || !worker->running(); }, 30s);
+    ASSERT_TRUE(progressed) << "no progress before kill " << kill << "\n" << WorkerLog();
+    ASSERT_TRUE(worker->running()) << "the worker exited by itself\n" << WorkerLog();
+    worker->Signal(SIGKILL);
+    ASSERT_EQ(worker->Wait(10s), 128 + SIGKILL);
+  }
+  // Every contact has pressed Start or had an id: all of them end terminal.
+  auto last = StartWorker();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        nlohmann::json counts = Counts();
+        return counts["pending"] == 0 && counts["sending"] == 0 && counts["waiting"] == 0 &&
+               counts["awaiting_start"] == 0;
+      },
+      120s))
+      << Counts().dump() << "\n" << WorkerLog();
+  last->Signal(SIGTERM);
+  ASSERT_EQ(last->Wait(30s), 0) << WorkerLog();
+
+  EXPECT_EQ(double_->DuplicateDeliveries(), 0) << "somebody was messaged twice";
+  EXPECT_EQ(double_->RateViolations(), 0);
+  ExpectEveryContactTerminal(kContacts);
+  nlohmann::json counts = Counts();
+  EXPECT_LE(counts["unknown"].get<int64_t>(), kKills * kInFlight);
+  EXPECT_GE(double_->TotalDeliveries(), counts["sent"].get<int64_t>());
+  EXPECT_LE(double_->TotalDeliveries(),
+            counts["sent"].get<int64_t>() + counts["unknown"].get<int64_t>());
+  std::cout << "after " << kKills << " kills with starts: " << counts.dump() << "\n";
 }
 
 }  // namespace
