@@ -403,8 +403,11 @@ Result<int64_t> SqlStore::MarkStartLinksExported(std::string_view campaign) {
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));
     const int64_t now = NowUnixMillis();
+    // The links that matter: those of contacts still waiting for their start (the others were
+    // messaged directly, or have started already).
     ASSIGN_OR_RETURN(marked, tx.Execute("UPDATE invitations SET start_exported_at = ? "
-                                        "WHERE campaign_id = ? AND start_exported_at IS NULL",
+                                        "WHERE campaign_id = ? AND start_exported_at IS NULL "
+                                        "AND state = 'awaiting_start'",
                                         {now, found.id}));
     RETURN_IF_ERROR(tx.Execute(
         "UPDATE campaigns SET links_exported = links_exported + ? WHERE id = ?", {marked, found.id}));

@@ -628,7 +628,7 @@ class Store {
                                std::string_view webhook_url,
                                std::string_view webhook_secret_hash) = 0;
   // Records that the campaign's start links were handed out (an export): counted once per
-  // invitation. Returns how many were new.
+  // invitation still waiting for its start. Returns how many were new.
   virtual Result<int64_t> MarkStartLinksExported(std::string_view campaign) = 0;
   // Gives the contact's invitation in the campaign a new start key: the old link stops working.
   // `contact` is a suppression-style key (id:N, username:NAME, phone:+E164). Returns the new link.
