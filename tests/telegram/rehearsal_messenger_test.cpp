@@ -1,5 +1,6 @@
 #include "telegram/rehearsal/rehearsal_messenger.h"
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -115,6 +116,37 @@ TEST(RehearsalMessengerTest, DeliveredInvitationsJoinThroughGetUpdates) {
   EXPECT_EQ(messenger->GetChatMember(request.chat, 77).status, "member");
   EXPECT_EQ(messenger->GetChatMember(request.chat, 78).status, "left");
   EXPECT_TRUE(messenger->GetUpdates(2, 0s).updates.empty());
+}
+
+TEST(RehearsalMessengerTest, SomeOfTheExpectedStartsArePressedOnceEach) {
+  RehearsalOptions options = Reliable();
+  options.start_rate = 0.5;
+  options.min_start_delay = 0ms;
+  options.max_start_delay = 20ms;
+  auto messenger = MakeRehearsalMessenger(options);
+  std::vector<ExpectedStart> waiting;
+  for (int i = 0; i < 40; ++i) waiting.push_back({fmt::format("key{}", i), fmt::format("u{}", i)});
+  messenger->ExpectStarts(waiting);
+  messenger->ExpectStarts(waiting);  // told again: decided once per link
+
+  std::map<std::string, int> pressed;
+  int64_t offset = 1;
+  // Every start is due within 20 ms: a second with none means they have all come.
+  for (int round = 0; round < 100; ++round) {
+    UpdatesResult updates = messenger->GetUpdates(offset, 1s);
+    ASSERT_TRUE(updates.outcome.ok());
+    if (updates.updates.empty()) break;
+    for (const Update& update : updates.updates) {
+      offset = update.update_id + 1;
+      ASSERT_EQ(update.kind, Update::Kind::kStart);
+      EXPECT_GT(update.user_id, 0);
+      EXPECT_EQ(update.username, "u" + update.start_payload.substr(3));
+      ++pressed[update.start_payload];
+    }
+  }
+  EXPECT_GT(pressed.size(), 5u);
+  EXPECT_LT(pressed.size(), 35u);
+  for (const auto& [key, times] : pressed) EXPECT_EQ(times, 1) << key;
 }
 
 TEST(RehearsalMessengerTest, JoinRequestLinksAskForApprovalFirst) {
