@@ -353,11 +353,10 @@ Result<FileReply> Api::StartLinksCsv(const std::string& name, const Query& query
   RETURN_IF_ERROR(store_.ExportInvitations(name, [&](const storage::ExportRow& row) -> Status {
     if (!all && row.state != core::InvitationState::kAwaitingStart) return Ok();
     const core::ContactRecord& c = row.contact;
-    csv += fmt::format("{},{},{},{},{},{},{}\r\n",
-                       c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "",
-                       core::ExportCell(c.username), core::ExportCell(c.phone),
-                       core::ExportCell(c.first_name), core::ExportCell(c.last_name),
-                       core::ToString(row.state), core::ExportCell(row.start_link));
+    csv += fmt::format(
+        "{},{},{},{},{},{},{}\r\n", c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "",
+        core::ExportCell(c.username), core::ExportCell(c.phone), core::ExportCell(c.first_name),
+        core::ExportCell(c.last_name), core::ToString(row.state), core::ExportCell(row.start_link));
     return Ok();
   }));
   // The download is what the operator asked for; a count that could not be kept is logged.
@@ -446,9 +445,10 @@ Result<Reply> Api::AddAccount(const json& body) {
     if (Status kept = store_.SetBotUsername(added.id, bot); kept) {
       added.bot_username = bot;
     } else {
-      warnings.push_back(fmt::format("the bot's username was not stored ({}); run `tginvite account "
-                                     "check {}` for its start links",
-                                     kept.error().message, account.name));
+      warnings.push_back(
+          fmt::format("the bot's username was not stored ({}); run `tginvite account "
+                      "check {}` for its start links",
+                      kept.error().message, account.name));
     }
   }
   return Reply{201, {{"account", AccountJson(added)}, {"warnings", std::move(warnings)}}};

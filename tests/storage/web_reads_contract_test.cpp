@@ -17,9 +17,15 @@ using testing::VectorSource;
 // A campaign of reach `both` with a contact known by id (pending) and one known only by username
 // (awaiting_start). Returns the campaign's account id.
 int64_t CampaignWithTwoContacts(Store& store) {
-  EXPECT_TRUE(store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
-  NewCampaign campaign{"links",  "demo", "-1001234567890", "Hello {first_name}: {link}",
-                       core::LinkMode::kPersonal, "", core::CampaignReach::kBoth};
+  EXPECT_TRUE(
+      store.AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://api.telegram.org"}));
+  NewCampaign campaign{"links",
+                       "demo",
+                       "-1001234567890",
+                       "Hello {first_name}: {link}",
+                       core::LinkMode::kPersonal,
+                       "",
+                       core::CampaignReach::kBoth};
   auto created = store.CreateCampaign(campaign);
   EXPECT_TRUE(created) << created.error().message;
   VectorSource source(Rows({Contact(501, "ann_a", "Ann"), Contact(std::nullopt, "bob_b", "Bob")}));
@@ -109,8 +115,8 @@ TEST_P(StoreContractTest, AContactPageReadsOneContactAndItsRenewedLink) {
   EXPECT_FALSE(page.contacts[0].state.has_value());
 
   // A contact without an invitation in the campaign, and no contact at all: empty pages.
-  ASSERT_TRUE(store_->CreateCampaign({"other", "demo", "-1001234567891", "Hi {link}",
-                                      core::LinkMode::kPersonal, ""}));
+  ASSERT_TRUE(store_->CreateCampaign(
+      {"other", "demo", "-1001234567891", "Hi {link}", core::LinkMode::kPersonal, ""}));
   ContactQuery elsewhere = InCampaign("other");
   elsewhere.contact_id = bob.id;
   EXPECT_TRUE(Page(*store_, elsewhere).contacts.empty());

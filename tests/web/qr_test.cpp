@@ -36,7 +36,8 @@ std::vector<std::vector<bool>> Rasterise(const std::string& svg, int side) {
   const std::string d = path[1];
   const std::regex run("M(\\d+) (\\d+)h(\\d+)v1h-(\\d+)z");
   size_t covered = 0;
-  for (auto it = std::sregex_iterator(d.begin(), d.end(), run); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(d.begin(), d.end(), run); it != std::sregex_iterator();
+       ++it) {
     const int x = std::stoi((*it)[1]);
     const int y = std::stoi((*it)[2]);
     const int n = std::stoi((*it)[3]);

@@ -133,12 +133,13 @@ TEST_F(StartLinksTest, TheWebhookRefusesEveryBadCallWithTheSame401AndIngestsNoth
   ASSERT_TRUE(store_->SetUpdatesVia("demo", core::UpdatesVia::kPoll, "", TokenHash(kSecret)));
   const std::string body = StartUpdate(1001, "abc").dump();
   std::vector<std::string> answers;
-  for (auto [account, secret] : std::vector<std::pair<std::string, std::optional<std::string_view>>>{
-           {"hook", std::nullopt},                 // no secret
-           {"hook", ""},                           // an empty one
+  for (auto [account, secret] :
+       std::vector<std::pair<std::string, std::optional<std::string_view>>>{
+           {"hook", std::nullopt},                       // no secret
+           {"hook", ""},                                 // an empty one
            {"hook", "webhook-secret-0123456789abcdeX"},  // a wrong one
-           {"nobody", kSecret},                    // no such account
-           {"demo", kSecret},                      // an account that polls
+           {"nobody", kSecret},                          // no such account
+           {"demo", kSecret},                            // an account that polls
        }) {
     SCOPED_TRACE(account + " " + std::string(secret.value_or("(none)")));
     auto res = Webhook(account, body, secret);
@@ -180,8 +181,8 @@ TEST_F(StartLinksTest, AnUpdateDeliveredByTheWebhookAndForwardedIsOneInboxRow) {
   counts = Expect(Post("/api/v1/accounts/hook/updates", wrapped.dump(), writer), 200);
   EXPECT_EQ(counts, (json{{"received", 2}, {"new", 0}, {"skipped", 1}}));
   // One update object, as a webhook body would be.
-  counts = Expect(Post("/api/v1/accounts/hook/updates", StartUpdate(1003, "ghi").dump(), writer),
-                  200);
+  counts =
+      Expect(Post("/api/v1/accounts/hook/updates", StartUpdate(1003, "ghi").dump(), writer), 200);
   EXPECT_EQ(counts, (json{{"received", 1}, {"new", 1}, {"skipped", 0}}));
   EXPECT_EQ(Inbox("hook"), (std::vector<int64_t>{1001, 1002, 1003}));
 }
@@ -255,8 +256,8 @@ TEST_F(StartLinksTest, TheCsvListsThoseAwaitingTheirStartAndAllWithAll) {
   ASSERT_EQ(res->status, 200) << res->body;
   lines = Lines(res->body);
   ASSERT_EQ(lines.size(), 4u) << res->body;
-  EXPECT_EQ(lines[1], "4001,ann_a,,Ann,Able,pending," +
-                          contacts["ann_a"]["start_link"].get<std::string>());
+  EXPECT_EQ(lines[1],
+            "4001,ann_a,,Ann,Able,pending," + contacts["ann_a"]["start_link"].get<std::string>());
   campaign = Expect(Call("GET", "/api/v1/campaigns/links"), 200);
   EXPECT_EQ(campaign["links_exported"], exported) << "an invitation's link is counted once";
   EXPECT_EQ(campaign["funnel"]["links_exported"], exported);
@@ -323,8 +324,7 @@ TEST_F(StartLinksTest, AContactsStartLinkAndItsQrCode) {
   ExpectError(Call("GET", "/api/v1/campaigns/other/contacts/" + id), 404, "not_found");
   ExpectError(Call("GET", "/api/v1/campaigns/other/contacts/" + id + "/start-link.svg"), 404,
               "not_found");
-  ExpectError(Call("GET", "/api/v1/campaigns/links/contacts/abc/start-link.svg"), 404,
-              "not_found");
+  ExpectError(Call("GET", "/api/v1/campaigns/links/contacts/abc/start-link.svg"), 404, "not_found");
   ExpectError(Call("GET", "/api/v1/contacts/0"), 404, "not_found");
   ExpectError(Call("GET", "/api/v1/contacts/99999"), 404, "not_found");
 }
@@ -347,10 +347,12 @@ TEST_F(StartLinksTest, CampaignsShowTheirReachLinksAndAwaitingStartCounts) {
   json spring = Expect(Call("GET", "/api/v1/campaigns/spring"), 200);
   EXPECT_EQ(spring["reach"], "direct");
   EXPECT_EQ(spring["bot_username"], kBot) << "the account's bot, whatever the campaign";
-  Expect(Call("POST", "/api/v1/campaigns",
-              json{{"name", "hooked"}, {"account", "hook"}, {"chat", "@hooked"}, {"template", "{link}"}}
-                  .dump()),
-         201);
+  Expect(
+      Call(
+          "POST", "/api/v1/campaigns",
+          json{{"name", "hooked"}, {"account", "hook"}, {"chat", "@hooked"}, {"template", "{link}"}}
+              .dump()),
+      201);
   EXPECT_TRUE(Expect(Call("GET", "/api/v1/campaigns/hooked"), 200)["bot_username"].is_null())
       << "getMe has not told hook's";
 
