@@ -171,6 +171,8 @@ Result<Reply> Api::CreateCampaign(const json& body) {
   }
   ASSIGN_OR_RETURN(std::optional<std::string> shared_link, StringField(body, "shared_link", false));
   campaign.shared_link = shared_link.value_or("");
+  // As `tginvite campaign create`: message whom the bot can reach, give the others a start link.
+  campaign.reach = core::CampaignReach::kBoth;
   ASSIGN_OR_RETURN(std::optional<std::string> reach, StringField(body, "reach", false));
   if (reach) {
     std::optional<core::CampaignReach> parsed = core::ParseCampaignReach(*reach);

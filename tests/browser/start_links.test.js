@@ -151,4 +151,19 @@ describe('start links', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-start-links.png'), fullPage: true });
     assert.deepEqual(errors, []);
   });
+
+  test('the contact and campaign pages fit a phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [hash, ready] of [[`#/campaigns/links/contacts/${contact.id}`, 'img.qr'],
+      ['#/campaigns/links', '[data-funnel="links_exported"]']]) {
+      await page.goto(`${server.url}/${hash}`);
+      await page.locator(ready).waitFor();
+      const overflow = await page.evaluate(() =>
+        document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${hash} overflows by ${overflow} px`);
+    }
+    await page.goto(`${server.url}/#/campaigns/links/contacts/${contact.id}`);
+    await page.locator('img.qr').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-contact-phone.png'), fullPage: true });
+  });
 });

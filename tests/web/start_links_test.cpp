@@ -353,8 +353,9 @@ TEST_F(StartLinksTest, CampaignsShowTheirReachLinksAndAwaitingStartCounts) {
           json{{"name", "hooked"}, {"account", "hook"}, {"chat", "@hooked"}, {"template", "{link}"}}
               .dump()),
       201);
-  EXPECT_TRUE(Expect(Call("GET", "/api/v1/campaigns/hooked"), 200)["bot_username"].is_null())
-      << "getMe has not told hook's";
+  json hooked = Expect(Call("GET", "/api/v1/campaigns/hooked"), 200);
+  EXPECT_TRUE(hooked["bot_username"].is_null()) << "getMe has not told hook's";
+  EXPECT_EQ(hooked["reach"], "both") << "the default, as `tginvite campaign create` has it";
 
   json accounts = Expect(Call("GET", "/api/v1/accounts"), 200);
   for (const json& a : accounts["accounts"]) {
