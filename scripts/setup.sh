@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libpqxx-dev libsodium-dev libhowardhinnant-date-dev libphonenumber-dev
   libcpp-httplib-dev libboost-dev zlib1g-dev libgtest-dev libgmock-dev googletest libbenchmark-dev tzdata time
   libpq-dev postgresql-15 chromium
+  libqrencode-dev  # the QR codes of contacts' start links (src/web/qr.h)
   nginx-light openssl curl  # the README's nginx example is a test (tests/proxy)
   "$@"
 )

@@ -15,6 +15,21 @@ namespace tginvite::storage::internal {
 inline constexpr int kMaxContactPage = 500;
 inline constexpr int kMaxAttempts = 1000;
 
+// What the web reads need of a campaign: its id, and its account's bot for start links.
+struct CampaignRef {
+  int64_t id = 0;
+  std::string bot_username;  // "" while getMe has not told it
+};
+
+inline Result<CampaignRef> CampaignRefIn(Session& session, std::string_view name) {
+  ASSIGN_OR_RETURN(std::optional<Row> row,
+                   session.QueryOne("SELECT c.id, a.bot_username FROM campaigns c "
+                                    "JOIN accounts a ON a.id = c.account_id WHERE c.name = ?",
+                                    {std::string(name)}));
+  if (!row) return Fail(ErrorCode::kNotFound, "no campaign named \"{}\"", name);
+  return CampaignRef{row->Int(0), row->Text(1)};
+}
+
 inline Result<int64_t> CampaignIdIn(Session& session, std::string_view name) {
   ASSIGN_OR_RETURN(
       std::optional<Row> row,
@@ -41,8 +56,9 @@ inline Result<std::map<int64_t, int64_t>> SentSinceByCampaign(Session& session, 
 }
 
 // Columns: key, contact id, five contact columns, then the invitation's state, attempts,
-// last_error, sent_at, joined_at (NULL without a campaign).
-inline ContactView ContactViewFromRow(const Row& row) {
+// last_error, sent_at, joined_at and start_key (NULL without a campaign). `bot_username` is the
+// campaign's bot, for the start link.
+inline ContactView ContactViewFromRow(const Row& row, std::string_view bot_username) {
   ContactView view;
   view.id = row.Int(1);
   view.contact = ContactFromColumns(row, 2);
@@ -51,6 +67,7 @@ inline ContactView ContactViewFromRow(const Row& row) {
   view.last_error = row.Text(9);
   view.sent_at = row.OptInt(10);
   view.joined_at = row.OptInt(11);
+  if (!row.IsNull(12)) view.start_link = core::StartLink(bot_username, row.Text(12));
   return view;
 }
 

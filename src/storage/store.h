@@ -395,6 +395,8 @@ struct ContactQuery {
   std::string search;
   int64_t after = 0;  // 0: from the start
   int limit = 50;     // 1..500
+  // Only this contact (with a campaign: only its invitation there), for a contact's own page.
+  std::optional<int64_t> contact_id;
 };
 
 struct ContactView {

@@ -2,10 +2,15 @@
 
 #include <charconv>
 
+#include <spdlog/spdlog.h>
+
 #include "core/contact_fields.h"
+#include "core/csv_writer.h"
 #include "core/settings.h"
+#include "dispatch/updates.h"
 #include "web/error_mapping.h"
 #include "web/json_views.h"
+#include "web/qr.h"
 
 namespace tginvite::web {
 namespace {
@@ -54,6 +59,36 @@ Result<int64_t> IntParam(const Query& query, const std::string& key, int64_t fal
                 key, *text, min, max);
   }
   return value;
+}
+
+// A yes/no query parameter: 1 or true, 0 or false; false when absent.
+Result<bool> FlagParam(const Query& query, const std::string& key) {
+  std::optional<std::string> text = Param(query, key);
+  if (!text || text->empty() || *text == "0" || *text == "false") return false;
+  if (*text == "1" || *text == "true") return true;
+  return Fail(ErrorCode::kInvalidArgument, "query parameter {}={}: expected 1 or 0", key, *text);
+}
+
+// A contact id from the path; kNotFound for anything that is not one.
+Result<int64_t> ContactIdOf(const std::string& id) {
+  int64_t contact_id = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), contact_id);
+  if (ec != std::errc() || end != id.data() + id.size() || contact_id <= 0) {
+    return Fail(ErrorCode::kNotFound, "no contact with id \"{}\"", id);
+  }
+  return contact_id;
+}
+
+// A file name made of the campaign's name: it reaches a Content-Disposition header and the
+// operator's disk, so only letters, digits, '.', '-' and '_' are kept.
+std::string FileNameOf(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 80)) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || (c == '.' && !out.empty());
+    out += safe ? c : '_';
+  }
+  return out;
 }
 
 // The settings scope named by ?campaign=, checked to exist.
@@ -136,6 +171,14 @@ Result<Reply> Api::CreateCampaign(const json& body) {
   }
   ASSIGN_OR_RETURN(std::optional<std::string> shared_link, StringField(body, "shared_link", false));
   campaign.shared_link = shared_link.value_or("");
+  // As `tginvite campaign create`: message whom the bot can reach, give the others a start link.
+  campaign.reach = core::CampaignReach::kBoth;
+  ASSIGN_OR_RETURN(std::optional<std::string> reach, StringField(body, "reach", false));
+  if (reach) {
+    std::optional<core::CampaignReach> parsed = core::ParseCampaignReach(*reach);
+    if (!parsed) return BadField("reach", "direct, start-link or both");
+    campaign.reach = *parsed;
+  }
   ASSIGN_OR_RETURN(storage::Campaign created, store_.CreateCampaign(campaign));
   return Reply{201, {{"campaign", CampaignJson(created)}}};
 }
@@ -241,12 +284,35 @@ Result<Reply> Api::ListContacts(const Query& query) {
                 {"next_after", page.next_after ? json(*page.next_after) : json(nullptr)}}};
 }
 
-Result<Reply> Api::ContactAttempts(const std::string& id) {
-  int64_t contact_id = 0;
-  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), contact_id);
-  if (ec != std::errc() || end != id.data() + id.size() || contact_id <= 0) {
-    return Fail(ErrorCode::kNotFound, "no contact with id \"{}\"", id);
+Result<storage::ContactView> Api::FindContact(const std::optional<std::string>& campaign,
+                                              const std::string& id) {
+  storage::ContactQuery query;
+  query.campaign = campaign;
+  ASSIGN_OR_RETURN(query.contact_id, ContactIdOf(id));
+  query.limit = 1;
+  ASSIGN_OR_RETURN(storage::ContactPage page, store_.ListContacts(query));
+  if (page.contacts.empty()) {
+    if (campaign) {
+      return Fail(ErrorCode::kNotFound, "campaign {} has no invitation for contact {}", *campaign,
+                  id);
+    }
+    return Fail(ErrorCode::kNotFound, "no contact with id {}", id);
   }
+  return std::move(page.contacts.front());
+}
+
+Result<Reply> Api::ShowContact(const std::string& id) {
+  ASSIGN_OR_RETURN(storage::ContactView view, FindContact(std::nullopt, id));
+  return Reply{200, {{"contact", ContactJson(view)}}};
+}
+
+Result<Reply> Api::ShowCampaignContact(const std::string& name, const std::string& id) {
+  ASSIGN_OR_RETURN(storage::ContactView view, FindContact(name, id));
+  return Reply{200, {{"campaign", name}, {"contact", ContactJson(view)}}};
+}
+
+Result<Reply> Api::ContactAttempts(const std::string& id) {
+  ASSIGN_OR_RETURN(int64_t contact_id, ContactIdOf(id));
   ASSIGN_OR_RETURN(std::vector<storage::AttemptView> attempts, store_.ContactAttempts(contact_id));
   json list = json::array();
   for (const storage::AttemptView& a : attempts) list.push_back(AttemptJson(a));
@@ -267,6 +333,67 @@ Result<Reply> Api::StageImport(std::string csv, const Query& query) {
 Result<Reply> Api::CommitImport(const std::string& id) {
   ASSIGN_OR_RETURN(json report, imports_.Commit(store_, id, NowMs()));
   return Reply{200, std::move(report)};
+}
+
+// --- start links and updates --------------------------------------------------------------------
+
+Result<FileReply> Api::StartLinksCsv(const std::string& name, const Query& query) {
+  ASSIGN_OR_RETURN(bool all, FlagParam(query, "all"));
+  ASSIGN_OR_RETURN(storage::CampaignSummary summary, store_.FindCampaign(name));
+  const storage::Campaign& campaign = summary.campaign;
+  if (campaign.bot_username.empty()) {
+    // Not a bad request and not missing: the campaign exists, it has no links yet.
+    return FileReply{
+        409, "application/json",
+        ErrorBody("bot_username_unknown",
+                  fmt::format("campaign {}: getMe has not told the bot's username yet, so there "
+                              "are no start links: run `tginvite account check {}`",
+                              name, campaign.account_name)),
+        ""};
+  }
+  std::string csv = "telegram_user_id,username,phone,first_name,last_name,state,start_link\r\n";
+  RETURN_IF_ERROR(store_.ExportInvitations(name, [&](const storage::ExportRow& row) -> Status {
+    if (!all && row.state != core::InvitationState::kAwaitingStart) return Ok();
+    const core::ContactRecord& c = row.contact;
+    csv += fmt::format(
+        "{},{},{},{},{},{},{}\r\n", c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "",
+        core::ExportCell(c.username), core::ExportCell(c.phone), core::ExportCell(c.first_name),
+        core::ExportCell(c.last_name), core::ToString(row.state), core::ExportCell(row.start_link));
+    return Ok();
+  }));
+  // The download is what the operator asked for; a count that could not be kept is logged.
+  if (Result<int64_t> marked = store_.MarkStartLinksExported(name); !marked) {
+    spdlog::warn("web: campaign {}: start links downloaded but not counted as exported: {}", name,
+                 marked.error().message);
+  }
+  return FileReply{200, "text/csv; charset=utf-8", std::move(csv),
+                   FileNameOf(name) + "-start-links.csv"};
+}
+
+Result<FileReply> Api::StartLinkQr(const std::string& name, const std::string& id) {
+  ASSIGN_OR_RETURN(storage::ContactView view, FindContact(name, id));
+  if (view.start_link.empty()) {
+    return Fail(ErrorCode::kNotFound,
+                "contact {} has no start link in campaign {} yet: getMe has not told the bot's "
+                "username",
+                id, name);
+  }
+  ASSIGN_OR_RETURN(std::string svg, QrCodeSvg(view.start_link));
+  return FileReply{200, "image/svg+xml", std::move(svg), ""};
+}
+
+Result<nlohmann::json> Api::IngestUpdates(int64_t account_id, std::string_view body) {
+  Result<dispatch::ParsedUpdates> parsed = dispatch::ParseUpdateBatch(body);
+  if (!parsed) return parsed.error().WithContext("request body");
+  ASSIGN_OR_RETURN(int64_t added, store_.IngestUpdates(account_id, parsed->updates, std::nullopt));
+  const int64_t received = static_cast<int64_t>(parsed->updates.size()) + parsed->skipped;
+  return json{{"received", received}, {"new", added}, {"skipped", parsed->skipped}};
+}
+
+Result<Reply> Api::ForwardUpdates(const std::string& account, std::string_view body) {
+  ASSIGN_OR_RETURN(storage::Account found, store_.FindAccount(account));
+  ASSIGN_OR_RETURN(json counts, IngestUpdates(found.id, body));
+  return Reply{200, std::move(counts)};
 }
 
 // --- accounts, settings, suppressions ------------------------------------------------------------
@@ -314,9 +441,19 @@ Result<Reply> Api::AddAccount(const json& body) {
     }
   }
   ASSIGN_OR_RETURN(storage::Account added, store_.AddAccount(account));
-  json out = AccountJson(added);
-  out["bot_username"] = bot;
-  return Reply{201, {{"account", std::move(out)}, {"warnings", std::move(warnings)}}};
+  if (bot.starts_with('@')) bot.erase(0, 1);
+  if (!bot.empty()) {
+    // Kept at once, so that the account's campaigns have start links from the start.
+    if (Status kept = store_.SetBotUsername(added.id, bot); kept) {
+      added.bot_username = bot;
+    } else {
+      warnings.push_back(
+          fmt::format("the bot's username was not stored ({}); run `tginvite account "
+                      "check {}` for its start links",
+                      kept.error().message, account.name));
+    }
+  }
+  return Reply{201, {{"account", AccountJson(added)}, {"warnings", std::move(warnings)}}};
 }
 
 Result<Reply> Api::ListSettings(const Query& query) {

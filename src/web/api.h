@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +26,14 @@ namespace tginvite::web {
 struct Reply {
   int status = 200;
   nlohmann::json body;
+};
+
+// An answer that is not JSON: a download or an image.
+struct FileReply {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::string filename;  // set: the browser saves it as this file (Content-Disposition)
 };
 
 // Asks Telegram about a new bot account before it is stored: the bot's @username, kInvalidArgument
@@ -47,7 +57,26 @@ class Api {
   Result<Reply> CampaignAttempts(const std::string& name, const Query& query);
 
   Result<Reply> ListContacts(const Query& query);
+  Result<Reply> ShowContact(const std::string& id);
+  // The contact with its invitation in the campaign (state, start link); kNotFound when it has
+  // none there.
+  Result<Reply> ShowCampaignContact(const std::string& name, const std::string& id);
   Result<Reply> ContactAttempts(const std::string& id);
+
+  // The campaign's start links for a mail merge, as CSV: by default the invitations still
+  // awaiting their contact's start, every invitation with ?all=1. Counts them as handed out
+  // (Store::MarkStartLinksExported). A 409 while the bot's username is unknown.
+  Result<FileReply> StartLinksCsv(const std::string& name, const Query& query);
+  // The QR code of a contact's start link, as SVG; kNotFound when it has none.
+  Result<FileReply> StartLinkQr(const std::string& name, const std::string& id);
+
+  // Telegram updates forwarded by the operator's own bot program (a webhook body, an array of
+  // updates, or {"updates": [...]}) into the account's inbox; each update_id is kept once.
+  Result<Reply> ForwardUpdates(const std::string& account, std::string_view body);
+  // Parses `body` as ForwardUpdates does and stores its updates in the account's inbox:
+  // {"received": items, "new": updates stored now, "skipped": items that are no update}.
+  // kInvalidArgument (a message about the body) when it is none of those shapes.
+  Result<nlohmann::json> IngestUpdates(int64_t account_id, std::string_view body);
 
   Result<Reply> StageImport(std::string csv, const Query& query);
   Result<Reply> CommitImport(const std::string& id);
@@ -69,6 +98,9 @@ class Api {
  private:
   int64_t NowMs() const;
   Result<nlohmann::json> Summaries();
+  // The contact's row, with its invitation in `campaign` when one is named.
+  Result<storage::ContactView> FindContact(const std::optional<std::string>& campaign,
+                                           const std::string& id);
 
   storage::Store& store_;
   std::shared_ptr<const core::Clock> clock_;

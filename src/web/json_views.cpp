@@ -29,7 +29,11 @@ json CampaignJson(const storage::Campaign& c) {
           {"chat", c.chat},
           {"link_mode", std::string(core::ToString(c.link_mode))},
           {"created_at", c.created_at},
-          {"started_at", OrNull(c.started_at)}};
+          {"started_at", OrNull(c.started_at)},
+          {"reach", std::string(core::ToString(c.reach))},
+          {"bot_username", OrNull(c.bot_username)},
+          {"links_exported", c.links_exported},
+          {"links_started", c.links_started}};
 }
 
 json SummaryJson(const storage::CampaignSummary& s, const storage::Account* account) {
@@ -47,7 +51,11 @@ json SummaryJson(const storage::CampaignSummary& s, const storage::Account* acco
   out["eta_seconds"] = s.campaign.state == core::CampaignState::kRunning && s.sent_last_minute > 0
                            ? json(remaining * 60 / s.sent_last_minute)
                            : json(nullptr);
-  out["funnel"] = {{"sent", counts[InvitationState::kSent] + counts[InvitationState::kJoined]},
+  // Start links handed out, then pressed, then invitations sent, then joins. The links' two
+  // steps count invitations once each; a direct campaign's are 0.
+  out["funnel"] = {{"links_exported", s.campaign.links_exported},
+                   {"links_started", s.campaign.links_started},
+                   {"sent", counts[InvitationState::kSent] + counts[InvitationState::kJoined]},
                    {"joined", counts[InvitationState::kJoined]}};
   out["account_health"] = account ? account->health : "unknown";
   out["account_health_reason"] = account ? account->health_reason : "";
@@ -68,7 +76,8 @@ json ContactJson(const storage::ContactView& v) {
           {"attempts", v.attempts},
           {"last_error", v.last_error},
           {"sent_at", OrNull(v.sent_at)},
-          {"joined_at", OrNull(v.joined_at)}};
+          {"joined_at", OrNull(v.joined_at)},
+          {"start_link", OrNull(v.start_link)}};
 }
 
 json AttemptJson(const storage::AttemptView& v) {
@@ -94,7 +103,10 @@ json AccountJson(const storage::Account& a) {
           {"health", a.health},
           {"health_reason", a.health_reason},
           {"flood_until", a.flood_until},
-          {"created_at", a.created_at}};
+          {"created_at", a.created_at},
+          {"bot_username", OrNull(a.bot_username)},
+          {"updates_via", std::string(core::ToString(a.updates_via))},
+          {"webhook_url", OrNull(a.webhook_url)}};
 }
 
 json WorkerJson(const storage::WorkerInfo& w, int64_t now) {

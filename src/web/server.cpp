@@ -7,6 +7,7 @@
 
 #include "core/instruments.h"
 #include "core/model.h"
+#include "dispatch/updates.h"
 #include "web/api.h"
 #include "web/dashboard.h"
 #include "web/error_mapping.h"
@@ -70,13 +71,19 @@ bool NestingWithin(std::string_view text, int max_depth) {
   return true;
 }
 
-// Parses a JSON request body (the router has bounded its size); an empty body is an empty object.
-Result<json> ParseBody(const HttpRequest& req) {
-  if (req.body.empty()) return json::object();
+// A JSON body handed on as text is first checked to nest no deeper than kMaxJsonDepth.
+Status CheckNesting(const HttpRequest& req) {
   if (!NestingWithin(req.body, kMaxJsonDepth)) {
     return Fail(ErrorCode::kInvalidArgument, "request body: nested deeper than {} levels",
                 kMaxJsonDepth);
   }
+  return Ok();
+}
+
+// Parses a JSON request body (the router has bounded its size); an empty body is an empty object.
+Result<json> ParseBody(const HttpRequest& req) {
+  if (req.body.empty()) return json::object();
+  RETURN_IF_ERROR(CheckNesting(req));
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
     return Fail(ErrorCode::kInvalidArgument, "request body: not valid JSON");
@@ -110,6 +117,10 @@ enum class Access {
   kRead,     // a read of the API: a session, or a token of scope read or write
   kWrite,    // a state change: a session with its CSRF token, or a token of scope write
 };
+
+// How a JSON handler gets its body: parsed as an object, or as the text that was sent (checked
+// for depth only), for a handler that reads other shapes (a batch of Telegram updates).
+enum class BodyParse { kObject, kVerbatim };
 
 core::TokenScope ScopeFor(Access access) {
   switch (access) {
@@ -254,6 +265,14 @@ class Server::Impl {
          [&api](const In& in) { return api.CampaignAttempts(in.path[0], in.query); });
     Json("GET", "/api/v1/contacts", kRead,
          [&api](const In& in) { return api.ListContacts(in.query); });
+    Json("GET", "/api/v1/contacts/{id}", kRead,
+         [&api](const In& in) { return api.ShowContact(in.path[0]); });
+    Json("GET", "/api/v1/campaigns/{name}/contacts/{contact_id}", kRead,
+         [&api](const In& in) { return api.ShowCampaignContact(in.path[0], in.path[1]); });
+    File("GET", "/api/v1/campaigns/{name}/contacts/{contact_id}/start-link.svg", kRead,
+         [&api](const In& in) { return api.StartLinkQr(in.path[0], in.path[1]); });
+    File("GET", "/api/v1/campaigns/{name}/start-links.csv", kRead,
+         [&api](const In& in) { return api.StartLinksCsv(in.path[0], in.query); });
     Json("GET", "/api/v1/contacts/{id}/attempts", kRead,
          [&api](const In& in) { return api.ContactAttempts(in.path[0]); });
     Json(
@@ -265,6 +284,16 @@ class Server::Impl {
     Json("GET", "/api/v1/accounts", kRead, [&api](const In&) { return api.ListAccounts(); });
     Json("POST", "/api/v1/accounts", kWrite,
          [&api](const In& in) { return api.AddAccount(in.body); });
+    Json(
+        "POST", "/api/v1/accounts/{name}/updates", kWrite,
+        [&api](const In& in) { return api.ForwardUpdates(in.path[0], in.req.body); },
+        BodyKind::kJson, BodyParse::kVerbatim);
+    // Telegram's own calls carry no session or token of ours: the account's webhook secret
+    // (X-Telegram-Bot-Api-Secret-Token) is what authenticates them.
+    router_.Add({"POST", "/telegram/webhook/{account}",
+                 [this](HttpRequest& req, HttpResponse& res) { Webhook(req, res); },
+                 BodyKind::kJson});
+    routes_.push_back({"POST", "/telegram/webhook/{account}"});
     Json("GET", "/api/v1/settings", kRead,
          [&api](const In& in) { return api.ListSettings(in.query); });
     Json("PUT", "/api/v1/settings/{key}", kWrite,
@@ -290,6 +319,7 @@ class Server::Impl {
     json body;
   };
   using JsonHandler = std::function<Result<Reply>(const In&)>;
+  using FileHandler = std::function<Result<FileReply>(const In&)>;
   using RawHandler = std::function<void(HttpRequest&, HttpResponse&, const Caller&)>;
 
   // Registers a handler that runs only for a caller allowed `access` (for a state change made
@@ -309,12 +339,15 @@ class Server::Impl {
   // Registers an API handler: authenticated, JSON body parsed (unless it is an upload), the
   // Result mapped to the reply or {"error": ...}.
   void Json(std::string_view method, const std::string& path, Access access, JsonHandler handler,
-            BodyKind body = BodyKind::kJson) {
+            BodyKind body = BodyKind::kJson, BodyParse parse = BodyParse::kObject) {
     Raw(
         method, path, access,
-        [handler = std::move(handler), body](HttpRequest& req, HttpResponse& res, const Caller&) {
+        [handler = std::move(handler), body, parse](HttpRequest& req, HttpResponse& res,
+                                                    const Caller&) {
           In in{req, req.params, req.query, json::object()};
-          if (body != BodyKind::kUpload) {
+          if (body != BodyKind::kUpload && parse == BodyParse::kVerbatim) {
+            if (Status nested = CheckNesting(req); !nested) return SendError(res, nested.error());
+          } else if (body != BodyKind::kUpload) {
             Result<json> parsed = ParseBody(req);
             if (!parsed) return SendError(res, parsed.error());
             in.body = std::move(*parsed);
@@ -324,6 +357,25 @@ class Server::Impl {
           SendJson(res, reply->body, reply->status);
         },
         body);
+  }
+
+  // Registers a GET handler whose answer is a file (CSV, SVG): authenticated as Json is, never
+  // cached (start links are personal), saved under its name when it has one.
+  void File(std::string_view method, const std::string& path, Access access, FileHandler handler) {
+    Raw(method, path, access,
+        [handler = std::move(handler)](HttpRequest& req, HttpResponse& res, const Caller&) {
+          In in{req, req.params, req.query, json::object()};
+          Result<FileReply> reply = handler(in);
+          if (!reply) return SendError(res, reply.error());
+          res.status = reply->status;
+          res.content_type = reply->content_type;
+          res.body = std::move(reply->body);
+          res.SetHeader("Cache-Control", "no-store");
+          if (!reply->filename.empty()) {
+            res.SetHeader("Content-Disposition",
+                          fmt::format("attachment; filename=\"{}\"", reply->filename));
+          }
+        });
   }
 
   // The caller, or std::nullopt with the error response already written.
@@ -471,6 +523,29 @@ class Server::Impl {
     if (OverTls(req)) cookie += "; Secure";
     res.SetHeader("Set-Cookie", cookie);
     SendJson(res, {{"status", "logged out"}});
+  }
+
+  // A call from Telegram to the account's webhook. Every refusal — no secret, a wrong one, an
+  // unknown account, an account that does not take its updates by webhook — is the same 401 with
+  // the same body, so a caller learns nothing about which accounts exist. The secret is only
+  // hashed and compared, never logged.
+  void Webhook(HttpRequest& req, HttpResponse& res) {
+    const std::string_view secret = req.Header("X-Telegram-Bot-Api-Secret-Token");
+    const std::string secret_hash = TokenHash(secret);  // hashed even when absent: same cost
+    Result<storage::Account> account = store_.FindAccount(req.params[0]);
+    if (!account && account.error().code != ErrorCode::kNotFound) {
+      return SendError(res, account.error());  // the database: Telegram retries a 5xx later
+    }
+    if (!account || secret.empty() || account->updates_via != core::UpdatesVia::kWebhook ||
+        !SameSecret(secret_hash, account->webhook_secret_hash)) {
+      return SendError(res, 401, "unauthenticated", "unknown webhook or wrong secret token");
+    }
+    if (Status nested = CheckNesting(req); !nested) return SendError(res, nested.error());
+    // Telegram waits for the answer before it sends the account's next update: the inbox takes
+    // the update in one short transaction and a worker acts on it later.
+    Result<json> counts = api_.IngestUpdates(account->id, req.body);
+    if (!counts) return SendError(res, counts.error());
+    SendJson(res, *counts);
   }
 
   void Metrics(HttpResponse& res) {

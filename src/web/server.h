@@ -8,7 +8,8 @@
 // also carry the session's X-CSRF-Token) or an `Authorization: Bearer` API token whose scope
 // covers the request (core::TokenScope) and which has not expired. Errors are always {"error":
 // {"code", "message"}}. No response ever carries the admin password, a session token or an API
-// token (invariant 7).
+// token (invariant 7). One route answers Telegram rather than people: POST
+// /telegram/webhook/{account} is authenticated by the account's webhook secret alone.
 //
 // Thread-safety: Start and Stop from one thread; requests are served on the HTTP server's handler
 // threads, so the store and the worker_health callback must be thread-safe.

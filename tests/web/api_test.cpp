@@ -233,7 +233,7 @@ TEST_F(ApiTest, AccountsAreCheckedWithTelegramAndTheTokenIsNeverReturned) {
                       201);
   EXPECT_EQ(added["account"]["name"], "main");
   EXPECT_EQ(added["account"]["kind"], "bot");
-  EXPECT_EQ(added["account"]["bot_username"], "@test_bot");
+  EXPECT_EQ(added["account"]["bot_username"], "test_bot") << "as start links write it";
   EXPECT_FALSE(added["account"].contains("token"));
 
   auto refused =
@@ -261,6 +261,13 @@ TEST_F(ApiTest, AccountsAreCheckedWithTelegramAndTheTokenIsNeverReturned) {
     EXPECT_FALSE(a.contains("token"));
   }
   EXPECT_EQ(names, (std::set<std::string>{"demo", "main", "offline", "practice"}));
+  for (const json& a : accounts["accounts"]) {
+    if (a["name"] == "main") {
+      EXPECT_EQ(a["bot_username"], "test_bot") << "getMe's answer is kept";
+    } else if (a["name"] == "offline") {
+      EXPECT_TRUE(a["bot_username"].is_null());
+    }
+  }
   EXPECT_EQ(bodies_.find(kBotToken), std::string::npos) << "a response carried the bot token";
   EXPECT_EQ(bodies_.find("AAFakeTestToken"), std::string::npos);
 }

@@ -72,7 +72,9 @@ TEST_F(ServerTest, EveryApiRouteRefusesWithoutAuthAndChangesNeedTheCsrfToken) {
                 "unauthenticated");
     ExpectError(Send(method, path, "", {{"Authorization", "Bearer forged"}}), 401,
                 "unauthenticated");
-    if (method != "GET") {
+    // Telegram's webhook takes no session: its secret token is checked instead (tested in
+    // start_links_test.cpp).
+    if (method != "GET" && !route.starts_with("/telegram/")) {
       ExpectError(Send(method, path, "{}", CookieHeaders(login)), 403, "csrf");
       ExpectError(Send(method, path, "{}", CookieHeaders(login, "wrong")), 403, "csrf");
     }

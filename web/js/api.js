@@ -95,6 +95,16 @@ export const api = {
     call('GET', `/campaigns/${segment(name)}/attempts`, { query: { limit } }),
 
   contacts: (query) => call('GET', '/contacts', { query: { limit: 50, ...query } }),
+  // With a campaign: the contact's invitation there too (state, start link).
+  contact: (id, campaign) => (campaign
+    ? call('GET', `/campaigns/${segment(campaign)}/contacts/${segment(id)}`)
+    : call('GET', `/contacts/${segment(id)}`)),
+  contactAttempts: (id) => call('GET', `/contacts/${segment(id)}/attempts`),
+  // Addresses the browser loads itself (a download, an image), not through call().
+  startLinksCsvUrl: (name, all = false) =>
+    `/api/v1/campaigns/${segment(name)}/start-links.csv${all ? '?all=1' : ''}`,
+  startLinkQrUrl: (name, id) =>
+    `/api/v1/campaigns/${segment(name)}/contacts/${segment(id)}/start-link.svg`,
 
   previewImport: (campaign, region, file) =>
     call('POST', '/imports', { query: { campaign, region }, body: file, contentType: 'text/csv' }),

@@ -10,12 +10,13 @@ import * as login from './views/login.js';
 import * as overview from './views/overview.js';
 import * as campaign from './views/campaign.js';
 import * as contacts from './views/contacts.js';
+import * as contact from './views/contact.js';
 import * as importer from './views/import.js';
 import * as accounts from './views/accounts.js';
 import * as settings from './views/settings.js';
 
 const POLL_MS = 2000;
-const views = { overview, campaign, contacts, import: importer, accounts, settings };
+const views = { overview, campaign, contacts, contact, import: importer, accounts, settings };
 
 const root = document.getElementById('view');
 const nav = document.getElementById('nav');
@@ -38,7 +39,8 @@ async function show() {
   }
   for (const link of nav.querySelectorAll('a')) {
     const target = parseRoute(link.getAttribute('href')).view;
-    const active = target === route.view || (target === 'overview' && route.view === 'campaign');
+    const active = target === route.view || (target === 'overview' && route.view === 'campaign')
+      || (target === 'contacts' && route.view === 'contact');
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

@@ -1,4 +1,5 @@
 // Hash routes, so the server serves only / and /assets/: #/, #/campaigns/NAME, #/contacts,
+// #/contacts/ID, #/campaigns/NAME/contacts/ID (the contact with its invitation in the campaign),
 // #/import, #/accounts, #/settings. Query parameters after a "?" in the hash are passed along.
 
 // decodeURIComponent throws on a malformed escape (#/campaigns/%E0): such a part is no name.
@@ -19,6 +20,12 @@ export function parseRoute(hash = location.hash) {
   if (parts[0] === 'campaigns' && parts.length === 2) {
     return { view: 'campaign', name: parts[1], params };
   }
+  if (parts[0] === 'campaigns' && parts.length === 4 && parts[2] === 'contacts' && /^\d+$/.test(parts[3])) {
+    return { view: 'contact', name: parts[1], id: parts[3], params };
+  }
+  if (parts[0] === 'contacts' && parts.length === 2 && /^\d+$/.test(parts[1])) {
+    return { view: 'contact', id: parts[1], params };
+  }
   if (parts.length === 1 && ['contacts', 'import', 'accounts', 'settings'].includes(parts[0])) {
     return { view: parts[0], params };
   }
@@ -26,3 +33,6 @@ export function parseRoute(hash = location.hash) {
 }
 
 export const campaignHref = (name) => `#/campaigns/${encodeURIComponent(name)}`;
+// A contact's page, with its invitation in `campaign` when one is given.
+export const contactHref = (id, campaign) =>
+  (campaign ? `${campaignHref(campaign)}/contacts/${id}` : `#/contacts/${id}`);

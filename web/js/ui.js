@@ -56,8 +56,9 @@ export function relativeTime(unixMs) {
   return h('time', { datetime: date.toISOString(), title: date.toLocaleString() }, text);
 }
 
-// A badge for an invitation or campaign state: coloured, and always with its word.
-export const badge = (state) => h('span', { class: `badge badge-${state}` }, state);
+// A badge for an invitation or campaign state: coloured, and always with its words
+// ("awaiting_start" reads "awaiting start").
+export const badge = (state) => h('span', { class: `badge badge-${state}` }, String(state).replaceAll('_', ' '));
 
 export function errorBox(error) {
   return h('p', { class: 'error', role: 'alert' }, error?.message ?? String(error));
@@ -102,5 +103,29 @@ export function select(label, options, attrs = {}) {
   return { label: h('label', {}, h('span', {}, label), el), el };
 }
 
-export const STATES = ['pending', 'sending', 'sent', 'joined', 'waiting', 'failed', 'unknown',
-  'skipped', 'cancelled'];
+// Invitation states in the order of their life; awaiting_start comes before pending: the contact
+// has not pressed Start through their start link yet.
+export const STATES = ['awaiting_start', 'pending', 'sending', 'sent', 'joined', 'waiting', 'failed',
+  'unknown', 'skipped', 'cancelled'];
+
+// Copies `text` to the clipboard: navigator.clipboard where the page is a secure context (https,
+// or localhost), else the old way through a selected field (`field`, an <input> holding the text).
+// Resolves true when the text was copied.
+export async function copyText(text, field) {
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // Refused (permissions, no focus): try the field below.
+    }
+  }
+  if (!field) return false;
+  field.focus();
+  field.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}

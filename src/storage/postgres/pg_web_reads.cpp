@@ -12,6 +12,8 @@ namespace {
 
 using internal::AttemptViewFromRow;
 using internal::CampaignIdIn;
+using internal::CampaignRef;
+using internal::CampaignRefIn;
 using internal::ContactViewFromRow;
 using internal::kAttemptColumns;
 using internal::kMaxAttempts;
@@ -94,25 +96,37 @@ Result<ContactPage> PgStore::ListContacts(const ContactQuery& query) {
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     std::string sql;
     std::vector<Value> params;
+    std::string bot_username;
     if (query.campaign) {
-      ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, *query.campaign));
+      ASSIGN_OR_RETURN(CampaignRef campaign, CampaignRefIn(session, *query.campaign));
+      bot_username = std::move(campaign.bot_username);
       sql =
           "SELECT i.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
-          "c.phone, i.state, i.attempts, i.last_error, i.sent_at, i.joined_at FROM invitations i "
-          "JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? AND i.id > ?";
-      params = {campaign_id, query.after};
+          "c.phone, i.state, i.attempts, i.last_error, i.sent_at, i.joined_at, i.start_key "
+          "FROM invitations i JOIN contacts c ON c.id = i.contact_id "
+          "WHERE i.campaign_id = ? AND i.id > ?";
+      params = {campaign.id, query.after};
       if (query.state) {
         sql += " AND i.state = ?";
         params.emplace_back(std::string(core::ToString(*query.state)));
       }
       if (!query.search.empty()) AppendSearch(query.search, sql, params);
+      if (query.contact_id) {
+        sql += " AND i.contact_id = ?";
+        params.emplace_back(*query.contact_id);
+      }
       sql += " ORDER BY i.id LIMIT ?";
     } else {
       sql =
           "SELECT c.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
-          "c.phone, NULL, 0, NULL, NULL::bigint, NULL::bigint FROM contacts c WHERE c.id > ?";
+          "c.phone, NULL, 0, NULL, NULL::bigint, NULL::bigint, NULL FROM contacts c "
+          "WHERE c.id > ?";
       params = {query.after};
       if (!query.search.empty()) AppendSearch(query.search, sql, params);
+      if (query.contact_id) {
+        sql += " AND c.id = ?";
+        params.emplace_back(*query.contact_id);
+      }
       sql += " ORDER BY c.id LIMIT ?";
     }
     params.emplace_back(int64_t{query.limit} + 1);  // one more tells whether a next page exists
@@ -123,7 +137,7 @@ Result<ContactPage> PgStore::ListContacts(const ContactQuery& query) {
         return Ok();
       }
       last_key = row.Int(0);
-      page.contacts.push_back(ContactViewFromRow(row));
+      page.contacts.push_back(ContactViewFromRow(row, bot_username));
       return Ok();
     });
   }));

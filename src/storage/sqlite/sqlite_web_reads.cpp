@@ -12,6 +12,8 @@ namespace {
 
 using internal::AttemptViewFromRow;
 using internal::CampaignIdIn;
+using internal::CampaignRef;
+using internal::CampaignRefIn;
 using internal::ContactViewFromRow;
 using internal::kAttemptColumns;
 using internal::kMaxAttempts;
@@ -89,14 +91,17 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
   ContactPage page;
   RETURN_IF_ERROR(Read([&](Session& session) -> Status {
     std::optional<int64_t> campaign_id;
+    std::string bot_username;
     if (query.campaign) {
-      ASSIGN_OR_RETURN(campaign_id, CampaignIdIn(session, *query.campaign));
+      ASSIGN_OR_RETURN(CampaignRef campaign, CampaignRefIn(session, *query.campaign));
+      campaign_id = campaign.id;
+      bot_username = std::move(campaign.bot_username);
     }
     // One page is `limit` rows; one more tells whether a next page exists.
     const size_t wanted = static_cast<size_t>(query.limit) + 1;
     std::vector<std::pair<int64_t, ContactView>> rows;  // (keyset key, row)
-    auto collect = [&rows](const Row& row) -> Status {
-      rows.emplace_back(row.Int(0), ContactViewFromRow(row));
+    auto collect = [&rows, &bot_username](const Row& row) -> Status {
+      rows.emplace_back(row.Int(0), ContactViewFromRow(row, bot_username));
       return Ok();
     };
     // The page's rows for a WHERE over contacts `c` (and, with a campaign, invitations `i`).
@@ -105,13 +110,18 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
           campaign_id
               ? "SELECT " + std::string(query.search.empty() ? "i.id" : "c.id") +
                     ", c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, c.phone, "
-                    "i.state, i.attempts, i.last_error, i.sent_at, i.joined_at FROM invitations i "
-                    "JOIN contacts c ON c.id = i.contact_id WHERE i.campaign_id = ? AND " +
+                    "i.state, i.attempts, i.last_error, i.sent_at, i.joined_at, i.start_key "
+                    "FROM invitations i JOIN contacts c ON c.id = i.contact_id "
+                    "WHERE i.campaign_id = ? AND " +
                     where
               : "SELECT c.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
-                "c.phone, NULL, 0, NULL, NULL, NULL FROM contacts c WHERE " +
+                "c.phone, NULL, 0, NULL, NULL, NULL, NULL FROM contacts c WHERE " +
                     where;
       if (campaign_id) params.insert(params.begin(), *campaign_id);
+      if (query.contact_id) {
+        sql += " AND c.id = ?";
+        params.emplace_back(*query.contact_id);
+      }
       if (query.state) {
         sql += " AND i.state = ?";
         params.emplace_back(std::string(core::ToString(*query.state)));

@@ -20,7 +20,7 @@ const ACTIONS = {
 const CONFIRMS = {
   cancel: (c) => ({
     title: `Cancel campaign ${c.name}?`,
-    body: `${formatNumber((c.counts?.pending ?? 0) + (c.counts?.waiting ?? 0))} invitations not yet sent will be cancelled. A cancelled campaign cannot be started again.`,
+    body: `${formatNumber((c.counts?.pending ?? 0) + (c.counts?.waiting ?? 0) + (c.counts?.awaiting_start ?? 0))} invitations not yet sent (awaiting a start included) will be cancelled, and a start link pressed later sends nothing. A cancelled campaign cannot be started again.`,
     action: 'Cancel campaign',
   }),
   'retry-failed': (c) => ({
@@ -38,6 +38,47 @@ const CONFIRMS = {
 const LABELS = { start: 'Start', pause: 'Pause', resume: 'Resume', cancel: 'Cancel…',
   'retry-failed': 'Retry failed…', 'resend-unknown': 'Resend unknowns…' };
 
+const FUNNEL = [['links_exported', 'Start links exported'], ['links_started', 'Started'],
+  ['sent', 'Sent'], ['joined', 'Joined']];
+
+// The start links' funnel (handed out → pressed Start → invitation sent → joined) and the CSV of
+// links for a mail merge. Shown for campaigns that reach contacts through start links, or that
+// handed some out. Built once, updated in place.
+function createStartLinks(name) {
+  const steps = Object.fromEntries(FUNNEL.map(([key]) =>
+    [key, h('strong', { class: 'num', 'data-funnel': key }, '0')]));
+  const opened = h('p', { class: 'muted', role: 'status' });
+  const downloads = h('p', {},
+    h('a', { href: api.startLinksCsvUrl(name), download: '' }, 'Download start links (CSV)'),
+    ' of the contacts still awaiting their start, or ',
+    h('a', { href: api.startLinksCsvUrl(name, true), download: '' }, 'of every contact'), '.');
+  const missing = h('p', { class: 'warning', hidden: true });
+  const el = h('section', { class: 'card', 'aria-labelledby': 'start-links-title', hidden: true },
+    h('h2', { id: 'start-links-title' }, 'Start links'),
+    h('ol', { class: 'funnel', 'aria-label': 'Start link funnel' },
+      FUNNEL.map(([key, label]) => h('li', {}, h('span', { class: 'muted' }, label), steps[key]))),
+    opened, downloads, missing);
+
+  function update(c) {
+    const funnel = c.funnel ?? {};
+    const exported = funnel.links_exported ?? 0;
+    const started = funnel.links_started ?? 0;
+    el.hidden = (c.reach ?? 'direct') === 'direct' && exported === 0;
+    for (const [key] of FUNNEL) setText(steps[key], formatNumber(funnel[key] ?? 0));
+    const share = exported > 0 ? ` of ${formatNumber(exported)} exported (${Math.floor((started / exported) * 100)} %)` : '';
+    setText(opened, `${formatNumber(started)} start links opened${share}`);
+    const known = Boolean(c.bot_username);
+    downloads.hidden = !known;
+    missing.hidden = known;
+    if (!known && missing.dataset.account !== c.account) {
+      missing.dataset.account = c.account;
+      missing.replaceChildren('getMe has not told the bot\u2019s username yet, so there are no start links: run ',
+        h('code', {}, `tginvite account check ${c.account}`), '.');
+    }
+  }
+  return { el, update };
+}
+
 export async function render(root, route) {
   const name = route.name;
   let campaign = await api.campaign(name);
@@ -46,6 +87,7 @@ export async function render(root, route) {
   const tag = h('span', { class: 'tag-rehearsal', hidden: true }, 'REHEARSAL');
   const meta = h('p', { class: 'muted meta' });
   const summary = createSummary();
+  const startLinks = createStartLinks(name);
   const chartBox = h('div', { class: 'chart' });
   const chartError = h('div');
   const errorsBody = h('tbody');
@@ -60,6 +102,7 @@ export async function render(root, route) {
     meta,
     h('div', { class: 'actions', role: 'group', 'aria-label': 'Campaign actions' }, Object.values(buttons)),
     h('section', { class: 'card' }, summary.el),
+    startLinks.el,
     h('section', { class: 'card' }, h('h2', {}, 'Invitations per minute (last hour)'), chartError, chartBox),
     h('div', { class: 'split' },
       h('section', { class: 'card' }, h('h2', {}, 'Errors by reason'),
@@ -69,6 +112,8 @@ export async function render(root, route) {
       h('section', { class: 'card' }, h('h2', {}, 'Contacts'),
         h('p', {}, h('a', { href: `#/contacts?campaign=${encodeURIComponent(name)}` },
           'Browse this campaign\u2019s contacts')),
+        h('p', {}, h('a', { href: `#/contacts?campaign=${encodeURIComponent(name)}&state=awaiting_start` },
+          'Contacts awaiting their start')),
         h('p', {}, h('a', { href: `#/settings?campaign=${encodeURIComponent(name)}` },
           'Settings for this campaign')))),
     h('section', { class: 'card' }, h('h2', {}, 'Recent attempts'),
@@ -92,9 +137,10 @@ export async function render(root, route) {
     tag.hidden = !c.rehearsal;
     setRehearsal(Boolean(c.rehearsal));
     const started = c.started_at ? ['started ', relativeTime(c.started_at)] : ['not started'];
-    meta.replaceChildren(`chat ${c.chat} · ${c.link_mode ?? ''} links · account ${c.account} · `, ...started);
+    meta.replaceChildren(`chat ${c.chat} · ${c.link_mode ?? ''} links · reach ${c.reach ?? 'direct'} · account ${c.account} · `, ...started);
     for (const [action, allowed] of Object.entries(ACTIONS)) buttons[action].hidden = !allowed(c);
     summary.update(c);
+    startLinks.update(c);
   }
 
   function showErrors({ errors }) {

@@ -2,6 +2,7 @@
 // id seen, so deep pages cost the server no OFFSET scan).
 
 import { api } from '../api.js';
+import { contactHref } from '../router.js';
 import { STATES, badge, formatNumber, h, notify, relativeTime, select, setRehearsal } from '../ui.js';
 
 export async function render(root, route) {
@@ -43,8 +44,10 @@ export async function render(root, route) {
         campaign: campaign.el.value, state: state.el.value, q: search.value.trim(), after });
       page = after === null ? 1 : page + 1;
       nextAfter = result.next_after ?? null;
+      const chosen = campaign.el.value;
       body.replaceChildren(...(result.contacts.length ? result.contacts.map((c) => h('tr', {},
-        h('td', { class: 'num' }, String(c.id)),
+        h('td', { class: 'num' }, h('a', { href: contactHref(c.id, chosen),
+          'aria-label': `Contact ${c.id}: ${c.label ?? ''}` }, String(c.id))),
         h('td', {}, fullName(c)),
         h('td', {}, c.username ? `@${c.username}` : ''),
         h('td', {}, c.phone ?? ''),
@@ -58,8 +61,8 @@ export async function render(root, route) {
       status.textContent = `Page ${page} · ${formatNumber(result.contacts.length)} shown`;
       next.hidden = nextAfter === null;
       first.hidden = page === 1;
-      const chosen = campaigns.find((c) => c.name === campaign.el.value);
-      setRehearsal(chosen ? chosen.rehearsal : campaigns.some((c) => c.rehearsal));
+      const shown = campaigns.find((c) => c.name === chosen);
+      setRehearsal(shown ? shown.rehearsal : campaigns.some((c) => c.rehearsal));
     } finally {
       next.disabled = first.disabled = false;
     }

@@ -10,11 +10,14 @@ export function facts(summary) {
   const counts = summary.counts ?? {};
   const total = summary.total ?? STATES.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
   const open = OPEN_STATES.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+  // Not done either, but not the engine's to do: these wait for their contact to press Start, so
+  // they count toward neither the progress nor the ETA.
+  const awaiting = counts.awaiting_start ?? 0;
   const rate = summary.rate_per_minute ?? summary.sent_last_minute ?? 0;
   let eta = summary.eta_seconds;
   if (eta === undefined) eta = rate > 0 && open > 0 ? (open / rate) * 60 : null;
   if (summary.state !== 'running' || open === 0) eta = null;
-  return { total, open, done: total - open, rate, eta };
+  return { total, open, awaiting, done: total - open - awaiting, rate, eta };
 }
 
 export function createSummary() {
@@ -41,7 +44,8 @@ export function createSummary() {
     progress.max = Math.max(1, f.total);
     progress.value = f.done;
     const percent = f.total ? Math.floor((f.done / f.total) * 100) : 0;
-    setText(progressText, `${formatNumber(f.done)} of ${formatNumber(f.total)} done (${percent} %)`);
+    const waiting = f.awaiting ? ` · ${formatNumber(f.awaiting)} awaiting their start` : '';
+    setText(progressText, `${formatNumber(f.done)} of ${formatNumber(f.total)} done (${percent} %)${waiting}`);
     for (const s of STATES) setText(countCells[s], formatNumber(summary.counts?.[s] ?? 0));
     setText(rate, `${formatNumber(Math.round(f.rate * 10) / 10)} / min`);
     setText(eta, f.eta === null ? '—' : formatDuration(f.eta));
