@@ -94,17 +94,6 @@ std::string CampaignLabel(const storage::Campaign& campaign) {
   return campaign.account_kind == core::AccountKind::kRehearsal ? "REHEARSAL" : "";
 }
 
-}  // namespace
-
-std::string NeutraliseFormula(std::string_view cell) {
-  if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' ||
-                        cell[0] == '\t' || cell[0] == '\r')) {
-    return "'" + std::string(cell);
-  }
-  return std::string(cell);
-}
-
-namespace {
 
 // Reads a line from the terminal with echo turned off.
 std::string ReadHidden(std::string_view prompt) {

@@ -150,8 +150,4 @@ struct AccountWebhookOptions {
 };
 int RunAccountWebhook(storage::Store& store, const AccountWebhookOptions& options);
 
-// Neutralises a CSV cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first):
-// "=HYPERLINK(...)" -> "'=HYPERLINK(...)".
-std::string NeutraliseFormula(std::string_view cell);
-
 }  // namespace tginvite::cli

@@ -13,6 +13,7 @@
 #include "cli/output.h"
 #include "core/contact_fields.h"
 #include "core/csv_reader.h"
+#include "core/csv_writer.h"
 #include "core/private_files.h"
 
 namespace tginvite::cli {
@@ -170,16 +171,6 @@ class CsvImportSource final : public storage::ImportSource {
   int64_t rejected_ = 0;
 };
 
-// Quotes a cell as RFC 4180 requires.
-std::string CsvCell(std::string_view cell) {
-  if (cell.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(cell);
-  std::string quoted = "\"";
-  for (char c : cell) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 }  // namespace
 
@@ -257,7 +248,7 @@ int RunExport(storage::Store& store, const std::string& campaign, const std::str
              "last_error,invite_link,sent_at,joined_at,updated_at,start_link\r\n");
   int64_t rows = 0;
   Progress progress("export " + campaign);
-  auto cell = [](std::string_view value) { return CsvCell(NeutraliseFormula(value)); };
+  auto cell = [](std::string_view value) { return core::ExportCell(value); };
   Status exported = store.ExportInvitations(campaign, [&](const storage::ExportRow& row) -> Status {
     const core::ContactRecord& c = row.contact;
     fmt::print(file, "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
