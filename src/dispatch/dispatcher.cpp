@@ -507,17 +507,13 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
     }
   }
   // A preparation slower than the lead: rows whose slots have passed take new ones rather than be
-  // given back and prepared again (a getChatMember each, and a wasted claim). Not a paced
-  // campaign's rows: its next invitation was planned from the old slot.
+  // given back and prepared again (a getChatMember each, and a wasted claim). Not rows whose
+  // slot a campaign's pacing planned: its next invitation was planned from the old slot.
   storage::ReslotRequest reslot;
   std::vector<size_t> late;
-  std::set<int64_t> paced;
-  for (const storage::CampaignPlan& plan : request.campaigns) {
-    if (plan.paced()) paced.insert(plan.campaign_id);
-  }
   const int64_t marked_at = Millis(clock_.Now());
   for (size_t i : to_send) {
-    if (!paced.contains(claims[i].campaign_id) &&
+    if (!claims[i].paced &&
         marked_at - claims[i].not_before > kMaxLateness.count() / 2) {
       reslot.rows.push_back({claims[i].invitation_id, claims[i].gen, claims[i].not_before});
       late.push_back(i);

@@ -173,7 +173,9 @@ Result<int64_t> ReleaseWaiting(Tx& tx, int64_t account_id, int64_t contact_id, i
       {contact_id, account_id}));
   ASSIGN_OR_RETURN(
       int64_t changed,
-      tx.Execute(fmt::format("UPDATE invitations SET state = {}, next_attempt_at = 0, "
+      // next_attempt_at -1: ahead of every other due row of the campaign, which the claim takes
+      // in next_attempt_at order (the person is waiting for the answer to their /start).
+      tx.Execute(fmt::format("UPDATE invitations SET state = {}, next_attempt_at = -1, "
                              "started_at = ?3, started_by = ?4, updated_at = ?3 WHERE {}",
                              suppressed ? "'skipped', last_error = 'suppressed'" : "'pending'",
                              which),

@@ -234,6 +234,9 @@ struct Claim {
   std::string invite_link;  // stored by an earlier attempt: reused, never created twice
   int64_t attempts = 0;
   int64_t not_before = 0;  // unix ms: the slot the rate limiter and pacing gave it
+  // Whether the campaign's pacing planned its slot (its next invitation is planned from it); an
+  // answer to a /start, or an unpaced campaign's row, only has the account's limits.
+  bool paced = false;
 };
 
 struct ClaimResult {

@@ -730,6 +730,46 @@ TEST_F(DispatcherTest, StartsReleaseWaitingContactsOnce) {
   EXPECT_EQ(messenger_.sent().size(), 3u);
 }
 
+// Someone who pressed Start is waiting for the answer: it goes at once, ahead of the campaign's
+// other rows and outside its pacing (2-3 minutes between invitations here), at the account's
+// limits; the paced rows keep their pace.
+TEST_F(DispatcherTest, AnswersToStartsAreNotPaced) {
+  ASSERT_TRUE(store_->CreateCampaign({"p", "bot", "-1001", "Hi {link}", core::LinkMode::kPersonal,
+                                      "", core::CampaignReach::kBoth}));
+  for (auto [key, value] : {std::pair{"pacing.batch_size", "5"},
+                            {"pacing.delay_max", "3m"},
+                            {"pacing.delay_min", "2m"}}) {
+    ASSERT_TRUE(store_->PutSetting(std::string("p"), key, value));
+  }
+  std::vector<core::ContactRecord> contacts(4);
+  for (int64_t id = 1; id <= 3; ++id) contacts[static_cast<size_t>(id - 1)].telegram_user_id = id;
+  contacts[3].username = "ann";  // waits for her start
+  for (auto& c : contacts) c.first_name = "Someone";
+  ImportRows rows(contacts);
+  storage::ImportOptions import;
+  import.campaign = "p";
+  ASSERT_TRUE(store_->ImportContacts(rows, import));
+  ASSERT_TRUE(store_->ChangeCampaign("p", storage::CampaignAction::kStart));
+  auto first = dispatcher_->RunOnce();  // one paced invitation; the next is 2-3 minutes away
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(messenger_.sent().size(), 1u);
+
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));  // learns @fake_bot
+  std::string key;
+  for (const auto& row : Rows("p")) {
+    if (row.contact.username == "ann") key = row.start_link.substr(row.start_link.find('=') + 1);
+  }
+  ASSERT_FALSE(key.empty());
+  messenger_.QueueUpdate(
+      {1, telegram::Update::Kind::kStart, 900, 900, "", "", "", "ann", key});
+  ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));
+  auto answer = dispatcher_->RunOnce();
+  ASSERT_TRUE(answer) << answer.error().message;
+  ASSERT_EQ(messenger_.sent().size(), 2u) << "the answer to a /start waited for the pacing";
+  EXPECT_EQ(messenger_.sent().back().user_id, 900);
+  EXPECT_EQ(Counts("p")[InvitationState::kPending], 2) << "the paced rows kept their pace";
+}
+
 // Invariant 4: a request whose slot passed while its link was being created is not sent late
 // (bunched with the next ones, it would go over the limit at the server). A paced campaign's
 // request cannot take a new slot (its next invitation was planned from this one): it is given

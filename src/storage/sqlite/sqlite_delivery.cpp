@@ -70,7 +70,8 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
           std::vector<Row> candidates,
           tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, "
                    "COALESCE(c.telegram_user_id, i.started_by), c.username, c.first_name, "
-                   " c.last_name, c.phone, c.id, c.next_message_at FROM invitations i "
+                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL "
+                   "FROM invitations i "
                    "JOIN contacts c ON c.id = i.contact_id "
                    "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
                    "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
@@ -85,7 +86,10 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
                          {std::string(kNoUserIdReason), now, row.Int(0)}));
           continue;
         }
-        int64_t slot = limiter.Earliest(std::max(first_slot, pacing_next_at));
+        // An answer to someone's /start is not paced: the person is waiting for it. (Such rows
+        // come first: their next_attempt_at is -1.)
+        const bool answers_start = row.Int(11) != 0;
+        int64_t slot = limiter.Earliest(std::max(first_slot, answers_start ? 0 : pacing_next_at));
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
         slot = limiter.Earliest(std::max(slot, row.Int(10)));
@@ -105,9 +109,10 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         claim.invite_link = row.Text(3);
         claim.contact = internal::ContactFromColumns(row, 4);
         claim.not_before = slot;
+        claim.paced = paced && !answers_start;
         result.claims.push_back(std::move(claim));
         claimed_any = true;
-        if (paced) {
+        if (paced && !answers_start) {
           ++in_cycle;
           if (plan.batch_size > 0 && in_cycle >= plan.batch_size) {
             pacing_next_at = slot + plan.cycle_interval.count();
