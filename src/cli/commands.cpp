@@ -78,6 +78,8 @@ std::optional<int64_t> EtaSeconds(const storage::CampaignSummary& s) {
   const int64_t remaining = s.counts[InvitationState::kPending] +
                             s.counts[InvitationState::kWaiting] +
                             s.counts[InvitationState::kSending];
+  // Contacts who have not opened their start link yet: nobody can say when they will.
+  if (remaining == 0 && s.counts[InvitationState::kAwaitingStart] > 0) return std::nullopt;
   if (remaining == 0) return 0;
   if (s.sent_last_minute == 0) return std::nullopt;
   return remaining * 60 / s.sent_last_minute;
