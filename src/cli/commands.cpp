@@ -442,8 +442,11 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
            {"total", s.counts.Total()},
            {"sent_last_minute", s.sent_last_minute},
            {"eta_seconds", eta ? nlohmann::json(*eta) : nlohmann::json(nullptr)},
+           {"reach", std::string(core::ToString(s.campaign.reach))},
            {"funnel",
-            {{"sent", s.counts[InvitationState::kSent] + s.counts[InvitationState::kJoined]},
+            {{"start_links_exported", s.campaign.links_exported},
+             {"started", s.campaign.links_started},
+             {"sent", s.counts[InvitationState::kSent] + s.counts[InvitationState::kJoined]},
              {"joined", s.counts[InvitationState::kJoined]}}}});
     }
     out["workers"] = nlohmann::json::array();

@@ -397,7 +397,13 @@ TEST_F(WorkerE2eTest, StartLinksReachContactsWithoutAnIdOnce) {
   EXPECT_EQ(counts["failed"], 0);
   // The funnel: 20 links exported, 10 opened.
   nlohmann::json status = nlohmann::json::parse(Cli({"status", "--json"}).out);
-  std::cout << status.dump() << "\n";
+  nlohmann::json funnel;
+  for (const nlohmann::json& campaign : status["campaigns"]) {
+    if (campaign["name"] == "main") funnel = campaign["funnel"];
+  }
+  EXPECT_EQ(funnel["start_links_exported"], 20) << status.dump();
+  EXPECT_EQ(funnel["started"], 10) << status.dump();
+  EXPECT_EQ(funnel["sent"], 10) << status.dump();
 }
 
 // Invariant 1 through kills when half the contacts arrive by /start: the direct half is sent
