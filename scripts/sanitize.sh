@@ -32,6 +32,9 @@ asan+=:strict_string_checks=1
 asan+=:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1
 export ASAN_OPTIONS=$asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
+# TDLib from npm is loaded with dlopen and not built with the sanitizers: its own leaks are
+# suppressed by name (tests/sanitizers/lsan.supp), nothing of ours.
+export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 
 test_start=$SECONDS
 set +e

@@ -63,8 +63,9 @@ if ((${#missing[@]} > 0)); then
   ((status == 0)) || exit "$status"
 fi
 
-# The dashboard's npm packages (package.json: the chart library embedded in the binary, and
-# playwright-core for the browser tests, which drives Debian's chromium and never downloads one).
+# The npm packages (package.json: the chart library embedded in the binary, the official TDLib
+# build that user accounts load at run time, and playwright-core for the browser tests, which
+# drives Debian's chromium and never downloads one).
 # Installed again only when package.json or package-lock.json changed.
 if [[ -f package.json ]]; then
   stamp=node_modules/.tginvite-installed

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "telegram/tdlib/td_json.h"
 
 namespace tginvite::cli {
 namespace {
@@ -75,7 +76,10 @@ int Main(int argc, char** argv) {
   CLI::App app{
       "tginvite: invites an opted-in list of people to a Telegram group or channel, exactly once "
       "each, at the pace Telegram allows."};
-  app.set_version_flag("--version", "tginvite 0.1.0");
+  // The TDLib line is worked out only when asked: loading the library takes a moment.
+  app.set_version_flag("--version", [] {
+    return "tginvite 0.1.0\n" + telegram::tdlib::DescribeTdLib();
+  });
   app.require_subcommand(1);
   GlobalOptions global;
   app.add_option("--db", global.db,

@@ -219,6 +219,18 @@ TEST_F(CliTest, ImportWithNothingValidExitsTwo) {
   EXPECT_THAT(r.err, HasSubstr("empty"));
 }
 
+TEST_F(CliTest, VersionNamesTheTdLibItFoundOrWhyNone) {
+  ProcessResult r = Ok({"--version"});
+  EXPECT_THAT(r.out, HasSubstr("tginvite 0.1.0"));
+  EXPECT_THAT(r.out, ::testing::AnyOf(HasSubstr("TDLib 1.8.67 ("), HasSubstr("TDLib: not found (")));
+  r = Ok({"--version"}, {{"TGINVITE_TDJSON", dir_.File("nowhere/libtdjson.so")}});
+  EXPECT_THAT(r.out, HasSubstr("TDLib: not found ("));
+  EXPECT_THAT(r.out, HasSubstr("nowhere/libtdjson.so: no such file"));
+  Write("libtdjson.so", "not a library");
+  r = Ok({"--version"}, {{"TGINVITE_TDJSON", dir_.File("libtdjson.so")}});
+  EXPECT_THAT(r.out, HasSubstr("TDLib: not found ("));
+}
+
 TEST_F(CliTest, AMistypedCommandIsNamed) {
   ProcessResult r = Run({"frobnicate"});
   EXPECT_EQ(r.exit_code, 2);
