@@ -36,7 +36,7 @@ Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
   static const std::regex kKey("(id:[1-9][0-9]{0,18}|username:[a-z0-9_]+|phone:\\+[0-9]+)");
   if (!std::regex_match(key.begin(), key.end(), kKey)) {
     return Fail(ErrorCode::kInvalidArgument,
-                "suppression key \"{}\" is not id:N, username:NAME or phone:+E164", key);
+                "contact key \"{}\" is not id:N, username:NAME or phone:+E164", key);
   }
   std::string_view value = key.substr(key.find(':') + 1);
   if (key.starts_with("id:")) return KeyMatch{"telegram_user_id", std::stoll(std::string(value))};

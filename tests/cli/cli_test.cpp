@@ -264,6 +264,26 @@ TEST_F(CliTest, ImportQueuesInvitationsAndSkipsSuppressedUsers) {
   EXPECT_EQ(json["campaigns"][0]["counts"]["skipped"], 1);
 }
 
+TEST_F(CliTest, ARevokedStartLinkIsReplacedInTheExport) {
+  CreateRehearsalCampaign();  // reach both, the default
+  Write("c.csv", "username,first_name\nann_a,Ann\n");
+  ProcessResult imported = Ok({"import", "c.csv", "--campaign", "spring"});
+  EXPECT_THAT(imported.out, HasSubstr("1 of them awaiting start"));
+  auto link_of = [this] {
+    const std::string csv = Ok({"export", "spring", "--out", "-"}).out;
+    return csv.substr(csv.rfind(',') + 1, csv.find("\r\n", csv.rfind(',')) - csv.rfind(',') - 1);
+  };
+  const std::string before = link_of();
+  EXPECT_THAT(before, ::testing::StartsWith("https://t.me/rehearsal_bot?start="));
+  ProcessResult revoked = Ok({"campaign", "revoke-link", "spring", "username:ann_a"});
+  const std::string after = link_of();
+  EXPECT_NE(after, before);
+  EXPECT_THAT(revoked.out, HasSubstr(after));
+  ProcessResult bad = Run({"campaign", "revoke-link", "spring", "ann"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("contact key \"ann\" is not id:N, username:NAME or phone:+E164"));
+}
+
 TEST_F(CliTest, GarbageSettingsEditedByHandNeverCrash) {
   Ok({"init"});
   Sql("INSERT INTO settings (scope, key, value, updated_at) VALUES "
