@@ -244,35 +244,106 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
   return report;
 }
 
+// One claimed batch of an account on its way through the steps of ProcessAccount: what was
+// claimed, what preparing it made, and what happened in it that stops the rest of it. The steps
+// may run their requests on several threads; the fields under `mu` are shared by them.
+struct Dispatcher::Batch {
+  Batch(const AccountWork& account_work, std::stop_token stop_token)
+      : work(account_work), stop(std::move(stop_token)) {}
+
+  const AccountWork& work;
+  const std::stop_token stop;
+  telegram::Messenger* messenger = nullptr;
+  storage::ClaimRequest request;
+  std::vector<storage::Claim> claims;  // by slot
+  std::map<int64_t, const storage::Campaign*> campaigns;
+  // When the account's limiter was locked: the slots count from there, and so does the
+  // preparation the next claim's lead must cover (the rest of the claim's transaction included).
+  int64_t limiter_locked_at = 0;
+  core::TimePoint claimed_at{};
+
+  // Preparing: per claim, a link created for it and whether it may still be sent; per campaign, a
+  // shared link; then the claims marked as sending, which alone are sent.
+  std::vector<std::string> new_links;
+  std::vector<char> eligible;
+  std::map<int64_t, std::string> shared_links;
+  std::vector<size_t> to_send;
+
+  std::mutex mu;
+  std::atomic<bool> abort{false};                  // a flood pause or a refused account
+  int64_t flood_until = 0;                         // under mu
+  std::map<int64_t, std::string> fatal_campaigns;  // under mu; "" : no link yet, not paused
+  std::string account_fatal;                       // under mu
+  std::vector<storage::OutcomeRecord> outcomes;    // under mu
+
+  void AddOutcome(storage::OutcomeRecord outcome) {
+    std::lock_guard lock(mu);
+    outcomes.push_back(std::move(outcome));
+  }
+
+  // What a failed request means for the rest of the batch. `answered_at`: unix ms.
+  void NoteFailure(const storage::Claim& claim, const telegram::Outcome& outcome,
+                   int64_t answered_at) {
+    std::lock_guard lock(mu);
+    if (outcome.kind == OutcomeKind::kFlood) {
+      // Counted from when the answer arrived: never before the server's own pause ends.
+      flood_until = std::max(
+          flood_until,
+          answered_at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
+      abort = true;
+    } else if (outcome.kind == OutcomeKind::kAccountFatal) {
+      account_fatal = outcome.description;
+      abort = true;
+    } else if (outcome.kind == OutcomeKind::kCampaignFatal) {
+      fatal_campaigns.emplace(claim.campaign_id, outcome.description);
+    }
+  }
+
+  bool StoppedFor(const storage::Claim& claim) {
+    if (abort || stop.stop_requested()) return true;
+    std::lock_guard lock(mu);
+    return fatal_campaigns.count(claim.campaign_id) > 0;
+  }
+};
+
 Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_token stop,
                                   CycleReport& report) {
-  const storage::Account& account = work.account;
-  const core::Settings& settings = work.settings;
-  const core::TimePoint now = clock_.Now();
+  Batch batch(work, std::move(stop));
+  ASSIGN_OR_RETURN(bool claimed, ClaimBatch(batch, lanes, report));
+  if (!claimed) return Ok();
+  batch.messenger = &MessengerFor(work.account, work.settings);
+  RETURN_IF_ERROR(PrepareSharedLinks(batch));  // 1. links
+  PrepareClaims(batch);
+  RETURN_IF_ERROR(MarkSending(batch));  // 2. the durable "may leave from now on"
+  ReslotLate(batch, report);
+  SendAll(batch, report);     // 3. each at its slot
+  return RecordBatch(batch);  // 4. pauses, then outcomes
+}
 
-  storage::ClaimRequest request;
+Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report) {
+  const storage::Account& account = batch.work.account;
+  const core::Settings& settings = batch.work.settings;
+  storage::ClaimRequest& request = batch.request;
   request.account_id = account.id;
   request.worker_id = options_.worker_id;
-  request.now = Millis(now);
+  request.now = Millis(clock_.Now());
   request.lease = settings.lease;
   request.max_rows = std::max(1, settings.in_flight / std::max(1, lanes));
   request.horizon = milliseconds(1000);
   request.lead = LeadFor(account.id);
-  // When the account's limiter was locked: the slots count from there, and so does the
-  // preparation the next claim's lead must cover (the rest of the claim's transaction included).
-  int64_t limiter_locked_at = 0;
-  request.clock = [this, &limiter_locked_at] {
-    limiter_locked_at = Millis(clock_.Now());
-    return limiter_locked_at;
+  request.clock = [this, &batch] {
+    batch.limiter_locked_at = Millis(clock_.Now());
+    return batch.limiter_locked_at;
   };
   // Rounded up: the spacing never lets more than `rate` messages a second through.
   const int64_t rate = std::max(settings.rate, 1);
   request.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
   request.chat_interval = settings.chat_interval;
-  for (const storage::Campaign& campaign : work.campaigns) {
-    const core::Settings& s = work.campaign_settings.at(campaign.id);
+  for (const storage::Campaign& campaign : batch.work.campaigns) {
+    const core::Settings& s = batch.work.campaign_settings.at(campaign.id);
     request.campaigns.push_back(
         {campaign.id, s.batch_size, s.cycle_interval, s.delay_min, s.delay_max});
+    batch.campaigns[campaign.id] = &campaign;
   }
   {
     std::lock_guard lock(random_mu_);
@@ -283,124 +354,90 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
     return store_.ClaimInvitations(request);
   }();
   ASSIGN_OR_RETURN(storage::ClaimResult claimed, std::move(claim_result));
-  const core::TimePoint claimed_at = clock_.Now();
+  batch.claimed_at = clock_.Now();
   if (claimed.flood_until > request.now) {
     report.next_due = core::FromUnixMillis(claimed.flood_until);
     report.paused_accounts = 1;
-    return Ok();
+    return false;
   }
   if (claimed.next_due > 0) report.next_due = core::FromUnixMillis(claimed.next_due);
-  std::vector<storage::Claim>& claims = claimed.claims;
-  if (claims.empty()) return Ok();
-  report.claimed += static_cast<int64_t>(claims.size());
-  std::sort(claims.begin(), claims.end(), [](const storage::Claim& a, const storage::Claim& b) {
-    return a.not_before < b.not_before;
-  });
+  batch.claims = std::move(claimed.claims);
+  if (batch.claims.empty()) return false;
+  report.claimed += static_cast<int64_t>(batch.claims.size());
+  std::sort(
+      batch.claims.begin(), batch.claims.end(),
+      [](const storage::Claim& a, const storage::Claim& b) { return a.not_before < b.not_before; });
+  batch.new_links.assign(batch.claims.size(), "");
+  batch.eligible.assign(batch.claims.size(), 1);
+  return true;
+}
 
-  telegram::Messenger& messenger = MessengerFor(account, settings);
-  std::map<int64_t, const storage::Campaign*> campaigns;
-  for (const storage::Campaign& c : work.campaigns) campaigns[c.id] = &c;
-
-  // What happened in this batch that stops the rest of it.
-  std::mutex batch_mu;
-  std::atomic<bool> abort_batch{false};
-  int64_t flood_until = 0;
-  std::map<int64_t, std::string> fatal_campaigns;
-  std::string account_fatal;
-  std::vector<storage::OutcomeRecord> outcomes;
-  auto add_outcome = [&](storage::OutcomeRecord outcome) {
-    std::lock_guard lock(batch_mu);
-    outcomes.push_back(std::move(outcome));
-  };
-  auto note_failure = [&](const storage::Claim& claim, const telegram::Outcome& outcome) {
-    std::lock_guard lock(batch_mu);
-    if (outcome.kind == OutcomeKind::kFlood) {
-      // Counted from when the answer arrived: never before the server's own pause ends.
-      flood_until = std::max(
-          flood_until, Millis(clock_.Now()) +
-                           std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
-      abort_batch = true;
-    } else if (outcome.kind == OutcomeKind::kAccountFatal) {
-      account_fatal = outcome.description;
-      abort_batch = true;
-    } else if (outcome.kind == OutcomeKind::kCampaignFatal) {
-      fatal_campaigns.emplace(claim.campaign_id, outcome.description);
+storage::OutcomeRecord Dispatcher::FailureRecord(const Batch& batch, const storage::Claim& claim,
+                                                 const telegram::Outcome& outcome,
+                                                 std::string_view request_name,
+                                                 int64_t started_at) {
+  const core::Settings& s = batch.work.campaign_settings.at(claim.campaign_id);
+  storage::OutcomeRecord record;
+  record.invitation_id = claim.invitation_id;
+  record.gen = claim.gen;
+  record.attempt = AttemptOf(options_.worker_id, request_name, started_at, outcome);
+  record.error = outcome.description;
+  const int64_t at = Millis(clock_.Now());
+  auto retry_later = [&] {
+    if (claim.attempts + 1 >= s.max_attempts) {
+      record.state = InvitationState::kFailed;
+      record.error =
+          fmt::format("gave up after {} attempts: {}", claim.attempts + 1, outcome.description);
+    } else {
+      std::lock_guard lock(random_mu_);
+      record.state = InvitationState::kWaiting;
+      record.next_attempt_at =
+          at +
+          FullJitterBackoff(s.backoff_base, s.backoff_cap, claim.attempts + 1, random_).count();
     }
   };
-  auto stopped_for = [&](const storage::Claim& claim) {
-    if (abort_batch || stop.stop_requested()) return true;
-    std::lock_guard lock(batch_mu);
-    return fatal_campaigns.count(claim.campaign_id) > 0;
-  };
-  // The outcome of a failed request for `claim`, by kind.
-  auto failure_record = [&](const storage::Claim& claim, const telegram::Outcome& outcome,
-                            std::string_view request_name, int64_t started_at) {
-    const core::Settings& s = work.campaign_settings.at(claim.campaign_id);
-    storage::OutcomeRecord record;
-    record.invitation_id = claim.invitation_id;
-    record.gen = claim.gen;
-    record.attempt = AttemptOf(options_.worker_id, request_name, started_at, outcome);
-    record.error = outcome.description;
-    const int64_t at = Millis(clock_.Now());
-    auto retry_later = [&] {
-      if (claim.attempts + 1 >= s.max_attempts) {
-        record.state = InvitationState::kFailed;
-        record.error =
-            fmt::format("gave up after {} attempts: {}", claim.attempts + 1, outcome.description);
-      } else {
-        std::lock_guard lock(random_mu_);
-        record.state = InvitationState::kWaiting;
-        record.next_attempt_at =
-            at +
-            FullJitterBackoff(s.backoff_base, s.backoff_cap, claim.attempts + 1, random_).count();
+  switch (outcome.kind) {
+    case OutcomeKind::kOk:
+      break;
+    case OutcomeKind::kFlood:
+      record.state = InvitationState::kWaiting;
+      record.count = storage::AttemptCount::kNotCounted;
+      record.next_attempt_at =
+          at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count();
+      break;
+    case OutcomeKind::kTransient:
+      retry_later();
+      break;
+    case OutcomeKind::kPermanent:
+      record.state = InvitationState::kFailed;
+      if (outcome.reason == telegram::PermanentReason::kBlocked && claim.contact.telegram_user_id) {
+        record.suppress_user = claim.contact.telegram_user_id;
       }
-    };
-    switch (outcome.kind) {
-      case OutcomeKind::kOk:
-        break;
-      case OutcomeKind::kFlood:
-        record.state = InvitationState::kWaiting;
-        record.count = storage::AttemptCount::kNotCounted;
-        record.next_attempt_at =
-            at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count();
-        break;
-      case OutcomeKind::kTransient:
+      break;
+    case OutcomeKind::kCampaignFatal:
+    case OutcomeKind::kAccountFatal:
+      record.state = InvitationState::kPending;  // not this contact's fault
+      record.count = storage::AttemptCount::kNotCounted;
+      break;
+    case OutcomeKind::kAmbiguous:
+      if (request_name != "sendMessage") {
+        retry_later();  // a link that may exist was never sent to anyone
+      } else if (s.ambiguous == core::Settings::Ambiguous::kResend) {
         retry_later();
-        break;
-      case OutcomeKind::kPermanent:
-        record.state = InvitationState::kFailed;
-        if (outcome.reason == telegram::PermanentReason::kBlocked &&
-            claim.contact.telegram_user_id) {
-          record.suppress_user = claim.contact.telegram_user_id;
-        }
-        break;
-      case OutcomeKind::kCampaignFatal:
-      case OutcomeKind::kAccountFatal:
-        record.state = InvitationState::kPending;  // not this contact's fault
-        record.count = storage::AttemptCount::kNotCounted;
-        break;
-      case OutcomeKind::kAmbiguous:
-        if (request_name != "sendMessage") {
-          retry_later();  // a link that may exist was never sent to anyone
-        } else if (s.ambiguous == core::Settings::Ambiguous::kResend) {
-          retry_later();
-        } else {
-          record.state = InvitationState::kUnknown;
-        }
-        break;
-    }
-    return record;
-  };
+      } else {
+        record.state = InvitationState::kUnknown;
+      }
+      break;
+  }
+  return record;
+}
 
-  // 1. Links: a personal (or join-request) link per contact, created once and reused.
-  std::vector<std::string> new_links(claims.size());
-  std::vector<char> eligible(claims.size(), 1);
-  std::map<int64_t, std::string> shared_links;  // a shared-link campaign creates its link once
-  for (const auto& [id, c] : campaigns) {
+Status Dispatcher::PrepareSharedLinks(Batch& batch) {
+  for (const auto& [id, c] : batch.campaigns) {
     if (c->link_mode != core::LinkMode::kShared) continue;
-    std::string& link = shared_links[id];
+    std::string& link = batch.shared_links[id];
     link = c->shared_link;
-    if (link.empty() && !stop.stop_requested()) {
+    if (link.empty() && !batch.stop.stop_requested()) {
       // Held while creating, so that this worker's lanes create one link, not one each.
       std::lock_guard lock(shared_links_mu_);
       std::string& created = shared_links_[id];
@@ -409,51 +446,48 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
         link_request.chat = c->chat;
         link_request.name = c->name.substr(0, 32);
         link_request.member_limit = 0;
-        telegram::InviteLinkResult made = messenger.CreateInviteLink(link_request);
+        telegram::InviteLinkResult made = batch.messenger->CreateInviteLink(link_request);
         if (made.outcome.ok()) {
           RETURN_IF_ERROR(store_.SetSharedLink(id, made.invite_link));
           created = made.invite_link;
         } else {
           storage::Claim none;
           none.campaign_id = id;
-          note_failure(none, made.outcome);
+          batch.NoteFailure(none, made.outcome, Millis(clock_.Now()));
         }
       }
       link = created;
     }
     if (link.empty()) {
-      std::lock_guard lock(batch_mu);
-      fatal_campaigns.emplace(id, "");  // no link yet: its rows wait for the next batch
+      std::lock_guard lock(batch.mu);
+      batch.fatal_campaigns.emplace(id, "");  // no link yet: its rows wait for the next batch
     }
   }
+  return Ok();
+}
 
-  ParallelFor(claims.size(), static_cast<size_t>(settings.in_flight), [&](size_t i) {
+void Dispatcher::PrepareClaims(Batch& batch) {
+  const std::vector<storage::Claim>& claims = batch.claims;
+  ParallelFor(claims.size(), static_cast<size_t>(batch.work.settings.in_flight), [&](size_t i) {
     const storage::Claim& claim = claims[i];
-    const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
-    if (!claim.contact.telegram_user_id) {
-      eligible[i] = 0;
-      storage::OutcomeRecord skip = Release(claim);
-      skip.state = InvitationState::kSkipped;
-      skip.error = std::string(storage::kNoUserIdReason);
-      add_outcome(std::move(skip));
-      return;
-    }
-    if (stopped_for(claim)) {
-      eligible[i] = 0;
-      add_outcome(Release(claim));
+    const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
+    auto skip = [&](std::string reason) {
+      batch.eligible[i] = 0;
+      storage::OutcomeRecord skipped = Release(claim);
+      skipped.state = InvitationState::kSkipped;
+      skipped.error = std::move(reason);
+      batch.AddOutcome(std::move(skipped));
+    };
+    if (!claim.contact.telegram_user_id) return skip(std::string(storage::kNoUserIdReason));
+    if (batch.StoppedFor(claim)) {
+      batch.eligible[i] = 0;
+      batch.AddOutcome(Release(claim));
       return;
     }
     // People already in the chat are not invited. If Telegram cannot say, the invitation goes.
     telegram::MemberResult member =
-        messenger.GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
-    if (member.outcome.ok() && IsMember(member.status)) {
-      eligible[i] = 0;
-      storage::OutcomeRecord skip = Release(claim);
-      skip.state = InvitationState::kSkipped;
-      skip.error = "already a member";
-      add_outcome(std::move(skip));
-      return;
-    }
+        batch.messenger->GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
+    if (member.outcome.ok() && IsMember(member.status)) return skip("already a member");
     if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
     telegram::InviteLinkRequest link_request;
     link_request.chat = campaign.chat;
@@ -463,154 +497,123 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
       link_request.approval = telegram::InviteLinkRequest::Approval::kJoinRequest;
     }
     const int64_t started_at = Millis(clock_.Now());
-    telegram::InviteLinkResult link = messenger.CreateInviteLink(link_request);
+    telegram::InviteLinkResult link = batch.messenger->CreateInviteLink(link_request);
     if (link.outcome.ok()) {
-      new_links[i] = link.invite_link;
+      batch.new_links[i] = link.invite_link;
       return;
     }
-    eligible[i] = 0;
-    note_failure(claim, link.outcome);
-    add_outcome(failure_record(claim, link.outcome, "createChatInviteLink", started_at));
+    batch.eligible[i] = 0;
+    batch.NoteFailure(claim, link.outcome, Millis(clock_.Now()));
+    batch.AddOutcome(FailureRecord(batch, claim, link.outcome, "createChatInviteLink", started_at));
   });
+}
 
-  // 2. Record, durably, that these requests may leave from now on (and store the new links).
+Status Dispatcher::MarkSending(Batch& batch) {
+  std::vector<storage::Claim>& claims = batch.claims;
   std::vector<storage::SendingMark> marks;
   for (size_t i = 0; i < claims.size(); ++i) {
-    if (eligible[i] && !stopped_for(claims[i])) {
-      marks.push_back({claims[i].invitation_id, claims[i].gen, new_links[i]});
-    } else if (eligible[i]) {
-      eligible[i] = 0;
+    if (batch.eligible[i] && !batch.StoppedFor(claims[i])) {
+      marks.push_back({claims[i].invitation_id, claims[i].gen, batch.new_links[i]});
+    } else if (batch.eligible[i]) {
+      batch.eligible[i] = 0;
       storage::OutcomeRecord release = Release(claims[i]);
-      release.invite_link = new_links[i];  // kept, so that the next attempt reuses it
-      add_outcome(std::move(release));
+      release.invite_link = batch.new_links[i];  // kept, so that the next attempt reuses it
+      batch.AddOutcome(std::move(release));
     }
   }
   std::vector<int64_t> ours;
   if (!marks.empty()) {
     // The new links exist only in memory until this commits: retry rather than create them again.
     // If it still fails, nothing was sent and the rows go back to pending when their lease expires.
-    RETURN_IF_ERROR_CTX(
-        RetryWrite([&]() -> Status {
-          ASSIGN_OR_RETURN(ours, store_.MarkSending(marks, Millis(clock_.Now()), settings.lease));
-          return Ok();
-        }),
-        "mark sending");
+    RETURN_IF_ERROR_CTX(RetryWrite([&]() -> Status {
+                          ASSIGN_OR_RETURN(ours, store_.MarkSending(marks, Millis(clock_.Now()),
+                                                                    batch.work.settings.lease));
+                          return Ok();
+                        }),
+                        "mark sending");
   }
-  const core::TimePoint slots_from =
-      limiter_locked_at > 0 ? core::FromUnixMillis(limiter_locked_at) : claimed_at;
-  ObservePreparation(account.id,
+  const core::TimePoint slots_from = batch.limiter_locked_at > 0
+                                         ? core::FromUnixMillis(batch.limiter_locked_at)
+                                         : batch.claimed_at;
+  ObservePreparation(batch.work.account.id,
                      std::chrono::duration_cast<milliseconds>(clock_.Now() - slots_from));
-  std::vector<size_t> to_send;
   for (size_t i = 0; i < claims.size(); ++i) {
-    if (eligible[i] && std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
-      to_send.push_back(i);
+    if (batch.eligible[i] &&
+        std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
+      batch.to_send.push_back(i);
     }
   }
+  return Ok();
+}
+
+void Dispatcher::ReslotLate(Batch& batch, CycleReport& report) {
   // A preparation slower than the lead: rows whose slots have passed take new ones rather than be
   // given back and prepared again (a getChatMember each, and a wasted claim). Not rows whose
   // slot a campaign's pacing planned: its next invitation was planned from the old slot.
+  std::vector<storage::Claim>& claims = batch.claims;
   storage::ReslotRequest reslot;
   std::vector<size_t> late;
   const int64_t marked_at = Millis(clock_.Now());
-  for (size_t i : to_send) {
-    if (!claims[i].paced &&
-        marked_at - claims[i].not_before > kMaxLateness.count() / 2) {
+  for (size_t i : batch.to_send) {
+    if (!claims[i].paced && marked_at - claims[i].not_before > kMaxLateness.count() / 2) {
       reslot.rows.push_back({claims[i].invitation_id, claims[i].gen, claims[i].not_before});
       late.push_back(i);
     }
   }
-  if (!late.empty()) {
-    reslot.account_id = account.id;
-    reslot.now = marked_at;
-    reslot.clock = [this] { return Millis(clock_.Now()); };
-    // The new slots start kMaxLateness from now: the time to commit them and wake the senders.
-    // (From now itself, a loaded machine sent a good part of them late all the same.)
-    reslot.delay = kMaxLateness;
-    reslot.emission_interval = request.emission_interval;
-    reslot.chat_interval = request.chat_interval;
-    // On an error the rows keep their slots and are given back below, as before.
-    Result<std::vector<int64_t>> slots = store_.ReslotLate(reslot);
-    if (!slots) {
-      ++core::Instruments().database_errors;
-      spdlog::debug("account {}: late requests keep their slots: {}", account.name,
-                    slots.error().message);
-    }
-    for (size_t k = 0; slots && k < late.size(); ++k) {
-      if ((*slots)[k] == 0) continue;
-      claims[late[k]].not_before = (*slots)[k];
-      ++report.reslotted;
-      ++core::Instruments().reslotted;
-    }
+  if (late.empty()) return;
+  reslot.account_id = batch.work.account.id;
+  reslot.now = marked_at;
+  reslot.clock = [this] { return Millis(clock_.Now()); };
+  // The new slots start kMaxLateness from now: the time to commit them and wake the senders.
+  // (From now itself, a loaded machine sent a good part of them late all the same.)
+  reslot.delay = kMaxLateness;
+  reslot.emission_interval = batch.request.emission_interval;
+  reslot.chat_interval = batch.request.chat_interval;
+  // On an error the rows keep their slots and are given back when sent, as before.
+  Result<std::vector<int64_t>> slots = store_.ReslotLate(reslot);
+  if (!slots) {
+    ++core::Instruments().database_errors;
+    spdlog::debug("account {}: late requests keep their slots: {}", batch.work.account.name,
+                  slots.error().message);
+    return;
   }
+  for (size_t k = 0; k < late.size(); ++k) {
+    if ((*slots)[k] == 0) continue;
+    claims[late[k]].not_before = (*slots)[k];
+    ++report.reslotted;
+    ++core::Instruments().reslotted;
+  }
+}
 
-  // 3. Send, each at its slot, and only then: a request that would leave more than kMaxLateness
-  //    after its slot, or while another worker's 429 pauses the account, is given back unsent.
+void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
+  // Each at its slot, and only then: a request that would leave more than kMaxLateness after its
+  // slot, or while another worker's 429 pauses the account, is given back unsent.
+  const storage::Account& account = batch.work.account;
   std::atomic<int64_t> sent{0};
   std::atomic<int64_t> released_late{0};
   std::atomic<int64_t> released_paused{0};
-  ParallelFor(to_send.size(), static_cast<size_t>(settings.in_flight), [&](size_t k) {
-    const storage::Claim& claim = claims[to_send[k]];
-    const storage::Campaign& campaign = *campaigns.at(claim.campaign_id);
-    const int64_t chat = claim.contact.telegram_user_id.value_or(0);
-    const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
-    if (stopped_for(claim) || !clock_.SleepUntil(slot, stop) || stopped_for(claim)) {
-      add_outcome(Release(claim));
-      return;
-    }
-    if (FloodPaused(account.id)) {
-      ++released_paused;
-      add_outcome(Release(claim));
-      return;
-    }
-    if (clock_.Now() - slot > kMaxLateness) {
-      ++released_late;
-      add_outcome(Release(claim));
-      return;
-    }
-    std::string link = new_links[to_send[k]];
-    if (link.empty()) link = claim.invite_link;
-    if (auto shared = shared_links.find(campaign.id);
-        link.empty() && shared != shared_links.end()) {
-      link = shared->second;
-    }
-    const core::MessageTemplate& text = work.templates.at(claim.campaign_id);
-    telegram::InvitationMessage message;
-    message.user_id = chat;
-    message.text = text.Render({claim.contact.first_name, claim.contact.last_name,
-                                claim.contact.username, link, campaign.name});
-    if (!text.uses("link")) {
-      message.button_text = "Join";
-      message.button_url = link;
-    }
-    const int64_t started_at = Millis(clock_.Now());
-    telegram::SendResult result = [&] {
-      core::ScopedTimer timer(core::Instruments().send_seconds);
-      return messenger.SendInvitation(message);
-    }();
-    if (result.outcome.ok()) {
-      storage::OutcomeRecord record;
-      record.invitation_id = claim.invitation_id;
-      record.gen = claim.gen;
-      record.state = InvitationState::kSent;
-      record.attempt = AttemptOf(options_.worker_id, "sendMessage", started_at, result.outcome);
-      add_outcome(std::move(record));
-      ++sent;
-      return;
-    }
-    note_failure(claim, result.outcome);
-    if (result.outcome.kind == OutcomeKind::kFlood) {
-      // The other workers see the pause before their next send, not at the end of this batch.
-      const int64_t until =
-          Millis(clock_.Now()) +
-          std::chrono::duration_cast<milliseconds>(result.outcome.retry_after).count();
-      if (store_.PauseAccount(account.id, until)) {
-        std::lock_guard lock(flood_.mu);
-        int64_t& known = flood_.until[account.id];
-        known = std::max(known, until);
-      }
-    }
-    add_outcome(failure_record(claim, result.outcome, "sendMessage", started_at));
-  });
+  ParallelFor(batch.to_send.size(), static_cast<size_t>(batch.work.settings.in_flight),
+              [&](size_t k) {
+                const size_t i = batch.to_send[k];
+                const storage::Claim& claim = batch.claims[i];
+                const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
+                if (batch.StoppedFor(claim) || !clock_.SleepUntil(slot, batch.stop) ||
+                    batch.StoppedFor(claim)) {
+                  batch.AddOutcome(Release(claim));
+                  return;
+                }
+                if (FloodPaused(account.id)) {
+                  ++released_paused;
+                  batch.AddOutcome(Release(claim));
+                  return;
+                }
+                if (clock_.Now() - slot > kMaxLateness) {
+                  ++released_late;
+                  batch.AddOutcome(Release(claim));
+                  return;
+                }
+                if (SendOne(batch, i)) ++sent;
+              });
   report.sent += sent;
   report.released_late += released_late;
   report.released_paused += released_paused;
@@ -620,33 +623,85 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
     spdlog::debug("account {}: {} requests given back unsent: their slot had passed", account.name,
                   released_late.load());
   }
+}
 
-  // 4. Record: pauses first, so that no claim runs before them, then the outcomes, which are
-  //    recorded whatever became of the pauses.
+bool Dispatcher::SendOne(Batch& batch, size_t i) {
+  const storage::Claim& claim = batch.claims[i];
+  const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
+  std::string link = batch.new_links[i];
+  if (link.empty()) link = claim.invite_link;
+  if (auto shared = batch.shared_links.find(campaign.id);
+      link.empty() && shared != batch.shared_links.end()) {
+    link = shared->second;
+  }
+  const core::MessageTemplate& text = batch.work.templates.at(claim.campaign_id);
+  telegram::InvitationMessage message;
+  message.user_id = claim.contact.telegram_user_id.value_or(0);
+  message.text = text.Render({claim.contact.first_name, claim.contact.last_name,
+                              claim.contact.username, link, campaign.name});
+  if (!text.uses("link")) {
+    message.button_text = "Join";
+    message.button_url = link;
+  }
+  const int64_t started_at = Millis(clock_.Now());
+  telegram::SendResult result = [&] {
+    core::ScopedTimer timer(core::Instruments().send_seconds);
+    return batch.messenger->SendInvitation(message);
+  }();
+  if (result.outcome.ok()) {
+    storage::OutcomeRecord record;
+    record.invitation_id = claim.invitation_id;
+    record.gen = claim.gen;
+    record.state = InvitationState::kSent;
+    record.attempt = AttemptOf(options_.worker_id, "sendMessage", started_at, result.outcome);
+    batch.AddOutcome(std::move(record));
+    return true;
+  }
+  const int64_t answered_at = Millis(clock_.Now());
+  batch.NoteFailure(claim, result.outcome, answered_at);
+  if (result.outcome.kind == OutcomeKind::kFlood) {
+    // The other workers see the pause before their next send, not at the end of this batch.
+    const int64_t until =
+        answered_at + std::chrono::duration_cast<milliseconds>(result.outcome.retry_after).count();
+    if (store_.PauseAccount(batch.work.account.id, until)) {
+      std::lock_guard lock(flood_.mu);
+      int64_t& known = flood_.until[batch.work.account.id];
+      known = std::max(known, until);
+    }
+  }
+  batch.AddOutcome(FailureRecord(batch, claim, result.outcome, "sendMessage", started_at));
+  return false;
+}
+
+Status Dispatcher::RecordBatch(Batch& batch) {
+  // Pauses first, so that no claim runs before them, then the outcomes, which are recorded
+  // whatever became of the pauses.
+  const storage::Account& account = batch.work.account;
   Status paused;
   auto keep_first_error = [&paused](Status written) {
     if (!written && paused) paused = std::move(written);
   };
-  if (flood_until > 0) {
+  if (batch.flood_until > 0) {
     spdlog::warn("account {}: flood control: paused for {} ms", account.name,
-                 flood_until - Millis(clock_.Now()));
-    keep_first_error(RetryWrite([&] { return store_.PauseAccount(account.id, flood_until); }));
+                 batch.flood_until - Millis(clock_.Now()));
+    keep_first_error(
+        RetryWrite([&] { return store_.PauseAccount(account.id, batch.flood_until); }));
   }
-  for (const auto& fatal : fatal_campaigns) {
-    const int64_t campaign_id = fatal.first;
-    const std::string& reason = fatal.second;
+  for (const auto& [campaign_id, reason] : batch.fatal_campaigns) {
     if (reason.empty()) continue;
-    spdlog::error("campaign {}: paused: {}", campaigns.at(campaign_id)->name, reason);
-    keep_first_error(RetryWrite([&] { return store_.PauseCampaignFor(campaign_id, reason); }));
+    spdlog::error("campaign {}: paused: {}", batch.campaigns.at(campaign_id)->name, reason);
+    const int64_t id = campaign_id;  // clang before 16 cannot capture a structured binding
+    const std::string why = reason;
+    keep_first_error(RetryWrite([&] { return store_.PauseCampaignFor(id, why); }));
   }
-  if (!account_fatal.empty()) {
-    spdlog::error("account {}: cannot send: {}", account.name, account_fatal);
+  if (!batch.account_fatal.empty()) {
+    spdlog::error("account {}: cannot send: {}", account.name, batch.account_fatal);
     keep_first_error(RetryWrite(
-        [&] { return store_.SetAccountHealth(account.id, "unauthorized", account_fatal); }));
+        [&] { return store_.SetAccountHealth(account.id, "unauthorized", batch.account_fatal); }));
   }
   // These requests happened: their outcomes are kept until they are recorded.
   RETURN_IF_ERROR(RetryWrite([&]() -> Status {
-    RETURN_IF_ERROR(store_.RecordOutcomes(outcomes, Millis(clock_.Now())));
+    RETURN_IF_ERROR(store_.RecordOutcomes(batch.outcomes, Millis(clock_.Now())));
     return Ok();
   }));
   return paused;
@@ -823,8 +878,7 @@ Status Dispatcher::RetryStartWaitsOf(int64_t account_id) {
   return Ok();
 }
 
-void Dispatcher::LearnBotUsername(const storage::Account& account,
-                                  telegram::Messenger& messenger) {
+void Dispatcher::LearnBotUsername(const storage::Account& account, telegram::Messenger& messenger) {
   if (!account.bot_username.empty()) return;
   const core::TimePoint now = clock_.Now();
   core::TimePoint& last = username_asked_[account.id];

@@ -116,11 +116,31 @@ class Dispatcher {
 
   // Settings, running campaigns by account, and rescued leases.
   Result<Plan> MakePlan();
-  // One batch of the account: claim, prepare, send, record. `lanes` batches of the account may
-  // run at once: each claims its share of dispatch.in_flight, so that no more than that many of
-  // the account's requests are ever marked sending by this worker.
+  struct Batch;
+  // One batch of the account: claim, prepare, mark, send, record — the steps below. `lanes`
+  // batches of the account may run at once: each claims its share of dispatch.in_flight, so that
+  // no more than that many of the account's requests are ever marked sending by this worker.
   Status ProcessAccount(const AccountWork& work, int lanes, std::stop_token stop,
                         CycleReport& report);
+  // Claims the account's due rows with their slots; false when there is nothing to send now.
+  Result<bool> ClaimBatch(Batch& batch, int lanes, CycleReport& report);
+  // A shared-link campaign's one link, created once by this worker.
+  Status PrepareSharedLinks(Batch& batch);
+  // Per claim: a user id, not a member already, its personal link (created once, reused).
+  void PrepareClaims(Batch& batch);
+  // Records, durably, that the prepared requests may leave from now on (with their new links).
+  Status MarkSending(Batch& batch);
+  // Rows whose slots passed while they were prepared take new ones (unless pacing planned them).
+  void ReslotLate(Batch& batch, CycleReport& report);
+  // Sends each marked request at its slot; SendOne sends one and notes its outcome.
+  void SendAll(Batch& batch, CycleReport& report);
+  bool SendOne(Batch& batch, size_t i);
+  // Flood pauses, paused campaigns and a refused account first, then every outcome.
+  Status RecordBatch(Batch& batch);
+  // The outcome of a failed request for `claim`, by kind.
+  storage::OutcomeRecord FailureRecord(const Batch& batch, const storage::Claim& claim,
+                                       const telegram::Outcome& outcome,
+                                       std::string_view request_name, int64_t started_at);
   // Lane `lane` of Run: batches of the account until stopped.
   void LaneLoop(AccountLoop& loop, int lane, std::stop_token stop);
   // Logs an operational error once (until it changes or recovers) and counts it.
