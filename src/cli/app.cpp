@@ -131,6 +131,18 @@ int Main(int argc, char** argv) {
   add->add_option("--api-base", account_add.api_base, "Bot API server")->capture_default_str();
   add->callback(
       [&] { action = [&](storage::Store& s) { return RunAccountAdd(s, account_add, keys); }; });
+  AccountAddOptions account_update;
+  CLI::App* update = account->add_subcommand(
+      "update", "Put a new token on a bot account (after losing the secret key, or revoking it)");
+  update->add_option("name", account_update.name, "Account name")->required();
+  CLI::Option* update_env = update->add_option(
+      "--bot-token-env", account_update.token_env, "Read the new token from this variable");
+  CLI::Option* update_file = update->add_option("--bot-token-file", account_update.token_file,
+                                                "Read the new token from a file");
+  update_env->excludes(update_file);
+  update->callback([&] {
+    action = [&](storage::Store& s) { return RunAccountUpdate(s, account_update, keys); };
+  });
   account->add_subcommand("list", "List accounts (tokens masked; \"sealed\" without the key)")
       ->callback([&] { action = [](storage::Store& s) { return RunAccountList(s); }; });
   std::string account_name;

@@ -172,7 +172,7 @@ int RunInit(const GlobalOptions& global) {
     fmt::print(
         "secret key {} created in {} (mode 600): it seals the bot tokens in the database. Back it "
         "up, separately from the database: without it the tokens cannot be opened and every bot "
-        "account has to be added again.\n",
+        "account needs its token again (tginvite account update).\n",
         keys->current->id(), keys->key_file);
   } else {
     fmt::print("secret key {} from {}\n", keys->current->id(), keys->Origin());
@@ -236,6 +236,59 @@ int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const
     fmt::print("account {} added: bot{}, token {}\n", added->name, bot.empty() ? "" : " " + bot,
                added->token);
   }
+  return kExitOk;
+}
+
+int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
+                     const SecretKeys& keys) {
+  if (!keys.current) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "account {}: no secret key is loaded, so a token cannot be stored: {}",
+                       options.name, keys.MissingKeyHint()));
+  }
+  if (options.token_env.empty() && options.token_file.empty()) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "account update {}: give the new token with --bot-token-env VAR or "
+                       "--bot-token-file FILE",
+                       options.name));
+  }
+  Result<storage::Account> found = store.FindAccount(options.name);
+  if (!found) return Report(found.error());
+  if (found->kind != core::AccountKind::kBot) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "account {} is a REHEARSAL account: it has no token to replace",
+                       options.name));
+  }
+  Result<core::Secret> token = ReadToken(options);
+  if (!token) return Report(token.error());
+  storage::NewAccount account;
+  account.name = options.name;
+  account.kind = core::AccountKind::kBot;
+  account.token = std::move(*token);
+  account.api_base = found->api_base;
+  std::string bot;
+  if (Result<std::string> checked = CheckBotToken(store, account); checked) {
+    bot = *checked;
+  } else if (checked.error().code == ErrorCode::kUnavailable) {
+    fmt::print(stderr,
+               "tginvite: warning: account {}: could not check the token with Telegram ({}); "
+               "check it later with 'tginvite account check {}'\n",
+               account.name, checked.error().message, account.name);
+  } else {
+    return Report(Fail(checked.error().code,
+                       "account {}: Telegram refused the token ({}); nothing was changed",
+                       account.name, checked.error().message));
+  }
+  if (Status replaced = store.ReplaceBotToken(account.name, account.token); !replaced) {
+    return Report(replaced.error());
+  }
+  if (bot.starts_with('@')) {
+    if (Status kept = store.SetBotUsername(found->id, bot.substr(1)); !kept) {
+      return Report(kept.error());
+    }
+  }
+  fmt::print("account {}: token replaced{}, token {}\n", account.name,
+             bot.empty() ? "" : " (bot " + bot + ")", account.token.Masked());
   return kExitOk;
 }
 

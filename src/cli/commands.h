@@ -52,6 +52,10 @@ struct AccountAddOptions {
 };
 // A bot token is stored sealed: without a key, a bot account is refused before Telegram is asked.
 int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const SecretKeys& keys);
+// Puts a new token (--bot-token-env or --bot-token-file) on an existing bot account, checked with
+// getMe first: after a lost secret key, or a token revoked at @BotFather.
+int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
+                     const SecretKeys& keys);
 // Tokens are shown masked; "sealed" when no key is loaded, "cannot be opened" when the key does
 // not open them.
 int RunAccountList(storage::Store& store);

@@ -96,6 +96,22 @@ Status ValidateName(std::string_view what, std::string_view name) {
 
 }  // namespace internal
 
+Status SqlStore::ReplaceBotToken(std::string_view account, const core::Secret& token) {
+  if (!core::LooksLikeBotToken(token.Reveal())) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "account {}: the bot token does not look like one from @BotFather", account);
+  }
+  ASSIGN_OR_RETURN(std::string sealed, SealForColumn(Secrets(), kBotToken, account, token));
+  return WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(int64_t changed,
+                     tx.Execute("UPDATE accounts SET bot_token = ?, health = 'ok', "
+                                "health_reason = NULL WHERE name = ? AND kind = 'bot'",
+                                {sealed, std::string(account)}));
+    if (changed == 0) return Fail(ErrorCode::kNotFound, "no bot account named \"{}\"", account);
+    return Ok();
+  });
+}
+
 Result<Account> SqlStore::AddAccount(const NewAccount& account) {
   RETURN_IF_ERROR(internal::ValidateName("account", account.name));
   if (account.kind == core::AccountKind::kBot && !core::LooksLikeBotToken(account.token.Reveal())) {

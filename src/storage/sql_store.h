@@ -35,6 +35,7 @@ class SqlStore : public Store {
 
   // Accounts, their tokens sealed with the store's keyring (storage/sql_accounts.cpp).
   Result<Account> AddAccount(const NewAccount& account) override;
+  Status ReplaceBotToken(std::string_view account, const core::Secret& token) override;
   Result<std::vector<Account>> ListAccounts() override;
   Result<Account> FindAccount(std::string_view name) override;
   Result<int64_t> SealSecrets(SealScope scope) override;

@@ -503,6 +503,9 @@ class Store {
   // Stores the account with its token sealed under the keyring's current key: kInvalidArgument
   // for a bot account when the store has no keyring (the message says how to give a key).
   virtual Result<Account> AddAccount(const NewAccount& account) = 0;
+  // Puts a new token on a bot account (sealed under the current key) and lets it send again:
+  // after a lost secret key, or a token revoked at @BotFather. kNotFound for no such bot account.
+  virtual Status ReplaceBotToken(std::string_view account, const core::Secret& token) = 0;
   // Accounts with their tokens opened; a token that cannot be opened is reported in the account
   // (token_access, token_problem), never as an error of the call.
   virtual Result<std::vector<Account>> ListAccounts() = 0;

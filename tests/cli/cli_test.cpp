@@ -1,5 +1,6 @@
 // Whole-binary tests: run `tginvite` as a user would, in a temporary folder, and check what it
 // prints, what it exits with and what it leaves in the database.
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 
@@ -407,6 +408,50 @@ TEST_F(CliTest, BotTokenIsCheckedStoredButNeverPrinted) {
   ProcessResult unset = Run({"account", "add", "nothing", "--bot-token-env", "UNSET_VAR_X"});
   EXPECT_EQ(unset.exit_code, 2);
   EXPECT_THAT(unset.err, HasSubstr("UNSET_VAR_X is not set"));
+}
+
+// After the secret key is lost, the old token cannot be opened; `account update` puts a new one on
+// the same account, so its campaigns keep it.
+TEST_F(CliTest, ALostKeysAccountGetsANewTokenInPlace) {
+  const std::string second = "987654321:AASecondTestTokenNeverValid_abcdefghij";
+  testing::BotApiDoubleOptions options;
+  options.tokens = {std::string(kToken), second};
+  testing::BotApiDouble telegram(options);
+  Ok({"init"});
+  Ok({"account", "add", "main", "--bot-token-env", "MY_TOKEN", "--api-base", telegram.base_url()},
+     {{"MY_TOKEN", std::string(kToken)}});
+  std::filesystem::remove(dir_.File("data/secret.key"));
+  Ok({"init"});  // a new key
+  EXPECT_THAT(Ok({"account", "list"}).out, HasSubstr("cannot be opened"));
+
+  ProcessResult missing = Run({"account", "update", "main"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("--bot-token-env VAR or --bot-token-file FILE"));
+  ProcessResult unknown = Run({"account", "update", "nope", "--bot-token-env", "MY_TOKEN"},
+                              {{"MY_TOKEN", second}});
+  EXPECT_EQ(unknown.exit_code, 2);
+  const std::string before = Dump("SELECT bot_token FROM accounts WHERE name = 'main'");
+  ProcessResult refused =
+      Run({"account", "update", "main", "--bot-token-env", "MY_TOKEN"},
+          {{"MY_TOKEN", "555555555:AAATokenTheServerHasNeverHeardOf_xyzxyz"}});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), before);
+
+  ProcessResult updated =
+      Ok({"account", "update", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", second}});
+  EXPECT_THAT(updated.out, HasSubstr("token replaced (bot @test_bot), token 987654321:…ghij"));
+  EXPECT_THAT(updated.out + updated.err, Not(HasSubstr("AASecondTestTokenNeverValid")));
+  EXPECT_THAT(Ok({"account", "list"}).out, Not(HasSubstr("cannot be opened")));
+  Ok({"account", "check", "main"});
+  EXPECT_THAT(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"),
+              ::testing::StartsWith("sealed:v1:"));
+
+  Ok({"account", "add", "demo"});  // rehearsal: it has no token to replace
+  ProcessResult rehearsal =
+      Run({"account", "update", "demo", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", second}});
+  EXPECT_EQ(rehearsal.exit_code, 2);
+  EXPECT_THAT(rehearsal.err, HasSubstr("REHEARSAL account: it has no token to replace"));
 }
 
 TEST_F(CliTest, NegativeChatIdsAndChannelNamesAreAccepted) {

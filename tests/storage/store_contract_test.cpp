@@ -88,6 +88,32 @@ std::optional<std::vector<Claim>> ClaimAndMarkSending(Store& store, const ClaimR
   return std::move(claimed->claims);
 }
 
+// --- accounts ---------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ABotTokenIsReplacedInPlaceAndTheAccountMaySendAgain) {
+  auto added = store_->AddAccount(
+      {"main", core::AccountKind::kBot, core::Secret(std::string(kToken)), "http://127.0.0.1:1"});
+  ASSERT_TRUE(added) << added.error().message;
+  ASSERT_TRUE(store_->SetAccountHealth(added->id, "unauthorized", "401 Unauthorized"));
+  const core::Secret fresh("987654321:AASecondTestTokenNeverValid_abcdefghij");
+  ASSERT_TRUE(store_->ReplaceBotToken("main", fresh));
+  auto found = store_->FindAccount("main");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, added->id);
+  EXPECT_EQ(found->token.Reveal(), fresh.Reveal());
+  EXPECT_TRUE(found->CanSend()) << found->health;
+
+  Status malformed = store_->ReplaceBotToken("main", core::Secret("not-a-token"));
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(malformed.error().message.find("not-a-token"), std::string::npos);
+  Status unknown = store_->ReplaceBotToken("nope", fresh);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->AddAccount({"demo", core::AccountKind::kRehearsal, {}, "https://x.org"}));
+  EXPECT_FALSE(store_->ReplaceBotToken("demo", fresh)) << "a rehearsal account got a token";
+}
+
 // --- settings ---------------------------------------------------------------------------------
 
 TEST_P(StoreContractTest, SettingsAreValidatedAndStoredCanonically) {
