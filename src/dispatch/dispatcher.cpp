@@ -768,7 +768,7 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
     if (!HoldsUpdatesLease(account.id, round + std::chrono::seconds(15))) continue;
     telegram::Messenger& messenger = MessengerFor(account, global.settings);
     LearnBotUsername(account, messenger);
-    if (messenger.IsRehearsal()) {
+    if (messenger.IsRehearsal() && Due(expected_starts_told_[account.id], kExpectStartsEvery)) {
       // The simulator presses Start for some of the links that are out.
       if (auto waiting = store_.AwaitingStarts(account.id, 500); waiting && !waiting->empty()) {
         std::vector<telegram::ExpectedStart> expected;
@@ -868,22 +868,22 @@ Status Dispatcher::ApplyInbox(const storage::Account& account, telegram::Messeng
   }
 }
 
-Status Dispatcher::RetryStartWaitsOf(int64_t account_id) {
+bool Dispatcher::Due(core::TimePoint& last, std::chrono::milliseconds every) const {
   const core::TimePoint now = clock_.Now();
-  core::TimePoint& last = start_waits_retried_[account_id];
-  if (now - last < kStartWaitsRetry) return Ok();
+  if (last != core::TimePoint{} && now - last < every) return false;
   last = now;
+  return true;
+}
+
+Status Dispatcher::RetryStartWaitsOf(int64_t account_id) {
+  if (!Due(start_waits_retried_[account_id], kStartWaitsRetry)) return Ok();
   ASSIGN_OR_RETURN(int64_t linked, store_.RetryStartWaits(account_id));
   if (linked > 0) spdlog::info("{} earlier /start(s) matched contacts imported since", linked);
   return Ok();
 }
 
 void Dispatcher::LearnBotUsername(const storage::Account& account, telegram::Messenger& messenger) {
-  if (!account.bot_username.empty()) return;
-  const core::TimePoint now = clock_.Now();
-  core::TimePoint& last = username_asked_[account.id];
-  if (last != core::TimePoint{} && now - last < kUsernameRetry) return;
-  last = now;
+  if (!account.bot_username.empty() || !Due(username_asked_[account.id], kUsernameRetry)) return;
   telegram::BotIdentityResult me = messenger.GetMe();
   if (!me.outcome.ok() || me.bot.username.empty()) return;
   if (Status saved = store_.SetBotUsername(account.id, me.bot.username); !saved) {

@@ -171,6 +171,8 @@ class Dispatcher {
   Status ApplyInbox(const storage::Account& account, telegram::Messenger& messenger);
   // Every kStartWaitsRetry: bare /starts that matched no one are tried again.
   Status RetryStartWaitsOf(int64_t account_id);
+  // True, and `last` set to now, when `every` has passed since `last` (or it was never set).
+  bool Due(core::TimePoint& last, std::chrono::milliseconds every) const;
   // Asks getMe for the bot's @username (for start links) when the account has none yet.
   void LearnBotUsername(const storage::Account& account, telegram::Messenger& messenger);
   // Takes, renews or keeps away from the lease on polling the account's updates.
@@ -208,8 +210,10 @@ class Dispatcher {
   bool long_polled_ = false;
   std::map<int64_t, core::TimePoint> start_waits_retried_;
   std::map<int64_t, core::TimePoint> username_asked_;
+  std::map<int64_t, core::TimePoint> expected_starts_told_;  // the rehearsal's, by account
   static constexpr int kInboxBatch = 200;
   static constexpr std::chrono::seconds kStartWaitsRetry{30};
+  static constexpr std::chrono::seconds kExpectStartsEvery{2};
   static constexpr std::chrono::minutes kUsernameRetry{10};
 
   std::mutex lead_mu_;

@@ -337,7 +337,8 @@ Result<Reply> Api::CommitImport(const std::string& id) {
 
 // --- start links and updates --------------------------------------------------------------------
 
-Result<FileReply> Api::StartLinksCsv(const std::string& name, const Query& query) {
+Result<FileReply> Api::StartLinksCsv(const std::string& name, const Query& query,
+                                     bool downloaded) {
   ASSIGN_OR_RETURN(bool all, FlagParam(query, "all"));
   ASSIGN_OR_RETURN(storage::CampaignSummary summary, store_.FindCampaign(name));
   const storage::Campaign& campaign = summary.campaign;
@@ -362,7 +363,8 @@ Result<FileReply> Api::StartLinksCsv(const std::string& name, const Query& query
     return Ok();
   }));
   // The download is what the operator asked for; a count that could not be kept is logged.
-  if (Result<int64_t> marked = store_.MarkStartLinksExported(name); !marked) {
+  if (Result<int64_t> marked = downloaded ? store_.MarkStartLinksExported(name) : int64_t{0};
+      !marked) {
     spdlog::warn("web: campaign {}: start links downloaded but not counted as exported: {}", name,
                  marked.error().message);
   }

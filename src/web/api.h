@@ -66,7 +66,8 @@ class Api {
   // The campaign's start links for a mail merge, as CSV: by default the invitations still
   // awaiting their contact's start, every invitation with ?all=1. Counts them as handed out
   // (Store::MarkStartLinksExported). A 409 while the bot's username is unknown.
-  Result<FileReply> StartLinksCsv(const std::string& name, const Query& query);
+  // `downloaded`: false for a HEAD, which does not count the links as exported.
+  Result<FileReply> StartLinksCsv(const std::string& name, const Query& query, bool downloaded);
   // The QR code of a contact's start link, as SVG; kNotFound when it has none.
   Result<FileReply> StartLinkQr(const std::string& name, const std::string& id);
 

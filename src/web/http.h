@@ -17,6 +17,7 @@ using Query = std::multimap<std::string, std::string>;
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ... (HEAD is served as GET, without the body)
+  bool head = false;   // it came as HEAD: nothing is done for it that only a download should do
   std::string target;  // as sent: "/api/v1/contacts?q=%40bob"
   std::string path;    // the target before '?', still percent-encoded
   Query query;

@@ -153,7 +153,8 @@ HttpRequest BuildRequest(Parser& parser, RouteMatch& match, const std::string& r
   auto& head = parser.get();
   HttpRequest request;
   request.method = std::string(head.method_string());
-  if (request.method == "HEAD") request.method = "GET";
+  request.head = request.method == "HEAD";
+  if (request.head) request.method = "GET";
   request.target = std::string(head.target());
   const size_t question = request.target.find('?');
   request.path = request.target.substr(0, question);

@@ -272,7 +272,9 @@ class Server::Impl {
     File("GET", "/api/v1/campaigns/{name}/contacts/{contact_id}/start-link.svg", kRead,
          [&api](const In& in) { return api.StartLinkQr(in.path[0], in.path[1]); });
     File("GET", "/api/v1/campaigns/{name}/start-links.csv", kRead,
-         [&api](const In& in) { return api.StartLinksCsv(in.path[0], in.query); });
+         [&api](const In& in) {
+           return api.StartLinksCsv(in.path[0], in.query, !in.req.head);
+         });
     Json("GET", "/api/v1/contacts/{id}/attempts", kRead,
          [&api](const In& in) { return api.ContactAttempts(in.path[0]); });
     Json(

@@ -81,7 +81,8 @@ class ServerTest : public ::testing::Test {
                        const std::string& body = "", const httplib::Headers& headers = {},
                        const std::string& content_type = "application/json") {
     httplib::Result res =
-        method == "GET"    ? client_->Get(path.c_str(), headers)
+        method == "GET"     ? client_->Get(path.c_str(), headers)
+        : method == "HEAD"  ? client_->Head(path.c_str(), headers)
         : method == "POST" ? client_->Post(path.c_str(), headers, body, content_type.c_str())
         : method == "PUT"  ? client_->Put(path.c_str(), headers, body, content_type.c_str())
                            : client_->Delete(path.c_str(), headers, body, content_type.c_str());

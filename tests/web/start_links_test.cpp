@@ -228,6 +228,12 @@ TEST_F(StartLinksTest, TheCsvListsThoseAwaitingTheirStartAndAllWithAll) {
   std::map<std::string, json> contacts = Contacts();
   ASSERT_EQ(contacts.size(), 3u);
 
+  // A HEAD (a link checker, a proxy's probe) hands nothing out.
+  auto head = Call("HEAD", "/api/v1/campaigns/links/start-links.csv");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(Expect(Call("GET", "/api/v1/campaigns/links"), 200)["links_exported"], 0);
+
   auto res = Call("GET", "/api/v1/campaigns/links/start-links.csv");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
