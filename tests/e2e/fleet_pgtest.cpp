@@ -172,9 +172,13 @@ class FleetTest : public PgDatabaseTest {
 // twice, no account goes over its limit, every contact ends terminal, and unknowns stay within
 // kills x the in-flight window of a worker (accounts x dispatch.in_flight).
 //
-// The double forgives 50 ms of burst per account (rate_tolerance) at 60/s; the workers space slots
-// 1/50 s apart and never send more than kMaxLateness (20 ms) after a slot, so the margin left for
-// transport jitter is honest. (The first version of this test failed with 119-140 violations: a
+// The double enforces 60/s per account and forgives 200 ms of burst (rate_tolerance); the workers
+// space slots 1/50 s apart and never send more than kMaxLateness (20 ms) after a slot. The double
+// times a request when its handler starts, so a stall of the loaded machine (three workers,
+// PostgreSQL restarting, 400 double threads on two cores) that holds requests back and releases
+// them together looks like a burst: with 50 ms of tolerance one CI run saw 6 such bunches, the
+// worst 7.6 ms over. What this test guards is the sustained pace: a fleet whose workers did not
+// share one account's slots would send 100-150/s and go over any finite tolerance within a second. (The first version of this test failed with 119-140 violations: a
 // claim's first slots started at claim time and had passed by the time its links and sending mark
 // were done, so those requests left together, late, next to other workers' on-time ones.)
 // One worker polls each bot's updates at a time, so the double never ends a poll with 409.
@@ -188,6 +192,7 @@ TEST_F(FleetTest, ThreeWorkersSurviveKillsAndAPostgresRestart) {
   ASSERT_NE(restart, nullptr) << "TGINVITE_TEST_PG_RESTART is not set (scripts/test.sh sets it)";
   BotApiDoubleOptions options;
   options.account_rate = 60;  // strict: every token's limit, enforced by the double
+  options.rate_tolerance = 200ms;
   options.latency = 2ms;
   options.threads = 400;  // 3 workers x 10 accounts keep in-flight and long-poll connections open
   StartDouble(kAccounts, options);
