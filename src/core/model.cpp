@@ -60,9 +60,31 @@ constexpr std::array<std::pair<UpdatesVia, std::string_view>, 3> kUpdatesViaName
     {UpdatesVia::kForward, "forward"},
 }};
 
-constexpr std::array<std::pair<AccountKind, std::string_view>, 2> kAccountKindNames = {{
+constexpr std::array<std::pair<AccountKind, std::string_view>, 4> kAccountKindNames = {{
     {AccountKind::kBot, "bot"},
     {AccountKind::kRehearsal, "rehearsal"},
+    {AccountKind::kUser, "user"},
+    {AccountKind::kRehearsalUser, "rehearsal-user"},
+}};
+
+constexpr std::array<std::pair<AccountHealth, std::string_view>, 3> kAccountHealthNames = {{
+    {AccountHealth::kOk, "ok"},
+    {AccountHealth::kUnauthorized, "unauthorized"},
+    {AccountHealth::kLimited, "limited"},
+}};
+
+constexpr std::array<std::pair<DeliveryMethod, std::string_view>, 3> kDeliveryMethodNames = {{
+    {DeliveryMethod::kMessage, "message"},
+    {DeliveryMethod::kAdd, "add"},
+    {DeliveryMethod::kAddThenMessage, "add-then-message"},
+}};
+
+constexpr std::array<std::pair<RequestKind, std::string_view>, 5> kRequestKindNames = {{
+    {RequestKind::kSend, "send"},
+    {RequestKind::kLink, "link"},
+    {RequestKind::kAdd, "add"},
+    {RequestKind::kResolve, "resolve"},
+    {RequestKind::kImport, "import"},
 }};
 
 constexpr std::array<std::pair<TokenScope, std::string_view>, 3> kTokenScopeNames = {{
@@ -114,6 +136,28 @@ std::optional<UpdatesVia> ParseUpdatesVia(std::string_view text) {
 std::string_view ToString(AccountKind kind) { return NameOf(kind, kAccountKindNames); }
 std::optional<AccountKind> ParseAccountKind(std::string_view text) {
   return ParseByName(text, kAccountKindNames);
+}
+
+bool IsUserAccount(AccountKind kind) {
+  return kind == AccountKind::kUser || kind == AccountKind::kRehearsalUser;
+}
+bool IsRehearsal(AccountKind kind) {
+  return kind == AccountKind::kRehearsal || kind == AccountKind::kRehearsalUser;
+}
+
+std::string_view ToString(AccountHealth health) { return NameOf(health, kAccountHealthNames); }
+std::optional<AccountHealth> ParseAccountHealth(std::string_view text) {
+  return ParseByName(text, kAccountHealthNames);
+}
+
+std::string_view ToString(DeliveryMethod method) { return NameOf(method, kDeliveryMethodNames); }
+std::optional<DeliveryMethod> ParseDeliveryMethod(std::string_view text) {
+  return ParseByName(text, kDeliveryMethodNames);
+}
+
+std::string_view ToString(RequestKind kind) { return NameOf(kind, kRequestKindNames); }
+std::optional<RequestKind> ParseRequestKind(std::string_view text) {
+  return ParseByName(text, kRequestKindNames);
 }
 
 std::string_view ToString(TokenScope scope) { return NameOf(scope, kTokenScopeNames); }

@@ -63,10 +63,38 @@ enum class UpdatesVia { kPoll, kWebhook, kForward };
 std::string_view ToString(UpdatesVia via);
 std::optional<UpdatesVia> ParseUpdatesVia(std::string_view text);
 
-// A rehearsal account simulates Telegram and never sends anything.
-enum class AccountKind { kBot, kRehearsal };
+// A bot (Bot API, a token from @BotFather) or a user account (TDLib, a person's or staff's own
+// Telegram account, logged in with a code). A rehearsal account simulates one of them and never
+// sends anything: `rehearsal` a bot, `rehearsal-user` a user account.
+enum class AccountKind { kBot, kRehearsal, kUser, kRehearsalUser };
 std::string_view ToString(AccountKind kind);
 std::optional<AccountKind> ParseAccountKind(std::string_view text);
+// True for `user` and `rehearsal-user`: they add members, look people up and pace like a person.
+bool IsUserAccount(AccountKind kind);
+bool IsRehearsal(AccountKind kind);
+
+// Whether an account may send. `unauthorized`: Telegram refuses its token or session (a bot token
+// revoked, a user session logged out) — `account update` / `account login` cures it; `limited`:
+// Telegram limited the account for contacting people (PEER_FLOOD) — only the operator clears it
+// (`account resume`), after checking with @SpamBot; tginvite never resumes or rotates on its own.
+enum class AccountHealth { kOk, kUnauthorized, kLimited };
+std::string_view ToString(AccountHealth health);
+std::optional<AccountHealth> ParseAccountHealth(std::string_view text);
+
+// How a user-account campaign invites: `add` puts the contact into the chat (addChatMembers);
+// `message` sends the personal link in the templated message; `add-then-message` adds where the
+// contact's privacy allows and messages the link where it does not. Bot campaigns always message.
+enum class DeliveryMethod { kMessage, kAdd, kAddThenMessage };
+std::string_view ToString(DeliveryMethod method);
+std::optional<DeliveryMethod> ParseDeliveryMethod(std::string_view text);
+
+// What a recorded attempt asked Telegram, whichever path carried it: `send` a message, `link` an
+// invite link created, `add` a member added, `resolve` a @username looked up, `import` a phone
+// number looked up (importContacts). The Bot API's and TDLib's own method names never reach the
+// attempts table.
+enum class RequestKind { kSend, kLink, kAdd, kResolve, kImport };
+std::string_view ToString(RequestKind kind);
+std::optional<RequestKind> ParseRequestKind(std::string_view text);
 
 // What an API token may do: `metrics` reads /metrics only; `read` every GET of the API (and
 // /metrics); `write` everything, state changes included. Each scope includes the ones before it.

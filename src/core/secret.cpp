@@ -27,4 +27,41 @@ bool LooksLikeBotToken(std::string_view token) {
          std::all_of(key.begin(), key.end(), is_token_char);
 }
 
+std::string UserCredentials::ToText() const {
+  return std::to_string(api_id) + ":" + api_hash + ":" + phone;
+}
+
+std::optional<UserCredentials> ParseUserCredentials(std::string_view text, std::string* why) {
+  auto fail = [why](const char* message) -> std::optional<UserCredentials> {
+    if (why != nullptr) *why = message;
+    return std::nullopt;
+  };
+  const size_t first = text.find(':');
+  const size_t second = first == std::string_view::npos ? first : text.find(':', first + 1);
+  if (second == std::string_view::npos) return fail("expected <api_id>:<api_hash>:<phone>");
+  const std::string_view id = text.substr(0, first);
+  const std::string_view hash = text.substr(first + 1, second - first - 1);
+  const std::string_view phone = text.substr(second + 1);
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  if (id.empty() || id.size() > 10 || !std::all_of(id.begin(), id.end(), is_digit)) {
+    return fail("api_id must be the number my.telegram.org shows");
+  }
+  if (hash.size() != 32 || !std::all_of(hash.begin(), hash.end(), is_hex)) {
+    return fail("api_hash must be the 32 hexadecimal digits my.telegram.org shows");
+  }
+  if (phone.size() < 8 || phone.size() > 16 || phone[0] != '+' ||
+      !std::all_of(phone.begin() + 1, phone.end(), is_digit)) {
+    return fail("the phone number must be in international form: +4930123456");
+  }
+  UserCredentials credentials;
+  credentials.api_id = std::stoll(std::string(id));
+  if (credentials.api_id <= 0 || credentials.api_id > 2147483647) {
+    return fail("api_id must be the number my.telegram.org shows");
+  }
+  credentials.api_hash = std::string(hash);
+  credentials.phone = std::string(phone);
+  return credentials;
+}
+
 }  // namespace tginvite::core

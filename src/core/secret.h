@@ -1,7 +1,10 @@
 // A secret (a bot token, a password) that cannot be printed by accident.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -29,6 +32,20 @@ class Secret {
 // True when `token` has the shape of a Bot API token: digits, ':', then 30 or more of
 // [A-Za-z0-9_-].
 bool LooksLikeBotToken(std::string_view token);
+
+// A user account's credentials: the operator's own api_id and api_hash from my.telegram.org and
+// the account's phone number. Kept as one secret ("<api_id>:<api_hash>:<phone>"), sealed at rest
+// like a bot token.
+struct UserCredentials {
+  int64_t api_id = 0;
+  std::string api_hash;  // 32 hex digits
+  std::string phone;     // E.164: "+4930123456"
+
+  std::string ToText() const;
+};
+// kInvalidArgument-style message when `text` is not a valid "<api_id>:<api_hash>:<phone>"; the
+// message never contains the hash.
+std::optional<UserCredentials> ParseUserCredentials(std::string_view text, std::string* why);
 
 }  // namespace tginvite::core
 

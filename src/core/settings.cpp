@@ -28,6 +28,11 @@ constexpr std::array kSettings = {
                 "shortest random gap between two invitations of a cycle", 0, 24 * kHour},
     SettingSpec{"pacing.delay_max", SettingType::kDuration, "3m", "0s..24h",
                 "longest random gap between two invitations of a cycle", 0, 24 * kHour},
+    SettingSpec{"pacing.daily_cap", SettingType::kInt, "50", "0..10000",
+                "user accounts: adds and messages per account in any 24 hours; 0 = no cap", 0,
+                10'000},
+    SettingSpec{"tdlib.import_contacts_per_day", SettingType::kInt, "50", "0..1000",
+                "user accounts: phone numbers looked up per account in any 24 hours", 0, 1'000},
     SettingSpec{"telegram.rate", SettingType::kInt, "30", "1..1000",
                 "messages per second per account", 1, 1'000},
     SettingSpec{"telegram.chat_interval", SettingType::kDuration, "1s", "0s..1h",
@@ -119,8 +124,8 @@ std::string Shown(const SettingSpec* spec, std::string_view value) {
 
 SettingScopeKind ScopeOf(const SettingSpec& spec) {
   const std::string_view key = spec.key;
-  if (key.starts_with("telegram.") || key.starts_with("http.") || key == "dispatch.in_flight" ||
-      key == "dispatch.lease") {
+  if (key.starts_with("telegram.") || key.starts_with("http.") || key.starts_with("tdlib.") ||
+      key == "dispatch.in_flight" || key == "dispatch.lease" || key == "pacing.daily_cap") {
     return SettingScopeKind::kGlobalOnly;
   }
   return SettingScopeKind::kCampaignOverridable;
@@ -404,6 +409,8 @@ Settings BuildSettings(const ResolvedValues& values) {
   s.cycle_interval = AsDuration(v("pacing.cycle_interval"));
   s.delay_min = AsDuration(v("pacing.delay_min"));
   s.delay_max = AsDuration(v("pacing.delay_max"));
+  s.daily_cap = AsInt(v("pacing.daily_cap"));
+  s.import_contacts_per_day = AsInt(v("tdlib.import_contacts_per_day"));
   s.rate = AsInt(v("telegram.rate"));
   s.chat_interval = AsDuration(v("telegram.chat_interval"));
   s.group_rate = AsInt(v("telegram.group_rate"));

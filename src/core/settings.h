@@ -87,6 +87,10 @@ struct Settings {
   std::chrono::milliseconds cycle_interval{600'000};
   std::chrono::milliseconds delay_min{120'000};
   std::chrono::milliseconds delay_max{180'000};
+  // User accounts only, per account in any 24 hours: adds and messages (0: no cap), and phone
+  // numbers looked up with importContacts.
+  int daily_cap = 50;
+  int import_contacts_per_day = 50;
   int rate = 30;  // messages per second per account
   std::chrono::milliseconds chat_interval{1'000};
   int group_rate = 20;  // messages per minute to one group

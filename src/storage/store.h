@@ -40,23 +40,29 @@ struct Account {
   int64_t id = 0;
   std::string name;
   core::AccountKind kind = core::AccountKind::kRehearsal;
-  core::Secret token;  // empty for rehearsal accounts, and unless token_access is kOpen
+  // A bot's token; a user account's credentials (core::UserCredentials as text: api_id,
+  // api_hash, phone). Empty for rehearsal accounts, and unless token_access is kOpen.
+  core::Secret token;
   TokenAccess token_access = TokenAccess::kOpen;
   std::string token_problem;  // why the token cannot be read, when it cannot (never the token)
   std::string api_base;
   int64_t created_at = 0;     // unix ms
-  std::string health = "ok";  // "ok", or why the account cannot send ("unauthorized")
-  std::string health_reason;
+  core::AccountHealth health = core::AccountHealth::kOk;
+  std::string health_reason;  // why it cannot send, when health is not ok
   int64_t flood_until = 0;  // unix ms; no request before it (a 429's retry_after)
   int64_t updates_offset = 0;
-  std::string bot_username;  // the bot's @username without the '@', "" until getMe told it
+  // The account's @username without the '@' (a bot's, for start links; a user account's, shown
+  // in `account list`), "" until getMe told it.
+  std::string bot_username;
   core::UpdatesVia updates_via = core::UpdatesVia::kPoll;
   std::string webhook_url;
   // BLAKE2b (hex) of the secret Telegram sends with every webhook call; "" without a webhook.
   std::string webhook_secret_hash;
 
   // Whether a worker may send with it: its health is ok and its token could be read.
-  bool CanSend() const { return health == "ok" && token_access == TokenAccess::kOpen; }
+  bool CanSend() const {
+    return health == core::AccountHealth::kOk && token_access == TokenAccess::kOpen;
+  }
 };
 
 struct NewAccount {
@@ -84,6 +90,8 @@ struct Campaign {
   std::string bot_username;  // the account's, for the campaign's start links
   int64_t links_exported = 0;  // start links handed out (exports), each invitation once
   int64_t links_started = 0;   // invitations whose contact pressed Start
+  // How the campaign invites: always kMessage on a bot account.
+  core::DeliveryMethod method = core::DeliveryMethod::kMessage;
 };
 
 struct NewCampaign {
@@ -94,6 +102,9 @@ struct NewCampaign {
   core::LinkMode link_mode = core::LinkMode::kPersonal;
   std::string shared_link;
   core::CampaignReach reach = core::CampaignReach::kDirect;
+  // kInvalidArgument for add or add-then-message on a bot account. For a user account's campaign
+  // reach is always direct: a user account writes first.
+  core::DeliveryMethod method = core::DeliveryMethod::kMessage;
 };
 
 enum class CampaignAction { kStart, kPause, kResume, kCancel };
@@ -237,7 +248,13 @@ struct Claim {
   // Whether the campaign's pacing planned its slot (its next invitation is planned from it); an
   // answer to a /start, or an unpaced campaign's row, only has the account's limits.
   bool paced = false;
+  // Which step of its campaign's method is next: kFirstStep (an add for add and
+  // add-then-message, the message otherwise) or kMessageStep (the message an add-then-message
+  // sends after the contact's privacy refused the add).
+  int step = 0;
 };
+inline constexpr int kFirstStep = 0;
+inline constexpr int kMessageStep = 1;
 
 struct ClaimResult {
   std::vector<Claim> claims;
@@ -275,7 +292,7 @@ struct SendingMark {
 
 struct AttemptRecord {
   std::string worker;
-  std::string request;  // "sendMessage", "createChatInviteLink"
+  std::string request;  // core::RequestKind's name: "send", "link", "add", "resolve", "import"
   int64_t started_at = 0;
   int64_t latency_ms = 0;
   int http_status = 0;
@@ -299,6 +316,9 @@ struct OutcomeRecord {
   std::optional<AttemptRecord> attempt;
   std::optional<int64_t> suppress_user;  // the user blocked the bot: suppress everywhere
   std::string invite_link;               // a link created for the row, kept for its next attempt
+  // With state kPending: the row's next step (kMessageStep after a refused add), taken at once
+  // (next_attempt_at) and without counting an attempt. std::nullopt keeps the row's step.
+  std::optional<int> next_step;
 };
 
 struct MembershipEvent {
@@ -378,7 +398,7 @@ struct WorkerInfo {
 // How many requests of one kind an account made with one outcome, from the attempts history.
 struct AttemptTally {
   std::string account;
-  std::string request;  // "sendMessage", "createChatInviteLink"
+  std::string request;  // core::RequestKind's name
   std::string outcome;  // telegram::OutcomeKind's name ("sent", "flood", ...)
   int64_t count = 0;
 };
@@ -601,8 +621,25 @@ class Store {
   // when `worker` holds it afterwards. `until` <= `now` gives up a lease `worker` holds.
   virtual Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
                                     int64_t until) = 0;
-  virtual Status SetAccountHealth(int64_t account_id, std::string_view health,
+  virtual Status SetAccountHealth(int64_t account_id, core::AccountHealth health,
                                   std::string_view reason) = 0;
+  // A user account: its credentials (sealed like a bot token) and, after a login, its @username.
+  // `account resume` clears a health problem with SetAccountHealth(kOk).
+  // Attempts of the account of these kinds that started at or after `since` (unix ms): the daily
+  // caps of a user account (pacing.daily_cap over send and add, tdlib.import_contacts_per_day over
+  // import) count them, so a restart does not reset a cap. `oldest` is the earliest one's start
+  // (0 when none): the cap frees up 24 h after it.
+  struct AttemptUsage {
+    int64_t count = 0;
+    int64_t oldest = 0;
+  };
+  virtual Result<AttemptUsage> CountAttempts(int64_t account_id,
+                                             std::span<const core::RequestKind> kinds,
+                                             int64_t since) = 0;
+  // A user account found the invitation's contact on Telegram (by @username or phone): the
+  // contact gets the user id. False, and nothing written, when another contact already has that
+  // id (the same person imported twice): the caller skips the invitation.
+  virtual Result<bool> SetResolvedUserId(int64_t invitation_id, int64_t user_id) = 0;
   virtual Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) = 0;
   // Stores the link a shared-link campaign created for itself.
   virtual Status SetSharedLink(int64_t campaign_id, std::string_view link) = 0;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/model.h"
 
 namespace tginvite::telegram {
 
@@ -30,8 +31,10 @@ enum class OutcomeKind {
 };
 std::string_view ToString(OutcomeKind kind);
 
-// Why a contact is permanently unreachable, when the outcome says so.
-enum class PermanentReason { kNone, kBlocked, kDeactivated, kNotStarted, kOther };
+// Why a contact is permanently unreachable, when the outcome says so. kPrivacy: their privacy
+// settings refuse an add (an add-then-message campaign messages the link instead); kNotFound: no
+// such @username, or the phone number is not on Telegram.
+enum class PermanentReason { kNone, kBlocked, kDeactivated, kNotStarted, kPrivacy, kNotFound, kOther };
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kOk;
@@ -40,6 +43,9 @@ struct Outcome {
   int error_code = 0;              // Telegram's error_code, 0 when none
   std::string description;         // Telegram's description, or what went wrong locally
   std::chrono::seconds retry_after{0};  // kFlood only
+  // kAccountFatal only: what the account has become. kUnauthorized (a refused token, a revoked
+  // session) or kLimited (PEER_FLOOD: Telegram limited it for contacting people).
+  core::AccountHealth account_health = core::AccountHealth::kUnauthorized;
   std::chrono::milliseconds latency{0};
 
   bool ok() const { return kind == OutcomeKind::kOk; }
@@ -123,6 +129,25 @@ struct UpdatesResult {
   std::vector<Update> updates;
 };
 
+// A contact a user account looks up: by @username (searchPublicChat), else by phone number
+// (importContacts, with the contact's names).
+struct ContactLookup {
+  std::string username;  // without '@'
+  std::string phone;     // E.164
+  std::string first_name;
+  std::string last_name;
+};
+
+struct LookupResult {
+  Outcome outcome;
+  int64_t user_id = 0;  // set when outcome.ok()
+};
+
+struct AddMemberResult {
+  Outcome outcome;  // kPermanent with kPrivacy when the contact's privacy settings refuse it
+  bool already_member = false;  // ok: they were in the chat already
+};
+
 class Messenger {
  public:
   virtual ~Messenger() = default;
@@ -146,6 +171,17 @@ class Messenger {
   // Contacts whose start links are out. The simulator has some of them press Start (its
   // GetUpdates reports their "/start <key>"); a real messenger has nothing to do with this.
   virtual void ExpectStarts(const std::vector<ExpectedStart>& /*waiting*/) {}
+
+  // User accounts only (TDLib, and the simulator of one); a bot's messenger answers
+  // kAccountFatal. Finds the contact's user id; a phone number costs an importContacts, which
+  // the caller counts against tdlib.import_contacts_per_day.
+  virtual LookupResult FindUser(const ContactLookup& contact);
+  // Adds the user to the chat (addChatMembers); their privacy may refuse it (kPermanent,
+  // kPrivacy).
+  virtual AddMemberResult AddChatMember(const std::string& chat, int64_t user_id);
 };
+
+// What a bot's messenger answers to the user-account requests above.
+Outcome NotForBots(std::string_view request);
 
 }  // namespace tginvite::telegram
