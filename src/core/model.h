@@ -27,9 +27,10 @@ enum class InvitationState {
   kCancelled,
 };
 inline constexpr std::array kAllInvitationStates = {
-    InvitationState::kAwaitingStart, InvitationState::kPending, InvitationState::kSending, InvitationState::kSent,
-    InvitationState::kJoined,  InvitationState::kWaiting, InvitationState::kFailed,
-    InvitationState::kUnknown, InvitationState::kSkipped, InvitationState::kCancelled,
+    InvitationState::kAwaitingStart, InvitationState::kPending, InvitationState::kSending,
+    InvitationState::kSent,          InvitationState::kJoined,  InvitationState::kWaiting,
+    InvitationState::kFailed,        InvitationState::kUnknown, InvitationState::kSkipped,
+    InvitationState::kCancelled,
 };
 std::string_view ToString(InvitationState state);
 std::optional<InvitationState> ParseInvitationState(std::string_view text);

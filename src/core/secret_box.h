@@ -66,6 +66,8 @@ class Keyring {
   explicit Keyring(SecretKey current, std::vector<SecretKey> also_open = {});
 
   const SecretKey& current() const { return keys_.front(); }
+  // Every key, the current one first.
+  const std::vector<SecretKey>& keys() const { return keys_; }
   // Whether a key of the ring has this id.
   bool Holds(std::string_view key_id) const;
   // The ids of every key, the current one first, comma-separated (for messages).

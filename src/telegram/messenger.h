@@ -34,14 +34,22 @@ std::string_view ToString(OutcomeKind kind);
 // Why a contact is permanently unreachable, when the outcome says so. kPrivacy: their privacy
 // settings refuse an add (an add-then-message campaign messages the link instead); kNotFound: no
 // such @username, or the phone number is not on Telegram.
-enum class PermanentReason { kNone, kBlocked, kDeactivated, kNotStarted, kPrivacy, kNotFound, kOther };
+enum class PermanentReason {
+  kNone,
+  kBlocked,
+  kDeactivated,
+  kNotStarted,
+  kPrivacy,
+  kNotFound,
+  kOther
+};
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kOk;
   PermanentReason reason = PermanentReason::kNone;
-  int http_status = 0;             // 0 when no response arrived
-  int error_code = 0;              // Telegram's error_code, 0 when none
-  std::string description;         // Telegram's description, or what went wrong locally
+  int http_status = 0;                  // 0 when no response arrived
+  int error_code = 0;                   // Telegram's error_code, 0 when none
+  std::string description;              // Telegram's description, or what went wrong locally
   std::chrono::seconds retry_after{0};  // kFlood only
   // kAccountFatal only: what the account has become. kUnauthorized (a refused token, a revoked
   // session) or kLimited (PEER_FLOOD: Telegram limited it for contacting people).
@@ -52,8 +60,8 @@ struct Outcome {
 };
 
 struct InviteLinkRequest {
-  std::string chat;  // "-1001234567890" or "@channel"
-  std::string name;  // at most 32 characters; tginvite uses the contact's key
+  std::string chat;                    // "-1001234567890" or "@channel"
+  std::string name;                    // at most 32 characters; tginvite uses the contact's key
   std::optional<int64_t> expire_date;  // unix seconds
   int member_limit = 1;                // 0: none (required with creates_join_request)
   enum class Approval { kNone, kJoinRequest } approval = Approval::kNone;
@@ -95,19 +103,19 @@ struct MemberResult {
 // One update, reduced to what tginvite acts on.
 struct Update {
   enum class Kind {
-    kChatMember,     // someone's membership in a chat changed (joins)
-    kJoinRequest,    // someone asked to join through a link that needs approval
-    kMyChatMember,   // the bot's own membership changed; in a private chat: blocked / unblocked
-    kStart,          // someone pressed Start: a private "/start [payload]" message
-    kOther,          // anything else: counted (its update_id), not acted on
+    kChatMember,    // someone's membership in a chat changed (joins)
+    kJoinRequest,   // someone asked to join through a link that needs approval
+    kMyChatMember,  // the bot's own membership changed; in a private chat: blocked / unblocked
+    kStart,         // someone pressed Start: a private "/start [payload]" message
+    kOther,         // anything else: counted (its update_id), not acted on
   };
   int64_t update_id = 0;
   Kind kind = Kind::kChatMember;
   int64_t chat_id = 0;
   int64_t user_id = 0;
   std::string old_status;
-  std::string new_status;   // for kMyChatMember in a private chat: "kicked" = blocked the bot
-  std::string invite_link;  // the link used, when Telegram says
+  std::string new_status;     // for kMyChatMember in a private chat: "kicked" = blocked the bot
+  std::string invite_link;    // the link used, when Telegram says
   std::string username;       // kStart: the sender's @username, lower-case, without '@'
   std::string start_payload;  // kStart: what followed "/start ", "" for a bare /start
 };

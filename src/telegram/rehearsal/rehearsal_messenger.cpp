@@ -108,8 +108,46 @@ class RehearsalMessenger final : public Messenger {
     BotIdentityResult out;
     out.outcome = Succeeded();
     out.bot.id = 0;
-    out.bot.username = "rehearsal_bot";
+    out.bot.username = options_.user_account ? "rehearsal_user" : "rehearsal_bot";
     out.bot.first_name = "REHEARSAL (nothing is sent)";
+    return out;
+  }
+
+  LookupResult FindUser(const ContactLookup& contact) override {
+    if (!options_.user_account) return Messenger::FindUser(contact);
+    SleepLatency();
+    std::lock_guard lock(mu_);
+    LookupResult out;
+    out.outcome = ToOutcome(DrawLocked(CallKind::kOther));
+    if (!out.outcome.ok()) return out;
+    if (Uniform(outcomes_) < options_.not_found) {
+      out.outcome =
+          Failed(OutcomeKind::kPermanent, PermanentReason::kNotFound, 400,
+                 contact.username.empty() ? "PHONE_NOT_OCCUPIED" : "USERNAME_NOT_OCCUPIED");
+      return out;
+    }
+    out.user_id = SimulatedUserId(contact.username.empty() ? contact.phone : contact.username);
+    return out;
+  }
+
+  AddMemberResult AddChatMember(const std::string& chat, int64_t user_id) override {
+    if (!options_.user_account) return Messenger::AddChatMember(chat, user_id);
+    SleepLatency();
+    std::lock_guard lock(mu_);
+    AddMemberResult out;
+    out.outcome = ToOutcome(DrawLocked(CallKind::kOther));
+    if (!out.outcome.ok()) return out;
+    const int64_t chat_id = ParseChat(chat);
+    if (members_.contains({chat_id, user_id})) {
+      out.already_member = true;
+      return out;
+    }
+    if (Uniform(outcomes_) < options_.privacy_refuses) {
+      out.outcome = Failed(OutcomeKind::kPermanent, PermanentReason::kPrivacy, 403,
+                           "USER_PRIVACY_RESTRICTED");
+      return out;
+    }
+    members_.insert({chat_id, user_id});
     return out;
   }
 
@@ -229,8 +267,8 @@ class RehearsalMessenger final : public Messenger {
       start.chat_id = start.user_id;
       start.username = contact.username;
       start.start_payload = contact.start_key;
-      auto delay = std::chrono::milliseconds(UniformInt(
-          starts_, options_.min_start_delay.count(), options_.max_start_delay.count()));
+      auto delay = std::chrono::milliseconds(
+          UniformInt(starts_, options_.min_start_delay.count(), options_.max_start_delay.count()));
       ScheduleLocked(SteadyClock::now() + delay, std::move(start));
     }
   }

@@ -28,6 +28,12 @@ struct RehearsalOptions {
   double start_rate = 0.5;
   std::chrono::milliseconds min_start_delay{2000};
   std::chrono::milliseconds max_start_delay{20000};
+  // A rehearsal user account (kind rehearsal-user) rather than a bot: FindUser and AddChatMember
+  // work, `not_found` of the lookups find no one and `privacy_refuses` of the adds are refused by
+  // the contact's privacy settings (an add-then-message campaign then messages them).
+  bool user_account = false;
+  double not_found = 0.1;
+  double privacy_refuses = 0.4;
 };
 
 // IsRehearsal() is true; no call leaves the process. Each call sleeps a simulated latency and

@@ -1,18 +1,18 @@
 #include "telegram/tdlib/td_json.h"
 
-#include <dlfcn.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
 
+#include <dlfcn.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace tginvite::telegram::tdlib {
 namespace {
 
-constexpr std::string_view kNpmLibrary = "node_modules/@prebuilt-tdlib/linux-x64-glibc/libtdjson.so";
+constexpr std::string_view kNpmLibrary =
+    "node_modules/@prebuilt-tdlib/linux-x64-glibc/libtdjson.so";
 
 // Where the library may be, in the order they are tried.
 std::vector<std::string> Candidates() {
