@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/messengers.h"
 #include "cli/output.h"
 #include "telegram/tdlib/td_json.h"
 
@@ -93,6 +94,10 @@ int Main(int argc, char** argv) {
                  "key itself and comes first")
       ->envname(std::string(kSecretKeyFileEnv))
       ->capture_default_str();
+  app.add_option("--tdlib-dir", global.tdlib_dir,
+                 "Where user accounts keep their TDLib sessions (one private folder each)")
+      ->envname("TGINVITE_TDLIB_DIR")
+      ->capture_default_str();
   app.add_option("--log-format", global.log_format,
                  "Log lines of run, serve and up: text, or json (one object a line)")
       ->transform(CLI::CheckedTransformer(
@@ -117,7 +122,7 @@ int Main(int argc, char** argv) {
       ->callback([&] { migrate = true; });
 
   // account
-  CLI::App* account = app.add_subcommand("account", "Sending accounts (bots)");
+  CLI::App* account = app.add_subcommand("account", "Sending accounts (bots and user accounts)");
   account->require_subcommand(1);
   AccountAddOptions account_add;
   CLI::App* add = account->add_subcommand(
@@ -129,8 +134,40 @@ int Main(int argc, char** argv) {
       add->add_option("--bot-token-file", account_add.token_file, "Read the bot token from a file");
   token_env->excludes(token_file);
   add->add_option("--api-base", account_add.api_base, "Bot API server")->capture_default_str();
-  add->callback(
-      [&] { action = [&](storage::Store& s) { return RunAccountAdd(s, account_add, keys); }; });
+  CLI::Option* user = add->add_flag(
+      "--user", account_add.user,
+      "A user account (TDLib): with --api-id-env, --api-hash-env and --phone, logged in on the "
+      "terminal; without them, a REHEARSAL user account");
+  user->excludes(token_env)->excludes(token_file);
+  add->add_option("--api-id-env", account_add.api_id_env,
+                  "With --user: the variable holding your api_id from my.telegram.org")
+      ->needs(user);
+  add->add_option("--api-hash-env", account_add.api_hash_env,
+                  "With --user: the variable holding your api_hash from my.telegram.org")
+      ->needs(user);
+  add->add_option("--phone", account_add.phone, "With --user: the account's number, +4930123456")
+      ->needs(user);
+  add->add_flag("--login,!--no-login", account_add.login,
+                "With --user: log in now (default) or later with `account login`");
+  add->callback([&] {
+    action = [&](storage::Store& s) {
+      return account_add.user ? RunAccountAddUser(s, account_add, keys)
+                              : RunAccountAdd(s, account_add, keys);
+    };
+  });
+  std::string login_name;
+  CLI::App* login = account->add_subcommand(
+      "login", "Log a user account in (again): the code Telegram sends, then the 2-step password");
+  login->add_option("name", login_name, "Account name")->required();
+  login->callback(
+      [&] { action = [&](storage::Store& s) { return RunAccountLogin(s, login_name); }; });
+  std::string resume_name;
+  CLI::App* resume = account->add_subcommand(
+      "resume", "Let an account Telegram limited (PEER_FLOOD) or refused send again — after "
+                "checking with @SpamBot");
+  resume->add_option("name", resume_name, "Account name")->required();
+  resume->callback(
+      [&] { action = [&](storage::Store& s) { return RunAccountResume(s, resume_name); }; });
   AccountAddOptions account_update;
   CLI::App* update = account->add_subcommand(
       "update", "Put a new token on a bot account (after losing the secret key, or revoking it)");
@@ -189,11 +226,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   create->add_option("--shared-link", create_options.shared_link,
                      "With --link shared: the link to send");
-  create
-      ->add_option("--reach", create_options.reach,
-                   "direct (only contacts the bot can write to), start-link (every contact waits "
-                   "for their personal start link) or both")
-      ->capture_default_str();
+  create->add_option("--reach", create_options.reach,
+                     "direct (only contacts the bot can write to), start-link (every contact "
+                     "waits for their personal start link) or both (the default for bots; user "
+                     "accounts are always direct)");
+  create->add_option("--method", create_options.method,
+                     "User accounts: add (into the chat), message (the personal link) or "
+                     "add-then-message (the default: message those whose privacy refuses adds)");
   create->callback(
       [&] { action = [&](storage::Store& s) { return RunCampaignCreate(s, create_options); }; });
   std::string revoke_campaign;
@@ -414,6 +453,13 @@ int Main(int argc, char** argv) {
   Result<SecretKeys> loaded = LoadSecretKeys(global.secret_key_file);
   if (!loaded) return Report(loaded.error());
   keys = std::move(*loaded);
+  {
+    UserAccountSetup setup;
+    setup.key = keys.current;
+    if (keys.next) setup.older_keys.push_back(*keys.next);
+    setup.tdlib_dir = global.tdlib_dir;
+    ConfigureUserAccounts(std::move(setup));
+  }
   if (!long_running) PrintWarnings(keys.AllWarnings());  // the others log them
   const storage::StoreOptions store_options = keys.StoreOptionsFor(storage::OpenMode::kExisting);
   if (waits_for_database) return RunWhenDatabaseAnswers(global, store_options, action);

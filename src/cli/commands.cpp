@@ -93,25 +93,10 @@ std::string FormatSeconds(int64_t seconds) {
 }
 
 std::string CampaignLabel(const storage::Campaign& campaign) {
-  return campaign.account_kind == core::AccountKind::kRehearsal ? "REHEARSAL" : "";
+  return core::IsRehearsal(campaign.account_kind) ? "REHEARSAL" : "";
 }
 
 
-// Reads a line from the terminal with echo turned off.
-std::string ReadHidden(std::string_view prompt) {
-  fmt::print(stderr, "{}", prompt);
-  std::fflush(stderr);
-  termios old_mode{};
-  tcgetattr(STDIN_FILENO, &old_mode);
-  termios quiet = old_mode;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::string line;
-  std::getline(std::cin, line);
-  tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
-  fmt::print(stderr, "\n");
-  return line;
-}
 
 // The admin password for the web interface: from TGINVITE_ADMIN_PASSWORD (which also replaces a
 // stored one), else asked on a terminal when none is stored, else left unset with a note. There
@@ -321,21 +306,35 @@ int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& option
     return Report(Fail(ErrorCode::kInvalidArgument,
                        "--link {}: expected personal, shared or join-request", options.link));
   }
-  std::optional<core::CampaignReach> reach = core::ParseCampaignReach(options.reach);
+  // A user account writes first and adds: its campaigns default to direct reach and
+  // add-then-message; a bot's to both and message.
+  Result<storage::Account> account = store.FindAccount(options.account);
+  if (!account) return Report(account.error());
+  const bool user = core::IsUserAccount(account->kind);
+  const std::string reach_text = !options.reach.empty() ? options.reach : user ? "direct" : "both";
+  std::optional<core::CampaignReach> reach = core::ParseCampaignReach(reach_text);
   if (!reach) {
     return Report(Fail(ErrorCode::kInvalidArgument,
                        "--reach {}: expected direct, start-link or both", options.reach));
   }
+  const std::string method_text =
+      !options.method.empty() ? options.method : user ? "add-then-message" : "message";
+  std::optional<core::DeliveryMethod> method = core::ParseDeliveryMethod(method_text);
+  if (!method) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "--method {}: expected add, message or add-then-message", options.method));
+  }
   storage::NewCampaign campaign{options.name, options.account,     options.chat, *template_text,
-                                *link,        options.shared_link, *reach};
+                                *link,        options.shared_link, *reach,       *method};
   Result<storage::Campaign> created = store.CreateCampaign(campaign);
   if (!created) return Report(created.error());
   fmt::print(
-      "campaign {} created ({} link, chat {}, account {}{}, reach {}); start it with: tginvite "
+      "campaign {} created ({} link, chat {}, account {}{}, reach {}{}); start it with: tginvite "
       "campaign start {}\n",
       created->name, core::ToString(created->link_mode), created->chat, created->account_name,
-      created->account_kind == core::AccountKind::kRehearsal ? ", REHEARSAL" : "",
-      core::ToString(created->reach), created->name);
+      core::IsRehearsal(created->account_kind) ? ", REHEARSAL" : "",
+      core::ToString(created->reach),
+      user ? ", method " + std::string(core::ToString(created->method)) : "", created->name);
   if (created->reach != core::CampaignReach::kDirect) {
     fmt::print("contacts the bot cannot write to yet wait for their start link: export them with "
                "'tginvite export {} --out FILE' (column start_link){}\n",
@@ -490,7 +489,7 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
            {"state", std::string(core::ToString(s.campaign.state))},
            {"paused_reason", s.campaign.paused_reason},
            {"account", s.campaign.account_name},
-           {"rehearsal", s.campaign.account_kind == core::AccountKind::kRehearsal},
+           {"rehearsal", core::IsRehearsal(s.campaign.account_kind)},
            {"counts", counts},
            {"total", s.counts.Total()},
            {"sent_last_minute", s.sent_last_minute},

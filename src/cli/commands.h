@@ -19,6 +19,8 @@ enum class LogFormat { kText, kJson };
 struct GlobalOptions {
   std::string db = std::string(kDefaultDb);
   std::string secret_key_file = std::string(kDefaultSecretKeyFile);
+  // Where user accounts keep their TDLib sessions: one folder (0700) per account.
+  std::string tdlib_dir = "./data/tdlib";
   LogFormat log_format = LogFormat::kText;
 };
 
@@ -49,7 +51,23 @@ struct AccountAddOptions {
   std::string token_env;
   std::string token_file;
   std::string api_base = "https://api.telegram.org";
+  // A user account (TDLib): --user, with the operator's api_id/api_hash from my.telegram.org in
+  // these variables and the account's phone number; without them, a REHEARSAL user account.
+  bool user = false;
+  std::string api_id_env;
+  std::string api_hash_env;
+  std::string phone;
+  bool login = true;  // --no-login: log in later with `account login`
 };
+// `account add NAME --user …`: stores the credentials (sealed) and logs the account in on the
+// terminal (code, then the 2-step password if set).
+int RunAccountAddUser(storage::Store& store, const AccountAddOptions& options,
+                      const SecretKeys& keys);
+// `account login NAME`: logs a user account in (again), e.g. after its session was ended.
+int RunAccountLogin(storage::Store& store, const std::string& name);
+// `account resume NAME`: the operator's word that an account Telegram limited (PEER_FLOOD) or
+// refused may send again.
+int RunAccountResume(storage::Store& store, const std::string& name);
 // A bot token is stored sealed: without a key, a bot account is refused before Telegram is asked.
 int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const SecretKeys& keys);
 // Puts a new token (--bot-token-env or --bot-token-file) on an existing bot account, checked with
@@ -67,7 +85,9 @@ struct CampaignCreateOptions {
   std::string template_file;
   std::string link = "personal";
   std::string shared_link;
-  std::string reach = "both";
+  std::string reach;  // "": both for a bot, direct for a user account
+  // User accounts: add, message or add-then-message (the default there); bots always message.
+  std::string method;
 };
 int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& options);
 int RunCampaignList(storage::Store& store);

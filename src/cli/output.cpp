@@ -1,7 +1,10 @@
 #include "cli/output.h"
 
+#include <termios.h>
+
 #include <algorithm>
 #include <ctime>
+#include <iostream>
 
 #include <unistd.h>
 
@@ -111,6 +114,21 @@ void Progress::Finish() {
     std::fflush(stderr);
     drawn_ = false;
   }
+}
+
+std::string ReadHidden(std::string_view prompt) {
+  fmt::print(stderr, "{}", prompt);
+  std::fflush(stderr);
+  termios old_mode{};
+  tcgetattr(STDIN_FILENO, &old_mode);
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+  fmt::print(stderr, "\n");
+  return line;
 }
 
 }  // namespace tginvite::cli

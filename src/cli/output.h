@@ -63,4 +63,7 @@ class Progress {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+// Reads a line from the terminal with echo turned off (a password), after printing `prompt`.
+std::string ReadHidden(std::string_view prompt);
+
 }  // namespace tginvite::cli

@@ -10,6 +10,7 @@
 #include "core/instruments.h"
 #include "core/message_template.h"
 #include "dispatch/backoff.h"
+#include "dispatch/batch.h"
 #include "dispatch/send_window.h"
 #include "dispatch/updates.h"
 
@@ -18,7 +19,6 @@ namespace {
 
 using core::InvitationState;
 using std::chrono::milliseconds;
-using telegram::OutcomeKind;
 
 int64_t Millis(core::TimePoint t) { return core::ToUnixMillis(t); }
 
@@ -39,11 +39,13 @@ void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn
   worker();
 }
 
-storage::AttemptRecord AttemptOf(const std::string& worker, std::string_view request,
+}  // namespace
+
+storage::AttemptRecord AttemptOf(const std::string& worker, core::RequestKind request,
                                  int64_t started_at, const telegram::Outcome& outcome) {
   storage::AttemptRecord attempt;
   attempt.worker = worker;
-  attempt.request = std::string(request);
+  attempt.request = std::string(core::ToString(request));
   attempt.started_at = started_at;
   attempt.latency_ms = outcome.latency.count();
   attempt.http_status = outcome.http_status;
@@ -62,6 +64,8 @@ storage::OutcomeRecord Release(const storage::Claim& claim) {
   release.count = storage::AttemptCount::kNotCounted;
   return release;
 }
+
+namespace {
 
 bool IsMember(std::string_view status) {
   return status == "member" || status == "administrator" || status == "creator" ||
@@ -82,13 +86,7 @@ std::string_view ToString(HealthState state) {
   return "?";
 }
 
-struct Dispatcher::AccountWork {
-  storage::Account account;
-  core::Settings settings;  // global: rate, in-flight window, lease, HTTP
-  std::vector<storage::Campaign> campaigns;
-  std::map<int64_t, core::Settings> campaign_settings;
-  std::map<int64_t, core::MessageTemplate> templates;
-};
+
 
 Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const core::Clock& clock,
                        DispatcherOptions options)
@@ -198,7 +196,7 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
       plan.blocked_accounts.push_back(std::move(blocked));
     } else {
       plan.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
-                                                  account.health, account.health_reason));
+                                                  core::ToString(account.health), account.health_reason));
     }
   }
 
@@ -247,64 +245,6 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
 // One claimed batch of an account on its way through the steps of ProcessAccount: what was
 // claimed, what preparing it made, and what happened in it that stops the rest of it. The steps
 // may run their requests on several threads; the fields under `mu` are shared by them.
-struct Dispatcher::Batch {
-  Batch(const AccountWork& account_work, std::stop_token stop_token)
-      : work(account_work), stop(std::move(stop_token)) {}
-
-  const AccountWork& work;
-  const std::stop_token stop;
-  telegram::Messenger* messenger = nullptr;
-  storage::ClaimRequest request;
-  std::vector<storage::Claim> claims;  // by slot
-  std::map<int64_t, const storage::Campaign*> campaigns;
-  // When the account's limiter was locked: the slots count from there, and so does the
-  // preparation the next claim's lead must cover (the rest of the claim's transaction included).
-  int64_t limiter_locked_at = 0;
-  core::TimePoint claimed_at{};
-
-  // Preparing: per claim, a link created for it and whether it may still be sent; per campaign, a
-  // shared link; then the claims marked as sending, which alone are sent.
-  std::vector<std::string> new_links;
-  std::vector<char> eligible;
-  std::map<int64_t, std::string> shared_links;
-  std::vector<size_t> to_send;
-
-  std::mutex mu;
-  std::atomic<bool> abort{false};                  // a flood pause or a refused account
-  int64_t flood_until = 0;                         // under mu
-  std::map<int64_t, std::string> fatal_campaigns;  // under mu; "" : no link yet, not paused
-  std::string account_fatal;                       // under mu
-  std::vector<storage::OutcomeRecord> outcomes;    // under mu
-
-  void AddOutcome(storage::OutcomeRecord outcome) {
-    std::lock_guard lock(mu);
-    outcomes.push_back(std::move(outcome));
-  }
-
-  // What a failed request means for the rest of the batch. `answered_at`: unix ms.
-  void NoteFailure(const storage::Claim& claim, const telegram::Outcome& outcome,
-                   int64_t answered_at) {
-    std::lock_guard lock(mu);
-    if (outcome.kind == OutcomeKind::kFlood) {
-      // Counted from when the answer arrived: never before the server's own pause ends.
-      flood_until = std::max(
-          flood_until,
-          answered_at + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
-      abort = true;
-    } else if (outcome.kind == OutcomeKind::kAccountFatal) {
-      account_fatal = outcome.description;
-      abort = true;
-    } else if (outcome.kind == OutcomeKind::kCampaignFatal) {
-      fatal_campaigns.emplace(claim.campaign_id, outcome.description);
-    }
-  }
-
-  bool StoppedFor(const storage::Claim& claim) {
-    if (abort || stop.stop_requested()) return true;
-    std::lock_guard lock(mu);
-    return fatal_campaigns.count(claim.campaign_id) > 0;
-  }
-};
 
 Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_token stop,
                                   CycleReport& report) {
@@ -349,6 +289,12 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
     std::lock_guard lock(random_mu_);
     request.seed = random_();
   }
+  if (core::IsUserAccount(account.kind)) {
+    // A user account writes first: contacts with only a @username or phone are looked up.
+    request.reach = storage::ClaimRequest::Reach::kAnyIdentifier;
+    ASSIGN_OR_RETURN(bool within_cap, WithinDailyCap(batch, report));
+    if (!within_cap) return false;
+  }
   Result<storage::ClaimResult> claim_result = [&] {
     core::ScopedTimer timer(core::Instruments().claim_seconds);
     return store_.ClaimInvitations(request);
@@ -374,13 +320,13 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
 
 storage::OutcomeRecord Dispatcher::FailureRecord(const Batch& batch, const storage::Claim& claim,
                                                  const telegram::Outcome& outcome,
-                                                 std::string_view request_name,
+                                                 core::RequestKind request,
                                                  int64_t started_at) {
   const core::Settings& s = batch.work.campaign_settings.at(claim.campaign_id);
   storage::OutcomeRecord record;
   record.invitation_id = claim.invitation_id;
   record.gen = claim.gen;
-  record.attempt = AttemptOf(options_.worker_id, request_name, started_at, outcome);
+  record.attempt = AttemptOf(options_.worker_id, request, started_at, outcome);
   record.error = outcome.description;
   const int64_t at = Millis(clock_.Now());
   auto retry_later = [&] {
@@ -420,8 +366,8 @@ storage::OutcomeRecord Dispatcher::FailureRecord(const Batch& batch, const stora
       record.count = storage::AttemptCount::kNotCounted;
       break;
     case OutcomeKind::kAmbiguous:
-      if (request_name != "sendMessage") {
-        retry_later();  // a link that may exist was never sent to anyone
+      if (request != core::RequestKind::kSend && request != core::RequestKind::kAdd) {
+        retry_later();  // a link that may exist, a lookup: nobody was contacted
       } else if (s.ambiguous == core::Settings::Ambiguous::kResend) {
         retry_later();
       } else {
@@ -478,17 +424,23 @@ void Dispatcher::PrepareClaims(Batch& batch) {
       skipped.error = std::move(reason);
       batch.AddOutcome(std::move(skipped));
     };
-    if (!claim.contact.telegram_user_id) return skip(std::string(storage::kNoUserIdReason));
     if (batch.StoppedFor(claim)) {
       batch.eligible[i] = 0;
       batch.AddOutcome(Release(claim));
       return;
+    }
+    if (!claim.contact.telegram_user_id) {
+      if (!core::IsUserAccount(batch.work.account.kind)) {
+        return skip(std::string(storage::kNoUserIdReason));
+      }
+      if (!ResolveContact(batch, i)) return;
     }
     // People already in the chat are not invited. If Telegram cannot say, the invitation goes.
     telegram::MemberResult member =
         batch.messenger->GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
     if (member.outcome.ok() && IsMember(member.status)) return skip("already a member");
     if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
+    if (AddsMember(batch, claim)) return;  // an add needs no link (a refused one's message will)
     telegram::InviteLinkRequest link_request;
     link_request.chat = campaign.chat;
     link_request.name = core::IdentityKey(claim.contact).substr(0, 32);
@@ -504,7 +456,8 @@ void Dispatcher::PrepareClaims(Batch& batch) {
     }
     batch.eligible[i] = 0;
     batch.NoteFailure(claim, link.outcome, Millis(clock_.Now()));
-    batch.AddOutcome(FailureRecord(batch, claim, link.outcome, "createChatInviteLink", started_at));
+    batch.AddOutcome(
+        FailureRecord(batch, claim, link.outcome, core::RequestKind::kLink, started_at));
   });
 }
 
@@ -627,6 +580,7 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
 
 bool Dispatcher::SendOne(Batch& batch, size_t i) {
   const storage::Claim& claim = batch.claims[i];
+  if (AddsMember(batch, claim)) return AddOne(batch, i);
   const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
   std::string link = batch.new_links[i];
   if (link.empty()) link = claim.invite_link;
@@ -653,7 +607,8 @@ bool Dispatcher::SendOne(Batch& batch, size_t i) {
     record.invitation_id = claim.invitation_id;
     record.gen = claim.gen;
     record.state = InvitationState::kSent;
-    record.attempt = AttemptOf(options_.worker_id, "sendMessage", started_at, result.outcome);
+    record.attempt =
+        AttemptOf(options_.worker_id, core::RequestKind::kSend, started_at, result.outcome);
     batch.AddOutcome(std::move(record));
     return true;
   }
@@ -669,7 +624,8 @@ bool Dispatcher::SendOne(Batch& batch, size_t i) {
       known = std::max(known, until);
     }
   }
-  batch.AddOutcome(FailureRecord(batch, claim, result.outcome, "sendMessage", started_at));
+  batch.AddOutcome(
+      FailureRecord(batch, claim, result.outcome, core::RequestKind::kSend, started_at));
   return false;
 }
 
@@ -697,7 +653,15 @@ Status Dispatcher::RecordBatch(Batch& batch) {
   if (!batch.account_fatal.empty()) {
     spdlog::error("account {}: cannot send: {}", account.name, batch.account_fatal);
     keep_first_error(RetryWrite(
-        [&] { return store_.SetAccountHealth(account.id, "unauthorized", batch.account_fatal); }));
+        [&] { return store_.SetAccountHealth(account.id, batch.account_health, batch.account_fatal); }));
+  }
+  // A lookup goes with its invitation's outcome (every claim ends with one).
+  for (auto& [invitation_id, attempt] : batch.lookups) {
+    auto outcome = std::find_if(batch.outcomes.begin(), batch.outcomes.end(),
+                                [id = invitation_id](const storage::OutcomeRecord& o) {
+                                  return o.invitation_id == id;
+                                });
+    if (outcome != batch.outcomes.end()) outcome->earlier_attempts.push_back(std::move(attempt));
   }
   // These requests happened: their outcomes are kept until they are recorded.
   RETURN_IF_ERROR(RetryWrite([&]() -> Status {

@@ -140,7 +140,19 @@ class Dispatcher {
   // The outcome of a failed request for `claim`, by kind.
   storage::OutcomeRecord FailureRecord(const Batch& batch, const storage::Claim& claim,
                                        const telegram::Outcome& outcome,
-                                       std::string_view request_name, int64_t started_at);
+                                       core::RequestKind request, int64_t started_at);
+  // User accounts (dispatch/user_steps.cpp). How many more contacts the account may reach within
+  // pacing.daily_cap: false, and report.next_due set, when none today.
+  Result<bool> WithinDailyCap(Batch& batch, CycleReport& report);
+  // Finds a claim's contact on Telegram by @username or phone (within
+  // tdlib.import_contacts_per_day) when it has no user id; false when it cannot be reached now
+  // (its outcome is noted).
+  bool ResolveContact(Batch& batch, size_t i);
+  // Whether the claim's next step is an add (add and add-then-message campaigns, first step).
+  bool AddsMember(const Batch& batch, const storage::Claim& claim) const;
+  // Adds the contact to the chat and notes the outcome; a privacy refusal turns an
+  // add-then-message invitation to its message step.
+  bool AddOne(Batch& batch, size_t i);
   // Lane `lane` of Run: batches of the account until stopped.
   void LaneLoop(AccountLoop& loop, int lane, std::stop_token stop);
   // Logs an operational error once (until it changes or recovers) and counts it.

@@ -314,6 +314,9 @@ struct OutcomeRecord {
   std::string error;
   AttemptCount count = AttemptCount::kCounted;
   std::optional<AttemptRecord> attempt;
+  // Requests made for the row before `attempt` (a user account's lookup of the contact): recorded
+  // too, whether or not the outcome still applies (they happened).
+  std::vector<AttemptRecord> earlier_attempts;
   std::optional<int64_t> suppress_user;  // the user blocked the bot: suppress everywhere
   std::string invite_link;               // a link created for the row, kept for its next attempt
   // With state kPending: the row's next step (kMessageStep after a refused add), taken at once
