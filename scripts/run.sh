@@ -3,7 +3,7 @@
 # sqlite:./data/tginvite.db; on a terminal it asks for the dashboard's admin password the first
 # time, or takes TGINVITE_ADMIN_PASSWORD) and the secret key that seals bot tokens
 # (./data/secret.key, unless TGINVITE_SECRET_KEY is set; tginvite makes its files owner-only
-# itself, whatever the umask), creates a REHEARSAL account and a campaign "sample"
+# itself, whatever the umask), creates REHEARSAL accounts (a bot, and a user account) with campaigns "sample" and "sample-user"
 # over samples/contacts.csv when missing, starts the campaign and runs the worker and the web
 # dashboard in the foreground (`tginvite up`, http://127.0.0.1:8080, or TGINVITE_LISTEN).
 # A REHEARSAL account simulates Telegram: nothing is sent to anyone.
@@ -28,7 +28,24 @@ if ! "$tginvite" campaign show sample >/dev/null 2>&1; then
   "$tginvite" settings set pacing.delay_max 2s --campaign sample >/dev/null
 fi
 
+# The same contacts invited by a REHEARSAL user account: added to the group where their privacy
+# allows, sent their personal link where it does not.
+if ! "$tginvite" account list | awk '$1 == "rehearsal-staff" { found = 1 } END { exit !found }'; then
+  "$tginvite" account add rehearsal-staff --user
+fi
+if ! "$tginvite" campaign show sample-user >/dev/null 2>&1; then
+  "$tginvite" campaign create sample-user --account rehearsal-staff --chat -1001234567891 \
+    --template-file samples/invitation.html --method add-then-message
+  "$tginvite" settings set pacing.batch_size 0 --campaign sample-user >/dev/null
+  "$tginvite" settings set pacing.delay_min 2s --campaign sample-user >/dev/null
+  "$tginvite" settings set pacing.delay_max 4s --campaign sample-user >/dev/null
+fi
+
 "$tginvite" import samples/contacts.csv --campaign sample
+"$tginvite" import samples/contacts.csv --campaign sample-user
+if "$tginvite" campaign show sample-user | awk '$1 == "state" && $2 == "draft" { found = 1 } END { exit !found }'; then
+  "$tginvite" campaign start sample-user
+fi
 if "$tginvite" campaign show sample | awk '$1 == "state" && $2 == "draft" { found = 1 } END { exit !found }'; then
   "$tginvite" campaign start sample
 fi
