@@ -75,6 +75,13 @@ class Forwarding final : public telegram::Messenger {
   void ExpectStarts(const std::vector<telegram::ExpectedStart>& w) override {
     target_.ExpectStarts(w);
   }
+  telegram::LookupResult FindUser(const telegram::ContactLookup& c) override {
+    return target_.FindUser(c);
+  }
+  telegram::AddMemberResult AddChatMember(const std::string& c, int64_t u) override {
+    if (hooks_.before_send) hooks_.before_send();
+    return target_.AddChatMember(c, u);
+  }
 
  private:
   telegram::Messenger& target_;
@@ -977,3 +984,147 @@ TEST(DispatcherRunTest, AnAccountWhoseSendsHangDoesNotHoldUpAnother) {
 
 }  // namespace
 }  // namespace tginvite::dispatch
+
+// --- User accounts: lookups, adds, add-then-message, the daily caps, PEER_FLOOD ------------------
+
+class UserAccountDispatchTest : public DispatcherTest {
+ protected:
+  void SetUp() override {
+    DispatcherTest::SetUp();
+    ASSERT_TRUE(store_->AddAccount(
+        {"staff", core::AccountKind::kUser,
+         core::Secret("1234567:0123456789abcdef0123456789abcdef:+15550000000"), ""}));
+  }
+
+  // A campaign of the user account over `rows`, started.
+  void UserCampaign(const std::string& name, core::DeliveryMethod method,
+                    std::vector<core::ContactRecord> rows) {
+    storage::NewCampaign campaign{name, "staff", "-1002", "Hi {first_name}: {link}",
+                                  core::LinkMode::kPersonal, "", core::CampaignReach::kDirect,
+                                  method};
+    auto created = store_->CreateCampaign(campaign);
+    ASSERT_TRUE(created) << created.error().message;
+    ImportRows source(std::move(rows));
+    storage::ImportOptions import;
+    import.campaign = name;
+    ASSERT_TRUE(store_->ImportContacts(source, import));
+    ASSERT_TRUE(store_->ChangeCampaign(name, storage::CampaignAction::kStart));
+  }
+
+  static std::vector<core::ContactRecord> ById(int64_t first, int64_t count) {
+    std::vector<core::ContactRecord> rows;
+    for (int64_t id = first; id < first + count; ++id) {
+      core::ContactRecord c;
+      c.telegram_user_id = id;
+      c.first_name = "User" + std::to_string(id);
+      rows.push_back(c);
+    }
+    return rows;
+  }
+
+  int64_t CountAttempts(core::RequestKind kind) {
+    const core::RequestKind kinds[] = {kind};
+    auto staff = store_->FindAccount("staff");
+    EXPECT_TRUE(staff);
+    auto used = store_->CountAttempts(staff->id, kinds, 0);
+    EXPECT_TRUE(used) << used.error().message;
+    return used ? used->count : -1;
+  }
+};
+
+TEST_F(UserAccountDispatchTest, AddThenMessageAddsWhereAllowedAndMessagesTheLinkWhereNot) {
+  messenger_.RefuseAdds(102);
+  messenger_.RefuseAdds(104);
+  UserCampaign("u", core::DeliveryMethod::kAddThenMessage, ById(101, 4));
+  Drain();
+  core::StateCounts counts = Counts("u");
+  EXPECT_EQ(counts[InvitationState::kJoined], 2);
+  EXPECT_EQ(counts[InvitationState::kSent], 2);
+  EXPECT_EQ(messenger_.added(), (std::vector<int64_t>{101, 103}));
+  std::vector<telegram::InvitationMessage> sent = messenger_.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  for (const auto& message : sent) {
+    EXPECT_TRUE(message.user_id == 102 || message.user_id == 104) << message.user_id;
+    EXPECT_NE(message.text.find("https://t.me/+link"), std::string::npos) << message.text;
+  }
+  EXPECT_EQ(messenger_.links().size(), 2u);  // links only for those who get a message
+  EXPECT_EQ(CountAttempts(core::RequestKind::kAdd), 4);
+  EXPECT_EQ(CountAttempts(core::RequestKind::kSend), 2);
+}
+
+TEST_F(UserAccountDispatchTest, AddAloneFailsWhereThePrivacySettingsRefuse) {
+  messenger_.RefuseAdds(202);
+  UserCampaign("u", core::DeliveryMethod::kAdd, ById(201, 2));
+  Drain();
+  EXPECT_EQ(RowOf("u", 201).state, InvitationState::kJoined);
+  storage::ExportRow refused = RowOf("u", 202);
+  EXPECT_EQ(refused.state, InvitationState::kFailed);
+  EXPECT_NE(refused.last_error.find("privacy"), std::string::npos) << refused.last_error;
+  EXPECT_TRUE(messenger_.sent().empty());
+}
+
+TEST_F(UserAccountDispatchTest, ContactsWithoutAnIdAreLookedUpAndPhonesWithinTheirDailyCap) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "tdlib.import_contacts_per_day", "1"));
+  messenger_.AddUser("alice", 301);
+  messenger_.AddUser("+15550000002", 302);
+  messenger_.AddUser("+15550000003", 303);
+  std::vector<core::ContactRecord> rows(4);
+  rows[0].username = "alice";
+  rows[1].phone = "+15550000002";
+  rows[2].phone = "+15550000003";
+  rows[3].username = "nobody";
+  UserCampaign("u", core::DeliveryMethod::kMessage, rows);
+  for (int i = 0; i < 20; ++i) {
+    auto cycle = dispatcher_->RunOnce();
+    ASSERT_TRUE(cycle) << cycle.error().message;
+    clock_->Advance(std::chrono::seconds(1));
+  }
+  core::StateCounts counts = Counts("u");
+  EXPECT_EQ(counts[InvitationState::kSent], 2);     // alice and one phone
+  EXPECT_EQ(counts[InvitationState::kFailed], 1);   // no such @username
+  EXPECT_EQ(counts[InvitationState::kWaiting], 1);  // the other phone waits for the cap
+  EXPECT_EQ(CountAttempts(core::RequestKind::kImport), 1);
+  EXPECT_EQ(CountAttempts(core::RequestKind::kResolve), 2);
+  // A day later the second phone is looked up.
+  clock_->Advance(std::chrono::hours(25));
+  Drain();
+  EXPECT_EQ(Counts("u")[InvitationState::kSent], 3);
+}
+
+TEST_F(UserAccountDispatchTest, TheDailyCapHoldsAcrossARestart) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.daily_cap", "3"));
+  UserCampaign("u", core::DeliveryMethod::kMessage, ById(401, 5));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(dispatcher_->RunOnce());
+    clock_->Advance(std::chrono::seconds(1));
+  }
+  EXPECT_EQ(Counts("u")[InvitationState::kSent], 3);
+  dispatcher_ = MakeDispatcher("worker-2");  // a restart: the count is in the attempts
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(dispatcher_->RunOnce());
+    clock_->Advance(std::chrono::minutes(10));
+  }
+  EXPECT_EQ(Counts("u")[InvitationState::kSent], 3);
+  clock_->Advance(std::chrono::hours(24));
+  Drain();
+  EXPECT_EQ(Counts("u")[InvitationState::kSent], 5);
+}
+
+TEST_F(UserAccountDispatchTest, PeerFloodStopsTheAccountAndNothingMoreIsSent) {
+  telegram::Outcome limited = FakeMessenger::Make(OutcomeKind::kAccountFatal, "PEER_FLOOD");
+  limited.account_health = core::AccountHealth::kLimited;
+  messenger_.ScriptAdd(limited);
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "1"));
+  UserCampaign("u", core::DeliveryMethod::kAddThenMessage, ById(501, 3));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(dispatcher_->RunOnce());
+    clock_->Advance(std::chrono::minutes(10));
+  }
+  auto staff = store_->FindAccount("staff");
+  ASSERT_TRUE(staff);
+  EXPECT_EQ(staff->health, core::AccountHealth::kLimited);
+  EXPECT_NE(staff->health_reason.find("PEER_FLOOD"), std::string::npos) << staff->health_reason;
+  EXPECT_TRUE(messenger_.added().empty());
+  EXPECT_TRUE(messenger_.sent().empty());
+  EXPECT_EQ(Counts("u")[InvitationState::kPending], 3);  // kept for when the operator resumes
+}

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
@@ -58,6 +59,61 @@ class FakeMessenger final : public telegram::Messenger {
   void QueueUpdate(telegram::Update update) {
     std::lock_guard lock(mu_);
     updates_.push_back(std::move(update));
+  }
+
+  // User accounts: FindUser finds `username` (or phone) as `user_id`; adds of users whose privacy
+  // refuses them answer kPermanent/kPrivacy; the next adds answer the scripted outcomes first.
+  void AddUser(std::string username_or_phone, int64_t user_id) {
+    std::lock_guard lock(mu_);
+    directory_[std::move(username_or_phone)] = user_id;
+  }
+  void RefuseAdds(int64_t user_id) {
+    std::lock_guard lock(mu_);
+    refuses_adds_.push_back(user_id);
+  }
+  void ScriptAdd(telegram::Outcome outcome) {
+    std::lock_guard lock(mu_);
+    add_script_.push_back(std::move(outcome));
+  }
+  std::vector<int64_t> added() const {
+    std::lock_guard lock(mu_);
+    return added_;
+  }
+  std::vector<std::string> lookups() const {
+    std::lock_guard lock(mu_);
+    return lookups_;
+  }
+
+  telegram::LookupResult FindUser(const telegram::ContactLookup& contact) override {
+    std::lock_guard lock(mu_);
+    const std::string key = contact.username.empty() ? contact.phone : contact.username;
+    lookups_.push_back(key);
+    auto it = directory_.find(key);
+    if (it == directory_.end()) {
+      return {Make(telegram::OutcomeKind::kPermanent, "USERNAME_NOT_OCCUPIED",
+                   telegram::PermanentReason::kNotFound),
+              0};
+    }
+    return {Make(telegram::OutcomeKind::kOk), it->second};
+  }
+  telegram::AddMemberResult AddChatMember(const std::string&, int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    if (!add_script_.empty()) {
+      telegram::Outcome outcome = add_script_.front();
+      add_script_.pop_front();
+      if (!outcome.ok()) return {outcome, false};
+    }
+    if (std::find(refuses_adds_.begin(), refuses_adds_.end(), user_id) != refuses_adds_.end()) {
+      return {Make(telegram::OutcomeKind::kPermanent, "USER_PRIVACY_RESTRICTED",
+                   telegram::PermanentReason::kPrivacy),
+              false};
+    }
+    const bool already = std::find(members_.begin(), members_.end(), user_id) != members_.end();
+    if (!already) {
+      added_.push_back(user_id);
+      members_.push_back(user_id);
+    }
+    return {Make(telegram::OutcomeKind::kOk), already};
   }
 
   std::vector<telegram::InvitationMessage> sent() const {
@@ -157,6 +213,11 @@ class FakeMessenger final : public telegram::Messenger {
   std::vector<int64_t> members_;
   const core::Clock* clock_ = nullptr;
   std::vector<core::TimePoint> send_times_;
+  std::map<std::string, int64_t> directory_;
+  std::vector<int64_t> refuses_adds_;
+  std::deque<telegram::Outcome> add_script_;
+  std::vector<int64_t> added_;
+  std::vector<std::string> lookups_;
 };
 
 }  // namespace tginvite::testing

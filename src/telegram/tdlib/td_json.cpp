@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include <dlfcn.h>
@@ -39,6 +41,18 @@ Fn Symbol(void* handle, const char* name) {
 }  // namespace
 
 Result<std::shared_ptr<TdJson>> TdJson::LoadFrom(const std::string& path) {
+  // One TdJson per library and process: its clients share one receive thread (td_receive serves
+  // every client of the library and must not be called from two threads).
+  static std::mutex mu;
+  static auto* loaded = new std::map<std::string, std::shared_ptr<TdJson>>();  // never unloaded
+  std::lock_guard lock(mu);
+  if (auto it = loaded->find(path); it != loaded->end()) return it->second;
+  Result<std::shared_ptr<TdJson>> opened = Open(path);
+  if (opened) (*loaded)[path] = *opened;
+  return opened;
+}
+
+Result<std::shared_ptr<TdJson>> TdJson::Open(const std::string& path) {
   // RTLD_LOCAL: TDLib's own symbols (it bundles OpenSSL and zlib) stay out of the process's.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {

@@ -24,7 +24,7 @@ class TdJson {
  public:
   // The library found as described above. kNotFound names every place tried and why each failed.
   static Result<std::shared_ptr<TdJson>> Load();
-  // The library at `path` (for tests and $TGINVITE_TDJSON).
+  // The library at `path` (for tests and $TGINVITE_TDJSON); the same object for the same path.
   static Result<std::shared_ptr<TdJson>> LoadFrom(const std::string& path);
 
   const std::string& path() const { return path_; }
@@ -45,6 +45,7 @@ class TdJson {
   using ExecuteFn = const char* (*)(const char*);
 
   TdJson() = default;
+  static Result<std::shared_ptr<TdJson>> Open(const std::string& path);
 
   std::string path_;
   CreateClientIdFn create_client_id_ = nullptr;
