@@ -3,8 +3,9 @@
 // tginvite loads the real libtdjson.so (telegram/tdlib/td_json.h, $TGINVITE_TDJSON). It exports
 // td_create_client_id, td_send, td_receive, td_execute and a no-op td_set_log_message_callback.
 //
-// What it imitates (docs/../telegram-api.md §5): one asynchronous queue per process shared by all
-// clients; every object returned by td_receive carries "@client_id"; answers echo the request's
+// What it imitates (TDLib's td_json_client.h and td_api.tl): one asynchronous queue per process
+// shared by all clients; every object returned by td_receive carries "@client_id"; answers echo the
+// request's
 // "@extra" verbatim; int64 values are strings; errors are
 // {"@type":"error","code":N,"message":".."}; td_receive blocks (on a condition variable) and
 // returns NULL after `timeout` seconds without anything; its pointer stays valid until the thread's
