@@ -4,9 +4,8 @@
 // td_create_client_id, td_send, td_receive, td_execute and a no-op td_set_log_message_callback.
 //
 // What it imitates (TDLib's td_json_client.h and td_api.tl): one asynchronous queue per process
-// shared by all clients; every object returned by td_receive carries "@client_id"; answers echo the
-// request's
-// "@extra" verbatim; int64 values are strings; errors are
+// shared by all clients; every object returned by td_receive carries "@client_id"; answers echo
+// the request's "@extra" verbatim; int64 values are strings; errors are
 // {"@type":"error","code":N,"message":".."}; td_receive blocks (on a condition variable) and
 // returns NULL after `timeout` seconds without anything; its pointer stays valid until the thread's
 // next td_receive (td_execute has a buffer of its own). A client sends nothing until its first
