@@ -3,9 +3,9 @@
 // tginvite loads the real libtdjson.so (telegram/tdlib/td_json.h, $TGINVITE_TDJSON). It exports
 // td_create_client_id, td_send, td_receive, td_execute and a no-op td_set_log_message_callback.
 //
-// What it imitates (docs/../telegram-api.md §5): one asynchronous queue per process shared by all
-// clients; every object returned by td_receive carries "@client_id"; answers echo the request's
-// "@extra" verbatim; int64 values are strings; errors are
+// What it imitates (TDLib's td_json_client.h and td_api.tl): one asynchronous queue per process
+// shared by all clients; every object returned by td_receive carries "@client_id"; answers echo
+// the request's "@extra" verbatim; int64 values are strings; errors are
 // {"@type":"error","code":N,"message":".."}; td_receive blocks (on a condition variable) and
 // returns NULL after `timeout` seconds without anything; its pointer stays valid until the thread's
 // next td_receive (td_execute has a buffer of its own). A client sends nothing until its first
@@ -829,9 +829,11 @@ Json MessageObject(int64_t id, int64_t chat_id, Json sender, bool outgoing, Json
           {"content", std::move(content)}};
 }
 
-void WriteJournal(const std::string& path, const Json& line) {
+// One line of the journal; its fields keep their order, "effect" first.
+void WriteJournal(const std::string& path, const nlohmann::ordered_json& line) {
   if (path.empty()) return;
-  const std::string text = Dump(line) + "\n";
+  const std::string text =
+      line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;
   size_t written = 0;
@@ -1625,8 +1627,10 @@ class World {
       return pending;
     }
 
-    Json line = {{"effect", "message"}, {"chat_id", chat_id}, {"text", plain}};
+    nlohmann::ordered_json line = {{"effect", "message"}};
     if (user != nullptr) line["user_id"] = user->id;
+    line["chat_id"] = chat_id;
+    line["text"] = plain;
     WriteJournal(journal_path_, line);
     if (!call.lose_answer) {
       Json sent = MessageObject(server_id, chat_id, UserSender(scenario_.me.id), true, content);
