@@ -248,6 +248,13 @@ Result<CycleReport> Dispatcher::RunOnce(std::stop_token stop) {
 
 Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_token stop,
                                   CycleReport& report) {
+  if (work.account.kind == core::AccountKind::kUser &&
+      (!MessengerFor(work.account, work.settings).HostedHere() ||
+       !HoldsUpdatesLease(work.account.id, kUserAccountLease))) {
+    // A TDLib session is a database one process opens: one worker of a fleet drives a user
+    // account, one on the machine with its session that holds its updates lease.
+    return Ok();
+  }
   Batch batch(work, std::move(stop));
   ASSIGN_OR_RETURN(bool claimed, ClaimBatch(batch, lanes, report));
   if (!claimed) return Ok();
@@ -723,6 +730,7 @@ Status Dispatcher::PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token
   for (const storage::Account& account : accounts) {
     if (stop.stop_requested()) break;
     if (!account.CanSend()) continue;
+    if (!MessengerFor(account, global.settings).HostedHere()) continue;  // its session is elsewhere
     const bool polls = account.updates_via == core::UpdatesVia::kPoll;
     // One worker per bot reads and applies its updates (a second getUpdates ends the first with
     // 409 Conflict, and a join request is approved once): a lease that outlives this round by a

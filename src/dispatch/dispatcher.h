@@ -227,6 +227,8 @@ class Dispatcher {
   static constexpr std::chrono::seconds kStartWaitsRetry{30};
   static constexpr std::chrono::seconds kExpectStartsEvery{2};
   static constexpr std::chrono::minutes kUsernameRetry{10};
+  // How long a user account's lease (its updates lease) is taken for by a worker that sends.
+  static constexpr std::chrono::seconds kUserAccountLease{60};
 
   std::mutex lead_mu_;
   std::map<int64_t, std::chrono::milliseconds> leads_;

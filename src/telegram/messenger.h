@@ -180,6 +180,10 @@ class Messenger {
   // GetUpdates reports their "/start <key>"); a real messenger has nothing to do with this.
   virtual void ExpectStarts(const std::vector<ExpectedStart>& /*waiting*/) {}
 
+  // Whether this process can use the account at all: a user account's TDLib session is a
+  // folder on one machine, and a worker elsewhere in a fleet leaves the account alone.
+  virtual bool HostedHere() const { return true; }
+
   // User accounts only (TDLib, and the simulator of one); a bot's messenger answers
   // kAccountFatal. Finds the contact's user id; a phone number costs an importContacts, which
   // the caller counts against tdlib.import_contacts_per_day.

@@ -99,6 +99,10 @@ class TdlibMessenger final : public Messenger {
   }
 
   bool IsRehearsal() const override { return false; }
+  bool HostedHere() const override {
+    std::error_code ec;
+    return std::filesystem::is_directory(account_.database_directory, ec);
+  }
 
   BotIdentityResult GetMe() override {
     Answer me = Ask({{"@type", "getMe"}}, RequestClass::kAccount, "getMe");
