@@ -198,7 +198,8 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
       plan.blocked_accounts.push_back(std::move(blocked));
     } else {
       plan.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
-                                                  account.health, account.health_reason));
+                                                  core::ToString(account.health),
+                                                  account.health_reason));
     }
   }
 
@@ -274,6 +275,7 @@ struct Dispatcher::Batch {
   int64_t flood_until = 0;                         // under mu
   std::map<int64_t, std::string> fatal_campaigns;  // under mu; "" : no link yet, not paused
   std::string account_fatal;                       // under mu
+  core::AccountHealth account_fatal_health = core::AccountHealth::kUnauthorized;  // under mu
   std::vector<storage::OutcomeRecord> outcomes;    // under mu
 
   void AddOutcome(storage::OutcomeRecord outcome) {
@@ -293,6 +295,7 @@ struct Dispatcher::Batch {
       abort = true;
     } else if (outcome.kind == OutcomeKind::kAccountFatal) {
       account_fatal = outcome.description;
+      account_fatal_health = outcome.account_health;
       abort = true;
     } else if (outcome.kind == OutcomeKind::kCampaignFatal) {
       fatal_campaigns.emplace(claim.campaign_id, outcome.description);
@@ -420,7 +423,7 @@ storage::OutcomeRecord Dispatcher::FailureRecord(const Batch& batch, const stora
       record.count = storage::AttemptCount::kNotCounted;
       break;
     case OutcomeKind::kAmbiguous:
-      if (request_name != "sendMessage") {
+      if (request_name != core::ToString(core::RequestKind::kSend)) {
         retry_later();  // a link that may exist was never sent to anyone
       } else if (s.ambiguous == core::Settings::Ambiguous::kResend) {
         retry_later();
@@ -504,7 +507,8 @@ void Dispatcher::PrepareClaims(Batch& batch) {
     }
     batch.eligible[i] = 0;
     batch.NoteFailure(claim, link.outcome, Millis(clock_.Now()));
-    batch.AddOutcome(FailureRecord(batch, claim, link.outcome, "createChatInviteLink", started_at));
+    batch.AddOutcome(FailureRecord(batch, claim, link.outcome,
+                                   core::ToString(core::RequestKind::kLink), started_at));
   });
 }
 
@@ -653,7 +657,8 @@ bool Dispatcher::SendOne(Batch& batch, size_t i) {
     record.invitation_id = claim.invitation_id;
     record.gen = claim.gen;
     record.state = InvitationState::kSent;
-    record.attempt = AttemptOf(options_.worker_id, "sendMessage", started_at, result.outcome);
+    record.attempt = AttemptOf(options_.worker_id, core::ToString(core::RequestKind::kSend),
+                               started_at, result.outcome);
     batch.AddOutcome(std::move(record));
     return true;
   }
@@ -669,7 +674,8 @@ bool Dispatcher::SendOne(Batch& batch, size_t i) {
       known = std::max(known, until);
     }
   }
-  batch.AddOutcome(FailureRecord(batch, claim, result.outcome, "sendMessage", started_at));
+  batch.AddOutcome(FailureRecord(batch, claim, result.outcome,
+                                 core::ToString(core::RequestKind::kSend), started_at));
   return false;
 }
 
@@ -696,8 +702,9 @@ Status Dispatcher::RecordBatch(Batch& batch) {
   }
   if (!batch.account_fatal.empty()) {
     spdlog::error("account {}: cannot send: {}", account.name, batch.account_fatal);
-    keep_first_error(RetryWrite(
-        [&] { return store_.SetAccountHealth(account.id, "unauthorized", batch.account_fatal); }));
+    keep_first_error(RetryWrite([&] {
+      return store_.SetAccountHealth(account.id, batch.account_fatal_health, batch.account_fatal);
+    }));
   }
   // These requests happened: their outcomes are kept until they are recorded.
   RETURN_IF_ERROR(RetryWrite([&]() -> Status {

@@ -341,7 +341,7 @@ TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
   ASSERT_TRUE(dispatcher_->RunOnce());
   auto account = store_->FindAccount("bot");
   ASSERT_TRUE(account);
-  EXPECT_EQ(account->health, "unauthorized");
+  EXPECT_EQ(account->health, core::AccountHealth::kUnauthorized);
   const size_t sends = messenger_.sent().size();
   clock_->Advance(std::chrono::seconds(5));
   auto next = dispatcher_->RunOnce();
@@ -383,7 +383,8 @@ TEST_F(DispatcherTest, AnAccountWhoseTokenCannotBeOpenedStopsAloneWithTheReason)
   ASSERT_TRUE(locked);
   EXPECT_EQ(locked->token_access, storage::TokenAccess::kUnopenable);
   EXPECT_TRUE(locked->token.empty());
-  EXPECT_EQ(locked->health, "ok") << "a key problem is not the account's stored health";
+  EXPECT_EQ(locked->health, core::AccountHealth::kOk)
+      << "a key problem is not the account's stored health";
 }
 
 TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
