@@ -86,34 +86,40 @@ SET state = 'unknown', gen = 1, next_attempt_at = 0,
     updated_at = f.t
 FROM fate f WHERE f.id = invitations.id AND f.fate = 'unknown';
 
--- The request history, as observed from the rehearsal worker: a successful
--- createChatInviteLink writes no attempts row, a failed one does; a failed sendMessage (500)
--- before the retried ones; then the sendMessage whose outcome the invitation shows. An 'unknown'
+-- The request history, as observed from the rehearsal worker: a successful link creation
+-- (request 'link') writes no attempts row, a failed one does; a failed send (500) before the
+-- retried ones; then the send whose outcome the invitation shows. An 'unknown'
 -- invitation has none: its worker died with the request in flight. ORDER BY keeps attempt ids
 -- roughly in time order, as a live worker appends them.
 INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, http_status,
-                      error_code, error, outcome)
-SELECT id, 1, (SELECT worker FROM temp.bench), 'createChatInviteLink', t - 2 * latency - 5000,
-       latency, 500, 500, 'REHEARSAL: Internal Server Error: restart', 'transient'
+                      error_code, error, outcome, account_id)
+SELECT id, 1, (SELECT worker FROM temp.bench), 'link', t - 2 * latency - 5000,
+       latency, 500, 500, 'REHEARSAL: Internal Server Error: restart', 'transient',
+       (SELECT c.account_id FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+        WHERE i.id = fate.id)
 FROM fate WHERE fate <> 'suppressed' AND (id * 31337) % 65536 % 100 < 2
 ORDER BY t;
 INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, http_status,
-                      error_code, error, outcome)
-SELECT id, 1, (SELECT worker FROM temp.bench), 'sendMessage', t - latency - 5000, latency, 500,
-       500, 'REHEARSAL: Internal Server Error: restart', 'transient'
+                      error_code, error, outcome, account_id)
+SELECT id, 1, (SELECT worker FROM temp.bench), 'send', t - latency - 5000, latency, 500,
+       500, 'REHEARSAL: Internal Server Error: restart', 'transient',
+       (SELECT c.account_id FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+        WHERE i.id = fate.id)
 FROM fate WHERE retried AND fate IN ('sent', 'joined')
 ORDER BY t;
 INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, http_status,
-                      error_code, error, outcome)
+                      error_code, error, outcome, account_id)
 SELECT id, 1 + (retried AND fate IN ('sent', 'joined')), (SELECT worker FROM temp.bench),
-       'sendMessage', t - latency, latency,
+       'send', t - latency, latency,
        CASE WHEN fate IN ('blocked', 'not_started') THEN 403 ELSE 200 END,
        CASE WHEN fate IN ('blocked', 'not_started') THEN 403 ELSE 0 END,
        CASE fate
          WHEN 'blocked' THEN 'REHEARSAL: Forbidden: bot was blocked by the user'
          WHEN 'not_started' THEN 'REHEARSAL: Forbidden: bot can''t initiate conversation with a user'
        END,
-       CASE WHEN fate IN ('sent', 'joined') THEN 'ok' ELSE 'permanent' END
+       CASE WHEN fate IN ('sent', 'joined') THEN 'ok' ELSE 'permanent' END,
+       (SELECT c.account_id FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+        WHERE i.id = fate.id)
 FROM fate WHERE fate IN ('sent', 'joined', 'blocked', 'not_started')
 ORDER BY t;
 

@@ -134,19 +134,19 @@ int Main(int argc, char** argv) {
       add->add_option("--bot-token-file", account_add.token_file, "Read the bot token from a file");
   token_env->excludes(token_file);
   add->add_option("--api-base", account_add.api_base, "Bot API server")->capture_default_str();
-  CLI::Option* user = add->add_flag(
+  CLI::Option* user_flag = add->add_flag(
       "--user", account_add.user,
       "A user account (TDLib): with --api-id-env, --api-hash-env and --phone, logged in on the "
       "terminal; without them, a REHEARSAL user account");
-  user->excludes(token_env)->excludes(token_file);
+  user_flag->excludes(token_env)->excludes(token_file);
   add->add_option("--api-id-env", account_add.api_id_env,
                   "With --user: the variable holding your api_id from my.telegram.org")
-      ->needs(user);
+      ->needs(user_flag);
   add->add_option("--api-hash-env", account_add.api_hash_env,
                   "With --user: the variable holding your api_hash from my.telegram.org")
-      ->needs(user);
+      ->needs(user_flag);
   add->add_option("--phone", account_add.phone, "With --user: the account's number, +4930123456")
-      ->needs(user);
+      ->needs(user_flag);
   add->add_flag("--login,!--no-login", account_add.login,
                 "With --user: log in now (default) or later with `account login`");
   add->callback([&] {

@@ -472,7 +472,7 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
       out["accounts"].push_back(
           {{"name", account.name},
            {"kind", std::string(core::ToString(account.kind))},
-           {"health", account.health},
+           {"health", std::string(core::ToString(account.health))},
            {"health_reason", account.health_reason},
            {"flood_pause_seconds",
             account.flood_until > now ? (account.flood_until - now + 999) / 1000 : 0}});
@@ -549,7 +549,10 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
     fmt::print("\n");
     Table account_table({"ACCOUNT", "KIND", "HEALTH", "FLOOD PAUSE"});
     for (const storage::Account& a : *accounts) {
-      std::string health = a.health == "ok" ? "ok" : a.health + ": " + a.health_reason;
+      std::string health(core::ToString(a.health));
+      if (a.health != core::AccountHealth::kOk && !a.health_reason.empty()) {
+        health += ": " + a.health_reason;
+      }
       // Without a key the tokens stay sealed here, which says nothing of the workers, which have
       // one; a key that does not open a token is worth saying.
       if (a.token_access == storage::TokenAccess::kUnopenable) health = a.token_problem;

@@ -293,8 +293,12 @@ int RunAccountCheck(storage::Store& store, const std::string& name) {
     return Report(
         Error{code, fmt::format("account {}: getMe failed: {}", name, me.outcome.description)});
   }
-  if (account->health != "ok") {
-    if (Status healed = store.SetAccountHealth(account->id, "ok", ""); !healed) {
+  // getMe answering proves the token works, which cures `unauthorized` alone: a `limited`
+  // account stays limited until the operator resumes it.
+  const bool heals = account->health == core::AccountHealth::kUnauthorized;
+  if (heals) {
+    if (Status healed = store.SetAccountHealth(account->id, core::AccountHealth::kOk, "");
+        !healed) {
       return Report(healed.error());
     }
   }
@@ -306,7 +310,7 @@ int RunAccountCheck(storage::Store& store, const std::string& name) {
   }
   fmt::print("account {}: {}@{} (bot id {}){}\n", name,
              messenger->IsRehearsal() ? "REHEARSAL " : "", me.bot.username, me.bot.id,
-             account->health != "ok" ? "; it may send again" : "");
+             heals ? "; it may send again" : "");
   return kExitOk;
 }
 

@@ -227,8 +227,10 @@ class Dispatcher {
   static constexpr std::chrono::seconds kStartWaitsRetry{30};
   static constexpr std::chrono::seconds kExpectStartsEvery{2};
   static constexpr std::chrono::minutes kUsernameRetry{10};
-  // How long a user account's lease (its updates lease) is taken for by a worker that sends.
-  static constexpr std::chrono::seconds kUserAccountLease{60};
+  // How long a user account's lease (its updates lease) is taken for by a worker that sends: as
+  // long as the poller's (run's updates timeout, 5 s, + 15 s), so that after a crash another
+  // worker takes the account over within 20 s.
+  static constexpr std::chrono::seconds kUserAccountLease{20};
 
   std::mutex lead_mu_;
   std::map<int64_t, std::chrono::milliseconds> leads_;

@@ -1,6 +1,7 @@
-// The SQL stores' accounts and the secrets they keep: a bot token is sealed (core/secret_box.h)
-// before it is written and opened as it is read, bound to its row by the associated data
-// "accounts.bot_token:<account name>". The statements mean the same on SQLite and PostgreSQL.
+// The SQL stores' accounts and the secrets they keep: a bot token, or a user account's credentials
+// (core::UserCredentials as text), is sealed (core/secret_box.h) before it is written and opened as
+// it is read, bound to its row by the associated data "accounts.bot_token:<account name>". The
+// statements mean the same on SQLite and PostgreSQL.
 #include <regex>
 
 #include "core/secret_box.h"
@@ -45,8 +46,17 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
   account.kind = core::ParseAccountKind(row.Text(2)).value_or(core::AccountKind::kRehearsal);
   account.api_base = row.Text(4);
   account.created_at = row.Int(5);
-  account.health = row.Text(6);
   account.health_reason = row.Text(7);
+  if (std::optional<core::AccountHealth> health = core::ParseAccountHealth(row.Text(6))) {
+    account.health = *health;
+  } else {
+    // A text this version does not know (written by a newer one, or by hand): the account does
+    // not send, and the text is kept for the operator.
+    account.health = core::AccountHealth::kUnauthorized;
+    account.health_reason = account.health_reason.empty()
+                                ? row.Text(6)
+                                : fmt::format("{}: {}", row.Text(6), account.health_reason);
+  }
   account.flood_until = row.Int(8);
   account.updates_offset = row.Int(9);
   account.bot_username = row.Text(10);
@@ -118,6 +128,19 @@ Result<Account> SqlStore::AddAccount(const NewAccount& account) {
     return Fail(ErrorCode::kInvalidArgument,
                 "account {}: the bot token does not look like one from @BotFather "
                 "(digits, ':', then 30 or more letters, digits, '_' or '-')",
+                account.name);
+  }
+  if (account.kind == core::AccountKind::kUser) {
+    // The parser's message names the part that is wrong, never the credentials themselves.
+    std::string why;
+    if (!core::ParseUserCredentials(account.token.Reveal(), &why)) {
+      return Fail(ErrorCode::kInvalidArgument, "account {}: user credentials: {}", account.name,
+                  why);
+    }
+  }
+  if (account.kind == core::AccountKind::kRehearsalUser && !account.token.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "account {}: a rehearsal-user account has no credentials: it simulates Telegram",
                 account.name);
   }
   if (!account.api_base.starts_with("https://") && !account.api_base.starts_with("http://")) {

@@ -47,7 +47,7 @@ Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
 constexpr std::string_view kCampaignColumns =
     "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
     "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason, c.reach, "
-    "a.bot_username, c.links_exported, c.links_started "
+    "a.bot_username, c.links_exported, c.links_started, c.method "
     "FROM campaigns c JOIN accounts a ON a.id = c.account_id";
 
 Campaign CampaignFromRow(const Row& row) {
@@ -69,6 +69,7 @@ Campaign CampaignFromRow(const Row& row) {
   c.bot_username = row.Text(14);
   c.links_exported = row.Int(15);
   c.links_started = row.Int(16);
+  c.method = core::ParseDeliveryMethod(row.Text(17)).value_or(core::DeliveryMethod::kMessage);
   return c;
 }
 
@@ -86,9 +87,26 @@ Result<int64_t> SentSince(Session& session, int64_t campaign_id, int64_t since) 
       // the statement valid on PostgreSQL): the last minute is a few rows, the campaign's
       // invitations may be a million.
       "SELECT COUNT(*) FROM attempts a CROSS JOIN invitations i "
-      "WHERE i.id = a.invitation_id AND a.started_at >= ? AND a.request = 'sendMessage' "
+      "WHERE i.id = a.invitation_id AND a.started_at >= ? AND a.request = 'send' "
       "AND a.outcome = 'ok' AND i.campaign_id = ?",
       {since, campaign_id});
+}
+
+// A bot only messages (and needs a start for it, when its campaign's reach says so); a user
+// account adds or messages, and always writes first.
+Status CheckMethod(core::AccountKind kind, core::DeliveryMethod method, core::CampaignReach reach) {
+  if (!core::IsUserAccount(kind)) {
+    if (method != core::DeliveryMethod::kMessage) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "add and add-then-message need a user account: a bot cannot add members");
+    }
+    return Ok();
+  }
+  if (reach != core::CampaignReach::kDirect) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "start links are for bots: a user account writes first");
+  }
+  return Ok();
 }
 
 Result<int64_t> ScopeId(Session& session, const SettingScope& scope) {
@@ -189,18 +207,24 @@ Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(
         std::optional<Row> account,
-        tx.QueryOne("SELECT id FROM accounts WHERE name = ?", {campaign.account_name}));
+        tx.QueryOne("SELECT id, kind FROM accounts WHERE name = ?", {campaign.account_name}));
     if (!account) {
       return Fail(ErrorCode::kNotFound, "campaign {}: no account named \"{}\"", campaign.name,
                   campaign.account_name);
     }
+    const std::optional<core::AccountKind> kind = core::ParseAccountKind(account->Text(1));
+    RETURN_IF_ERROR_CTX(
+        CheckMethod(kind.value_or(core::AccountKind::kRehearsal), campaign.method, campaign.reach),
+        fmt::format("campaign {}", campaign.name));
     int64_t now = NowUnixMillis();
     Result<std::optional<Row>> row = tx.QueryOne(
         "INSERT INTO campaigns (name, account_id, chat, template, link_mode, shared_link, "
-        "reach, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "reach, method, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         {campaign.name, account->Int(0), campaign.chat, campaign.template_text,
          std::string(core::ToString(campaign.link_mode)), NullIfEmpty(campaign.shared_link),
-         std::string(core::ToString(campaign.reach)), now, now});
+         std::string(core::ToString(campaign.reach)), std::string(core::ToString(campaign.method)),
+         now, now});
     if (!row && row.error().code == ErrorCode::kAlreadyExists) {
       return Fail(ErrorCode::kAlreadyExists, "a campaign named \"{}\" exists already",
                   campaign.name);

@@ -58,8 +58,11 @@ class SqlStore : public Store {
   // Update leases, health, membership and the workers' list (storage/sql_updates.cpp).
   Result<bool> LeaseUpdates(int64_t account_id, std::string_view worker, int64_t now,
                             int64_t until) override;
-  Status SetAccountHealth(int64_t account_id, std::string_view health,
+  Status SetAccountHealth(int64_t account_id, core::AccountHealth health,
                           std::string_view reason) override;
+  Result<AttemptUsage> CountAttempts(int64_t account_id, std::span<const core::RequestKind> kinds,
+                                     int64_t since) override;
+  Result<bool> SetResolvedUserId(int64_t invitation_id, int64_t user_id) override;
   Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) override;
   Status SetSharedLink(int64_t campaign_id, std::string_view link) override;
   Status ApplyMembership(int64_t account_id, std::span<const MembershipEvent> events,

@@ -44,14 +44,69 @@ Result<bool> SqlStore::LeaseUpdates(int64_t account_id, std::string_view worker,
   return held;
 }
 
-Status SqlStore::SetAccountHealth(int64_t account_id, std::string_view health,
-                                     std::string_view reason) {
+Status SqlStore::SetAccountHealth(int64_t account_id, core::AccountHealth health,
+                                  std::string_view reason) {
   return WriteUnit([&](Tx& tx) -> Status {
     RETURN_IF_ERROR(
         tx.Execute("UPDATE accounts SET health = ?, health_reason = NULLIF(?, '') WHERE id = ?",
-                   {std::string(health), std::string(reason), account_id}));
+                   {std::string(core::ToString(health)), std::string(reason), account_id}));
     return Ok();
   });
+}
+
+Result<Store::AttemptUsage> SqlStore::CountAttempts(int64_t account_id,
+                                                    std::span<const core::RequestKind> kinds,
+                                                    int64_t since) {
+  AttemptUsage usage;
+  if (kinds.empty()) return usage;
+  // The kinds' names are core's own constants ([a-z]+), written into the statement as literals.
+  std::string names;
+  for (core::RequestKind kind : kinds) {
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", core::ToString(kind));
+  }
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    // attempts_by_account: one range of (account, request, started_at) per kind.
+    ASSIGN_OR_RETURN(
+        std::optional<Row> row,
+        session.QueryOne(fmt::format("SELECT COUNT(*), COALESCE(MIN(started_at), 0) FROM attempts "
+                                     "WHERE account_id = ? AND started_at >= ? AND request IN ({})",
+                                     names),
+                         {account_id, since}));
+    usage = row ? AttemptUsage{row->Int(0), row->Int(1)} : AttemptUsage{};
+    return Ok();
+  }));
+  return usage;
+}
+
+Result<bool> SqlStore::SetResolvedUserId(int64_t invitation_id, int64_t user_id) {
+  if (user_id <= 0) {
+    return Fail(ErrorCode::kInvalidArgument, "invitation {}: user id {} is not a Telegram user id",
+                invitation_id, user_id);
+  }
+  bool set = false;
+  Status written = WriteUnit([&](Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(std::optional<Row> contact,
+                     tx.QueryOne("SELECT c.id, c.telegram_user_id FROM invitations i JOIN contacts "
+                                 "c ON c.id = i.contact_id WHERE i.id = ?",
+                                 {invitation_id}));
+    if (!contact) return Fail(ErrorCode::kNotFound, "no invitation {}", invitation_id);
+    if (std::optional<int64_t> known = contact->OptInt(1)) {
+      // Found again (a retried step), or the contact is another user already: never overwritten.
+      set = *known == user_id;
+      return Ok();
+    }
+    ASSIGN_OR_RETURN(int64_t changed,
+                     tx.Execute("UPDATE contacts SET telegram_user_id = ?1, updated_at = ?2 "
+                                "WHERE id = ?3 AND telegram_user_id IS NULL AND NOT EXISTS "
+                                "(SELECT 1 FROM contacts o WHERE o.telegram_user_id = ?1)",
+                                {user_id, NowUnixMillis(), contact->Int(0)}));
+    set = changed == 1;
+    return Ok();
+  });
+  // Another contact took the id between the check and the write (PostgreSQL, concurrently).
+  if (!written && written.error().code == ErrorCode::kAlreadyExists) return false;
+  RETURN_IF_ERROR(written);
+  return set;
 }
 
 Status SqlStore::PauseCampaignFor(int64_t campaign_id, std::string_view reason) {
@@ -151,7 +206,7 @@ Result<bool> IsSuppressed(Tx& tx, int64_t contact_id) {
 Status LinkContact(Tx& tx, int64_t account_id, int64_t contact_id, int64_t user_id, int64_t now) {
   RETURN_IF_ERROR(tx.Execute(
       "UPDATE contacts SET telegram_user_id = ?, updated_at = ? WHERE id = ? AND EXISTS "
-      "(SELECT 1 FROM accounts WHERE id = ? AND kind <> 'rehearsal')",
+      "(SELECT 1 FROM accounts WHERE id = ? AND kind NOT IN ('rehearsal', 'rehearsal-user'))",
       {user_id, now, contact_id, account_id}));
   return Ok();
 }

@@ -44,14 +44,14 @@ inline Result<int64_t> CampaignIdIn(Session& session, std::string_view name) {
 // be millions), and PostgreSQL plans it as any inner join.
 inline Result<std::map<int64_t, int64_t>> SentSinceByCampaign(Session& session, int64_t since) {
   std::map<int64_t, int64_t> sent;
-  RETURN_IF_ERROR(session.ForEach(
-      "SELECT i.campaign_id, COUNT(*) FROM attempts a CROSS JOIN invitations i "
-      "WHERE i.id = a.invitation_id AND a.started_at >= ? AND a.request = 'sendMessage' "
-      "AND a.outcome = 'ok' GROUP BY i.campaign_id",
-      {since}, [&sent](const Row& row) -> Status {
-        sent[row.Int(0)] = row.Int(1);
-        return Ok();
-      }));
+  RETURN_IF_ERROR(
+      session.ForEach("SELECT i.campaign_id, COUNT(*) FROM attempts a CROSS JOIN invitations i "
+                      "WHERE i.id = a.invitation_id AND a.started_at >= ? AND a.request = 'send' "
+                      "AND a.outcome = 'ok' GROUP BY i.campaign_id",
+                      {since}, [&sent](const Row& row) -> Status {
+                        sent[row.Int(0)] = row.Int(1);
+                        return Ok();
+                      }));
   return sent;
 }
 

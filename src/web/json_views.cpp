@@ -25,12 +25,13 @@ json CampaignJson(const storage::Campaign& c) {
           {"state", std::string(core::ToString(c.state))},
           {"paused_reason", c.paused_reason},
           {"account", c.account_name},
-          {"rehearsal", c.account_kind == core::AccountKind::kRehearsal},
+          {"rehearsal", core::IsRehearsal(c.account_kind)},
           {"chat", c.chat},
           {"link_mode", std::string(core::ToString(c.link_mode))},
           {"created_at", c.created_at},
           {"started_at", OrNull(c.started_at)},
           {"reach", std::string(core::ToString(c.reach))},
+          {"method", std::string(core::ToString(c.method))},
           {"bot_username", OrNull(c.bot_username)},
           {"links_exported", c.links_exported},
           {"links_started", c.links_started}};
@@ -57,7 +58,7 @@ json SummaryJson(const storage::CampaignSummary& s, const storage::Account* acco
                    {"links_started", s.campaign.links_started},
                    {"sent", counts[InvitationState::kSent] + counts[InvitationState::kJoined]},
                    {"joined", counts[InvitationState::kJoined]}};
-  out["account_health"] = account ? account->health : "unknown";
+  out["account_health"] = account ? std::string(core::ToString(account->health)) : "unknown";
   out["account_health_reason"] = account ? account->health_reason : "";
   out["flood_until"] = account ? account->flood_until : 0;
   return out;
@@ -100,7 +101,7 @@ json AccountJson(const storage::Account& a) {
   return {{"name", a.name},
           {"kind", std::string(core::ToString(a.kind))},
           {"api_base", a.api_base},
-          {"health", a.health},
+          {"health", std::string(core::ToString(a.health))},
           {"health_reason", a.health_reason},
           {"flood_until", a.flood_until},
           {"created_at", a.created_at},

@@ -102,9 +102,10 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
     }
   }
   {
-    Family f(out, "sends_total", "counter", "sendMessage requests by account and outcome.");
+    Family f(out, "sends_total", "counter",
+             "Messages sent to contacts (requests of kind send) by account and outcome.");
     for (const storage::AttemptTally& t : tallies) {
-      if (t.request == "sendMessage")
+      if (t.request == core::ToString(core::RequestKind::kSend))
         f.Sample({{"account", t.account}, {"outcome", t.outcome}}, t.count);
     }
   }
@@ -127,7 +128,8 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
   }
   {
     Family f(out, "account_healthy", "gauge", "1 when the account can send, else 0.");
-    for (const storage::Account& a : accounts) f.Sample({{"account", a.name}}, a.health == "ok");
+    for (const storage::Account& a : accounts)
+      f.Sample({{"account", a.name}}, a.health == core::AccountHealth::kOk);
   }
   {
     Family f(out, "workers_live", "gauge", "Workers whose last heartbeat is under 60 s old.");
@@ -147,7 +149,7 @@ Result<std::string> RenderMetrics(storage::Store& store, int64_t now,
          "Time to claim a batch of invitations (one database transaction), this process.")
       .Histogram(instruments.claim_seconds.Take());
   Family(out, "send_duration_seconds", "histogram",
-         "Time of one sendMessage request to Telegram, this process.")
+         "Time of one request that sends a message to Telegram, this process.")
       .Histogram(instruments.send_seconds.Take());
   Family(out, "http_request_duration_seconds", "histogram",
          "Time to serve one HTTP request, this process.")

@@ -40,13 +40,26 @@ const ResolvedSetting& Entry(const ResolvedSettings& resolved, std::string_view 
 TEST(SettingsTest, ListsEveryKeyInTheDocumentedOrder) {
   std::vector<std::string_view> keys;
   for (const SettingSpec& spec : AllSettings()) keys.push_back(spec.key);
-  EXPECT_EQ(keys, (std::vector<std::string_view>{
-                      "pacing.batch_size", "pacing.cycle_interval", "pacing.delay_min",
-                      "pacing.delay_max", "telegram.rate", "telegram.chat_interval",
-                      "telegram.group_rate", "dispatch.in_flight", "dispatch.lease",
-                      "dispatch.max_attempts", "dispatch.backoff_base", "dispatch.backoff_cap",
-                      "dispatch.ambiguous", "http.timeout", "http.proxy", "window.start",
-                      "window.end", "window.tz"}));
+  EXPECT_EQ(keys, (std::vector<std::string_view>{"pacing.batch_size",
+                                                 "pacing.cycle_interval",
+                                                 "pacing.delay_min",
+                                                 "pacing.delay_max",
+                                                 "pacing.daily_cap",
+                                                 "tdlib.import_contacts_per_day",
+                                                 "telegram.rate",
+                                                 "telegram.chat_interval",
+                                                 "telegram.group_rate",
+                                                 "dispatch.in_flight",
+                                                 "dispatch.lease",
+                                                 "dispatch.max_attempts",
+                                                 "dispatch.backoff_base",
+                                                 "dispatch.backoff_cap",
+                                                 "dispatch.ambiguous",
+                                                 "http.timeout",
+                                                 "http.proxy",
+                                                 "window.start",
+                                                 "window.end",
+                                                 "window.tz"}));
 }
 
 TEST(SettingsTest, FindSettingKnowsEveryKeyAndNothingElse) {
@@ -63,6 +76,8 @@ TEST(SettingsTest, EveryKeyHasItsDocumentedDefault) {
       {"pacing.cycle_interval", "10m"},
       {"pacing.delay_min", "2m"},
       {"pacing.delay_max", "3m"},
+      {"pacing.daily_cap", "50"},
+      {"tdlib.import_contacts_per_day", "50"},
       {"telegram.rate", "30"},
       {"telegram.chat_interval", "1s"},
       {"telegram.group_rate", "20"},
@@ -372,6 +387,8 @@ TEST(SettingsResolveTest, ReadsEveryKeyIntoItsTypedField) {
       {"pacing.cycle_interval", "1h"},
       {"pacing.delay_min", "1s"},
       {"pacing.delay_max", "2s"},
+      {"pacing.daily_cap", "40"},
+      {"tdlib.import_contacts_per_day", "9"},
       {"telegram.rate", "11"},
       {"telegram.chat_interval", "3s"},
       {"telegram.group_rate", "12"},
@@ -394,6 +411,8 @@ TEST(SettingsResolveTest, ReadsEveryKeyIntoItsTypedField) {
   EXPECT_EQ(s.cycle_interval, milliseconds(3'600'000));
   EXPECT_EQ(s.delay_min, milliseconds(1'000));
   EXPECT_EQ(s.delay_max, milliseconds(2'000));
+  EXPECT_EQ(s.daily_cap, 40);
+  EXPECT_EQ(s.import_contacts_per_day, 9);
   EXPECT_EQ(s.rate, 11);
   EXPECT_EQ(s.chat_interval, milliseconds(3'000));
   EXPECT_EQ(s.group_rate, 12);

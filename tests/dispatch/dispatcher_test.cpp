@@ -348,7 +348,7 @@ TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
   ASSERT_TRUE(dispatcher_->RunOnce());
   auto account = store_->FindAccount("bot");
   ASSERT_TRUE(account);
-  EXPECT_EQ(account->health, "unauthorized");
+  EXPECT_EQ(account->health, core::AccountHealth::kUnauthorized);
   const size_t sends = messenger_.sent().size();
   clock_->Advance(std::chrono::seconds(5));
   auto next = dispatcher_->RunOnce();
@@ -390,7 +390,8 @@ TEST_F(DispatcherTest, AnAccountWhoseTokenCannotBeOpenedStopsAloneWithTheReason)
   ASSERT_TRUE(locked);
   EXPECT_EQ(locked->token_access, storage::TokenAccess::kUnopenable);
   EXPECT_TRUE(locked->token.empty());
-  EXPECT_EQ(locked->health, "ok") << "a key problem is not the account's stored health";
+  EXPECT_EQ(locked->health, core::AccountHealth::kOk)
+      << "a key problem is not the account's stored health";
 }
 
 TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
@@ -982,18 +983,16 @@ TEST(DispatcherRunTest, AnAccountWhoseSendsHangDoesNotHoldUpAnother) {
   for (auto [user, n] : hanging.delivered()) EXPECT_EQ(n, 1) << "user " << user;
 }
 
-}  // namespace
-}  // namespace tginvite::dispatch
-
 // --- User accounts: lookups, adds, add-then-message, the daily caps, PEER_FLOOD ------------------
 
 class UserAccountDispatchTest : public DispatcherTest {
  protected:
   void SetUp() override {
     DispatcherTest::SetUp();
-    ASSERT_TRUE(store_->AddAccount(
+    auto staff = store_->AddAccount(
         {"staff", core::AccountKind::kUser,
-         core::Secret("1234567:0123456789abcdef0123456789abcdef:+15550000000"), ""}));
+         core::Secret("1234567:0123456789abcdef0123456789abcdef:+15550000000")});
+    ASSERT_TRUE(staff) << staff.error().message;
   }
 
   // A campaign of the user account over `rows`, started.
@@ -1128,3 +1127,6 @@ TEST_F(UserAccountDispatchTest, PeerFloodStopsTheAccountAndNothingMoreIsSent) {
   EXPECT_TRUE(messenger_.sent().empty());
   EXPECT_EQ(Counts("u")[InvitationState::kPending], 3);  // kept for when the operator resumes
 }
+
+}  // namespace
+}  // namespace tginvite::dispatch

@@ -99,6 +99,36 @@ TEST_P(SecretsContractTest, ATokenIsStoredSealedAndReadBackAsItWas) {
   EXPECT_TRUE((*listed)[0].CanSend());
 }
 
+// A user account's credentials are a secret like a bot token: sealed under the current key,
+// bound to the account, refused without a key, closed under another key.
+TEST_P(SecretsContractTest, UserCredentialsAreSealedLikeABotToken) {
+  constexpr std::string_view kHash = "0123456789abcdef0123456789abcdef";
+  const std::string credentials = "123456:" + std::string(kHash) + ":+4915112345678";
+  auto store = Open(TestSecrets());
+  auto added = store->AddAccount(
+      {"person", core::AccountKind::kUser, core::Secret(credentials), "https://api.telegram.org"});
+  ASSERT_TRUE(added) << added.error().message;
+
+  const std::string stored = StoredToken("person");
+  EXPECT_THAT(stored, MatchesRegex("sealed:v1:" + TestKey().id() + ":[A-Za-z0-9+/=]+"));
+  EXPECT_THAT(stored, Not(HasSubstr(std::string(kHash))));
+  EXPECT_THAT(stored, Not(HasSubstr("15112345678")));
+  auto found = store->FindAccount("person");
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->token_access, TokenAccess::kOpen);
+  EXPECT_EQ(found->token.Reveal(), credentials);
+
+  auto refused = Open(NoKey())->AddAccount(
+      {"second", core::AccountKind::kUser, core::Secret(credentials), "https://api.telegram.org"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().message, HasSubstr("no secret key is loaded"));
+  auto closed = Open(TestSecrets(kOtherTestKeyHex))->FindAccount("person");
+  ASSERT_TRUE(closed) << closed.error().message;
+  EXPECT_EQ(closed->token_access, TokenAccess::kUnopenable);
+  EXPECT_TRUE(closed->token.empty());
+}
+
 TEST_P(SecretsContractTest, WithoutAKeyABotIsRefusedAndSealedTokensStayClosed) {
   ASSERT_TRUE(Open(TestSecrets())->AddAccount(Bot("main")));
   auto store = Open(NoKey());

@@ -94,14 +94,15 @@ TEST_P(StoreContractTest, ABotTokenIsReplacedInPlaceAndTheAccountMaySendAgain) {
   auto added = store_->AddAccount(
       {"main", core::AccountKind::kBot, core::Secret(std::string(kToken)), "http://127.0.0.1:1"});
   ASSERT_TRUE(added) << added.error().message;
-  ASSERT_TRUE(store_->SetAccountHealth(added->id, "unauthorized", "401 Unauthorized"));
+  ASSERT_TRUE(
+      store_->SetAccountHealth(added->id, core::AccountHealth::kUnauthorized, "401 Unauthorized"));
   const core::Secret fresh("987654321:AASecondTestTokenNeverValid_abcdefghij");
   ASSERT_TRUE(store_->ReplaceBotToken("main", fresh));
   auto found = store_->FindAccount("main");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->id, added->id);
   EXPECT_EQ(found->token.Reveal(), fresh.Reveal());
-  EXPECT_TRUE(found->CanSend()) << found->health;
+  EXPECT_TRUE(found->CanSend()) << core::ToString(found->health);
 
   Status malformed = store_->ReplaceBotToken("main", core::Secret("not-a-token"));
   ASSERT_FALSE(malformed);
@@ -553,10 +554,9 @@ TEST_P(StoreContractTest, TallyAttemptsCountsByAccountRequestAndOutcome) {
         AttemptRecord{"w", std::move(request_name), request.now, 12, 200, 0, "", std::move(kind)};
     return record;
   };
-  std::vector<OutcomeRecord> outcomes = {
-      outcome(0, "sendMessage", "sent", InvitationState::kSent),
-      outcome(1, "sendMessage", "flood", InvitationState::kWaiting),
-      outcome(2, "createChatInviteLink", "flood", InvitationState::kWaiting)};
+  std::vector<OutcomeRecord> outcomes = {outcome(0, "send", "sent", InvitationState::kSent),
+                                         outcome(1, "send", "flood", InvitationState::kWaiting),
+                                         outcome(2, "link", "flood", InvitationState::kWaiting)};
   auto applied = store_->RecordOutcomes(outcomes, request.now + 100);
   ASSERT_TRUE(applied) << applied.error().message;
   ASSERT_EQ(*applied, 3);
@@ -566,9 +566,9 @@ TEST_P(StoreContractTest, TallyAttemptsCountsByAccountRequestAndOutcome) {
   std::vector<std::tuple<std::string, std::string, std::string, int64_t>> got;
   for (const AttemptTally& t : *tallies) got.emplace_back(t.account, t.request, t.outcome, t.count);
   using Row = std::tuple<std::string, std::string, std::string, int64_t>;
-  EXPECT_EQ(got, (std::vector<Row>{{"demo", "createChatInviteLink", "flood", 1},
-                                   {"demo", "sendMessage", "flood", 1},
-                                   {"demo", "sendMessage", "sent", 1}}));
+  EXPECT_EQ(got, (std::vector<Row>{{"demo", "link", "flood", 1},
+                                   {"demo", "send", "flood", 1},
+                                   {"demo", "send", "sent", 1}}));
 }
 
 // --- reads for the web interface ---------------------------------------------------------------
@@ -694,7 +694,7 @@ TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
     record.state = i == 0 ? InvitationState::kSent : InvitationState::kFailed;
     record.error = i == 0 ? "" : "Bad Request: chat not found";
     record.attempt = AttemptRecord{"w",
-                                   "sendMessage",
+                                   "send",
                                    request.now + static_cast<int64_t>(i),
                                    12,
                                    i == 0 ? 200 : 400,
@@ -803,7 +803,7 @@ TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) 
     record.next_attempt_at = i == 0 ? request.now + 5000 : 0;
     record.error = i == 0 ? error : "";
     record.attempt = AttemptRecord{worker,
-                                   "sendMessage",
+                                   "send",
                                    request.now,
                                    7,
                                    i == 0 ? 400 : 200,
@@ -843,7 +843,7 @@ TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) 
 }
 
 // Each campaign's sends of the last minute, as ListCampaigns (all campaigns at once) and
-// FindCampaign (one) report them: successful sendMessage attempts only, started within 60 s.
+// FindCampaign (one) report them: successful send attempts only, started within 60 s.
 TEST_P(StoreContractTest, CampaignsCountTheirSuccessfulSendsOfTheLastMinute) {
   CreateCampaign(*store_, "spring");
   CreateCampaign(*store_, "autumn");
@@ -860,10 +860,10 @@ TEST_P(StoreContractTest, CampaignsCountTheirSuccessfulSendsOfTheLastMinute) {
     int64_t ago;
   };
   const std::map<int64_t, Sent> sends = {
-      {1, {"ok", "sendMessage", 1000}},         {2, {"ok", "sendMessage", 30000}},
-      {3, {"ok", "sendMessage", 120000}},  // too long ago
-      {4, {"transient", "sendMessage", 1000}},  {5, {"ok", "sendMessage", 2000}},
-      {6, {"ok", "createChatInviteLink", 2000}}};
+      {1, {"ok", "send", 1000}},        {2, {"ok", "send", 30000}},
+      {3, {"ok", "send", 120000}},  // too long ago
+      {4, {"transient", "send", 1000}}, {5, {"ok", "send", 2000}},
+      {6, {"ok", "link", 2000}}};
   for (const char* name : {"spring", "autumn"}) {
     ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
     auto claims = ClaimAndMarkSending(*store_, ClaimRequestFor(*store_, name));

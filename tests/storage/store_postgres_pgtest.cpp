@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes/test_keys.h"
+#include "storage/old_database.h"
 #include "storage/pg_test_database.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_schema.h"
@@ -243,6 +244,21 @@ TEST_F(PgStoreTest, MigrationsRunOnceWhenProcessesStartTogether) {
   auto versions = Session(**conn).QueryInt("SELECT COUNT(*) FROM schema_version");
   ASSERT_TRUE(versions);
   EXPECT_EQ(*versions, static_cast<int64_t>(PgMigrations().size()));
+}
+
+// Migration 12 (user accounts) over a database version 11 left: attempts renamed to request
+// kinds and given their account (the append-only trigger back on), an unknown health text read as
+// unauthorized, the new kinds admitted.
+TEST_F(PgStoreTest, UserAccountsMigrationRenamesOldAttempts) {
+  auto conn = PgConnection::Open(db_->url());
+  ASSERT_TRUE(conn) << conn.error().message;
+  Status migrated = testing::MigrateBefore(**conn, PgMigrations(), 12);
+  ASSERT_TRUE(migrated) << migrated.error().message;
+  Status filled = testing::FillBeforeUserAccounts(**conn);
+  ASSERT_TRUE(filled) << filled.error().message;
+  auto store = OpenStore(db_->url(), testing::TestStoreOptions(OpenMode::kExisting));
+  ASSERT_TRUE(store) << store.error().message;
+  testing::ExpectUserAccountsMigrated(**store, **conn);
 }
 
 TEST_F(PgStoreTest, ExistingModeRefusesAnEmptyDatabase) {

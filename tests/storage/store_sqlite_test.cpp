@@ -9,6 +9,7 @@
 #include "fakes/fault_injecting_connection.h"
 #include "fakes/files.h"
 #include "fakes/test_keys.h"
+#include "storage/old_database.h"
 #include "storage/secrets_contract.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -135,9 +136,25 @@ TEST(SqliteStoreTest, AttemptsAreAppendOnly) {
       "INSERT INTO invitations (id, campaign_id, contact_id, created_at, updated_at) "
       "VALUES (1, 1, 1, 0, 0);"
       "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, outcome) "
-      "VALUES (1, 1, 'w', 'sendMessage', 0, 'sent');"));
+      "VALUES (1, 1, 'w', 'send', 0, 'sent');"));
   EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET outcome = 'failed'"));
   EXPECT_FALSE((*conn)->ExecuteScript("DELETE FROM attempts"));
+}
+
+// Migration 11 (user accounts) over a database version 10 left: attempts renamed to request
+// kinds and given their account, an unknown health text read as unauthorized, the new kinds
+// admitted.
+TEST(SqliteStoreTest, UserAccountsMigrationRenamesOldAttempts) {
+  TempDir dir;
+  auto conn = SqliteConnection::Open(dir.File("t.db"), SqliteOptions{});
+  ASSERT_TRUE(conn);
+  Status migrated = testing::MigrateBefore(**conn, SqliteMigrations(), 11);
+  ASSERT_TRUE(migrated) << migrated.error().message;
+  Status filled = testing::FillBeforeUserAccounts(**conn);
+  ASSERT_TRUE(filled) << filled.error().message;
+  auto store = OpenStore("sqlite:" + dir.File("t.db"), testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  testing::ExpectUserAccountsMigrated(**store, **conn);
 }
 
 // The old app's crash at the store level: the import that writes a campaign's invitation rows

@@ -2,6 +2,8 @@
 // meets, matched by the MTProto error name whatever code it comes with.
 #include "telegram/tdlib/td_errors.h"
 
+#include "telegram/classify.h"
+
 #include <gtest/gtest.h>
 
 namespace tginvite::telegram::tdlib {
@@ -72,7 +74,7 @@ TEST(TdErrorsTest, LongFloodWaitsArriveAs429WithSeconds) {
   EXPECT_EQ(raw.retry_after, std::chrono::seconds(120));
   Outcome huge = ClassifyTdError(RequestClass::kContact, 429, "retry after 99999999999999999999");
   EXPECT_EQ(huge.kind, OutcomeKind::kFlood);
-  EXPECT_LE(huge.retry_after, kMaxRetryAfter);
+  EXPECT_LE(huge.retry_after, telegram::kMaxRetryAfter);
   EXPECT_GE(huge.retry_after, std::chrono::seconds(1));
 }
 

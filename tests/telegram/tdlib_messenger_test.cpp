@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fakes/fake_tdjson_path.h"
 #include "fakes/temp_dir.h"
 #include "telegram/tdlib/login.h"
 #include "telegram/tdlib/td_json.h"
@@ -59,8 +60,8 @@ class ScriptedPrompter final : public LoginPrompter {
 class TdlibMessengerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* fake = std::getenv("TGINVITE_FAKE_TDJSON");
-    if (fake == nullptr || *fake == '\0') GTEST_SKIP() << "TGINVITE_FAKE_TDJSON is not set";
+    const std::string fake = testing::FakeTdJsonPath();
+    if (fake.empty()) GTEST_SKIP() << "the fake TDLib was not built (TGINVITE_FAKE_TDJSON)";
     Result<std::shared_ptr<TdJson>> td = TdJson::LoadFrom(fake);
     ASSERT_TRUE(td) << td.error().message;
     td_ = *td;

@@ -167,7 +167,7 @@ class MetricsTest : public ::testing::Test {
     record.state = state;
     record.next_attempt_at = NowMs() + 60000;
     record.attempt =
-        storage::AttemptRecord{"w", "sendMessage", NowMs(), 5, 200, 0, "", std::move(outcome)};
+        storage::AttemptRecord{"w", "send", NowMs(), 5, 200, 0, "", std::move(outcome)};
     return record;
   }
 
@@ -223,7 +223,8 @@ TEST_F(MetricsTest, ValuesMatchTheStore) {
   ASSERT_TRUE(spare);
   const int64_t now = NowMs();
   ASSERT_TRUE(store_->PauseAccount(demo->id, now + 30000));
-  ASSERT_TRUE(store_->SetAccountHealth(spare->id, "unauthorized", "the token was revoked"));
+  ASSERT_TRUE(store_->SetAccountHealth(spare->id, core::AccountHealth::kUnauthorized,
+                                       "the token was revoked"));
   ASSERT_TRUE(store_->Heartbeat({"live", "h", 1, now, now, "ok", "", 0}));
   ASSERT_TRUE(store_->Heartbeat({"stale", "h", 2, now - 600000, now - 120000, "ok", "", 0}));
   // Two requests before the scrape: one 401 and one 404.

@@ -74,8 +74,8 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
           std::vector<Row> rows,
           tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, "
                    "COALESCE(c.telegram_user_id, i.started_by), c.username, c.first_name, "
-                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL "
-                   "FROM invitations i "
+                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL, "
+                   "i.step FROM invitations i "
                    "JOIN contacts c ON c.id = i.contact_id "
                    "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
                    "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
@@ -180,6 +180,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         claim.contact = internal::ContactFromColumns(row, 4);
         claim.not_before = slot;
         claim.paced = paced && !answers_start;
+        claim.step = static_cast<int>(row.Int(12));
         result.claims.push_back(std::move(claim));
         claimed_any = true;
         if (paced && !answers_start) {
@@ -334,21 +335,33 @@ Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> m
 Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) {
   // Column arrays: one UPDATE for the outcomes and one INSERT for the attempts, whatever the
   // batch's size.
-  std::vector<int64_t> ids, gens, next_at, counted;
+  std::vector<int64_t> ids, gens, next_at, counted, steps;
   std::vector<std::string> states;
+  // A user account's add that succeeded: recorded as sent, then joined, as a sent row that joined
+  // would be (so the counts and the per-minute deltas see both).
+  std::vector<int64_t> joined;
   std::vector<std::string_view> errors, links;
   std::vector<int64_t> a_ids, a_gens, a_started, a_latency, a_status, a_code;
   std::vector<std::string_view> a_worker, a_request, a_error, a_outcome;
   for (const OutcomeRecord& outcome : outcomes) {
     ids.push_back(outcome.invitation_id);
     gens.push_back(outcome.gen);
-    states.emplace_back(core::ToString(outcome.state));
+    const bool joins = outcome.state == core::InvitationState::kJoined;
+    if (joins) joined.push_back(outcome.invitation_id);
+    states.emplace_back(core::ToString(joins ? core::InvitationState::kSent : outcome.state));
+    // -1 keeps the row's step.
+    steps.push_back(outcome.state == core::InvitationState::kPending && outcome.next_step
+                        ? int64_t{*outcome.next_step}
+                        : int64_t{-1});
     next_at.push_back(outcome.next_attempt_at);
     errors.push_back(outcome.error);
     counted.push_back(outcome.count == AttemptCount::kCounted ? 1 : 0);
     links.push_back(outcome.invite_link);
-    // The request happened whether or not its outcome still applies: the history keeps it.
-    if (const std::optional<AttemptRecord>& a = outcome.attempt) {
+    // The requests happened whether or not the outcome still applies: the history keeps them.
+    std::vector<const AttemptRecord*> made;
+    for (const AttemptRecord& earlier : outcome.earlier_attempts) made.push_back(&earlier);
+    if (outcome.attempt) made.push_back(&*outcome.attempt);
+    for (const AttemptRecord* a : made) {
       a_ids.push_back(outcome.invitation_id);
       a_gens.push_back(outcome.gen);
       a_worker.push_back(a->worker);
@@ -365,28 +378,44 @@ Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes,
   int64_t applied = 0;
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     if (outcomes.empty()) return Ok();
-    ASSIGN_OR_RETURN(
-        applied,
-        tx.Execute(
-            "UPDATE invitations i SET state = o.state, next_attempt_at = o.next_at, "
-            "last_error = NULLIF(o.error, ''), attempts = i.attempts + o.counted, "
-            "lease_until = NULL, invite_link = COALESCE(NULLIF(o.link, ''), i.invite_link), "
-            "send_started_at = CASE WHEN o.state = 'pending' THEN NULL ELSE i.send_started_at "
-            "END, sent_at = CASE WHEN o.state = 'sent' THEN ?1 ELSE i.sent_at END, "
-            "updated_at = ?1 "
-            "FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[], ?5::bigint[], ?6::text[], "
-            "?7::bigint[], ?8::text[]) AS o(id, gen, state, next_at, error, counted, link) "
-            "WHERE i.id = o.id AND i.gen = o.gen AND i.state = 'sending'",
-            {now, IntArray(ids), IntArray(gens), TextArray(state_views), IntArray(next_at),
-             TextArray(errors), IntArray(counted), TextArray(links)}));
+    applied = 0;
+    std::vector<int64_t> applied_joins;
+    RETURN_IF_ERROR(tx.ForEach(
+        "UPDATE invitations i SET state = o.state, next_attempt_at = o.next_at, "
+        "last_error = NULLIF(o.error, ''), attempts = i.attempts + o.counted, "
+        "lease_until = NULL, invite_link = COALESCE(NULLIF(o.link, ''), i.invite_link), "
+        "send_started_at = CASE WHEN o.state = 'pending' THEN NULL ELSE i.send_started_at "
+        "END, sent_at = CASE WHEN o.state = 'sent' THEN ?1 ELSE i.sent_at END, "
+        "step = CASE WHEN o.step >= 0 THEN o.step ELSE i.step END, updated_at = ?1 "
+        "FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[], ?5::bigint[], ?6::text[], "
+        "?7::bigint[], ?8::text[], ?9::bigint[]) "
+        "AS o(id, gen, state, next_at, error, counted, link, step) "
+        "WHERE i.id = o.id AND i.gen = o.gen AND i.state = 'sending' RETURNING i.id",
+        {now, IntArray(ids), IntArray(gens), TextArray(state_views), IntArray(next_at),
+         TextArray(errors), IntArray(counted), TextArray(links), IntArray(steps)},
+        [&](const Row& row) -> Status {
+          ++applied;
+          if (std::find(joined.begin(), joined.end(), row.Int(0)) != joined.end()) {
+            applied_joins.push_back(row.Int(0));
+          }
+          return Ok();
+        }));
+    if (!applied_joins.empty()) {
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE invitations SET state = 'joined', joined_at = ?1, "
+                     "updated_at = ?1 WHERE id = ANY(?2::bigint[]) AND state = 'sent'",
+                     {now, IntArray(applied_joins)}));
+    }
     if (!a_ids.empty()) {
       RETURN_IF_ERROR(tx.Execute(
           "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, "
-          "http_status, error_code, error, outcome) "
-          "SELECT id, gen, worker, request, started_at, latency_ms, http_status, error_code, "
-          "NULLIF(error, ''), outcome FROM unnest(?1::bigint[], ?2::bigint[], ?3::text[], "
-          "?4::text[], ?5::bigint[], ?6::bigint[], ?7::bigint[], ?8::bigint[], ?9::text[], "
-          "?10::text[]) WITH ORDINALITY AS a(id, gen, worker, request, started_at, latency_ms, "
+          "http_status, error_code, error, outcome, account_id) "
+          "SELECT a.id, a.gen, worker, request, a.started_at, latency_ms, http_status, error_code, "
+          "NULLIF(error, ''), outcome, (SELECT c.account_id FROM invitations i JOIN campaigns c "
+          "ON c.id = i.campaign_id WHERE i.id = a.id) "
+          "FROM unnest(?1::bigint[], ?2::bigint[], ?3::text[], ?4::text[], ?5::bigint[], "
+          "?6::bigint[], ?7::bigint[], ?8::bigint[], ?9::text[], ?10::text[]) WITH ORDINALITY AS "
+          "a(id, gen, worker, request, started_at, latency_ms, "
           "http_status, error_code, error, outcome, n) ORDER BY n",
           {IntArray(a_ids), IntArray(a_gens), TextArray(a_worker), TextArray(a_request),
            IntArray(a_started), IntArray(a_latency), IntArray(a_status), IntArray(a_code),

@@ -380,6 +380,29 @@ ALTER TABLE invitations ADD CONSTRAINT invitations_state_check CHECK (state IN
    'awaiting_start'));
 )sql";
 
+// User accounts (TDLib): accounts of kind `user` and `rehearsal-user`, a campaign's delivery
+// method (existing campaigns message, as they did), an invitation's step within its method, and
+// attempts named by what they asked whichever path carried them (core::RequestKind: `send`,
+// `link`), each with its campaign's account, so that a user account's daily caps count its recent
+// attempts from one index. The append-only trigger is disabled for the renaming alone.
+constexpr std::string_view kUserAccounts = R"sql(
+ALTER TABLE accounts DROP CONSTRAINT accounts_kind_check;
+ALTER TABLE accounts ADD CONSTRAINT accounts_kind_check
+  CHECK (kind IN ('bot', 'rehearsal', 'user', 'rehearsal-user'));
+ALTER TABLE campaigns ADD COLUMN method TEXT NOT NULL DEFAULT 'message'
+  CHECK (method IN ('message', 'add', 'add-then-message'));
+ALTER TABLE invitations ADD COLUMN step BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN account_id BIGINT;
+ALTER TABLE attempts DISABLE TRIGGER attempts_no_update;
+UPDATE attempts a SET
+  request = CASE a.request WHEN 'sendMessage' THEN 'send' WHEN 'createChatInviteLink' THEN 'link'
+            ELSE a.request END,
+  account_id = c.account_id
+  FROM invitations i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = a.invitation_id;
+ALTER TABLE attempts ENABLE TRIGGER attempts_no_update;
+CREATE INDEX attempts_by_account ON attempts (account_id, request, started_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -392,6 +415,7 @@ constexpr Migration kMigrations[] = {
     {9, "limiter keeps its slots", kLimiterSlots},
     {10, "token scopes", kTokenScopes},
     {11, "start links", kStartLinks},
+    {12, "user accounts", kUserAccounts},
 };
 
 int64_t NowMillis() {

@@ -347,24 +347,56 @@ UPDATE invitations SET start_key = lower(hex(randomblob(16)));
 CREATE UNIQUE INDEX invitations_by_start_key ON invitations (start_key);
 )sql";
 
+// User accounts (TDLib): accounts of kind `user` and `rehearsal-user` (the kind's CHECK is widened
+// in place, see WidenCheck), a campaign's delivery method (existing campaigns message, as they
+// did), an invitation's step within its method, and attempts named by what they asked whichever
+// path carried them (core::RequestKind: `send`, `link`), each with its campaign's account, so that
+// a user account's daily caps count its recent attempts from one index.
+constexpr std::string_view kUserAccounts = R"sql(
+ALTER TABLE campaigns ADD COLUMN method TEXT NOT NULL DEFAULT 'message'
+  CHECK (method IN ('message', 'add', 'add-then-message'));
+ALTER TABLE invitations ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN account_id INTEGER;
+DROP TRIGGER attempts_no_update;
+UPDATE attempts SET
+  request = CASE request WHEN 'sendMessage' THEN 'send' WHEN 'createChatInviteLink' THEN 'link'
+            ELSE request END,
+  account_id = (SELECT c.account_id FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+                WHERE i.id = attempts.invitation_id);
+CREATE TRIGGER attempts_no_update BEFORE UPDATE ON attempts BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+CREATE INDEX attempts_by_account ON attempts (account_id, request, started_at);
+)sql";
+
 // SQLite cannot alter a CHECK constraint; widening one changes nothing stored, so the table's
 // definition is edited in place, as https://sqlite.org/lang_altertable.html ("otheralter")
 // describes, and the schema cookie bumped so that every connection reads it anew.
-Status AllowAwaitingStart(Tx& tx) {
-  constexpr std::string_view kOld = "'skipped', 'cancelled')";
-  constexpr std::string_view kNew = "'skipped', 'cancelled', 'awaiting_start')";
+Status WidenCheck(Tx& tx, std::string_view table, std::string_view old_text,
+                  std::string_view new_text) {
   ASSIGN_OR_RETURN(int64_t cookie, tx.QueryInt("PRAGMA schema_version"));
   RETURN_IF_ERROR(tx.ExecuteScript("PRAGMA writable_schema = ON"));
   ASSIGN_OR_RETURN(int64_t edited,
                    tx.Execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) "
-                              "WHERE type = 'table' AND name = 'invitations' AND instr(sql, ?) > 0",
-                              {std::string(kOld), std::string(kNew), std::string(kOld)}));
+                              "WHERE type = 'table' AND name = ? AND instr(sql, ?) > 0",
+                              {std::string(old_text), std::string(new_text), std::string(table),
+                               std::string(old_text)}));
   RETURN_IF_ERROR(tx.ExecuteScript(fmt::format("PRAGMA schema_version = {}", cookie + 1)));
   RETURN_IF_ERROR(tx.ExecuteScript("PRAGMA writable_schema = OFF"));
   if (edited != 1) {
-    return Fail(ErrorCode::kInternal, "the invitations table's state check has an unknown shape");
+    return Fail(ErrorCode::kInternal, "the {} table's check has an unknown shape", table);
   }
   return Ok();
+}
+
+Status AllowAwaitingStart(Tx& tx) {
+  return WidenCheck(tx, "invitations", "'skipped', 'cancelled')",
+                    "'skipped', 'cancelled', 'awaiting_start')");
+}
+
+Status AllowUserAccounts(Tx& tx) {
+  return WidenCheck(tx, "accounts", "CHECK (kind IN ('bot', 'rehearsal'))",
+                    "CHECK (kind IN ('bot', 'rehearsal', 'user', 'rehearsal-user'))");
 }
 
 constexpr Migration kMigrations[] = {
@@ -378,6 +410,7 @@ constexpr Migration kMigrations[] = {
     {8, "limiter keeps its slots", kLimiterSlots},
     {9, "token scopes", kTokenScopes},
     {10, "start links", kStartLinks, AllowAwaitingStart},
+    {11, "user accounts", kUserAccounts, AllowUserAccounts},
 };
 
 int64_t NowMillis() {

@@ -70,8 +70,8 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
           std::vector<Row> candidates,
           tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, "
                    "COALESCE(c.telegram_user_id, i.started_by), c.username, c.first_name, "
-                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL "
-                   "FROM invitations i "
+                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL, "
+                   "i.step FROM invitations i "
                    "JOIN contacts c ON c.id = i.contact_id "
                    "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
                    "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
@@ -110,6 +110,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         claim.contact = internal::ContactFromColumns(row, 4);
         claim.not_before = slot;
         claim.paced = paced && !answers_start;
+        claim.step = static_cast<int>(row.Int(12));
         result.claims.push_back(std::move(claim));
         claimed_any = true;
         if (paced && !answers_start) {
@@ -213,7 +214,15 @@ Result<int64_t> SqliteStore::RecordOutcomes(std::span<const OutcomeRecord> outco
   RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
     applied = 0;
     for (const OutcomeRecord& outcome : outcomes) {
-      const std::string state(core::ToString(outcome.state));
+      // A user account's add that succeeded: recorded as sent, then joined, as a sent row that
+      // joined would be (so the counts and the per-minute triggers see both).
+      const bool joined = outcome.state == core::InvitationState::kJoined;
+      const std::string state(
+          core::ToString(joined ? core::InvitationState::kSent : outcome.state));
+      // -1 keeps the row's step.
+      const int64_t step = outcome.state == core::InvitationState::kPending && outcome.next_step
+                               ? int64_t{*outcome.next_step}
+                               : int64_t{-1};
       ASSIGN_OR_RETURN(
           int64_t changed,
           tx.Execute("UPDATE invitations SET state = ?1, next_attempt_at = ?2, "
@@ -221,16 +230,28 @@ Result<int64_t> SqliteStore::RecordOutcomes(std::span<const OutcomeRecord> outco
                      "invite_link = COALESCE(NULLIF(?8, ''), invite_link), "
                      "send_started_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE send_started_at "
                      "END, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END, "
+                     "step = CASE WHEN ?9 >= 0 THEN ?9 ELSE step END, "
                      "updated_at = ?5 WHERE id = ?6 AND gen = ?7 AND state = 'sending'",
                      {state, outcome.next_attempt_at, outcome.error,
                       int64_t{outcome.count == AttemptCount::kCounted ? 1 : 0}, now,
-                      outcome.invitation_id, outcome.gen, outcome.invite_link}));
+                      outcome.invitation_id, outcome.gen, outcome.invite_link, step}));
+      if (joined && changed == 1) {
+        RETURN_IF_ERROR(
+            tx.Execute("UPDATE invitations SET state = 'joined', joined_at = ?1, "
+                       "updated_at = ?1 WHERE id = ?2 AND state = 'sent'",
+                       {now, outcome.invitation_id}));
+      }
       applied += changed;
-      // The request happened whether or not its outcome still applies: the history keeps it.
-      if (const std::optional<AttemptRecord>& a = outcome.attempt) {
+      // The requests happened whether or not the outcome still applies: the history keeps them.
+      std::vector<const AttemptRecord*> made;
+      for (const AttemptRecord& earlier : outcome.earlier_attempts) made.push_back(&earlier);
+      if (outcome.attempt) made.push_back(&*outcome.attempt);
+      for (const AttemptRecord* a : made) {
         RETURN_IF_ERROR(tx.Execute(
             "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, "
-            "http_status, error_code, error, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "http_status, error_code, error, outcome, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+            "?7, ?8, ?9, ?10, (SELECT c.account_id FROM invitations i JOIN campaigns c ON c.id = "
+            "i.campaign_id WHERE i.id = ?1))",
             {outcome.invitation_id, outcome.gen, a->worker, a->request, a->started_at,
              a->latency_ms, int64_t{a->http_status}, int64_t{a->error_code}, NullIfEmpty(a->error),
              a->outcome}));
