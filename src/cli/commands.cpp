@@ -280,9 +280,12 @@ int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
 int RunAccountList(storage::Store& store) {
   Result<std::vector<storage::Account>> accounts = store.ListAccounts();
   if (!accounts) return Report(accounts.error());
-  Table table({"NAME", "KIND", "TOKEN", "API BASE", "ADDED"});
+  Table table({"NAME", "KIND", "TOKEN", "API BASE", "ADDED", "USERNAME", "HEALTH"});
   std::vector<std::string> problems;
   for (const storage::Account& account : *accounts) {
+    // A user account's "token" is its credentials: shown as its phone's last digits; it has no
+    // Bot API server.
+    const bool user = core::IsUserAccount(account.kind);
     std::string token = account.token.Masked();
     if (account.token_access == storage::TokenAccess::kNoKey) {
       token = "sealed";
@@ -290,8 +293,14 @@ int RunAccountList(storage::Store& store) {
       token = "cannot be opened";
       problems.push_back(fmt::format("account {}: {}", account.name, account.token_problem));
     }
-    table.AddRow({account.name, std::string(core::ToString(account.kind)), token, account.api_base,
-                  FormatTime(account.created_at)});
+    std::string health(core::ToString(account.health));
+    if (account.health != core::AccountHealth::kOk) {
+      problems.push_back(fmt::format("account {} is {}: {}", account.name, health,
+                                     account.health_reason));
+    }
+    table.AddRow({account.name, std::string(core::ToString(account.kind)), token,
+                  user ? "-" : account.api_base, FormatTime(account.created_at),
+                  account.bot_username.empty() ? "-" : "@" + account.bot_username, health});
   }
   fmt::print("{}", table.Render());
   PrintWarnings(problems);
@@ -371,7 +380,7 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
   Result<storage::CampaignSummary> found = store.FindCampaign(name);
   if (!found) return Report(found.error());
   const storage::Campaign& c = found->campaign;
-  if (c.account_kind == core::AccountKind::kRehearsal) {
+  if (core::IsRehearsal(c.account_kind)) {
     fmt::print("REHEARSAL: account {} simulates Telegram; nothing is sent\n", c.account_name);
   }
   fmt::print(
@@ -385,6 +394,9 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
     fmt::print("start     {} links exported, {} opened (pressed Start){}\n",
                WithThousands(c.links_exported), WithThousands(c.links_started),
                c.bot_username.empty() ? "; the bot's username is not known yet" : "");
+  }
+  if (core::IsUserAccount(c.account_kind)) {
+    fmt::print("method    {}\n", core::ToString(c.method));
   }
   if (!c.paused_reason.empty()) fmt::print("paused    by the engine: {}\n", c.paused_reason);
   fmt::print("\n");

@@ -68,7 +68,7 @@ void PrintProgress(storage::Store& store) {
     const core::StateCounts& n = s.counts;
     spdlog::info(
         "{}campaign {}: {} sent, {} joined, {} failed, {} unknown, {} to go ({}/min)",
-        s.campaign.account_kind == core::AccountKind::kRehearsal ? "REHEARSAL " : "",
+        core::IsRehearsal(s.campaign.account_kind) ? "REHEARSAL " : "",
         s.campaign.name, WithThousands(n[InvitationState::kSent] + n[InvitationState::kJoined]),
         WithThousands(n[InvitationState::kJoined]), WithThousands(n[InvitationState::kFailed]),
         WithThousands(n[InvitationState::kUnknown]),

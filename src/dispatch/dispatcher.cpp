@@ -153,7 +153,7 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
       return a.id == campaign.account_id;
     });
     if (account == accounts.end()) continue;
-    if (account->kind == core::AccountKind::kRehearsal) {
+    if (core::IsRehearsal(account->kind)) {
       const core::SettingWarning rehearsal = {
           "rehearsal:" + campaign.name,
           fmt::format("REHEARSAL: campaign {} uses account {}, which simulates Telegram: nothing "
