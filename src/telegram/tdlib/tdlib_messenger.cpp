@@ -398,6 +398,9 @@ TdlibMessenger::Answer TdlibMessenger::Ask(Json request, RequestClass request_cl
     result.outcome = LostAnswer(name);
   } else if (TdError error = ErrorOf(*answer); error.code != 0) {
     result.outcome = ClassifyTdError(request_class, error.code, error.message);
+    // A request aborted because the session is closing says so: the session's end is the news.
+    std::lock_guard lock(mu_);
+    if (error.code == 500 && !problem_.empty()) result.outcome = AccountProblem(problem_);
   } else {
     result.body = std::move(*answer);
   }
