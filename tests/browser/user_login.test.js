@@ -66,9 +66,12 @@ describe('user account login', { skip: FAKE ? false : 'the fake TDLib is not bui
     await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
     await page.goto(`${server.url}/#/accounts`);
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
-    // Only the user account has the button.
+    // Only the user account has the button (the table fills in after the heading).
+    const button = page.locator('button.login-account[data-account="staff"]');
+    await button.waitFor();
+    await page.getByRole('cell', { name: 'rehearsal', exact: true }).first().waitFor();
     assert.equal(await page.locator('button.login-account').count(), 1);
-    await page.locator('button.login-account[data-account="staff"]').click();
+    await button.click();
 
     await page.getByText('Telegram sent a login code').waitFor();
     await page.getByLabel('Login code').fill('13579');
