@@ -142,6 +142,10 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
   server_options.check_account = [&store](const storage::NewAccount& account) {
     return CheckBotToken(store, account);
   };
+  // The dashboard logs user accounts in with the CLI's TDLib setup (TdJson::Load finds TDLib).
+  server_options.tdlib_account = [](const storage::Account& account) {
+    return TdlibAccountFor(account);
+  };
   auto server = std::make_unique<web::Server>(store, std::move(server_options));
   RETURN_IF_ERROR(server->Start());
   return server;

@@ -166,6 +166,7 @@ class Server::Impl {
       : store_(store),
         options_(std::move(options)),
         api_(store_, options_.clock, options_.check_account),
+        user_logins_(store_, options_.tdlib_account, options_.load_tdjson, options_.user_login),
         limiter_(options_.login) {
     Configure();
   }
@@ -192,6 +193,7 @@ class Server::Impl {
   }
 
   void Stop() {
+    user_logins_.CancelAll();  // a request waiting for a login's next question returns now
     if (http_) http_->Stop();
   }
 
@@ -290,6 +292,9 @@ class Server::Impl {
         "POST", "/api/v1/accounts/{name}/updates", kWrite,
         [&api](const In& in) { return api.ForwardUpdates(in.path[0], in.req.body); },
         BodyKind::kJson, BodyParse::kVerbatim);
+    // A user account's login, question by question (web/user_logins.h).
+    Json("POST", "/api/v1/accounts/{name}/login", kWrite,
+         [this](const In& in) { return user_logins_.Step(in.path[0], in.body); });
     // Telegram's own calls carry no session or token of ours: the account's webhook secret
     // (X-Telegram-Bot-Api-Secret-Token) is what authenticates them.
     router_.Add({"POST", "/telegram/webhook/{account}",
@@ -561,6 +566,7 @@ class Server::Impl {
   storage::Store& store_;
   ServerOptions options_;
   Api api_;
+  UserLogins user_logins_;
   Router router_;
   std::vector<std::pair<std::string, std::string>> routes_;
   RequestCounter requests_;

@@ -31,6 +31,7 @@
 #include "storage/store.h"
 #include "web/auth.h"
 #include "web/http_server.h"
+#include "web/user_logins.h"
 
 namespace tginvite::web {
 
@@ -51,6 +52,12 @@ struct ServerOptions {
   // Checks a bot account's token with Telegram before POST /api/v1/accounts stores it; empty:
   // not checked.
   std::function<Result<std::string>(const storage::NewAccount&)> check_account;
+  // POST /api/v1/accounts/{name}/login (web/user_logins.h): a user account's TDLib setup, from
+  // the composition root (cli::TdlibAccountFor); empty: the route answers 503. load_tdjson finds
+  // TDLib; empty: TdJson::Load ($TGINVITE_TDJSON, then the usual places).
+  TdlibAccountSource tdlib_account;
+  TdJsonLoader load_tdjson;
+  UserLoginLimits user_login;
 };
 
 // "127.0.0.1:8080" or "[::1]:8080" -> host and port; kInvalidArgument otherwise.

@@ -112,6 +112,8 @@ export const api = {
 
   accounts: () => call('GET', '/accounts'),
   addAccount: (account) => call('POST', '/accounts', { body: account }),
+  // A user account's login, one step: {} starts it, then { code } or { password } answers.
+  loginAccount: (name, answer) => call('POST', `/accounts/${segment(name)}/login`, { body: answer ?? {} }),
 
   settings: (campaign) => call('GET', '/settings', { query: { campaign } }),
   setSetting: (key, value, campaign) =>
