@@ -96,6 +96,7 @@ std::unique_ptr<telegram::Messenger> MakeMessenger(const storage::Account& accou
     telegram::RehearsalOptions options;
     options.seed = static_cast<uint64_t>(account.id) * 7919 + 17;
     options.user_account = account.kind == core::AccountKind::kRehearsalUser;
+    if (options.user_account) options.not_started = 0;  // a person may write first
     return telegram::MakeRehearsalMessenger(options);
   }
   if (account.kind == core::AccountKind::kUser) {

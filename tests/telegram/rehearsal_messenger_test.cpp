@@ -205,5 +205,50 @@ TEST(RehearsalMessengerTest, IsSafeToCallFromManyThreads) {
   EXPECT_EQ(message_ids.size(), static_cast<size_t>(sent));
 }
 
+TEST(RehearsalMessengerTest, AUserAccountLooksPeopleUpAndSomePrivacySettingsRefuseAdds) {
+  RehearsalOptions options = Reliable();
+  options.user_account = true;
+  options.not_found = 0.2;
+  options.privacy_refuses = 0.4;
+  auto messenger = MakeRehearsalMessenger(options);
+  int found = 0;
+  int refused = 0;
+  int added = 0;
+  for (int i = 0; i < 200; ++i) {
+    LookupResult lookup = messenger->FindUser({"member" + std::to_string(i), "", "", ""});
+    if (!lookup.outcome.ok()) {
+      EXPECT_EQ(lookup.outcome.reason, PermanentReason::kNotFound);
+      continue;
+    }
+    ++found;
+    AddMemberResult add = messenger->AddChatMember(std::to_string(kGroup), lookup.user_id);
+    if (add.outcome.ok()) {
+      ++added;
+    } else {
+      EXPECT_EQ(add.outcome.reason, PermanentReason::kPrivacy) << add.outcome.description;
+      ++refused;
+    }
+  }
+  EXPECT_GT(found, 120);
+  EXPECT_LT(found, 200);
+  EXPECT_GT(refused, 20);
+  EXPECT_GT(added, 20);
+  // A bot's simulator cannot do either.
+  auto bot = MakeRehearsalMessenger(Reliable());
+  EXPECT_EQ(bot->FindUser({"member1", "", "", ""}).outcome.kind, OutcomeKind::kAccountFatal);
+  EXPECT_EQ(bot->AddChatMember(std::to_string(kGroup), 1).outcome.kind,
+            OutcomeKind::kAccountFatal);
+}
+
+TEST(RehearsalMessengerTest, AUserAccountIsBlockedAsAPersonIsNotAsABot) {
+  RehearsalOptions options = Fast(11);
+  options.user_account = true;
+  options.blocked = 1;
+  auto messenger = MakeRehearsalMessenger(options);
+  Outcome outcome = messenger->SendInvitation(InvitationMessage{1, "hi", "", ""}).outcome;
+  EXPECT_EQ(outcome.reason, PermanentReason::kBlocked);
+  EXPECT_EQ(outcome.description.find("bot"), std::string::npos) << outcome.description;
+}
+
 }  // namespace
 }  // namespace tginvite::telegram

@@ -317,7 +317,8 @@ class RehearsalMessenger final : public Messenger {
         return Succeeded();
       case Draw::kBlocked:
         return Failed(OutcomeKind::kPermanent, PermanentReason::kBlocked, 403,
-                      "Forbidden: bot was blocked by the user");
+                      options_.user_account ? "USER_IS_BLOCKED"
+                                            : "Forbidden: bot was blocked by the user");
       case Draw::kNotStarted:
         return Failed(OutcomeKind::kPermanent, PermanentReason::kNotStarted, 403,
                       "Forbidden: bot can't initiate conversation with a user");

@@ -71,6 +71,14 @@ function loginPanel(name, onReady) {
   return form;
 }
 
+// A bot or a user account, REHEARSAL when it simulates one, with its @username when known.
+function kindCell(a) {
+  const rehearsal = a.kind === 'rehearsal' || a.kind === 'rehearsal-user';
+  const kind = a.kind === 'rehearsal-user' || a.kind === 'user' ? 'user account' : 'bot';
+  return h('span', {}, rehearsal ? h('span', { class: 'tag-rehearsal' }, 'REHEARSAL') : '',
+    rehearsal ? ` ${kind}` : kind, a.bot_username ? ` @${a.bot_username}` : '');
+}
+
 export async function render(root) {
   const body = h('tbody');
   const login = h('div', { id: 'account-login-area' });
@@ -127,8 +135,8 @@ export async function render(root) {
     const { accounts } = await api.accounts();
     body.replaceChildren(...(accounts.length ? accounts.map((a) => h('tr', {},
       h('td', {}, a.name),
-      h('td', {}, a.kind === 'rehearsal' ? h('span', { class: 'tag-rehearsal' }, 'REHEARSAL') : a.kind),
-      h('td', {}, a.api_base ?? ''),
+      h('td', {}, kindCell(a)),
+      h('td', {}, a.kind === 'bot' || a.kind === 'rehearsal' ? (a.api_base ?? '') : '—'),
       h('td', {}, a.health ? badge(a.health) : '', a.health_reason ? ` ${a.health_reason}` : ''),
       h('td', {}, a.flood_until && a.flood_until > Date.now() ? relativeTime(a.flood_until) : '—'),
       h('td', {}, relativeTime(a.created_at)),
@@ -137,7 +145,7 @@ export async function render(root) {
           onclick: () => login.replaceChildren(loginPanel(a.name, () => refresh().catch(() => {}))) }, 'Log in')
         : '')))
       : [h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No accounts yet.'))]));
-    setRehearsal(accounts.some((a) => a.kind === 'rehearsal'));
+    setRehearsal(accounts.some((a) => a.kind === 'rehearsal' || a.kind === 'rehearsal-user'));
   }
   try {
     await refresh();

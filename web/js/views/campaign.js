@@ -137,7 +137,8 @@ export async function render(root, route) {
     tag.hidden = !c.rehearsal;
     setRehearsal(Boolean(c.rehearsal));
     const started = c.started_at ? ['started ', relativeTime(c.started_at)] : ['not started'];
-    meta.replaceChildren(`chat ${c.chat} · ${c.link_mode ?? ''} links · reach ${c.reach ?? 'direct'} · account ${c.account} · `, ...started);
+    const method = c.method && c.method !== 'message' ? ` · method ${c.method}` : '';
+    meta.replaceChildren(`chat ${c.chat} · ${c.link_mode ?? ''} links · reach ${c.reach ?? 'direct'}${method} · account ${c.account} · `, ...started);
     for (const [action, allowed] of Object.entries(ACTIONS)) buttons[action].hidden = !allowed(c);
     summary.update(c);
     startLinks.update(c);
