@@ -221,5 +221,17 @@ TEST_F(TdlibMessengerTest, ASessionRevokedMidRunMakesTheAccountUnauthorized) {
   EXPECT_EQ(CountJournal("message"), 0);
 }
 
+TEST_F(TdlibMessengerTest, ImportContactsThrottledIsAFloodPauseNotAMissingContact) {
+  Json scenario = Scenario();
+  scenario["import_retry_all"] = true;
+  UseScenario(scenario);
+  LogInOrFail();
+  auto messenger = MakeTdlibMessenger(td_, account_);
+  LookupResult by_phone = messenger->FindUser({"", "+15550000001", "Alice", ""});
+  EXPECT_EQ(by_phone.outcome.kind, OutcomeKind::kFlood) << by_phone.outcome.description;
+  EXPECT_EQ(by_phone.outcome.retry_after, std::chrono::seconds(3600));
+  EXPECT_EQ(CountJournal("import"), 0);
+}
+
 }  // namespace
 }  // namespace tginvite::telegram::tdlib

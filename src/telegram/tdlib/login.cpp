@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "telegram/tdlib/json_fields.h"
+#include "telegram/tdlib/td_answers.h"
 #include "telegram/tdlib/td_client.h"
 
 namespace tginvite::telegram::tdlib {
@@ -112,12 +113,7 @@ Result<LoginResult> LogIn(std::shared_ptr<TdJson> td, const TdlibAccount& accoun
       LoginResult result;
       result.user_id = IntField(me, "id").value_or(0);
       result.first_name = StringField(me, "first_name");
-      const Json& active = Field(Field(me, "usernames"), "active_usernames");
-      if (active.is_array() && !active.empty() && active[0].is_string()) {
-        result.username = active[0].get<std::string>();
-      } else {
-        result.username = StringField(me, "username");
-      }
+      result.username = UsernameOf(me);
       return result;
     } else if (type == "authorizationStateWaitRegistration") {
       return Fail(ErrorCode::kInvalidArgument,

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "telegram/tdlib/json_fields.h"
+#include "telegram/tdlib/td_answers.h"
 #include "telegram/tdlib/td_client.h"
 #include "telegram/tdlib/td_errors.h"
 
@@ -62,28 +63,6 @@ Outcome Permanent(PermanentReason reason, std::string description) {
   return outcome;
 }
 
-// A join, seen as a service message in the group, as an update id unique per (chat, message,
-// user): the inbox keeps each once however often TDLib repeats the message.
-int64_t JoinUpdateId(int64_t chat_id, int64_t message_id, int64_t user_id) {
-  uint64_t h = 1469598103934665603ULL;
-  for (int64_t part : {chat_id, message_id, user_id}) {
-    h ^= static_cast<uint64_t>(part);
-    h *= 1099511628211ULL;
-  }
-  return static_cast<int64_t>(h & 0x3fffffffffffffffULL);
-}
-
-std::string MemberStatus(const Json& status) {
-  const std::string type = TypeOf(status);
-  if (type == "chatMemberStatusCreator") return "creator";
-  if (type == "chatMemberStatusAdministrator") return "administrator";
-  if (type == "chatMemberStatusMember") return "member";
-  if (type == "chatMemberStatusRestricted")
-    return BoolField(status, "is_member") ? "restricted" : "left";
-  if (type == "chatMemberStatusBanned") return "kicked";
-  return "left";
-}
-
 class TdlibMessenger final : public Messenger {
  public:
   TdlibMessenger(std::shared_ptr<TdJson> td, TdlibAccount account)
@@ -110,16 +89,7 @@ class TdlibMessenger final : public Messenger {
     if (!me.outcome.ok()) return result;
     result.bot.id = IntField(me.body, "id").value_or(0);
     result.bot.first_name = StringField(me.body, "first_name");
-    const Json& usernames = Field(me.body, "usernames");
-    const Json& active = Field(usernames, "active_usernames");
-    if (active.is_array() && !active.empty() && active[0].is_string()) {
-      result.bot.username = active[0].get<std::string>();
-    } else if (std::string editable = StringField(usernames, "editable_username");
-               !editable.empty()) {
-      result.bot.username = editable;
-    } else {
-      result.bot.username = StringField(me.body, "username");
-    }
+    result.bot.username = UsernameOf(me.body);
     return result;
   }
 
@@ -162,7 +132,7 @@ class TdlibMessenger final : public Messenger {
                          {"member_id", {{"@type", "messageSenderUser"}, {"user_id", user_id}}}},
                         RequestClass::kContact, "getChatMember");
     if (!member.outcome.ok()) return {member.outcome, ""};
-    return {member.outcome, MemberStatus(Field(member.body, "status"))};
+    return {member.outcome, MemberStatusOf(Field(member.body, "status"))};
   }
 
   UpdatesResult GetUpdates(int64_t /*offset*/, std::chrono::seconds timeout) override {
@@ -348,34 +318,11 @@ void TdlibMessenger::SendParameters() {
 }
 
 void TdlibMessenger::OnNewMessage(const Json& message) {
-  const Json& content = Field(message, "content");
-  const std::string type = TypeOf(content);
-  const int64_t chat_id = IntField(message, "chat_id").value_or(0);
-  const int64_t message_id = IntField(message, "id").value_or(0);
-  std::vector<int64_t> users;
-  if (type == "messageChatJoinByLink" || type == "messageChatJoinByRequest") {
-    if (std::optional<int64_t> user = IntField(Field(message, "sender_id"), "user_id")) {
-      users.push_back(*user);
-    }
-  } else if (type == "messageChatAddMembers") {
-    const Json& added = Field(content, "member_user_ids");
-    if (added.is_array()) {
-      for (const Json& id : added) {
-        if (id.is_number_integer()) users.push_back(id.get<int64_t>());
-      }
-    }
-  }
-  if (users.empty() || chat_id == 0) return;
+  std::vector<Update> joins = JoinsOf(message);
+  if (joins.empty()) return;
   std::lock_guard lock(joins_mu_);
-  for (int64_t user : users) {
+  for (Update& join : joins) {
     if (joins_.size() >= kMaxPendingJoins) joins_.pop_front();
-    Update join;
-    join.update_id = JoinUpdateId(chat_id, message_id, user);
-    join.kind = Update::Kind::kChatMember;
-    join.chat_id = chat_id;
-    join.user_id = user;
-    join.old_status = "left";
-    join.new_status = "member";
     joins_.push_back(std::move(join));
   }
   joins_cv_.notify_all();
