@@ -23,6 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 // Joins kept for GetUpdates at most (the oldest are dropped beyond it).
 constexpr size_t kMaxPendingJoins = 10'000;
+// After a failed start (not logged in, the database refused), the next one waits this long: the
+// poller asks every round, and a TDLib client opens the session's database each time.
+constexpr std::chrono::seconds kRestartAfter{30};
 
 std::string EscapeHtml(std::string_view text) {
   std::string out;
@@ -201,6 +204,8 @@ class TdlibMessenger final : public Messenger {
   std::string state_;                 // the last authorization state's @type, under mu_
   std::string problem_;               // why the client cannot be used, under mu_
   size_t key_index_ = 0;              // which database key setTdlibParameters tried last
+  std::string last_problem_;          // why the last start failed, under mu_
+  Clock::time_point retry_start_at_{};  // no new start before, under mu_
 
   std::mutex chats_mu_;
   std::map<std::string, int64_t> chats_;  // campaign chat text → TDLib chat id
@@ -218,6 +223,10 @@ Outcome TdlibMessenger::Start() {
   std::lock_guard start(start_mu_);
   std::unique_lock lock(mu_);
   if (client_ && state_ == "authorizationStateReady") return Outcome{};
+  if (!client_ && Clock::now() < retry_start_at_) {
+    // The last start failed (not logged in, say): the session is not reopened on every request.
+    return AccountProblem(last_problem_);
+  }
   if (!client_) {
     state_.clear();
     problem_.clear();
@@ -232,7 +241,9 @@ Outcome TdlibMessenger::Start() {
   std::string why = !problem_.empty() ? problem_
                     : settled         ? "the session did not start"
                                       : "TDLib did not start the session in time";
-  std::shared_ptr<TdClient> failed = std::move(client_);  // the next request starts afresh
+  std::shared_ptr<TdClient> failed = std::move(client_);  // a later request starts afresh
+  last_problem_ = why;
+  retry_start_at_ = Clock::now() + kRestartAfter;
   lock.unlock();
   failed.reset();
   return AccountProblem(why);
