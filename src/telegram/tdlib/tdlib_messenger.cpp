@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxPendingJoins = 10'000;
 // After a failed start (not logged in, the database refused), the next one waits this long: the
 // poller asks every round, and a TDLib client opens the session's database each time.
-constexpr std::chrono::seconds kRestartAfter{30};
+constexpr std::chrono::seconds kRestartAfter{5};
 
 std::string EscapeHtml(std::string_view text) {
   std::string out;
