@@ -527,4 +527,6 @@ bool MessageTemplate::uses(std::string_view name) const {
                      [field](const Piece& piece) { return piece.field == field; });
 }
 
+std::string EscapeHtml(std::string_view text) { return EscapeHtml(text, Apostrophe::kKeep); }
+
 }  // namespace tginvite::core

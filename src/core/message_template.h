@@ -88,4 +88,7 @@ class MessageTemplate {
   size_t max_length_ = 0;
 };
 
+// `text` with &, <, > and " escaped for HTML (a link appended to a rendered message).
+std::string EscapeHtml(std::string_view text);
+
 }  // namespace tginvite::core

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "core/message_template.h"
 #include "telegram/tdlib/json_fields.h"
 #include "telegram/tdlib/td_answers.h"
 #include "telegram/tdlib/td_client.h"
@@ -26,29 +27,6 @@ constexpr size_t kMaxPendingJoins = 10'000;
 // After a failed start (not logged in, the database refused), the next one waits this long: the
 // poller asks every round, and a TDLib client opens the session's database each time.
 constexpr std::chrono::seconds kRestartAfter{5};
-
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 Outcome AccountProblem(std::string description) {
   Outcome outcome;
@@ -403,7 +381,7 @@ TdlibMessenger::ChatId TdlibMessenger::ResolveChat(const std::string& chat) {
 
 SendResult TdlibMessenger::SendInvitation(const InvitationMessage& message) {
   std::string html = message.text;
-  if (!message.button_url.empty()) html += "\n\n" + EscapeHtml(message.button_url);
+  if (!message.button_url.empty()) html += "\n\n" + core::EscapeHtml(message.button_url);
   Outcome started = Start();
   if (!started.ok()) return {started, 0};
   std::shared_ptr<TdClient> client;
