@@ -15,7 +15,7 @@
 #include "core/contact_fields.h"
 #include "core/duration.h"
 #include "core/message_template.h"
-#include "storage/postgres/pg_url.h"
+#include "storage/database_url.h"
 #include "web/auth.h"
 
 namespace tginvite::cli {
@@ -277,7 +277,7 @@ int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
   return kExitOk;
 }
 
-int RunAccountList(storage::Store& store) {
+int RunAccountList(storage::AccountStore& store) {
   Result<std::vector<storage::Account>> accounts = store.ListAccounts();
   if (!accounts) return Report(accounts.error());
   Table table({"NAME", "KIND", "TOKEN", "API BASE", "ADDED", "USERNAME", "HEALTH"});
@@ -357,7 +357,7 @@ int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& option
   return kExitOk;
 }
 
-int RunCampaignList(storage::Store& store) {
+int RunCampaignList(storage::Catalog& store) {
   Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
   if (!campaigns) return Report(campaigns.error());
   Table table({"NAME", "STATE", "ACCOUNT", "CHAT", "LINK", "TOTAL", "PENDING", "SENT", "JOINED",
@@ -376,7 +376,7 @@ int RunCampaignList(storage::Store& store) {
   return kExitOk;
 }
 
-int RunCampaignShow(storage::Store& store, const std::string& name) {
+int RunCampaignShow(storage::Catalog& store, const std::string& name) {
   Result<storage::CampaignSummary> found = store.FindCampaign(name);
   if (!found) return Report(found.error());
   const storage::Campaign& c = found->campaign;
@@ -426,7 +426,7 @@ int RunCampaignShow(storage::Store& store, const std::string& name) {
   return kExitOk;
 }
 
-int RunCampaignChange(storage::Store& store, const std::string& name,
+int RunCampaignChange(storage::Catalog& store, const std::string& name,
                       storage::CampaignAction action) {
   Result<storage::Campaign> changed = store.ChangeCampaign(name, action);
   if (!changed) return Report(changed.error());
@@ -434,7 +434,7 @@ int RunCampaignChange(storage::Store& store, const std::string& name,
   return kExitOk;
 }
 
-int RunResendUnknown(storage::Store& store, const std::string& name, Confirmed confirmed) {
+int RunResendUnknown(storage::Catalog& store, const std::string& name, Confirmed confirmed) {
   Result<storage::CampaignSummary> found = store.FindCampaign(name);
   if (!found) return Report(found.error());
   const int64_t unknown = found->counts[InvitationState::kUnknown];
@@ -588,7 +588,7 @@ int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOp
   return kExitOk;
 }
 
-int RunSettingsList(storage::Store& store, const storage::SettingScope& scope) {
+int RunSettingsList(storage::Catalog& store, const storage::SettingScope& scope) {
   Result<core::ResolvedSettings> resolved = storage::LoadResolvedSettings(store, scope);
   if (!resolved) return Report(resolved.error());
   PrintWarnings(resolved->warnings);
@@ -603,7 +603,7 @@ int RunSettingsList(storage::Store& store, const storage::SettingScope& scope) {
   return kExitOk;
 }
 
-int RunSettingsGet(storage::Store& store, const storage::SettingScope& scope,
+int RunSettingsGet(storage::Catalog& store, const storage::SettingScope& scope,
                    const std::string& key) {
   if (core::FindSetting(key) == nullptr) {
     return Report(Fail(ErrorCode::kNotFound, "unknown setting \"{}\"", key));
@@ -617,7 +617,7 @@ int RunSettingsGet(storage::Store& store, const storage::SettingScope& scope,
   return kExitOk;
 }
 
-int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
+int RunSettingsSet(storage::Catalog& store, const storage::SettingScope& scope,
                    const std::string& key, const std::string& value) {
   if (Status put = store.PutSetting(scope, key, value); !put) {
     return Report(put.error().WithContext("settings set"));
@@ -633,7 +633,7 @@ int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
   return kExitOk;
 }
 
-int RunSettingsUnset(storage::Store& store, const storage::SettingScope& scope,
+int RunSettingsUnset(storage::Catalog& store, const storage::SettingScope& scope,
                      const std::string& key) {
   if (Status deleted = store.DeleteSetting(scope, key); !deleted) {
     return Report(deleted.error().WithContext("settings unset"));
@@ -642,7 +642,7 @@ int RunSettingsUnset(storage::Store& store, const storage::SettingScope& scope,
   return kExitOk;
 }
 
-int RunSuppressAdd(storage::Store& store, const std::string& user, const std::string& reason) {
+int RunSuppressAdd(storage::Catalog& store, const std::string& user, const std::string& reason) {
   Result<std::string> key = core::ParseUserRef(user);
   if (!key) return Report(key.error().WithContext("suppress add"));
   Result<int64_t> skipped = store.AddSuppression(*key, reason);
@@ -652,7 +652,7 @@ int RunSuppressAdd(storage::Store& store, const std::string& user, const std::st
   return kExitOk;
 }
 
-int RunSuppressRemove(storage::Store& store, const std::string& user) {
+int RunSuppressRemove(storage::Catalog& store, const std::string& user) {
   Result<std::string> key = core::ParseUserRef(user);
   if (!key) return Report(key.error().WithContext("suppress remove"));
   if (Status removed = store.RemoveSuppression(*key); !removed) return Report(removed.error());
@@ -660,7 +660,7 @@ int RunSuppressRemove(storage::Store& store, const std::string& user) {
   return kExitOk;
 }
 
-int RunSuppressList(storage::Store& store) {
+int RunSuppressList(storage::Catalog& store) {
   Result<std::vector<storage::Suppression>> list = store.ListSuppressions();
   if (!list) return Report(list.error());
   Table table({"USER", "REASON", "SINCE"});
@@ -671,7 +671,7 @@ int RunSuppressList(storage::Store& store) {
   return kExitOk;
 }
 
-int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options) {
+int RunTokenCreate(storage::WebAuthStore& store, const TokenCreateOptions& options) {
   core::Secret token = web::NewToken();
   storage::NewApiToken request(options.name, web::TokenHash(token.Reveal()));
   std::optional<core::TokenScope> scope = core::ParseTokenScope(options.scope);
@@ -700,13 +700,13 @@ int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options) {
   return kExitOk;
 }
 
-int RunTokenRevoke(storage::Store& store, const std::string& name) {
+int RunTokenRevoke(storage::WebAuthStore& store, const std::string& name) {
   if (Status revoked = store.RevokeApiToken(name); !revoked) return Report(revoked.error());
   fmt::print("token {} revoked\n", name);
   return kExitOk;
 }
 
-int RunTokenList(storage::Store& store) {
+int RunTokenList(storage::WebAuthStore& store) {
   Result<std::vector<storage::ApiToken>> tokens = store.ListApiTokens();
   if (!tokens) return Report(tokens.error());
   if (tokens->empty()) {
@@ -723,7 +723,7 @@ int RunTokenList(storage::Store& store) {
   return kExitOk;
 }
 
-int RunRevokeStartLink(storage::Store& store, const std::string& campaign,
+int RunRevokeStartLink(storage::Catalog& store, const std::string& campaign,
                        const std::string& contact) {
   Result<std::string> link = store.RenewStartLink(campaign, contact);
   if (!link) return Report(link.error());

@@ -61,13 +61,13 @@ struct AccountAddOptions {
 };
 // `account add NAME --user …`: stores the credentials (sealed) and logs the account in on the
 // terminal (code, then the 2-step password if set).
-int RunAccountAddUser(storage::Store& store, const AccountAddOptions& options,
+int RunAccountAddUser(storage::AccountStore& store, const AccountAddOptions& options,
                       const SecretKeys& keys);
 // `account login NAME`: logs a user account in (again), e.g. after its session was ended.
-int RunAccountLogin(storage::Store& store, const std::string& name);
+int RunAccountLogin(storage::AccountStore& store, const std::string& name);
 // `account resume NAME`: the operator's word that an account Telegram limited (PEER_FLOOD) or
 // refused may send again.
-int RunAccountResume(storage::Store& store, const std::string& name);
+int RunAccountResume(storage::AccountStore& store, const std::string& name);
 // A bot token is stored sealed: without a key, a bot account is refused before Telegram is asked.
 int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const SecretKeys& keys);
 // Puts a new token (--bot-token-env or --bot-token-file) on an existing bot account, checked with
@@ -76,7 +76,7 @@ int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
                      const SecretKeys& keys);
 // Tokens are shown masked; "sealed" when no key is loaded, "cannot be opened" when the key does
 // not open them.
-int RunAccountList(storage::Store& store);
+int RunAccountList(storage::AccountStore& store);
 
 struct CampaignCreateOptions {
   std::string name;
@@ -90,17 +90,17 @@ struct CampaignCreateOptions {
   std::string method;
 };
 int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& options);
-int RunCampaignList(storage::Store& store);
-int RunCampaignShow(storage::Store& store, const std::string& name);
+int RunCampaignList(storage::Catalog& store);
+int RunCampaignShow(storage::Catalog& store, const std::string& name);
 // Gives the contact (id:N, username:NAME or phone:+E164) a new start link in the campaign; the old
 // one stops working.
-int RunRevokeStartLink(storage::Store& store, const std::string& campaign,
+int RunRevokeStartLink(storage::Catalog& store, const std::string& campaign,
                        const std::string& contact);
-int RunCampaignChange(storage::Store& store, const std::string& name,
+int RunCampaignChange(storage::Catalog& store, const std::string& name,
                       storage::CampaignAction action);
 enum class Confirmed { kNo, kYes };
 // Resends a campaign's unknown invitations; without kYes it only says what that would do.
-int RunResendUnknown(storage::Store& store, const std::string& name, Confirmed confirmed);
+int RunResendUnknown(storage::Catalog& store, const std::string& name, Confirmed confirmed);
 
 struct ImportOptions {
   std::string file;
@@ -118,17 +118,17 @@ struct StatusOptions {
 };
 int RunStatus(storage::Store& store, const GlobalOptions& global, const StatusOptions& options);
 
-int RunSettingsList(storage::Store& store, const storage::SettingScope& scope);
-int RunSettingsGet(storage::Store& store, const storage::SettingScope& scope,
+int RunSettingsList(storage::Catalog& store, const storage::SettingScope& scope);
+int RunSettingsGet(storage::Catalog& store, const storage::SettingScope& scope,
                    const std::string& key);
-int RunSettingsSet(storage::Store& store, const storage::SettingScope& scope,
+int RunSettingsSet(storage::Catalog& store, const storage::SettingScope& scope,
                    const std::string& key, const std::string& value);
-int RunSettingsUnset(storage::Store& store, const storage::SettingScope& scope,
+int RunSettingsUnset(storage::Catalog& store, const storage::SettingScope& scope,
                      const std::string& key);
 
-int RunSuppressAdd(storage::Store& store, const std::string& user, const std::string& reason);
-int RunSuppressRemove(storage::Store& store, const std::string& user);
-int RunSuppressList(storage::Store& store);
+int RunSuppressAdd(storage::Catalog& store, const std::string& user, const std::string& reason);
+int RunSuppressRemove(storage::Catalog& store, const std::string& user);
+int RunSuppressList(storage::Catalog& store);
 
 struct RunOptions {
   bool until_idle = false;
@@ -156,9 +156,9 @@ struct TokenCreateOptions {
   std::string scope = "write";
   std::string expires_in;  // a duration; empty: never
 };
-int RunTokenCreate(storage::Store& store, const TokenCreateOptions& options);
-int RunTokenRevoke(storage::Store& store, const std::string& name);
-int RunTokenList(storage::Store& store);
+int RunTokenCreate(storage::WebAuthStore& store, const TokenCreateOptions& options);
+int RunTokenRevoke(storage::WebAuthStore& store, const std::string& name);
+int RunTokenList(storage::WebAuthStore& store);
 
 // Checks a bot account's token with getMe (kInvalidArgument when the token cannot be opened).
 int RunAccountCheck(storage::Store& store, const std::string& name);

@@ -5,9 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "storage/postgres/pg_schema.h"
-#include "storage/postgres/pg_url.h"
-#include "storage/sqlite/schema.h"
+#include "storage/database_url.h"
 
 namespace tginvite::cli {
 
@@ -18,20 +16,17 @@ int RunMigrate(const GlobalOptions& global) {
   Result<std::unique_ptr<storage::Store>> store =
       storage::OpenStore(global.db, keys->StoreOptionsFor(storage::OpenMode::kCreate));
   if (!store) return Report(store.error());
-  const bool postgres = (*store)->backend() == "postgres";
-  std::span<const storage::Migration> migrations =
-      postgres ? storage::PgMigrations() : storage::SqliteMigrations();
   fmt::print("database {}: schema is at version {} ({}); nothing left to migrate\n",
-             storage::RedactDatabaseUrl(global.db), migrations.back().version,
+             storage::RedactDatabaseUrl(global.db), (*store)->schema_version(),
              (*store)->backend());
   // Tokens an older version stored in plaintext are sealed as part of the upgrade; without a key
   // that is a warning: the schema is migrated all the same.
   Result<int64_t> sealed = (*store)->SealSecrets(storage::Store::SealScope::kPlaintext);
   if (!sealed) {
-    PrintWarnings({sealed.error().code == ErrorCode::kInvalidArgument
-                       ? sealed.error().message  // tokens in plaintext, and no key to seal them
-                       : "could not look for bot tokens left in plaintext: " +
-                             sealed.error().message});
+    PrintWarnings(
+        {sealed.error().code == ErrorCode::kInvalidArgument
+             ? sealed.error().message  // tokens in plaintext, and no key to seal them
+             : "could not look for bot tokens left in plaintext: " + sealed.error().message});
   } else if (*sealed > 0) {
     fmt::print("sealed {} bot token{} that an older version stored in plaintext (key {})\n",
                *sealed, *sealed == 1 ? "" : "s", keys->current->id());

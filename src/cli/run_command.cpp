@@ -15,7 +15,7 @@
 #include "cli/output.h"
 #include "core/private_files.h"
 #include "dispatch/dispatcher.h"
-#include "storage/postgres/pg_url.h"
+#include "storage/database_url.h"
 #include "web/auth.h"
 #include "web/server.h"
 

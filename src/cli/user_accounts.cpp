@@ -45,7 +45,7 @@ Result<std::string> ReadEnv(const std::string& variable, std::string_view option
 }
 
 // Logs the stored account in and keeps its @username.
-int LogInStored(storage::Store& store, const storage::Account& account) {
+int LogInStored(storage::AccountStore& store, const storage::Account& account) {
   Result<telegram::tdlib::TdlibAccount> tdlib = TdlibAccountFor(account);
   if (!tdlib) return Report(tdlib.error());
   Result<std::shared_ptr<telegram::tdlib::TdJson>> td = telegram::tdlib::TdJson::Load();
@@ -81,7 +81,7 @@ int LogInStored(storage::Store& store, const storage::Account& account) {
 
 }  // namespace
 
-int RunAccountAddUser(storage::Store& store, const AccountAddOptions& options,
+int RunAccountAddUser(storage::AccountStore& store, const AccountAddOptions& options,
                       const SecretKeys& keys) {
   storage::NewAccount account;
   account.name = options.name;
@@ -133,7 +133,7 @@ int RunAccountAddUser(storage::Store& store, const AccountAddOptions& options,
   return LogInStored(store, *added);
 }
 
-int RunAccountLogin(storage::Store& store, const std::string& name) {
+int RunAccountLogin(storage::AccountStore& store, const std::string& name) {
   Result<storage::Account> account = store.FindAccount(name);
   if (!account) return Report(account.error());
   if (account->kind != core::AccountKind::kUser) {
@@ -143,7 +143,7 @@ int RunAccountLogin(storage::Store& store, const std::string& name) {
   return LogInStored(store, *account);
 }
 
-int RunAccountResume(storage::Store& store, const std::string& name) {
+int RunAccountResume(storage::AccountStore& store, const std::string& name) {
   Result<storage::Account> account = store.FindAccount(name);
   if (!account) return Report(account.error());
   if (account->health == core::AccountHealth::kOk) {

@@ -1,35 +1,13 @@
 #include <string>
 
+#include "storage/database_url.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
 
 namespace tginvite::storage {
-namespace {
 
-bool IsPostgresUrl(std::string_view url) {
-  return url.starts_with("postgres://") || url.starts_with("postgresql://");
-}
-
-// A "sqlite:" URL (or bare path) split into the file and its "?..." parameter.
-struct SqliteUrl {
-  std::string_view path;
-  std::optional<std::string_view> parameter;
-};
-
-SqliteUrl ParseSqliteUrl(std::string_view url) {
-  std::string_view rest = url.starts_with("sqlite:") ? url.substr(7) : url;
-  SqliteUrl parsed{rest, std::nullopt};
-  if (size_t query = rest.find('?'); query != std::string_view::npos) {
-    parsed.parameter = rest.substr(query + 1);
-    parsed.path = rest.substr(0, query);
-  }
-  return parsed;
-}
-
-}  // namespace
-
-Result<core::ResolvedSettings> LoadResolvedSettings(Store& store, const SettingScope& scope) {
+Result<core::ResolvedSettings> LoadResolvedSettings(Catalog& store, const SettingScope& scope) {
   ASSIGN_OR_RETURN(core::RawSettings global, store.LoadSettings(std::nullopt));
   core::RawSettings overrides;
   if (scope) {

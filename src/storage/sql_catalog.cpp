@@ -7,7 +7,7 @@
 #include "core/secret_box.h"
 #include "storage/sql_store.h"
 #include "storage/sql_web_rows.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_rows.h"
 
 namespace tginvite::storage {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/secret_box.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_rows.h"
 
 namespace tginvite::storage::internal {
 namespace {

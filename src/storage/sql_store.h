@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "storage/sql_dialect.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
 
@@ -40,8 +41,7 @@ class SqlStore : public Store {
   Result<Account> FindAccount(std::string_view name) override;
   Result<int64_t> SealSecrets(SealScope scope) override;
   Status SetBotUsername(int64_t account_id, std::string_view username) override;
-  Status SetUpdatesVia(std::string_view account, core::UpdatesVia via,
-                       std::string_view webhook_url,
+  Status SetUpdatesVia(std::string_view account, core::UpdatesVia via, std::string_view webhook_url,
                        std::string_view webhook_secret_hash) override;
 
   // Web authentication (storage/sql_web_auth.cpp). Every secret arrives already hashed.
@@ -80,9 +80,21 @@ class SqlStore : public Store {
   Result<int64_t> RetryStartWaits(int64_t account_id) override;
   Result<std::vector<AwaitingStart>> AwaitingStarts(int64_t account_id, int limit) override;
 
-  // A worker's frequent reads (storage/sql_worker_reads.cpp).
+  // Web reads, "retry failed" and "anything left?" (storage/sql_web_reads.cpp).
+  Result<int64_t> RetryFailed(std::string_view campaign) override;
+  Result<ContactPage> ListContacts(const ContactQuery& query) override;
+  Result<std::vector<AttemptView>> ContactAttempts(int64_t contact_id) override;
+  Result<std::vector<AttemptView>> RecentAttempts(std::string_view campaign, int limit) override;
+  Result<std::vector<ErrorCount>> ErrorBreakdown(std::string_view campaign) override;
+  Result<std::vector<MinuteCounts>> CampaignMinutes(std::string_view campaign,
+                                                    int64_t since) override;
+  Result<bool> HasOutstandingWork() override;
+
+  // A worker's frequent reads and writes (storage/sql_worker_reads.cpp).
   Result<std::map<int64_t, core::RawSettings>> LoadAllSettings() override;
   Result<std::map<int64_t, int64_t>> FloodPauses() override;
+  Status PauseAccount(int64_t account_id, int64_t until) override;
+  Status Heartbeat(const WorkerInfo& worker) override;
 
  protected:
   // One write transaction, with the store's usual options; one read.
@@ -92,6 +104,8 @@ class SqlStore : public Store {
   virtual int64_t NowUnixMillis() const = 0;
   // A campaign's invitations counted by state, as the engine keeps the counts.
   virtual Result<core::StateCounts> StateCountsOf(Session& session, int64_t campaign_id) = 0;
+  // How the engine writes what its SQL says differently.
+  virtual const SqlDialect& Dialect() const = 0;
   // The keys that seal and open the store's secrets.
   virtual const StoreSecrets& Secrets() const = 0;
   // Called once SealSecrets replaced stored secrets, so that an engine can drop the old values it

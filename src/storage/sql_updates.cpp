@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "storage/sql_store.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_rows.h"
 
 namespace tginvite::storage {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "storage/connection.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_rows.h"
 #include "storage/store.h"
 
 namespace tginvite::storage::internal {

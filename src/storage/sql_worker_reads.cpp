@@ -1,5 +1,6 @@
 // The SQL stores' reads that every worker makes several times a second (its plan, and right
-// before its sends): one statement each, the same on SQLite and PostgreSQL.
+// before its sends), and its small writes (a flood pause, its heartbeat): one statement each, the
+// same on SQLite and PostgreSQL.
 #include "storage/sql_store.h"
 
 namespace tginvite::storage {
@@ -28,6 +29,29 @@ Result<std::map<int64_t, int64_t>> SqlStore::FloodPauses() {
                            });
   }));
   return pauses;
+}
+
+Status SqlStore::PauseAccount(int64_t account_id, int64_t until) {
+  return WriteUnit([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE accounts SET flood_until = CASE WHEN flood_until > ?1 THEN flood_until ELSE ?1 END "
+        "WHERE id = ?2",
+        {until, account_id}));
+    return Ok();
+  });
+}
+
+Status SqlStore::Heartbeat(const WorkerInfo& worker) {
+  return WriteUnit([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Execute(
+        "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, health, reason, stopped_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0)) ON CONFLICT (id) DO UPDATE SET "
+        "heartbeat_at = excluded.heartbeat_at, health = excluded.health, reason = "
+        "excluded.reason, stopped_at = excluded.stopped_at",
+        {worker.id, worker.host, worker.pid, worker.started_at, worker.heartbeat_at, worker.health,
+         worker.reason, worker.stopped_at}));
+    return Ok();
+  });
 }
 
 }  // namespace tginvite::storage

@@ -72,7 +72,7 @@ class ReportingSource final : public storage::ImportSource {
 };
 
 // Runs the import of `request` in `mode`; the report, or why the file cannot be imported at all.
-Result<json> RunImport(storage::Store& store, const ImportRequest& request,
+Result<json> RunImport(storage::ContactImporter& store, const ImportRequest& request,
                        storage::ImportMode mode) {
   std::unique_ptr<core::CsvReader> reader = core::CsvReader::FromString(request.csv);
   std::optional<core::CsvRecord> header = reader->Next();
@@ -103,7 +103,7 @@ Result<json> RunImport(storage::Store& store, const ImportRequest& request,
 ImportStaging::ImportStaging(size_t max_staged, std::chrono::milliseconds ttl)
     : max_staged_(max_staged), ttl_(ttl) {}
 
-Result<json> ImportStaging::Stage(storage::Store& store, ImportRequest request, int64_t now) {
+Result<json> ImportStaging::Stage(storage::ContactImporter& store, ImportRequest request, int64_t now) {
   ASSIGN_OR_RETURN(json report, RunImport(store, request, storage::ImportMode::kDryRun));
   std::string id = NewToken().Reveal().substr(0, 16);
   {
@@ -122,7 +122,7 @@ Result<json> ImportStaging::Stage(storage::Store& store, ImportRequest request, 
   return report;
 }
 
-Result<json> ImportStaging::Commit(storage::Store& store, std::string_view id, int64_t now) {
+Result<json> ImportStaging::Commit(storage::ContactImporter& store, std::string_view id, int64_t now) {
   Staged staged;
   {
     std::lock_guard lock(mu_);

@@ -34,11 +34,11 @@ class ImportStaging {
   // Validates the upload with a dry run and keeps it. The report: {id, rows, valid, rejected,
   // problems: [{line, message}] (the first 1,000), warnings, totals}. kInvalidArgument when the
   // file cannot be read as a contacts CSV at all (empty, bad header).
-  Result<nlohmann::json> Stage(storage::Store& store, ImportRequest request, int64_t now);
+  Result<nlohmann::json> Stage(storage::ContactImporter& store, ImportRequest request, int64_t now);
 
   // Imports a staged upload for real, once: {committed, rows, valid, rejected, totals}. kNotFound
   // for an unknown or expired id.
-  Result<nlohmann::json> Commit(storage::Store& store, std::string_view id, int64_t now);
+  Result<nlohmann::json> Commit(storage::ContactImporter& store, std::string_view id, int64_t now);
 
  private:
   struct Staged {

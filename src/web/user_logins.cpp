@@ -161,7 +161,7 @@ class UserLogins::Session final : public telegram::tdlib::LoginPrompter {
   std::jthread thread_;  // last: joined before the state it uses goes
 };
 
-UserLogins::UserLogins(storage::Store& store, TdlibAccountSource tdlib_account,
+UserLogins::UserLogins(storage::AccountStore& store, TdlibAccountSource tdlib_account,
                        TdJsonLoader load_tdjson, UserLoginLimits limits)
     : store_(store),
       tdlib_account_(std::move(tdlib_account)),

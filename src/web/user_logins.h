@@ -49,7 +49,7 @@ struct UserLoginLimits {
 
 class UserLogins {
  public:
-  UserLogins(storage::Store& store, TdlibAccountSource tdlib_account, TdJsonLoader load_tdjson,
+  UserLogins(storage::AccountStore& store, TdlibAccountSource tdlib_account, TdJsonLoader load_tdjson,
              UserLoginLimits limits);
   ~UserLogins();
   UserLogins(const UserLogins&) = delete;
@@ -66,7 +66,7 @@ class UserLogins {
  private:
   class Session;
 
-  storage::Store& store_;
+  storage::AccountStore& store_;
   TdlibAccountSource tdlib_account_;
   TdJsonLoader load_tdjson_;
   UserLoginLimits limits_;

@@ -8,9 +8,10 @@
 #include <map>
 #include <random>
 
+#include "storage/claim_rows.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/slot_calendar.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_rows.h"
 
 namespace tginvite::storage {
 namespace {
@@ -125,11 +126,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       result.flood_until = locked[0].Int(1);
       return Ok();
     }
-    struct Pacing {
-      int64_t next_at = 0;
-      int64_t in_cycle = 0;
-    };
-    std::map<int64_t, Pacing> running;
+    std::map<int64_t, internal::Pacing> running;
     for (const Row& row : locked) {
       if (!row.IsNull(3)) running[row.Int(3)] = {row.Int(4), row.Int(5)};
     }
@@ -145,10 +142,9 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
     std::map<int64_t, int64_t> chat_next;
     int64_t next_due = 0;
     for (const CampaignPlan& plan : plans) {
-      auto pacing = running.find(plan.campaign_id);
-      if (pacing == running.end()) continue;
-      int64_t pacing_next_at = pacing->second.next_at;
-      int64_t in_cycle = pacing->second.in_cycle;
+      auto found = running.find(plan.campaign_id);
+      if (found == running.end()) continue;
+      internal::Pacing& pacing = found->second;
       const bool paced = plan.paced();
       bool claimed_any = false;
       for (const Row& row : candidates[plan.campaign_id]) {
@@ -161,7 +157,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         // An answer to someone's /start is not paced: the person is waiting for it. (Such rows
         // come first: their next_attempt_at is -1.)
         const bool answers_start = row.Int(11) != 0;
-        int64_t slot = limiter.Earliest(std::max(first_slot, answers_start ? 0 : pacing_next_at));
+        int64_t slot = limiter.Earliest(std::max(first_slot, answers_start ? 0 : pacing.next_at));
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
         auto chat = chat_next.try_emplace(row.Int(9), row.Int(10)).first;
@@ -171,39 +167,20 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         chat->second = slot + request.chat_interval.count();
         claimed_ids.push_back(row.Int(0));
         claimed_leases.push_back(slot + request.lease.count());
-        Claim claim;
-        claim.invitation_id = row.Int(0);
-        claim.gen = row.Int(1) + 1;
-        claim.campaign_id = plan.campaign_id;
-        claim.attempts = row.Int(2);
-        claim.invite_link = row.Text(3);
-        claim.contact = internal::ContactFromColumns(row, 4);
-        claim.not_before = slot;
-        claim.paced = paced && !answers_start;
-        claim.step = static_cast<int>(row.Int(12));
-        result.claims.push_back(std::move(claim));
+        result.claims.push_back(
+            internal::ClaimFromCandidate(row, plan.campaign_id, slot, paced && !answers_start));
         claimed_any = true;
-        if (paced && !answers_start) {
-          ++in_cycle;
-          if (plan.batch_size > 0 && in_cycle >= plan.batch_size) {
-            pacing_next_at = slot + plan.cycle_interval.count();
-            in_cycle = 0;
-          } else {
-            std::uniform_int_distribution<int64_t> gap(plan.delay_min.count(),
-                                                       plan.delay_max.count());
-            pacing_next_at = slot + gap(random);
-          }
-        }
+        if (paced && !answers_start) pacing.Advance(plan, slot, random);
       }
       if (claimed_any && paced) {
         paced_ids.push_back(plan.campaign_id);
-        paced_next.push_back(pacing_next_at);
-        paced_in_cycle.push_back(in_cycle);
+        paced_next.push_back(pacing.next_at);
+        paced_in_cycle.push_back(pacing.in_cycle);
       }
       // The next time a row of the campaign may be claimed: its pacing, or its earliest due row.
       // (As on SQLite, a campaign whose rows are all due and unpaced gives 0: unknown.)
       if (auto due = earliest_due.find(plan.campaign_id); due != earliest_due.end()) {
-        const int64_t at = std::max(due->second, pacing_next_at);
+        const int64_t at = std::max(due->second, pacing.next_at);
         if (at > 0 && (next_due == 0 || at < next_due)) next_due = at;
       }
     }
@@ -466,44 +443,6 @@ Result<int64_t> PgStore::RescueExpiredLeases(int64_t now,
     RETURN_IF_ERROR(FoldCounts());
   }
   return rescued;
-}
-
-Status PgStore::PauseAccount(int64_t account_id, int64_t until) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(
-        tx.Execute("UPDATE accounts SET flood_until = GREATEST(flood_until, ?) WHERE id = ?",
-                   {until, account_id}));
-    return Ok();
-  });
-}
-
-Result<bool> PgStore::HasOutstandingWork() {
-  bool outstanding = false;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(
-        int64_t n,
-        session.QueryInt("SELECT EXISTS (SELECT 1 FROM campaigns c WHERE c.state = 'running' AND "
-                         "(SELECT COALESCE(SUM(n), 0) FROM (SELECT n FROM invitation_counts "
-                         "WHERE campaign_id = c.id AND state IN ('pending', 'sending', 'waiting') "
-                         "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
-                         "c.id AND state IN ('pending', 'sending', 'waiting')) o) > 0)"));
-    outstanding = n != 0;
-    return Ok();
-  }));
-  return outstanding;
-}
-
-Status PgStore::Heartbeat(const WorkerInfo& worker) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute(
-        "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, health, reason, stopped_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?::bigint, 0)) ON CONFLICT (id) DO UPDATE SET "
-        "heartbeat_at = excluded.heartbeat_at, health = excluded.health, reason = "
-        "excluded.reason, stopped_at = excluded.stopped_at",
-        {worker.id, worker.host, worker.pid, worker.started_at, worker.heartbeat_at, worker.health,
-         worker.reason, worker.stopped_at}));
-    return Ok();
-  });
 }
 
 }  // namespace tginvite::storage

@@ -1,12 +1,12 @@
 // The PostgreSQL schema: versioned, forward-only migrations embedded in the binary, the same
-// tables and rules as the SQLite schema (storage/sqlite/schema.cpp) in PostgreSQL's dialect.
+// tables and rules as the SQLite schema in PostgreSQL's dialect.
 #pragma once
 
 #include <span>
 
 #include "core/error.h"
 #include "storage/postgres/pg_connection.h"
-#include "storage/sqlite/schema.h"
+#include "storage/migration.h"
 
 namespace tginvite::storage {
 

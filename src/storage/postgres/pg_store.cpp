@@ -7,8 +7,8 @@
 #include "core/message_template.h"
 #include "storage/postgres/pg_import.h"
 #include "storage/postgres/pg_schema.h"
+#include "storage/sql_rows.h"
 #include "storage/sql_web_rows.h"
-#include "storage/sqlite/internal/rows.h"
 
 namespace tginvite::storage {
 namespace {
@@ -236,6 +236,38 @@ Result<core::StateCounts> PgStore::StateCountsOf(Session& session, int64_t campa
         return Ok();
       }));
   return counts;
+}
+
+int PgStore::schema_version() const { return PgMigrations().back().version; }
+
+const SqlDialect& PgStore::Dialect() const {
+  static const SqlDialect dialect{
+      .at_least = "~>=~",
+      .below = "~<~",
+      .prefix_end = "\xf4\x8f\xbf\xbf",
+      .lower =
+          [](std::string_view expression) {
+            return fmt::format("lower(({}) COLLATE \"C\")", expression);
+          },
+      // Counted from the invitations (PostgreSQL keeps no per-reason counts).
+      .error_counts =
+          "SELECT state, COALESCE(last_error, ''), count(*) FROM invitations "
+          "WHERE campaign_id = ?1 AND state IN ('failed', 'unknown', 'skipped') "
+          "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 100",
+      // The folded counts and the deltas not folded yet.
+      .minute_counts =
+          "SELECT minute, state, SUM(n) FROM (SELECT minute, state, n FROM invitation_minutes "
+          "WHERE campaign_id = ?1 AND minute >= ?2 UNION ALL SELECT minute, state, n FROM "
+          "invitation_minute_deltas WHERE campaign_id = ?1 AND minute >= ?2) m "
+          "GROUP BY minute, state ORDER BY minute, state",
+      .outstanding_work =
+          "SELECT EXISTS (SELECT 1 FROM campaigns c WHERE c.state = 'running' AND "
+          "(SELECT COALESCE(SUM(n), 0) FROM (SELECT n FROM invitation_counts "
+          "WHERE campaign_id = c.id AND state IN ('pending', 'sending', 'waiting') "
+          "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
+          "c.id AND state IN ('pending', 'sending', 'waiting')) o) > 0)",
+  };
+  return dialect;
 }
 
 }  // namespace tginvite::storage

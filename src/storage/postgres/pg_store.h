@@ -92,14 +92,8 @@ class PgStore final : public SqlStore {
   ~PgStore() override;
 
   std::string_view backend() const override { return "postgres"; }
+  int schema_version() const override;
 
-  Result<int64_t> RetryFailed(std::string_view campaign) override;
-  Result<ContactPage> ListContacts(const ContactQuery& query) override;
-  Result<std::vector<AttemptView>> ContactAttempts(int64_t contact_id) override;
-  Result<std::vector<AttemptView>> RecentAttempts(std::string_view campaign, int limit) override;
-  Result<std::vector<ErrorCount>> ErrorBreakdown(std::string_view campaign) override;
-  Result<std::vector<MinuteCounts>> CampaignMinutes(std::string_view campaign,
-                                                    int64_t since) override;
   Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
 
   Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) override;
@@ -109,20 +103,15 @@ class PgStore final : public SqlStore {
   Result<int64_t> RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) override;
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
-  Status PauseAccount(int64_t account_id, int64_t until) override;
-  Result<bool> HasOutstandingWork() override;
-  Status Heartbeat(const WorkerInfo& worker) override;
 
-  // Settings, campaigns, the export and suppressions: SqlStore's (storage/sql_catalog.cpp).
-  // Update leases, health, membership and the workers' list: SqlStore's (storage/sql_updates.cpp).
-  // Accounts: SqlStore's (storage/sql_accounts.cpp). Web authentication: SqlStore's
-  // (storage/sql_web_auth.cpp).
+  // Everything else is SqlStore's (storage/sql_store.h).
 
  protected:
   Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }
   Result<core::StateCounts> StateCountsOf(Session& session, int64_t campaign_id) override;
+  const SqlDialect& Dialect() const override;
   const StoreSecrets& Secrets() const override { return options_.secrets; }
 
  private:

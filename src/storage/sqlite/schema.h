@@ -6,17 +6,9 @@
 
 #include "core/error.h"
 #include "storage/connection.h"
-#include "storage/transaction.h"
+#include "storage/migration.h"
 
 namespace tginvite::storage {
-
-struct Migration {
-  int version;
-  std::string_view name;
-  std::string_view sql;
-  // What a statement cannot do, run after `sql` in the same transaction; null for most.
-  Status (*run)(Tx& tx) = nullptr;
-};
 
 std::span<const Migration> SqliteMigrations();
 

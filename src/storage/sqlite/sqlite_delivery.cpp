@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <random>
 
+#include "storage/claim_rows.h"
 #include "storage/slot_calendar.h"
-#include "storage/sqlite/internal/rows.h"
+#include "storage/sql_rows.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace tginvite::storage {
@@ -57,13 +58,12 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
     int64_t next_due = 0;
     for (const CampaignPlan& plan : plans) {
       if (static_cast<int>(result.claims.size()) >= request.max_rows) break;
-      ASSIGN_OR_RETURN(std::optional<Row> pacing,
+      ASSIGN_OR_RETURN(std::optional<Row> pacing_row,
                        tx.QueryOne("SELECT pacing_next_at, pacing_in_cycle FROM campaigns WHERE "
                                    "id = ? AND state = 'running'",
                                    {plan.campaign_id}));
-      if (!pacing) continue;
-      int64_t pacing_next_at = pacing->Int(0);
-      int64_t in_cycle = pacing->Int(1);
+      if (!pacing_row) continue;
+      internal::Pacing pacing{pacing_row->Int(0), pacing_row->Int(1)};
       const bool paced = plan.paced();
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
       ASSIGN_OR_RETURN(
@@ -89,7 +89,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         // An answer to someone's /start is not paced: the person is waiting for it. (Such rows
         // come first: their next_attempt_at is -1.)
         const bool answers_start = row.Int(11) != 0;
-        int64_t slot = limiter.Earliest(std::max(first_slot, answers_start ? 0 : pacing_next_at));
+        int64_t slot = limiter.Earliest(std::max(first_slot, answers_start ? 0 : pacing.next_at));
         if (slot > horizon_end) break;
         // The contact's chat got a message too recently (from another campaign, say): later.
         slot = limiter.Earliest(std::max(slot, row.Int(10)));
@@ -101,36 +101,17 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
             tx.Execute("UPDATE invitations SET state = 'sending', gen = gen + 1, lease_until = ?, "
                        "send_started_at = NULL, claimed_by = ?, updated_at = ? WHERE id = ?",
                        {slot + request.lease.count(), request.worker_id, now, row.Int(0)}));
-        Claim claim;
-        claim.invitation_id = row.Int(0);
-        claim.gen = row.Int(1) + 1;
-        claim.campaign_id = plan.campaign_id;
-        claim.attempts = row.Int(2);
-        claim.invite_link = row.Text(3);
-        claim.contact = internal::ContactFromColumns(row, 4);
-        claim.not_before = slot;
-        claim.paced = paced && !answers_start;
-        claim.step = static_cast<int>(row.Int(12));
-        result.claims.push_back(std::move(claim));
+        result.claims.push_back(
+            internal::ClaimFromCandidate(row, plan.campaign_id, slot, paced && !answers_start));
         claimed_any = true;
-        if (paced && !answers_start) {
-          ++in_cycle;
-          if (plan.batch_size > 0 && in_cycle >= plan.batch_size) {
-            pacing_next_at = slot + plan.cycle_interval.count();
-            in_cycle = 0;
-          } else {
-            std::uniform_int_distribution<int64_t> gap(plan.delay_min.count(),
-                                                       plan.delay_max.count());
-            pacing_next_at = slot + gap(random);
-          }
-        }
+        if (paced && !answers_start) pacing.Advance(plan, slot, random);
       }
       if (claimed_any && paced) {
         RETURN_IF_ERROR(
             tx.Execute("UPDATE campaigns SET pacing_next_at = ?, pacing_in_cycle = ? WHERE id = ?",
-                       {pacing_next_at, in_cycle, plan.campaign_id}));
+                       {pacing.next_at, pacing.in_cycle, plan.campaign_id}));
       }
-      ASSIGN_OR_RETURN(int64_t due, NextDue(tx, plan.campaign_id, pacing_next_at));
+      ASSIGN_OR_RETURN(int64_t due, NextDue(tx, plan.campaign_id, pacing.next_at));
       if (due > 0 && (next_due == 0 || due < next_due)) next_due = due;
     }
     result.next_due = next_due > 0 ? limiter.Earliest(next_due) : 0;
@@ -291,41 +272,6 @@ Result<int64_t> SqliteStore::RescueExpiredLeases(int64_t now,
     return Ok();
   }));
   return rescued;
-}
-
-Status SqliteStore::PauseAccount(int64_t account_id, int64_t until) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET flood_until = MAX(flood_until, ?) WHERE id = ?",
-                               {until, account_id}));
-    return Ok();
-  });
-}
-
-Result<bool> SqliteStore::HasOutstandingWork() {
-  bool outstanding = false;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(int64_t n,
-                     session.QueryInt("SELECT EXISTS (SELECT 1 FROM campaigns c JOIN "
-                                      "invitation_counts n ON n.campaign_id = c.id WHERE c.state = "
-                                      "'running' AND n.state IN ('pending', 'sending', 'waiting') "
-                                      "AND n.n > 0)"));
-    outstanding = n != 0;
-    return Ok();
-  }));
-  return outstanding;
-}
-
-Status SqliteStore::Heartbeat(const WorkerInfo& worker) {
-  return Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Execute(
-        "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, health, reason, stopped_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) ON CONFLICT (id) DO UPDATE SET "
-        "heartbeat_at = excluded.heartbeat_at, health = excluded.health, reason = "
-        "excluded.reason, stopped_at = excluded.stopped_at",
-        {worker.id, worker.host, worker.pid, worker.started_at, worker.heartbeat_at, worker.health,
-         worker.reason, worker.stopped_at}));
-    return Ok();
-  });
 }
 
 }  // namespace tginvite::storage

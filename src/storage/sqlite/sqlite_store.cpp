@@ -7,8 +7,8 @@
 #include "core/message_template.h"
 #include "core/private_files.h"
 #include "storage/sql_contact_import.h"
+#include "storage/sql_rows.h"
 #include "storage/sql_web_rows.h"
-#include "storage/sqlite/internal/rows.h"
 #include "storage/sqlite/schema.h"
 
 namespace tginvite::storage {
@@ -237,6 +237,26 @@ Result<core::StateCounts> SqliteStore::StateCountsOf(Session& session, int64_t c
                                     return Ok();
                                   }));
   return counts;
+}
+
+int SqliteStore::schema_version() const { return SqliteMigrations().back().version; }
+
+const SqlDialect& SqliteStore::Dialect() const {
+  static const SqlDialect dialect{
+      .lower = [](std::string_view expression) { return fmt::format("lower({})", expression); },
+      // Counted by triggers as the states change (migrations 7 and 8).
+      .error_counts =
+          "SELECT state, reason, n FROM invitation_errors WHERE campaign_id = ?1 AND "
+          "n > 0 ORDER BY n DESC, state, reason LIMIT 100",
+      .minute_counts =
+          "SELECT minute, state, n FROM invitation_minutes WHERE campaign_id = ?1 AND "
+          "minute >= ?2 ORDER BY minute",
+      .outstanding_work =
+          "SELECT EXISTS (SELECT 1 FROM campaigns c JOIN invitation_counts n ON n.campaign_id = "
+          "c.id WHERE c.state = 'running' AND n.state IN ('pending', 'sending', 'waiting') AND "
+          "n.n > 0)",
+  };
+  return dialect;
 }
 
 }  // namespace tginvite::storage

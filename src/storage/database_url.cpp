@@ -1,11 +1,23 @@
-#include "storage/postgres/pg_url.h"
+#include "storage/database_url.h"
 
 namespace tginvite::storage {
 
-std::string RedactDatabaseUrl(std::string_view url) {
-  if (!url.starts_with("postgres://") && !url.starts_with("postgresql://")) {
-    return std::string(url);
+bool IsPostgresUrl(std::string_view url) {
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
+
+SqliteUrl ParseSqliteUrl(std::string_view url) {
+  std::string_view rest = url.starts_with("sqlite:") ? url.substr(7) : url;
+  SqliteUrl parsed{rest, std::nullopt};
+  if (size_t query = rest.find('?'); query != std::string_view::npos) {
+    parsed.parameter = rest.substr(query + 1);
+    parsed.path = rest.substr(0, query);
   }
+  return parsed;
+}
+
+std::string RedactDatabaseUrl(std::string_view url) {
+  if (!IsPostgresUrl(url)) return std::string(url);
   std::string out(url);
   const size_t authority = out.find("://") + 3;
   const size_t end = out.find_first_of("/?", authority);

@@ -1,4 +1,4 @@
-// Row decoding shared by the SQLite store's files (internal to storage/sqlite).
+// Row decoding shared by the SQL stores' files (SQLite and PostgreSQL).
 #pragma once
 
 #include "core/contact.h"

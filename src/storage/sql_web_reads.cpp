@@ -1,11 +1,14 @@
-// The SqliteStore's reads for the web interface: contact pages by keyset, attempts, the error
-// breakdown and the per-minute chart, plus the operator's "retry failed". Every read is bounded
-// by an index (see the "web reads" migration), so a page deep in a million contacts costs what
-// the first page costs.
+// SqlStore's reads for the web interface: contact pages by keyset, attempts, the error breakdown
+// and the per-minute chart, plus the operator's "retry failed" and the worker's "anything left?".
+// Every read is bounded by an index (see the "web reads" migrations), so a page deep in a million
+// contacts costs what the first page costs. Prefix searches are byte-order ranges (SqlDialect).
 #include <charconv>
 
+#include <fmt/format.h>
+
+#include "storage/sql_dialect.h"
+#include "storage/sql_store.h"
 #include "storage/sql_web_rows.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace tginvite::storage {
 namespace {
@@ -19,7 +22,7 @@ using internal::kAttemptColumns;
 using internal::kMaxAttempts;
 constexpr int kMaxPage = internal::kMaxContactPage;
 
-// ASCII lower-case, as SQLite's lower() folds.
+// ASCII lower-case, as lower() folds on both engines (PostgreSQL's under the "C" collation).
 std::string FoldAscii(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
@@ -28,12 +31,9 @@ std::string FoldAscii(std::string_view text) {
   return out;
 }
 
-// The upper bound of a prefix range: every string starting with `prefix` sorts below it (byte
-// order; 0xff never occurs in UTF-8).
-std::string PrefixEnd(std::string_view prefix) { return std::string(prefix) + "\xff"; }
-
 // A WHERE fragment over contacts `c` for a search term, with its parameters appended.
-void AppendSearch(std::string_view term, std::string& sql, std::vector<Value>& params) {
+void AppendSearch(const SqlDialect& dialect, std::string_view term, std::string& sql,
+                  std::vector<Value>& params) {
   bool digits = !term.empty() && term.size() <= 19;
   for (char c : term) digits = digits && c >= '0' && c <= '9';
   if (digits) {
@@ -43,45 +43,45 @@ void AppendSearch(std::string_view term, std::string& sql, std::vector<Value>& p
     params.emplace_back(id);
     return;
   }
+  // expression >= prefix AND expression < prefix + prefix_end, with its two parameters.
+  auto prefix_range = [&](std::string_view expression, std::string_view prefix) {
+    params.emplace_back(std::string(prefix));
+    params.emplace_back(std::string(prefix) + std::string(dialect.prefix_end));
+    return fmt::format("{0} {1} ? AND {0} {2} ?", expression, dialect.at_least, dialect.below);
+  };
   if (term.size() > 1 && term.front() == '+') {
-    sql += " AND c.phone >= ? AND c.phone < ?";
-    params.emplace_back(std::string(term));
-    params.emplace_back(PrefixEnd(term));
+    sql += " AND " + prefix_range("c.phone", term);
     return;
   }
-  std::string name = FoldAscii(term);
-  std::string username = name.starts_with('@') ? name.substr(1) : name;
-  sql +=
-      " AND ((c.username >= ? AND c.username < ?)"
-      " OR (lower(c.first_name || ' ' || c.last_name) >= ? AND"
-      " lower(c.first_name || ' ' || c.last_name) < ?)"
-      " OR (c.last_name <> '' AND lower(c.last_name) >= ? AND lower(c.last_name) < ?))";
-  params.emplace_back(username);
-  params.emplace_back(PrefixEnd(username));
-  params.emplace_back(name);
-  params.emplace_back(PrefixEnd(name));
-  params.emplace_back(name);
-  params.emplace_back(PrefixEnd(name));
+  const std::string name = FoldAscii(term);
+  const std::string username = name.starts_with('@') ? name.substr(1) : name;
+  // One statement at a time: the parameters go in the order the fragments are written.
+  const std::string by_username = prefix_range("c.username", username);
+  const std::string by_full_name =
+      prefix_range(dialect.lower("c.first_name || ' ' || c.last_name"), name);
+  const std::string by_last_name = prefix_range(dialect.lower("c.last_name"), name);
+  sql += fmt::format(" AND (({}) OR ({}) OR (c.last_name <> '' AND {}))", by_username, by_full_name,
+                     by_last_name);
 }
 
 }  // namespace
 
-Result<int64_t> SqliteStore::RetryFailed(std::string_view campaign) {
+Result<int64_t> SqlStore::RetryFailed(std::string_view campaign) {
   int64_t retried = 0;
-  RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(tx, campaign));
     ASSIGN_OR_RETURN(
         retried, tx.Execute("UPDATE invitations SET state = 'pending', attempts = 0, "
                             "next_attempt_at = 0, last_error = 'retried by the operator after: ' "
                             "|| COALESCE(last_error, ''), updated_at = ? "
                             "WHERE campaign_id = ? AND state = 'failed'",
-                            {NowMillis(), campaign_id}));
+                            {NowUnixMillis(), campaign_id}));
     return Ok();
   }));
   return retried;
 }
 
-Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
+Result<ContactPage> SqlStore::ListContacts(const ContactQuery& query) {
   if (query.limit < 1 || query.limit > kMaxPage) {
     return Fail(ErrorCode::kInvalidArgument, "limit {}: expected 1 to {}", query.limit, kMaxPage);
   }
@@ -89,7 +89,7 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
     return Fail(ErrorCode::kInvalidArgument, "a state filter needs a campaign");
   }
   ContactPage page;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     std::optional<int64_t> campaign_id;
     std::string bot_username;
     if (query.campaign) {
@@ -115,7 +115,9 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
                     "WHERE i.campaign_id = ? AND " +
                     where
               : "SELECT c.id, c.id, c.telegram_user_id, c.username, c.first_name, c.last_name, "
-                "c.phone, NULL, 0, NULL, NULL, NULL, NULL FROM contacts c WHERE " +
+                "c.phone, NULL, 0, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), NULL FROM "
+                "contacts c "
+                "WHERE " +
                     where;
       if (campaign_id) params.insert(params.begin(), *campaign_id);
       if (query.contact_id) {
@@ -145,7 +147,7 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
       while (rows.size() < wanted) {
         std::string ids_sql = "SELECT c.id FROM contacts c WHERE +c.id > ?";
         std::vector<Value> ids_params = {after};
-        AppendSearch(query.search, ids_sql, ids_params);
+        AppendSearch(Dialect(), query.search, ids_sql, ids_params);
         ids_sql += " ORDER BY c.id LIMIT ?";
         ids_params.emplace_back(static_cast<int64_t>(kBlock));
         std::vector<int64_t> ids;
@@ -173,9 +175,9 @@ Result<ContactPage> SqliteStore::ListContacts(const ContactQuery& query) {
   return page;
 }
 
-Result<std::vector<AttemptView>> SqliteStore::ContactAttempts(int64_t contact_id) {
+Result<std::vector<AttemptView>> SqlStore::ContactAttempts(int64_t contact_id) {
   std::vector<AttemptView> attempts;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(std::optional<Row> found,
                      session.QueryOne("SELECT id FROM contacts WHERE id = ?", {contact_id}));
     if (!found) return Fail(ErrorCode::kNotFound, "no contact with id {}", contact_id);
@@ -192,21 +194,23 @@ Result<std::vector<AttemptView>> SqliteStore::ContactAttempts(int64_t contact_id
   return attempts;
 }
 
-Result<std::vector<AttemptView>> SqliteStore::RecentAttempts(std::string_view campaign, int limit) {
+Result<std::vector<AttemptView>> SqlStore::RecentAttempts(std::string_view campaign, int limit) {
   if (limit < 1 || limit > kMaxAttempts) {
     return Fail(ErrorCode::kInvalidArgument, "limit {}: expected 1 to {}", limit, kMaxAttempts);
   }
   std::vector<AttemptView> attempts;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, campaign));
-    // Attempts newest first (CROSS JOIN keeps attempts the outer loop: SQLite would otherwise
-    // walk the campaign's invitations), kept when their invitation is the campaign's: an active
-    // campaign finds its last `limit` within the last few hundred rows.
+    // Attempts newest first (CROSS JOIN with the join condition in WHERE keeps attempts the outer
+    // loop on SQLite, which would otherwise walk the campaign's invitations; PostgreSQL plans it
+    // as any inner join), kept when their invitation is the campaign's: an active campaign finds
+    // its last `limit` within the last few hundred rows.
     return session.ForEach(
         std::string(kAttemptColumns) +
-            "FROM attempts a CROSS JOIN invitations i ON i.id = a.invitation_id "
-            "JOIN campaigns camp ON camp.id = i.campaign_id JOIN contacts c ON c.id = i.contact_id "
-            "WHERE i.campaign_id = ? ORDER BY a.id DESC LIMIT ?",
+            "FROM attempts a CROSS JOIN invitations i JOIN campaigns camp ON camp.id = "
+            "i.campaign_id "
+            "JOIN contacts c ON c.id = i.contact_id "
+            "WHERE i.id = a.invitation_id AND i.campaign_id = ? ORDER BY a.id DESC LIMIT ?",
         {campaign_id, int64_t{limit}}, [&attempts](const Row& row) -> Status {
           attempts.push_back(AttemptViewFromRow(row));
           return Ok();
@@ -215,15 +219,12 @@ Result<std::vector<AttemptView>> SqliteStore::RecentAttempts(std::string_view ca
   return attempts;
 }
 
-Result<std::vector<ErrorCount>> SqliteStore::ErrorBreakdown(std::string_view campaign) {
+Result<std::vector<ErrorCount>> SqlStore::ErrorBreakdown(std::string_view campaign) {
   std::vector<ErrorCount> errors;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, campaign));
-    // Counted by triggers as the states change (migration 7).
     return session.ForEach(
-        "SELECT state, reason, n FROM invitation_errors WHERE campaign_id = ? AND n > 0 "
-        "ORDER BY n DESC, state, reason LIMIT 100",
-        {campaign_id}, [&errors](const Row& row) -> Status {
+        std::string(Dialect().error_counts), {campaign_id}, [&errors](const Row& row) -> Status {
           errors.push_back(
               {core::ParseInvitationState(row.Text(0)).value_or(core::InvitationState::kFailed),
                row.Text(1), row.Int(2)});
@@ -233,28 +234,36 @@ Result<std::vector<ErrorCount>> SqliteStore::ErrorBreakdown(std::string_view cam
   return errors;
 }
 
-Result<std::vector<MinuteCounts>> SqliteStore::CampaignMinutes(std::string_view campaign,
-                                                               int64_t since) {
+Result<std::vector<MinuteCounts>> SqlStore::CampaignMinutes(std::string_view campaign,
+                                                            int64_t since) {
   std::vector<MinuteCounts> minutes;
-  RETURN_IF_ERROR(Read([&](Session& session) -> Status {
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     ASSIGN_OR_RETURN(int64_t campaign_id, CampaignIdIn(session, campaign));
-    return session.ForEach(
-        "SELECT minute, state, n FROM invitation_minutes WHERE campaign_id = ? AND minute >= ? "
-        "ORDER BY minute",
-        {campaign_id, since / 60'000}, [&minutes](const Row& row) -> Status {
-          const int64_t start = row.Int(0) * 60'000;
-          if (minutes.empty() || minutes.back().minute_start != start) {
-            minutes.push_back({start, 0, 0, 0});
-          }
-          std::string state = row.Text(1);
-          int64_t& slot = state == "sent"     ? minutes.back().sent
-                          : state == "joined" ? minutes.back().joined
-                                              : minutes.back().failed;
-          slot += row.Int(2);
-          return Ok();
-        });
+    return session.ForEach(std::string(Dialect().minute_counts), {campaign_id, since / 60'000},
+                           [&minutes](const Row& row) -> Status {
+                             const int64_t start = row.Int(0) * 60'000;
+                             if (minutes.empty() || minutes.back().minute_start != start) {
+                               minutes.push_back({start, 0, 0, 0});
+                             }
+                             std::string state = row.Text(1);
+                             int64_t& slot = state == "sent"     ? minutes.back().sent
+                                             : state == "joined" ? minutes.back().joined
+                                                                 : minutes.back().failed;
+                             slot += row.Int(2);
+                             return Ok();
+                           });
   }));
   return minutes;
+}
+
+Result<bool> SqlStore::HasOutstandingWork() {
+  bool outstanding = false;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(int64_t n, session.QueryInt(std::string(Dialect().outstanding_work)));
+    outstanding = n != 0;
+    return Ok();
+  }));
+  return outstanding;
 }
 
 }  // namespace tginvite::storage

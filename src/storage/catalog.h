@@ -1,0 +1,138 @@
+// Part of the Store (storage/store.h): settings, campaigns, suppressions and the export — what an
+// operator creates and changes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/contact.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/settings.h"
+
+namespace tginvite::storage {
+
+struct Campaign {
+  int64_t id = 0;
+  std::string name;
+  int64_t account_id = 0;
+  std::string account_name;
+  core::AccountKind account_kind = core::AccountKind::kRehearsal;
+  std::string chat;  // "-1001234567890" or "@channelname"
+  std::string template_text;
+  core::LinkMode link_mode = core::LinkMode::kPersonal;
+  std::string shared_link;
+  core::CampaignState state = core::CampaignState::kDraft;
+  int64_t created_at = 0;
+  std::optional<int64_t> started_at;
+  std::string paused_reason;  // set when the engine paused it (e.g. the bot lost its rights)
+  core::CampaignReach reach = core::CampaignReach::kDirect;
+  std::string bot_username;    // the account's, for the campaign's start links
+  int64_t links_exported = 0;  // start links handed out (exports), each invitation once
+  int64_t links_started = 0;   // invitations whose contact pressed Start
+  // How the campaign invites: always kMessage on a bot account.
+  core::DeliveryMethod method = core::DeliveryMethod::kMessage;
+};
+
+struct NewCampaign {
+  std::string name;
+  std::string account_name;
+  std::string chat;
+  std::string template_text;
+  core::LinkMode link_mode = core::LinkMode::kPersonal;
+  std::string shared_link;
+  core::CampaignReach reach = core::CampaignReach::kDirect;
+  // kInvalidArgument for add or add-then-message on a bot account. For a user account's campaign
+  // reach is always direct: a user account writes first.
+  core::DeliveryMethod method = core::DeliveryMethod::kMessage;
+};
+
+enum class CampaignAction { kStart, kPause, kResume, kCancel };
+
+struct CampaignSummary {
+  Campaign campaign;
+  core::StateCounts counts;
+  int64_t sent_last_minute = 0;  // successful sends in the last 60 s
+};
+
+struct ExportRow {
+  core::ContactRecord contact;
+  std::string start_link;  // https://t.me/<bot>?start=<key>; "" while the bot's name is unknown
+  core::InvitationState state = core::InvitationState::kPending;
+  int64_t attempts = 0;
+  std::string last_error;
+  std::string invite_link;
+  std::optional<int64_t> sent_at;
+  std::optional<int64_t> joined_at;
+  int64_t updated_at = 0;
+};
+
+struct Suppression {
+  std::string key;  // "id:123", "username:bob" or "phone:+4930123456"
+  std::string reason;
+  int64_t created_at = 0;
+};
+
+// Settings are global (campaign = std::nullopt) or a campaign's overrides.
+using SettingScope = std::optional<std::string>;
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // The stored values of one scope, unvalidated (ResolveSettings validates and falls back).
+  virtual Result<core::RawSettings> LoadSettings(const SettingScope& scope) = 0;
+  // Every scope's stored values in one read, by scope: 0 for the global settings, a campaign's id
+  // for its overrides (what a worker's plan reads several times a second).
+  virtual Result<std::map<int64_t, core::RawSettings>> LoadAllSettings() = 0;
+  // Validates `value` (type, range, and cross-field rules against the values in force: for a
+  // global change, also against every campaign's overrides) and stores its canonical text.
+  virtual Status PutSetting(const SettingScope& scope, std::string_view key,
+                            std::string_view value) = 0;
+  // Removes a stored value, so the global value or default is in force again.
+  virtual Status DeleteSetting(const SettingScope& scope, std::string_view key) = 0;
+
+  // Validates the template (placeholders, HTML, length), the chat and the link mode.
+  virtual Result<Campaign> CreateCampaign(const NewCampaign& campaign) = 0;
+  virtual Result<std::vector<CampaignSummary>> ListCampaigns() = 0;
+  // The running campaigns alone, without counts or rates: what the worker reads every cycle.
+  virtual Result<std::vector<Campaign>> ListRunningCampaigns() = 0;
+  virtual Result<CampaignSummary> FindCampaign(std::string_view name) = 0;
+  // kInvalidArgument when the action does not apply to the campaign's state. Cancelling turns
+  // every pending or waiting invitation into cancelled.
+  virtual Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) = 0;
+
+  // Puts the campaign's unknown invitations (their request may have been delivered) back to
+  // pending, on the operator's explicit word. Returns how many.
+  virtual Result<int64_t> ResendUnknown(std::string_view campaign) = 0;
+
+  // Puts the campaign's failed invitations back to pending with their attempts reset, on the
+  // operator's explicit word. Returns how many.
+  virtual Result<int64_t> RetryFailed(std::string_view campaign) = 0;
+
+  virtual Result<int64_t> CountContacts() = 0;
+  // Streams one row per invitation of the campaign, in contact order.
+  virtual Status ExportInvitations(std::string_view campaign,
+                                   const std::function<Status(const ExportRow&)>& on_row) = 0;
+
+  // Suppresses a user for every campaign; their pending and waiting invitations become skipped.
+  // Returns how many invitations were skipped.
+  virtual Result<int64_t> AddSuppression(std::string_view key, std::string_view reason) = 0;
+  virtual Status RemoveSuppression(std::string_view key) = 0;
+  virtual Result<std::vector<Suppression>> ListSuppressions() = 0;
+
+  // Records that the campaign's start links were handed out (an export): counted once per
+  // invitation still waiting for its start. Returns how many were new.
+  virtual Result<int64_t> MarkStartLinksExported(std::string_view campaign) = 0;
+  // Gives the contact's invitation in the campaign a new start key: the old link stops working.
+  // `contact` is a suppression-style key (id:N, username:NAME, phone:+E164). Returns the new link.
+  virtual Result<std::string> RenewStartLink(std::string_view campaign,
+                                             std::string_view contact) = 0;
+};
+
+}  // namespace tginvite::storage

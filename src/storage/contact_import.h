@@ -1,0 +1,80 @@
+// Part of the Store (storage/store.h): importing contacts, streamed row by row with a result per
+// row.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/contact.h"
+#include "core/error.h"
+
+namespace tginvite::storage {
+
+// One valid contact row of an import, with the line it came from.
+struct ImportRow {
+  int64_t line = 0;
+  core::ContactRecord contact;
+};
+
+enum class ImportOutcome {
+  kImported,   // a new contact
+  kUpdated,    // an existing contact gained or changed a field
+  kDuplicate,  // an existing contact, nothing changed
+  kConflict,   // the row's identifiers belong to two different contacts; nothing written
+};
+
+enum class EnqueueOutcome { kNone, kEnqueued, kAwaitingStart, kSkipped, kAlreadyQueued };
+
+struct ImportRowResult {
+  ImportOutcome outcome = ImportOutcome::kImported;
+  std::string conflict;  // why, for kConflict
+  EnqueueOutcome enqueue = EnqueueOutcome::kNone;
+};
+
+// Where an import's rows come from and where each row's result goes. Called from the thread that
+// called ImportContacts.
+class ImportSource {
+ public:
+  virtual ~ImportSource() = default;
+  // The next valid row, or std::nullopt at the end of the input.
+  virtual std::optional<ImportRow> Next() = 0;
+  // What became of a row. In ImportMode::kBatches this is called once the row's batch committed.
+  virtual void OnResult(const ImportRow& row, const ImportRowResult& result) = 0;
+  // Asked once at the end in ImportMode::kAllOrNothing: false rolls everything back.
+  virtual bool CommitAllowed() const = 0;
+};
+
+enum class ImportMode {
+  kBatches,       // commit every `batch_size` rows; memory stays flat
+  kAllOrNothing,  // one transaction; committed only if CommitAllowed() and no conflicts
+  kDryRun,        // one transaction, always rolled back
+};
+
+struct ImportOptions {
+  std::optional<std::string> campaign;  // also enqueue an invitation per contact
+  ImportMode mode = ImportMode::kBatches;
+  size_t batch_size = 10000;
+};
+
+struct ImportTotals {
+  int64_t imported = 0;
+  int64_t updated = 0;
+  int64_t duplicates = 0;
+  int64_t conflicts = 0;
+  int64_t enqueued = 0;
+  int64_t awaiting = 0;  // enqueued to wait for the contact's start (counted in enqueued too)
+  int64_t skipped = 0;   // enqueued as skipped: suppressed
+  bool committed = false;
+};
+
+class ContactImporter {
+ public:
+  virtual ~ContactImporter() = default;
+
+  virtual Result<ImportTotals> ImportContacts(ImportSource& source,
+                                              const ImportOptions& options) = 0;
+};
+
+}  // namespace tginvite::storage
