@@ -35,8 +35,8 @@ bool IsPublicChannel(std::string_view chat) {
 }  // namespace
 
 Status ValidateName(std::string_view what, std::string_view name) {
-  bool valid = !name.empty() && name.size() <= 64 &&
-               (IsAsciiLetter(name[0]) || IsAsciiDigit(name[0]));
+  bool valid =
+      !name.empty() && name.size() <= 64 && (IsAsciiLetter(name[0]) || IsAsciiDigit(name[0]));
   for (size_t i = 1; valid && i < name.size(); ++i) {
     const char c = name[i];
     valid = IsAsciiLetter(c) || IsAsciiDigit(c) || c == '.' || c == '_' || c == '-';

@@ -36,8 +36,7 @@ const std::map<std::pair<S, A>, Expected>& Spec() {
       {{S::kPaused, A::kCancel}, {S::kCancelled, ""}},
       {{S::kCancelled, A::kStart}, {std::nullopt, "is cancelled"}},
       {{S::kCancelled, A::kPause}, {std::nullopt, "is cancelled; only a running campaign pauses"}},
-      {{S::kCancelled, A::kResume},
-       {std::nullopt, "is cancelled; only a paused campaign resumes"}},
+      {{S::kCancelled, A::kResume}, {std::nullopt, "is cancelled; only a paused campaign resumes"}},
       {{S::kCancelled, A::kCancel}, {std::nullopt, "is cancelled"}},
   };
   return kSpec;
@@ -76,9 +75,7 @@ TEST(CampaignStatesTest, TableHasEachPairOnce) {
   EXPECT_EQ(seen.size(), kAllCampaignStates.size() * kAllCampaignActions.size());
 }
 
-TEST(CampaignStatesTest, CancelledIsFinal) {
-  EXPECT_TRUE(AllowedActions(S::kCancelled).empty());
-}
+TEST(CampaignStatesTest, CancelledIsFinal) { EXPECT_TRUE(AllowedActions(S::kCancelled).empty()); }
 
 TEST(CampaignStatesTest, AllowedActionsAreTheAcceptedOnes) {
   EXPECT_EQ(AllowedActions(S::kDraft), (std::vector<A>{A::kStart, A::kCancel}));

@@ -15,9 +15,9 @@ using S = InvitationState;
 std::set<S> SetOf(std::span<const S> states) { return {states.begin(), states.end()}; }
 
 constexpr std::array kAllEvents = {
-    E::kClaim,         E::kSendOutcome,       E::kLeaseExpired, E::kUnreachable,
-    E::kJoinObserved,  E::kStarted,           E::kCampaignCancelled, E::kSuppressed,
-    E::kAlreadyMember, E::kResendUnknown,     E::kRetryFailed};
+    E::kClaim,         E::kSendOutcome,   E::kLeaseExpired,      E::kUnreachable,
+    E::kJoinObserved,  E::kStarted,       E::kCampaignCancelled, E::kSuppressed,
+    E::kAlreadyMember, E::kResendUnknown, E::kRetryFailed};
 
 TEST(InvitationStatesTest, SetsAreTheDocumentedOnes) {
   EXPECT_EQ(QuotedNames(kOpenInvitationStates), "'pending', 'waiting', 'awaiting_start'");

@@ -27,27 +27,43 @@ TEST(NamesTest, RefusesWithTheRuleAndTheName) {
 }
 
 TEST(NamesTest, RefusesEveryOtherShape) {
-  for (const std::string& name : {std::string(), std::string(65, 'x'), std::string(".hidden"),
-                                 std::string("-flag"), std::string("_x"), std::string("a/b"),
-                                 std::string("caf\xC3\xA9"), std::string("a\nb"),
-                                 std::string("a\0b", 3)}) {
+  for (const std::string& name :
+       {std::string(), std::string(65, 'x'), std::string(".hidden"), std::string("-flag"),
+        std::string("_x"), std::string("a/b"), std::string("caf\xC3\xA9"), std::string("a\nb"),
+        std::string("a\0b", 3)}) {
     EXPECT_FALSE(ValidateName("token", name)) << name;
   }
 }
 
 TEST(NamesTest, AcceptsChatIdsAndPublicChannels) {
-  for (const char* chat : {"-1001234567890", "12345", "-1", "9223372036854775807",
-                           "-9223372036854775808", "@abcd", "@Channel_2026",
-                           "@a2345678901234567890123456789012"}) {
+  for (const char* chat :
+       {"-1001234567890", "12345", "-1", "9223372036854775807", "-9223372036854775808", "@abcd",
+        "@Channel_2026", "@a2345678901234567890123456789012"}) {
     EXPECT_TRUE(ValidateChat(chat)) << chat;
   }
 }
 
 TEST(NamesTest, RefusesOtherChats) {
-  for (const char* chat :
-       {"", "-", "0", "-0", "0123", "--1", "1-", "12a", " 12", "9223372036854775808",
-        "-9223372036854775809", "99999999999999999999", "@abc", "@1abcd", "@_abcd", "@abc-d",
-        "abcd", "@", "https://t.me/abcd", "@a23456789012345678901234567890123"}) {
+  for (const char* chat : {"",
+                           "-",
+                           "0",
+                           "-0",
+                           "0123",
+                           "--1",
+                           "1-",
+                           "12a",
+                           " 12",
+                           "9223372036854775808",
+                           "-9223372036854775809",
+                           "99999999999999999999",
+                           "@abc",
+                           "@1abcd",
+                           "@_abcd",
+                           "@abc-d",
+                           "abcd",
+                           "@",
+                           "https://t.me/abcd",
+                           "@a23456789012345678901234567890123"}) {
     Status refused = ValidateChat(chat);
     ASSERT_FALSE(refused) << chat;
     EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);

@@ -41,10 +41,26 @@ TEST(SuppressionKeyTest, RefusesAUserIdBeyondInt64) {
 }
 
 TEST(SuppressionKeyTest, RefusesOtherShapesWithOneMessage) {
-  for (const char* key :
-       {"", "id:", "id:0", "id:012", "id:-5", "id:12a", "id:12345678901234567890", "ID:5",
-        "username:", "username:Bob", "username:bob-smith", "username:@bob", "phone:", "phone:+",
-        "phone:4930123", "phone:+49 30", "email:a@b.c", "bob", " id:5", "id:5 "}) {
+  for (const char* key : {"",
+                          "id:",
+                          "id:0",
+                          "id:012",
+                          "id:-5",
+                          "id:12a",
+                          "id:12345678901234567890",
+                          "ID:5",
+                          "username:",
+                          "username:Bob",
+                          "username:bob-smith",
+                          "username:@bob",
+                          "phone:",
+                          "phone:+",
+                          "phone:4930123",
+                          "phone:+49 30",
+                          "email:a@b.c",
+                          "bob",
+                          " id:5",
+                          "id:5 "}) {
     Result<SuppressionKey> parsed = ParseSuppressionKey(key);
     ASSERT_FALSE(parsed) << key;
     EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument);
