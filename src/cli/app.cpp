@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/messengers.h"
 #include "cli/output.h"
+#include "core/campaign_states.h"
 #include "telegram/tdlib/td_json.h"
 
 namespace tginvite::cli {
@@ -254,14 +255,9 @@ int Main(int argc, char** argv) {
   show->add_option("name", campaign_name, "Campaign name")->required();
   show->callback(
       [&] { action = [&](storage::Store& s) { return RunCampaignShow(s, campaign_name); }; });
-  const std::pair<const char*, storage::CampaignAction> changes[] = {
-      {"start", storage::CampaignAction::kStart},
-      {"pause", storage::CampaignAction::kPause},
-      {"resume", storage::CampaignAction::kResume},
-      {"cancel", storage::CampaignAction::kCancel},
-  };
-  for (const auto& [verb, change] : changes) {
-    std::string help = change == storage::CampaignAction::kCancel
+  for (const core::CampaignAction change : core::kAllCampaignActions) {
+    const std::string verb(core::ToString(change));
+    std::string help = change == core::CampaignAction::kCancel
                            ? "Cancel a campaign: its pending invitations are cancelled for good"
                            : fmt::format("{} a campaign", verb);
     CLI::App* sub = campaign->add_subcommand(verb, help);

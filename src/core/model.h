@@ -35,11 +35,16 @@ inline constexpr std::array kAllInvitationStates = {
 std::string_view ToString(InvitationState state);
 std::optional<InvitationState> ParseInvitationState(std::string_view text);
 // True for states that need no more work: sent, joined, failed, unknown, skipped, cancelled.
-// (awaiting_start is not: it waits for the contact.)
+// (awaiting_start is not: it waits for the contact.) The sets of states and the transitions the
+// stores make are in core/invitation_states.h.
 bool IsTerminal(InvitationState state);
 
 // draft ──start──▶ running ◀──pause/resume──▶ paused; any but cancelled ──cancel──▶ cancelled.
+// The transitions are a table in core/campaign_states.h.
 enum class CampaignState { kDraft, kRunning, kPaused, kCancelled };
+inline constexpr std::array kAllCampaignStates = {
+    CampaignState::kDraft, CampaignState::kRunning, CampaignState::kPaused,
+    CampaignState::kCancelled};
 std::string_view ToString(CampaignState state);
 std::optional<CampaignState> ParseCampaignState(std::string_view text);
 
@@ -104,6 +109,20 @@ std::string_view ToString(TokenScope scope);
 std::optional<TokenScope> ParseTokenScope(std::string_view text);
 // True when a token of scope `held` may make a request that needs `needed`.
 inline bool Allows(TokenScope held, TokenScope needed) { return held >= needed; }
+
+// The names of `values` (a range of one of the enums above), quoted and comma-separated:
+// "'pending', 'waiting'". For SQL built from core's sets: an IN list, a CHECK constraint.
+template <typename Range>
+std::string QuotedNames(const Range& values) {
+  std::string out;
+  for (const auto& value : values) {
+    if (!out.empty()) out += ", ";
+    out += '\'';
+    out += ToString(value);
+    out += '\'';
+  }
+  return out;
+}
 
 // Counts of invitations by state, indexed by the enum's value.
 struct StateCounts {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/campaign_states.h"
 #include "core/contact.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -52,7 +53,8 @@ struct NewCampaign {
   core::DeliveryMethod method = core::DeliveryMethod::kMessage;
 };
 
-enum class CampaignAction { kStart, kPause, kResume, kCancel };
+// The operator's actions on a campaign and the states they lead to: core/campaign_states.h.
+using CampaignAction = core::CampaignAction;
 
 struct CampaignSummary {
   Campaign campaign;

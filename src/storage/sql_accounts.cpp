@@ -2,8 +2,8 @@
 // (core::UserCredentials as text), is sealed (core/secret_box.h) before it is written and opened as
 // it is read, bound to its row by the associated data "accounts.bot_token:<account name>". The
 // statements mean the same on SQLite and PostgreSQL.
-#include <regex>
-
+#include "core/model.h"
+#include "core/names.h"
 #include "core/secret_box.h"
 #include "storage/sql_store.h"
 
@@ -91,21 +91,6 @@ constexpr std::string_view kAccountColumns =
 
 }  // namespace
 
-namespace internal {
-
-Status ValidateName(std::string_view what, std::string_view name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  if (!std::regex_match(name.begin(), name.end(), kName)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "{} name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
-                "letter or digit",
-                what, name);
-  }
-  return Ok();
-}
-
-}  // namespace internal
-
 Status SqlStore::ReplaceBotToken(std::string_view account, const core::Secret& token) {
   if (!core::LooksLikeBotToken(token.Reveal())) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -114,16 +99,17 @@ Status SqlStore::ReplaceBotToken(std::string_view account, const core::Secret& t
   ASSIGN_OR_RETURN(std::string sealed, SealForColumn(Secrets(), kBotToken, account, token));
   return WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(int64_t changed,
-                     tx.Execute("UPDATE accounts SET bot_token = ?, health = 'ok', "
+                     tx.Execute("UPDATE accounts SET bot_token = ?, health = ?, "
                                 "health_reason = NULL WHERE name = ? AND kind = 'bot'",
-                                {sealed, std::string(account)}));
+                                {sealed, std::string(core::ToString(core::AccountHealth::kOk)),
+                                 std::string(account)}));
     if (changed == 0) return Fail(ErrorCode::kNotFound, "no bot account named \"{}\"", account);
     return Ok();
   });
 }
 
 Result<Account> SqlStore::AddAccount(const NewAccount& account) {
-  RETURN_IF_ERROR(internal::ValidateName("account", account.name));
+  RETURN_IF_ERROR(core::ValidateName("account", account.name));
   if (account.kind == core::AccountKind::kBot && !core::LooksLikeBotToken(account.token.Reveal())) {
     return Fail(ErrorCode::kInvalidArgument,
                 "account {}: the bot token does not look like one from @BotFather "

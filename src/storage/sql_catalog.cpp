@@ -1,10 +1,11 @@
 // The SQL stores' catalog: settings, campaigns and their state changes, the contacts' export
 // and suppressions. The statements mean the same on SQLite and PostgreSQL; what differs (how
 // invitation counts are kept) is the engine's StateCountsOf.
-#include <regex>
-
+#include "core/invitation_states.h"
 #include "core/message_template.h"
+#include "core/names.h"
 #include "core/secret_box.h"
+#include "core/suppression_key.h"
 #include "storage/sql_store.h"
 #include "storage/sql_web_rows.h"
 #include "storage/sql_rows.h"
@@ -14,34 +15,23 @@ namespace {
 
 constexpr int64_t kGlobalScope = 0;
 
-Status ValidateChat(std::string_view chat) {
-  static const std::regex kChatId("-?[1-9][0-9]{0,18}");
-  static const std::regex kChannel("@[A-Za-z][A-Za-z0-9_]{3,31}");
-  if (std::regex_match(chat.begin(), chat.end(), kChatId) ||
-      std::regex_match(chat.begin(), chat.end(), kChannel)) {
-    return Ok();
-  }
-  return Fail(ErrorCode::kInvalidArgument,
-              "chat \"{}\": expected a chat id such as -1001234567890 or a public @channelname",
-              chat);
-}
-
-// The contacts column a suppression key matches, and the value to match.
+// The contacts column a suppression key (core/suppression_key.h) matches, and the value to match.
 struct KeyMatch {
   std::string_view column;
   Value value;
 };
 
-Result<KeyMatch> ParseSuppressionKey(std::string_view key) {
-  static const std::regex kKey("(id:[1-9][0-9]{0,18}|username:[a-z0-9_]+|phone:\\+[0-9]+)");
-  if (!std::regex_match(key.begin(), key.end(), kKey)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "contact key \"{}\" is not id:N, username:NAME or phone:+E164", key);
+Result<KeyMatch> MatchOf(std::string_view key) {
+  ASSIGN_OR_RETURN(core::SuppressionKey parsed, core::ParseSuppressionKey(key));
+  switch (parsed.kind) {
+    case core::SuppressionKey::Kind::kUserId:
+      return KeyMatch{"telegram_user_id", parsed.user_id};
+    case core::SuppressionKey::Kind::kUsername:
+      return KeyMatch{"username", std::move(parsed.text)};
+    case core::SuppressionKey::Kind::kPhone:
+      return KeyMatch{"phone", std::move(parsed.text)};
   }
-  std::string_view value = key.substr(key.find(':') + 1);
-  if (key.starts_with("id:")) return KeyMatch{"telegram_user_id", std::stoll(std::string(value))};
-  if (key.starts_with("username:")) return KeyMatch{"username", std::string(value)};
-  return KeyMatch{"phone", std::string(value)};
+  return Fail(ErrorCode::kInternal, "contact key \"{}\": no column to match", key);
 }
 
 constexpr std::string_view kCampaignColumns =
@@ -187,8 +177,8 @@ Status SqlStore::DeleteSetting(const SettingScope& scope, std::string_view key) 
 }
 
 Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
-  RETURN_IF_ERROR(internal::ValidateName("campaign", campaign.name));
-  RETURN_IF_ERROR_CTX(ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
+  RETURN_IF_ERROR(core::ValidateName("campaign", campaign.name));
+  RETURN_IF_ERROR_CTX(core::ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
   core::TemplateLimits limits;
   limits.max_campaign = campaign.name.size();
   if (campaign.link_mode == core::LinkMode::kShared && !campaign.shared_link.empty()) {
@@ -286,42 +276,21 @@ Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction 
   Campaign changed;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(tx, name));
-    const CampaignState from = campaign.state;
-    auto refuse = [&](std::string_view hint) {
-      return Fail(ErrorCode::kInvalidArgument, "campaign {} is {}{}", name, core::ToString(from),
-                  hint);
-    };
-    CampaignState to = from;
-    switch (action) {
-      case CampaignAction::kStart:
-        if (from == CampaignState::kPaused) return refuse("; use resume");
-        if (from != CampaignState::kDraft) return refuse("");
-        to = CampaignState::kRunning;
-        break;
-      case CampaignAction::kPause:
-        if (from != CampaignState::kRunning) return refuse("; only a running campaign pauses");
-        to = CampaignState::kPaused;
-        break;
-      case CampaignAction::kResume:
-        if (from != CampaignState::kPaused) return refuse("; only a paused campaign resumes");
-        to = CampaignState::kRunning;
-        break;
-      case CampaignAction::kCancel:
-        if (from == CampaignState::kCancelled) return refuse("");
-        to = CampaignState::kCancelled;
-        break;
-    }
+    Result<CampaignState> next = core::NextState(campaign.state, action);
+    if (!next) return Fail(next.error().code, "campaign {} {}", name, next.error().message);
+    const CampaignState to = *next;
     int64_t now = NowUnixMillis();
+    // started_at: when it first ran.
     RETURN_IF_ERROR(tx.Execute(
         "UPDATE campaigns SET state = ?, updated_at = ?, paused_reason = NULL, "
-        "started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN CAST(? AS BIGINT) END) "
-        "WHERE id = ?",
-        {std::string(core::ToString(to)), now, std::string(core::ToString(to)), now, campaign.id}));
+        "started_at = COALESCE(started_at, CAST(? AS BIGINT)) WHERE id = ?",
+        {std::string(core::ToString(to)), now, to == CampaignState::kRunning ? Value(now) : Value(),
+         campaign.id}));
     if (to == CampaignState::kCancelled) {
-      RETURN_IF_ERROR(
-          tx.Execute("UPDATE invitations SET state = 'cancelled', updated_at = ? "
-                     "WHERE campaign_id = ? AND state IN ('pending', 'waiting', 'awaiting_start')",
-                     {now, campaign.id}));
+      RETURN_IF_ERROR(tx.Execute(fmt::format("UPDATE invitations SET state = 'cancelled', "
+                                             "updated_at = ? WHERE campaign_id = ? AND state IN ({})",
+                                             core::QuotedNames(core::kOpenInvitationStates)),
+                                 {now, campaign.id}));
     }
     ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
     return Ok();
@@ -379,7 +348,7 @@ Status SqlStore::ExportInvitations(std::string_view campaign,
 }
 
 Result<int64_t> SqlStore::AddSuppression(std::string_view key, std::string_view reason) {
-  ASSIGN_OR_RETURN(KeyMatch match, ParseSuppressionKey(key));
+  ASSIGN_OR_RETURN(KeyMatch match, MatchOf(key));
   int64_t skipped = 0;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     int64_t now = NowUnixMillis();
@@ -391,9 +360,9 @@ Result<int64_t> SqlStore::AddSuppression(std::string_view key, std::string_view 
         skipped,
         tx.Execute(
             fmt::format("UPDATE invitations SET state = 'skipped', last_error = "
-                        "'suppressed', updated_at = ? WHERE state IN ('pending', 'waiting', "
-                        "'awaiting_start') AND contact_id IN (SELECT id FROM contacts WHERE {} = ?)",
-                        match.column),
+                        "'suppressed', updated_at = ? WHERE state IN ({}) AND contact_id IN "
+                        "(SELECT id FROM contacts WHERE {} = ?)",
+                        core::QuotedNames(core::kOpenInvitationStates), match.column),
             {now, match.value}));
     return Ok();
   }));
@@ -441,7 +410,7 @@ Result<int64_t> SqlStore::MarkStartLinksExported(std::string_view campaign) {
 }
 
 Result<std::string> SqlStore::RenewStartLink(std::string_view campaign, std::string_view contact) {
-  ASSIGN_OR_RETURN(KeyMatch match, ParseSuppressionKey(contact));
+  ASSIGN_OR_RETURN(KeyMatch match, MatchOf(contact));
   std::string link;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(tx, campaign));

@@ -28,7 +28,8 @@ struct SqlDialect {
   // first minute: SQLite's triggers keep them in one table; PostgreSQL adds the deltas not folded
   // yet.
   std::string_view minute_counts;
-  // 1 while some running campaign has an invitation pending, sending or waiting, else 0.
+  // 1 while some running campaign has an unfinished invitation, else 0; {0} is where the
+  // unfinished states go (core::kUnfinishedStates, quoted).
   std::string_view outstanding_work;
 };
 

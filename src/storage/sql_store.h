@@ -119,10 +119,6 @@ namespace internal {
 // skipped.
 Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t now);
 
-// kInvalidArgument unless `name` is 1 to 64 letters, digits, '.', '_' or '-', starting with a
-// letter or digit; `what` ("account", "campaign") starts the message.
-Status ValidateName(std::string_view what, std::string_view name);
-
 }  // namespace internal
 
 }  // namespace tginvite::storage

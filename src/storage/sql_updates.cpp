@@ -3,6 +3,7 @@
 // statements mean the same on SQLite and PostgreSQL.
 #include <algorithm>
 
+#include "core/invitation_states.h"
 #include "storage/sql_store.h"
 #include "storage/sql_rows.h"
 
@@ -14,9 +15,10 @@ Status internal::SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, 
                  "ON CONFLICT (key) DO NOTHING",
                  {fmt::format("id:{}", user_id), std::string(reason), now}));
   RETURN_IF_ERROR(tx.Execute(
-      "UPDATE invitations SET state = 'skipped', last_error = 'suppressed', updated_at = ? "
-      "WHERE state IN ('pending', 'waiting', 'awaiting_start') AND contact_id IN "
-      "(SELECT id FROM contacts WHERE telegram_user_id = ?)",
+      fmt::format("UPDATE invitations SET state = 'skipped', last_error = 'suppressed', "
+                  "updated_at = ? WHERE state IN ({}) AND contact_id IN "
+                  "(SELECT id FROM contacts WHERE telegram_user_id = ?)",
+                  core::QuotedNames(core::kOpenInvitationStates)),
       {now, user_id}));
   return Ok();
 }
@@ -144,17 +146,17 @@ Status ApplyMembershipIn(Tx& tx, int64_t account_id, std::span<const MembershipE
         "SELECT id FROM campaigns WHERE account_id = ?1 AND chat = CAST(?2 AS TEXT)";
     RETURN_IF_ERROR(tx.Execute(
         fmt::format("UPDATE invitations SET state = 'joined', joined_at = ?3, updated_at = ?3 "
-                    "WHERE state IN ('sent', 'unknown') AND ((?4 <> '' AND invite_link = ?4) OR "
+                    "WHERE state IN ({}) AND ((?4 <> '' AND invite_link = ?4) OR "
                     "(campaign_id IN ({}) AND contact_id IN (SELECT id FROM contacts WHERE "
                     "telegram_user_id = ?5)))",
-                    campaigns),
+                    core::QuotedNames(core::kJoinableStates), campaigns),
         {account_id, event.chat_id, now, event.invite_link, event.user_id}));
     RETURN_IF_ERROR(tx.Execute(
         fmt::format("UPDATE invitations SET state = 'skipped', last_error = 'already a member', "
-                    "updated_at = ?3 WHERE state IN ('pending', 'waiting', 'awaiting_start') AND "
+                    "updated_at = ?3 WHERE state IN ({}) AND "
                     "campaign_id IN ({}) AND contact_id IN (SELECT id FROM contacts WHERE "
                     "telegram_user_id = ?4)",
-                    campaigns),
+                    core::QuotedNames(core::kOpenInvitationStates), campaigns),
         {account_id, event.chat_id, now, event.user_id}));
   }
   return Ok();
@@ -514,10 +516,12 @@ Result<bool> SqlStore::IsInvitedJoinRequest(int64_t account_id, int64_t chat_id,
     ASSIGN_OR_RETURN(
         int64_t n,
         session.QueryInt(
-            "SELECT EXISTS (SELECT 1 FROM invitations i JOIN campaigns c ON c.id = i.campaign_id "
-            "WHERE c.account_id = ?1 AND c.link_mode = 'join-request' AND i.state IN ('sent', "
-            "'unknown') AND ((?4 <> '' AND i.invite_link = ?4) OR (c.chat = CAST(?2 AS TEXT) AND "
-            "i.contact_id IN (SELECT id FROM contacts WHERE telegram_user_id = ?3))))",
+            fmt::format("SELECT EXISTS (SELECT 1 FROM invitations i JOIN campaigns c ON c.id = "
+                        "i.campaign_id WHERE c.account_id = ?1 AND c.link_mode = 'join-request' "
+                        "AND i.state IN ({}) AND ((?4 <> '' AND i.invite_link = ?4) OR (c.chat = "
+                        "CAST(?2 AS TEXT) AND i.contact_id IN (SELECT id FROM contacts WHERE "
+                        "telegram_user_id = ?3))))",
+                        core::QuotedNames(core::kJoinableStates)),
             {account_id, chat_id, user_id, std::string(invite_link)}));
     invited = n != 0;
     return Ok();

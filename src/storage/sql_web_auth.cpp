@@ -1,23 +1,11 @@
 // The SQL stores' web authentication: the admin password hash, browser sessions and API tokens.
 // Every secret arrives already hashed; nothing here ever sees a plaintext password or token. The
 // statements mean the same on SQLite and PostgreSQL.
-#include <regex>
-
+#include "core/names.h"
 #include "storage/sql_store.h"
 
 namespace tginvite::storage {
 namespace {
-
-Status ValidateTokenName(std::string_view name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  if (!std::regex_match(name.begin(), name.end(), kName)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "token name \"{}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
-                "letter or digit",
-                name);
-  }
-  return Ok();
-}
 
 // The columns of kTokenColumns, in order.
 constexpr std::string_view kTokenColumns = "id, name, created_at, revoked_at, scope, expires_at";
@@ -91,7 +79,7 @@ Status SqlStore::DeleteSession(std::string_view token_hash) {
 
 Result<ApiToken> SqlStore::CreateApiToken(const NewApiToken& token) {
   const std::string& name = token.name;
-  RETURN_IF_ERROR(ValidateTokenName(name));
+  RETURN_IF_ERROR(core::ValidateName("token", name));
   if (token.token_hash.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "token {}: empty hash", name);
   }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/invitation_states.h"
 #include "storage/sql_dialect.h"
 #include "storage/sql_store.h"
 #include "storage/sql_web_rows.h"
@@ -259,7 +260,9 @@ Result<std::vector<MinuteCounts>> SqlStore::CampaignMinutes(std::string_view cam
 Result<bool> SqlStore::HasOutstandingWork() {
   bool outstanding = false;
   RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(int64_t n, session.QueryInt(std::string(Dialect().outstanding_work)));
+    ASSIGN_OR_RETURN(int64_t n,
+                     session.QueryInt(fmt::format(fmt::runtime(Dialect().outstanding_work),
+                                                  core::QuotedNames(core::kUnfinishedStates))));
     outstanding = n != 0;
     return Ok();
   }));

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/campaign_states.h"
 #include "core/contact_fields.h"
 #include "core/csv_writer.h"
 #include "core/settings.h"
@@ -193,19 +194,9 @@ Result<Reply> Api::ShowCampaign(const std::string& name) {
 }
 
 Result<Reply> Api::ChangeCampaign(const std::string& name, const std::string& action) {
-  storage::CampaignAction parsed{};
-  if (action == "start") {
-    parsed = storage::CampaignAction::kStart;
-  } else if (action == "pause") {
-    parsed = storage::CampaignAction::kPause;
-  } else if (action == "resume") {
-    parsed = storage::CampaignAction::kResume;
-  } else if (action == "cancel") {
-    parsed = storage::CampaignAction::kCancel;
-  } else {
-    return Fail(ErrorCode::kNotFound, "no campaign action \"{}\"", action);
-  }
-  ASSIGN_OR_RETURN(storage::Campaign changed, store_.ChangeCampaign(name, parsed));
+  const std::optional<core::CampaignAction> parsed = core::ParseCampaignAction(action);
+  if (!parsed) return Fail(ErrorCode::kNotFound, "no campaign action \"{}\"", action);
+  ASSIGN_OR_RETURN(storage::Campaign changed, store_.ChangeCampaign(name, *parsed));
   return Reply{200, {{"campaign", CampaignJson(changed)}}};
 }
 

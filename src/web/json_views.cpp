@@ -1,5 +1,6 @@
 #include "web/json_views.h"
 
+#include "core/campaign_states.h"
 #include "web/metrics.h"
 
 namespace tginvite::web {
@@ -21,8 +22,14 @@ json CountsJson(const core::StateCounts& counts) {
 }
 
 json CampaignJson(const storage::Campaign& c) {
+  // What the operator may do next, from core's table: the dashboard shows these buttons.
+  json actions = json::array();
+  for (core::CampaignAction action : core::AllowedActions(c.state)) {
+    actions.push_back(std::string(core::ToString(action)));
+  }
   return {{"name", c.name},
           {"state", std::string(core::ToString(c.state))},
+          {"actions", std::move(actions)},
           {"paused_reason", c.paused_reason},
           {"account", c.account_name},
           {"rehearsal", core::IsRehearsal(c.account_kind)},

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/campaign_states.h"
 #include "core/instruments.h"
 #include "core/model.h"
 #include "dispatch/updates.h"
@@ -251,7 +252,8 @@ class Server::Impl {
          [&api](const In& in) { return api.CreateCampaign(in.body); });
     Json("GET", "/api/v1/campaigns/{name}", kRead,
          [&api](const In& in) { return api.ShowCampaign(in.path[0]); });
-    for (std::string action : {"start", "pause", "resume", "cancel"}) {
+    for (core::CampaignAction change : core::kAllCampaignActions) {
+      const std::string action(core::ToString(change));
       Json("POST", "/api/v1/campaigns/{name}/" + action, kWrite,
            [&api, action](const In& in) { return api.ChangeCampaign(in.path[0], action); });
     }

@@ -25,11 +25,10 @@ class StartLinks {
   void Campaign(const std::string& name, CampaignReach reach,
                 core::AccountKind kind = core::AccountKind::kBot) {
     if (!account_) {
-      auto added = store_->AddAccount({"bot", kind,
-                                       kind == core::AccountKind::kBot
-                                           ? core::Secret(std::string(kToken))
-                                           : core::Secret(),
-                                       "http://127.0.0.1:1"});
+      auto added = store_->AddAccount(
+          {"bot", kind,
+           kind == core::AccountKind::kBot ? core::Secret(std::string(kToken)) : core::Secret(),
+           "http://127.0.0.1:1"});
       ASSERT_TRUE(added) << added.error().message;
       account_ = added->id;
       ASSERT_TRUE(store_->SetBotUsername(account_, "inviter_bot"));
@@ -107,7 +106,8 @@ TEST_P(StoreContractTest, StartLinksTheReachDecidesWhoWaitsForAStart) {
   t.Campaign("direct", CampaignReach::kDirect);
   t.Campaign("links", CampaignReach::kStartLink);
   t.Campaign("both", CampaignReach::kBoth);
-  const std::vector<core::ContactRecord> contacts = {Contact(1, "ann"), Contact(std::nullopt, "bob"),
+  const std::vector<core::ContactRecord> contacts = {Contact(1, "ann"),
+                                                     Contact(std::nullopt, "bob"),
                                                      Contact(std::nullopt, "", "C", "+4930123456")};
   ImportTotals direct = t.Import("direct", contacts);
   EXPECT_EQ(direct.awaiting, 0);
@@ -234,7 +234,8 @@ TEST_P(StoreContractTest, StartLinksCancelledCampaignsAndSuppressedUsersSendNoth
   t.Import("c", {Contact(std::nullopt, "bob")});
   ASSERT_TRUE(store_->ChangeCampaign("gone", CampaignAction::kCancel));
   ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
-  EXPECT_EQ(t.Start({{0, 41, "ann", t.KeyOf("gone", "ann")}})[0].match, StartMatch::kAlreadyHandled);
+  EXPECT_EQ(t.Start({{0, 41, "ann", t.KeyOf("gone", "ann")}})[0].match,
+            StartMatch::kAlreadyHandled);
   EXPECT_EQ(t.Counts("gone")[InvitationState::kCancelled], 1);
 
   ASSERT_TRUE(store_->AddSuppression("id:42", "asked not to be contacted"));

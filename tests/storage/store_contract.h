@@ -1,5 +1,6 @@
-// The storage contract: one test suite that every Store implementation must pass. A backend plugs
-// in by instantiating it with a factory (see store_sqlite_test.cpp).
+// The storage contract: one test suite that every Store implementation must pass, in one file per
+// role (tests/storage/*_contract_test.cpp). A backend plugs in by instantiating it with a factory
+// (see store_sqlite_test.cpp).
 #pragma once
 
 #include <functional>
@@ -29,5 +30,14 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   testing::TempDir dir_;
   std::unique_ptr<Store> store_;
 };
+
+inline void StoreContractTest::SetUp() {
+  Result<std::unique_ptr<Store>> opened = GetParam().open(dir_);
+  if (!opened && opened.error().code == ErrorCode::kUnavailable) {
+    GTEST_SKIP() << GetParam().name << " is not reachable: " << opened.error().message;
+  }
+  ASSERT_TRUE(opened) << opened.error().message;
+  store_ = std::move(opened).value();
+}
 
 }  // namespace tginvite::storage

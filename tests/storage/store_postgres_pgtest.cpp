@@ -12,6 +12,7 @@
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_schema.h"
 #include "storage/postgres/pg_store.h"
+#include "storage/schema_states.h"
 #include "storage/secrets_contract.h"
 #include "storage/store_contract.h"
 
@@ -259,6 +260,14 @@ TEST_F(PgStoreTest, UserAccountsMigrationRenamesOldAttempts) {
   auto store = OpenStore(db_->url(), testing::TestStoreOptions(OpenMode::kExisting));
   ASSERT_TRUE(store) << store.error().message;
   testing::ExpectUserAccountsMigrated(**store, **conn);
+}
+
+TEST_F(PgStoreTest, SchemaAdmitsExactlyCoresStates) {
+  auto store = OpenStore(db_->url(), testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  auto conn = PgConnection::Open(db_->url());
+  ASSERT_TRUE(conn) << conn.error().message;
+  testing::ExpectSchemaAdmitsCoreStates(**store, **conn);
 }
 
 TEST_F(PgStoreTest, ExistingModeRefusesAnEmptyDatabase) {

@@ -10,6 +10,7 @@
 #include "fakes/files.h"
 #include "fakes/test_keys.h"
 #include "storage/old_database.h"
+#include "storage/schema_states.h"
 #include "storage/secrets_contract.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -120,6 +121,15 @@ TEST(SqliteStoreTest, UsesWalAndForeignKeys) {
   auto fk = Session(**conn).QueryInt("PRAGMA foreign_keys");
   ASSERT_TRUE(fk);
   EXPECT_EQ(*fk, 1);
+}
+
+TEST(SqliteStoreTest, SchemaAdmitsExactlyCoresStates) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("t.db"), testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  auto conn = SqliteConnection::Open(dir.File("t.db"), SqliteOptions{});
+  ASSERT_TRUE(conn) << conn.error().message;
+  testing::ExpectSchemaAdmitsCoreStates(**store, **conn);
 }
 
 TEST(SqliteStoreTest, AttemptsAreAppendOnly) {

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/campaign_states.h"
 #include "web/server_fixture.h"
 
 namespace tginvite::web {
@@ -56,6 +57,7 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
                         201);
   EXPECT_EQ(created["campaign"]["name"], "autumn");
   EXPECT_EQ(created["campaign"]["state"], "draft");
+  EXPECT_EQ(created["campaign"]["actions"], json::array({"start", "cancel"}));
   EXPECT_EQ(created["campaign"]["link_mode"], "join-request");
   EXPECT_EQ(created["campaign"]["rehearsal"], true);
 
@@ -95,12 +97,16 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
   EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/start"), 200)["campaign"]["state"],
             "running");
   ExpectError(Call("POST", "/api/v1/campaigns/autumn/start"), 400, "invalid_argument");
-  EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/pause"), 200)["campaign"]["state"],
-            "paused");
+  json paused = Expect(Call("POST", "/api/v1/campaigns/autumn/pause"), 200)["campaign"];
+  EXPECT_EQ(paused["state"], "paused");
+  EXPECT_EQ(paused["actions"], json::array({"resume", "cancel"}));
+  EXPECT_EQ(Expect(Call("GET", "/api/v1/campaigns/autumn"), 200)["actions"],
+            json::array({"resume", "cancel"}));
   EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/resume"), 200)["campaign"]["state"],
             "running");
-  EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/cancel"), 200)["campaign"]["state"],
-            "cancelled");
+  json cancelled = Expect(Call("POST", "/api/v1/campaigns/autumn/cancel"), 200)["campaign"];
+  EXPECT_EQ(cancelled["state"], "cancelled");
+  EXPECT_EQ(cancelled["actions"], json::array());
   ExpectError(Call("POST", "/api/v1/campaigns/autumn/explode"), 404, "not_found");
   ExpectError(Call("GET", "/api/v1/campaigns/nope"), 404, "not_found");
 }
@@ -439,6 +445,30 @@ TEST_F(ApiTest, OpenApiDocumentsExactlyTheServedRoutes) {
     EXPECT_TRUE(served.contains(route))
         << route.first << " " << route.second << " is in docs/openapi.yaml but not served";
   }
+}
+
+// The Campaign schema's state and action enums in docs/openapi.yaml are core's lists, in order.
+TEST(OpenApiTest, CampaignStatesAndActionsAreCoresLists) {
+  std::ifstream file(std::string(TGINVITE_SOURCE_DIR) + "/docs/openapi.yaml");
+  ASSERT_TRUE(file) << "docs/openapi.yaml is missing";
+  std::string state_line;
+  std::string actions_line;
+  std::string line;
+  bool in_campaign = false;
+  while (std::getline(file, line)) {
+    if (line.starts_with("    ") && !line.starts_with("     ")) in_campaign = line == "    Campaign:";
+    if (!in_campaign) continue;
+    if (line.starts_with("        state: ")) state_line = line;
+    if (line.starts_with("        actions: ")) actions_line = line;
+  }
+  auto names = [](const auto& values) {
+    std::string out;
+    for (const auto& value : values) out += (out.empty() ? "" : ", ") + std::string(ToString(value));
+    return "enum: [" + out + "]";
+  };
+  EXPECT_NE(state_line.find(names(core::kAllCampaignStates)), std::string::npos) << state_line;
+  EXPECT_NE(actions_line.find(names(core::kAllCampaignActions)), std::string::npos)
+      << actions_line;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "core/invitation_states.h"
 #include "storage/claim_rows.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/slot_calendar.h"
@@ -73,14 +74,15 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (taken >= request.max_rows) break;
       ASSIGN_OR_RETURN(
           std::vector<Row> rows,
-          tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, "
-                   "COALESCE(c.telegram_user_id, i.started_by), c.username, c.first_name, "
-                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL, "
-                   "i.step FROM invitations i "
-                   "JOIN contacts c ON c.id = i.contact_id "
-                   "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
-                   "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
-                   "FOR UPDATE OF i, c SKIP LOCKED",
+          tx.Query(fmt::format("SELECT i.id, i.gen, i.attempts, i.invite_link, "
+                               "COALESCE(c.telegram_user_id, i.started_by), c.username, "
+                               "c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
+                               "i.started_at IS NOT NULL, i.step FROM invitations i "
+                               "JOIN contacts c ON c.id = i.contact_id "
+                               "WHERE i.campaign_id = ? AND i.state IN ({}) AND "
+                               "i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
+                               "FOR UPDATE OF i, c SKIP LOCKED",
+                               core::QuotedNames(core::kClaimableStates)),
                    {plan.campaign_id, now, request.max_rows - taken}));
       taken += static_cast<int64_t>(rows.size());
       candidates[plan.campaign_id] = std::move(rows);
@@ -90,9 +92,10 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
         std::vector<Row> due_rows,
         // One probe of the partial due index per campaign (0.06 ms): a MIN grouped by campaign
         // read every row of the campaign, due or not (a bitmap heap scan, 0.57 ms at 600 rows).
-        tx.Query("SELECT p.id, (SELECT i.next_attempt_at FROM invitations i WHERE i.campaign_id = "
-                 "p.id AND i.state IN ('pending', 'waiting') ORDER BY i.next_attempt_at LIMIT 1) "
-                 "FROM unnest(?::bigint[]) AS p(id)",
+        tx.Query(fmt::format("SELECT p.id, (SELECT i.next_attempt_at FROM invitations i WHERE "
+                             "i.campaign_id = p.id AND i.state IN ({}) ORDER BY "
+                             "i.next_attempt_at LIMIT 1) FROM unnest(?::bigint[]) AS p(id)",
+                             core::QuotedNames(core::kClaimableStates)),
                  {IntArray(plan_ids)}));
     for (const Row& row : due_rows) {
       if (!row.IsNull(1)) earliest_due[row.Int(0)] = row.Int(1);
@@ -121,7 +124,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
     // The wait for the lock may have been long (another worker's claim): slots count from now.
     if (request.clock) now = std::max(now, request.clock());
     internal::SlotCalendar limiter(locked[0].Text(0), now, request.emission_interval.count());
-    if (locked[0].Text(2) != "ok") return Ok();
+    if (core::ParseAccountHealth(locked[0].Text(2)) != core::AccountHealth::kOk) return Ok();
     if (locked[0].Int(1) > now) {
       result.flood_until = locked[0].Int(1);
       return Ok();

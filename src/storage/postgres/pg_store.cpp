@@ -263,9 +263,9 @@ const SqlDialect& PgStore::Dialect() const {
       .outstanding_work =
           "SELECT EXISTS (SELECT 1 FROM campaigns c WHERE c.state = 'running' AND "
           "(SELECT COALESCE(SUM(n), 0) FROM (SELECT n FROM invitation_counts "
-          "WHERE campaign_id = c.id AND state IN ('pending', 'sending', 'waiting') "
+          "WHERE campaign_id = c.id AND state IN ({0}) "
           "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
-          "c.id AND state IN ('pending', 'sending', 'waiting')) o) > 0)",
+          "c.id AND state IN ({0})) o) > 0)",
   };
   return dialect;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "core/invitation_states.h"
 #include "storage/claim_rows.h"
 #include "storage/slot_calendar.h"
 #include "storage/sql_rows.h"
@@ -14,11 +15,19 @@ namespace {
 
 std::string AccountLimiterKey(int64_t account_id) { return fmt::format("account:{}", account_id); }
 
+// The claimable states as an IN list; the same text as the due index's WHERE (schema.cpp), which
+// SQLite uses only for a query that repeats its term.
+const std::string& ClaimableStates() {
+  static const std::string kList = core::QuotedNames(core::kClaimableStates);
+  return kList;
+}
+
 // The next time a row of the campaign may be claimed: its pacing, or its earliest due row.
 Result<int64_t> NextDue(Tx& tx, int64_t campaign_id, int64_t pacing_next_at) {
   ASSIGN_OR_RETURN(std::optional<Row> row,
-                   tx.QueryOne("SELECT MIN(next_attempt_at) FROM invitations WHERE campaign_id = "
-                               "? AND state IN ('pending', 'waiting')",
+                   tx.QueryOne(fmt::format("SELECT MIN(next_attempt_at) FROM invitations "
+                                           "WHERE campaign_id = ? AND state IN ({})",
+                                           ClaimableStates()),
                                {campaign_id}));
   if (!row || row->IsNull(0)) return int64_t{0};
   return std::max(row->Int(0), pacing_next_at);
@@ -36,7 +45,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
         std::optional<Row> account,
         tx.QueryOne("SELECT flood_until, health FROM accounts WHERE id = ?", {request.account_id}));
     if (!account) return Fail(ErrorCode::kNotFound, "no account {}", request.account_id);
-    if (account->Text(1) != "ok") return Ok();
+    if (core::ParseAccountHealth(account->Text(1)) != core::AccountHealth::kOk) return Ok();
     if (account->Int(0) > now) {
       result.flood_until = account->Int(0);
       return Ok();
@@ -68,13 +77,14 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
       ASSIGN_OR_RETURN(
           std::vector<Row> candidates,
-          tx.Query("SELECT i.id, i.gen, i.attempts, i.invite_link, "
-                   "COALESCE(c.telegram_user_id, i.started_by), c.username, c.first_name, "
-                   " c.last_name, c.phone, c.id, c.next_message_at, i.started_at IS NOT NULL, "
-                   "i.step FROM invitations i "
-                   "JOIN contacts c ON c.id = i.contact_id "
-                   "WHERE i.campaign_id = ? AND i.state IN ('pending', 'waiting') "
-                   "AND i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
+          tx.Query(fmt::format("SELECT i.id, i.gen, i.attempts, i.invite_link, "
+                               "COALESCE(c.telegram_user_id, i.started_by), c.username, "
+                               "c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
+                               "i.started_at IS NOT NULL, i.step FROM invitations i "
+                               "JOIN contacts c ON c.id = i.contact_id "
+                               "WHERE i.campaign_id = ? AND i.state IN ({}) AND "
+                               "i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
+                               ClaimableStates()),
                    {plan.campaign_id, now, room}));
       bool claimed_any = false;
       for (const Row& row : candidates) {

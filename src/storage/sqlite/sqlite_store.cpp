@@ -253,7 +253,7 @@ const SqlDialect& SqliteStore::Dialect() const {
           "minute >= ?2 ORDER BY minute",
       .outstanding_work =
           "SELECT EXISTS (SELECT 1 FROM campaigns c JOIN invitation_counts n ON n.campaign_id = "
-          "c.id WHERE c.state = 'running' AND n.state IN ('pending', 'sending', 'waiting') AND "
+          "c.id WHERE c.state = 'running' AND n.state IN ({0}) AND "
           "n.n > 0)",
   };
   return dialect;

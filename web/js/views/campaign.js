@@ -6,12 +6,13 @@ import { badge, confirmAction, errorBox, formatNumber, h, notify, relativeTime, 
   from '../ui.js';
 import { createSummary } from './summary.js';
 
-// Which actions a campaign in each state offers.
+// Which actions a campaign offers: its state changes are those the API lists (core's table).
+const allows = (c, action) => (c.actions ?? []).includes(action);
 const ACTIONS = {
-  start: (c) => c.state === 'draft',
-  pause: (c) => c.state === 'running',
-  resume: (c) => c.state === 'paused',
-  cancel: (c) => c.state !== 'cancelled',
+  start: (c) => allows(c, 'start'),
+  pause: (c) => allows(c, 'pause'),
+  resume: (c) => allows(c, 'resume'),
+  cancel: (c) => allows(c, 'cancel'),
   'retry-failed': (c) => c.state !== 'cancelled' && (c.counts?.failed ?? 0) > 0,
   'resend-unknown': (c) => c.state !== 'cancelled' && (c.counts?.unknown ?? 0) > 0,
 };
