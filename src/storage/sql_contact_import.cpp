@@ -75,7 +75,8 @@ core::InvitationState FirstState(const EnqueueTarget& target, bool suppressed, b
   return core::InvitationState::kPending;
 }
 
-Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
+Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& row, int64_t now,
+                                            int64_t stored_through) {
   UpsertResult out;
   // Some identifier exists already: find who holds each one.
   std::optional<StoredContact> by_id, by_username, by_phone;
@@ -123,6 +124,14 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
                  merged.username != old.username || merged.phone != old.phone ||
                  merged.first_name != old.first_name || merged.last_name != old.last_name;
   if (changed) {
+    if (primary->id <= stored_through) {
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO tginvite_import_touched (contact_id, telegram_user_id, username, phone, "
+          "first_name, last_name, updated_at) SELECT id, telegram_user_id, username, phone, "
+          "first_name, last_name, updated_at FROM contacts WHERE id = ? "
+          "ON CONFLICT (contact_id) DO NOTHING",
+          {primary->id}));
+    }
     RETURN_IF_ERROR(tx.Execute(
         "UPDATE contacts SET telegram_user_id = ?, username = ?, phone = ?, first_name = ?, "
         "last_name = ?, updated_at = ? WHERE id = ?",
@@ -143,13 +152,142 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
   return out;
 }
 
-Result<ImportRowResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
-                                        const std::optional<EnqueueTarget>& campaign, int64_t now) {
+Result<UpsertResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
+                                     const std::optional<EnqueueTarget>& campaign, int64_t now) {
   if (campaign && upserted.result.outcome != ImportOutcome::kConflict) {
     ASSIGN_OR_RETURN(upserted.result.enqueue,
                      Enqueue(tx, *campaign, upserted.contact_id, upserted.merged, now));
   }
-  return upserted.result;
+  return upserted;
+}
+
+Status CreateTouchedTable(Tx& tx) {
+  RETURN_IF_ERROR(tx.ExecuteScript("DROP TABLE IF EXISTS tginvite_import_touched"));
+  return tx.ExecuteScript(
+      "CREATE TEMP TABLE tginvite_import_touched (contact_id BIGINT PRIMARY KEY, "
+      "telegram_user_id BIGINT, username TEXT, phone TEXT, first_name TEXT NOT NULL, "
+      "last_name TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+}
+
+std::vector<Value> ResultValues(int64_t pos, const ImportRow& row,
+                                const std::optional<ImportRowResult>& result, int64_t contact_id) {
+  const core::ContactRecord& c = row.contact;
+  std::vector<Value> values = {pos,
+                               row.line,
+                               NullIfNone(c.telegram_user_id),
+                               NullIfEmpty(c.username),
+                               NullIfEmpty(c.phone),
+                               c.first_name,
+                               c.last_name,
+                               std::monostate{},
+                               int64_t{0},
+                               std::monostate{},
+                               std::monostate{}};
+  if (result) {
+    values[7] = static_cast<int64_t>(result->outcome);
+    values[8] = static_cast<int64_t>(result->enqueue);
+    if (result->outcome == ImportOutcome::kConflict) values[9] = result->conflict;
+  }
+  if (contact_id != 0) values[10] = contact_id;
+  return values;
+}
+
+Status SetResult(Tx& tx, int64_t pos, const ImportRowResult& result, int64_t contact_id) {
+  RETURN_IF_ERROR(tx.Execute(
+          "UPDATE tginvite_import_results SET outcome = ?, enqueue = ?, conflict = ?, "
+          "contact_id = ? WHERE pos = ?",
+          {static_cast<int64_t>(result.outcome), static_cast<int64_t>(result.enqueue),
+           result.outcome == ImportOutcome::kConflict ? Value(result.conflict)
+                                                      : Value(std::monostate{}),
+           contact_id != 0 ? Value(contact_id) : Value(std::monostate{}), pos}));
+  return Ok();
+}
+
+namespace {
+
+// The touched contacts that are now exactly as they were before the import.
+constexpr std::string_view kUnchanged =
+    "SELECT t.contact_id FROM tginvite_import_touched t JOIN contacts c ON c.id = t.contact_id "
+    "WHERE c.telegram_user_id IS NOT DISTINCT FROM t.telegram_user_id "
+    "AND c.username IS NOT DISTINCT FROM t.username AND c.phone IS NOT DISTINCT FROM t.phone "
+    "AND c.first_name = t.first_name AND c.last_name = t.last_name";
+
+}  // namespace
+
+Result<int64_t> FoldUnchanged(Tx& tx) {
+  ASSIGN_OR_RETURN(
+      int64_t rows,
+      tx.Execute(fmt::format("UPDATE tginvite_import_results SET outcome = {} WHERE outcome = {} "
+                             "AND contact_id IN ({})",
+                             static_cast<int>(ImportOutcome::kDuplicate),
+                             static_cast<int>(ImportOutcome::kUpdated), kUnchanged)));
+  RETURN_IF_ERROR(tx.Execute(
+      fmt::format("UPDATE contacts SET updated_at = t.updated_at FROM tginvite_import_touched t "
+                  "WHERE contacts.id = t.contact_id AND contacts.id IN ({})",
+                  kUnchanged)));
+  return rows;
+}
+
+Result<int64_t> CountConflicts(Session& session) {
+  return session.QueryInt(
+      fmt::format("SELECT COUNT(*) FROM tginvite_import_results WHERE outcome = {}",
+                  static_cast<int>(ImportOutcome::kConflict)));
+}
+
+Status ReplayResults(Session& session, ImportSource& source, ImportTotals& totals) {
+  constexpr int64_t kChunk = 4096;
+  int64_t after = -1;
+  for (;;) {
+    int64_t read = 0;
+    RETURN_IF_ERROR(session.ForEach(
+        "SELECT pos, line, telegram_user_id, username, first_name, last_name, phone, outcome, "
+        "enqueue, conflict FROM tginvite_import_results WHERE pos > ? ORDER BY pos "
+        "LIMIT ?",
+        {after, kChunk}, [&](const Row& row) -> Status {
+          ++read;
+          after = row.Int(0);
+          if (row.IsNull(7)) {
+            return Fail(ErrorCode::kInternal, "import: line {} has no result", row.Int(1));
+          }
+          ImportRow input{row.Int(1), ContactFromColumns(row, 2)};
+          ImportRowResult result;
+          result.outcome = static_cast<ImportOutcome>(row.Int(7));
+          result.enqueue = static_cast<EnqueueOutcome>(row.Int(8));
+          result.conflict = row.Text(9);
+          source.OnResult(input, result);
+          CountResult(totals, result);
+          return Ok();
+        }));
+    if (read < kChunk) return Ok();
+  }
+}
+
+Status DropImportTables(Session& session) {
+  return session.ExecuteScript(
+      "DROP TABLE IF EXISTS tginvite_import_results; DROP TABLE IF EXISTS tginvite_import_touched");
+}
+
+void CountResult(ImportTotals& totals, const ImportRowResult& result) {
+  switch (result.outcome) {
+    case ImportOutcome::kImported:
+      ++totals.imported;
+      break;
+    case ImportOutcome::kUpdated:
+      ++totals.updated;
+      break;
+    case ImportOutcome::kDuplicate:
+      ++totals.duplicates;
+      break;
+    case ImportOutcome::kConflict:
+      ++totals.conflicts;
+      break;
+  }
+  if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
+  if (result.enqueue == EnqueueOutcome::kAwaitingStart) {
+    ++totals.enqueued;
+    ++totals.awaiting;
+  }
+  if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
 }
 
 }  // namespace tginvite::storage::internal

@@ -606,7 +606,7 @@ TEST_F(PgImportTest, ReimportingTwoDifferingRowsForOneContactLeavesItAsItWas) {
     std::vector<std::string> rows;
     Status read = Session(*conn).ForEach(
         "SELECT id, telegram_user_id, username, phone, first_name, last_name, created_at, "
-        "updated_at FROM contacts ORDER BY id",
+        "updated_at FROM contacts ORDER BY telegram_user_id",
         {}, [&rows](const Row& row) -> Status {
           std::string line;
           for (int i = 0; i < 8; ++i) line += (row.IsNull(i) ? "NULL" : row.Text(i)) + "|";

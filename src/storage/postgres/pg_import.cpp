@@ -10,7 +10,8 @@ namespace tginvite::storage {
 namespace {
 
 // Upserts one contact row; see ImportOutcome for the cases.
-Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
+Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now,
+                                             int64_t stored_through) {
   internal::UpsertResult out;
   ASSIGN_OR_RETURN(
       std::optional<Row> inserted,
@@ -25,7 +26,15 @@ Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& 
     out.result.outcome = ImportOutcome::kImported;
     return out;
   }
-  return internal::MergeIntoStoredContact(tx, row, now);
+  return internal::MergeIntoStoredContact(tx, row, now, stored_through);
+}
+
+Result<internal::UpsertResult> ImportRowTracked(
+    Tx& tx, const ImportRow& row, const std::optional<internal::EnqueueTarget>& campaign_id,
+    int64_t now, int64_t stored_through) {
+  ASSIGN_OR_RETURN(internal::UpsertResult upserted,
+                   UpsertContact(tx, row.contact, now, stored_through));
+  return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
 }
 
 // --- the batch path -----------------------------------------------------------------------------
@@ -141,16 +150,68 @@ int64_t NowMillis(const core::Clock& clock) { return core::ToUnixMillis(clock.No
 
 }  // namespace
 
+Status CreateResultsTablePg(Tx& tx) {
+  RETURN_IF_ERROR(tx.ExecuteScript(
+      "DROP TABLE IF EXISTS pg_temp.tginvite_import_results; "
+      "CREATE TEMP TABLE tginvite_import_results (pos BIGINT PRIMARY KEY, line BIGINT NOT NULL, "
+      "telegram_user_id BIGINT, username TEXT, phone TEXT, first_name TEXT NOT NULL, "
+      "last_name TEXT NOT NULL, outcome INTEGER, enqueue INTEGER NOT NULL, conflict TEXT, "
+      "contact_id BIGINT)"));
+  return internal::CreateTouchedTable(tx);
+}
+
+Status StageResultsPg(Tx& tx, int64_t first_pos, std::span<const ImportRow> rows,
+                      std::span<const internal::UpsertResult> results) {
+  auto* conn = dynamic_cast<PgConnection*>(&tx.connection());
+  if (conn == nullptr) {
+    return Fail(ErrorCode::kInternal, "import: a postgresql batch needs a postgresql connection");
+  }
+  std::vector<std::vector<Value>> staged;
+  staged.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ImportRow sent = rows[i];  // as the server keeps text: up to the first NUL byte
+    sent.contact.username = AsSent(sent.contact.username);
+    sent.contact.phone = AsSent(sent.contact.phone);
+    sent.contact.first_name = AsSent(sent.contact.first_name);
+    sent.contact.last_name = AsSent(sent.contact.last_name);
+    ImportRowResult result = results[i].result;
+    result.conflict = AsSent(result.conflict);
+    staged.push_back(internal::ResultValues(first_pos + static_cast<int64_t>(i), sent, result,
+                                            results[i].contact_id));
+  }
+  ASSIGN_OR_RETURN(int64_t copied,
+                   conn->CopyIn(fmt::format("pg_temp.tginvite_import_results ({})",
+                                            internal::kResultColumns),
+                                staged));
+  if (copied != static_cast<int64_t>(staged.size())) {
+    return Fail(ErrorCode::kInternal, "import: staged {} of {} results", copied, staged.size());
+  }
+  return Ok();
+}
+
 Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
                                     const std::optional<internal::EnqueueTarget>& campaign_id, int64_t now) {
-  ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
-  return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
+  ASSIGN_OR_RETURN(internal::UpsertResult upserted,
+                   ImportRowTracked(tx, row, campaign_id, now, /*stored_through=*/0));
+  return upserted.result;
 }
 
 Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,
                                                    const std::optional<internal::EnqueueTarget>& campaign_id,
                                                    const core::Clock& clock) {
-  std::vector<ImportRowResult> results(rows.size());
+  ASSIGN_OR_RETURN(std::vector<internal::UpsertResult> upserted,
+                   ImportBatchPgTracked(tx, rows, campaign_id, clock, /*stored_through=*/0));
+  std::vector<ImportRowResult> results;
+  results.reserve(upserted.size());
+  for (internal::UpsertResult& row : upserted) results.push_back(std::move(row.result));
+  return results;
+}
+
+Result<std::vector<internal::UpsertResult>> ImportBatchPgTracked(
+    Tx& tx, std::span<const ImportRow> rows,
+    const std::optional<internal::EnqueueTarget>& campaign_id, const core::Clock& clock,
+    int64_t stored_through) {
+  std::vector<internal::UpsertResult> results(rows.size());
   std::vector<bool> done(rows.size(), false);
   const std::vector<bool> shares = SharesAnIdentifier(rows);
   std::vector<std::vector<Value>> staged;
@@ -208,14 +269,15 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
     };
     for (int64_t id : imported) {
       ASSIGN_OR_RETURN(size_t pos, row_of(id));
-      results[pos].outcome = ImportOutcome::kImported;
+      results[pos].result.outcome = ImportOutcome::kImported;
+      results[pos].contact_id = id;
       // An invitation the INSERT skipped was there already (it cannot be, for a new contact).
-      if (campaign_id) results[pos].enqueue = EnqueueOutcome::kAlreadyQueued;
+      if (campaign_id) results[pos].result.enqueue = EnqueueOutcome::kAlreadyQueued;
       done[pos] = true;
     }
     for (const auto& [id, state] : queued) {
       ASSIGN_OR_RETURN(size_t pos, row_of(id));
-      results[pos].enqueue = state == "skipped"          ? EnqueueOutcome::kSkipped
+      results[pos].result.enqueue = state == "skipped"   ? EnqueueOutcome::kSkipped
                              : state == "awaiting_start" ? EnqueueOutcome::kAwaitingStart
                                                          : EnqueueOutcome::kEnqueued;
     }
@@ -224,7 +286,8 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
   // Everything else, in input order.
   for (size_t i = 0; i < rows.size(); ++i) {
     if (done[i]) continue;
-    ASSIGN_OR_RETURN(results[i], ImportRowPg(tx, rows[i], campaign_id, NowMillis(clock)));
+    ASSIGN_OR_RETURN(results[i], ImportRowTracked(tx, rows[i], campaign_id, NowMillis(clock),
+                                                  stored_through));
   }
   return results;
 }

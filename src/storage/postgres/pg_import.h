@@ -45,4 +45,20 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
                                                    const std::optional<internal::EnqueueTarget>& campaign_id,
                                                    const core::Clock& clock);
 
+// Creates the import's two temporary tables (sql_contact_import.h) on the transaction's
+// connection; they outlive a commit, so that the caller reads the results afterwards.
+Status CreateResultsTablePg(Tx& tx);
+
+// Copies `rows` (the input's rows from index `first_pos` on) with their results into the results
+// table.
+Status StageResultsPg(Tx& tx, int64_t first_pos, std::span<const ImportRow> rows,
+                      std::span<const internal::UpsertResult> results);
+
+// ImportBatchPg with each row's contact id (0 for a conflict) and, for FoldUnchanged, contacts
+// with ids up to `stored_through` recorded as they were before their first change.
+Result<std::vector<internal::UpsertResult>> ImportBatchPgTracked(
+    Tx& tx, std::span<const ImportRow> rows,
+    const std::optional<internal::EnqueueTarget>& campaign_id, const core::Clock& clock,
+    int64_t stored_through);
+
 }  // namespace tginvite::storage
