@@ -1,5 +1,6 @@
 #include "storage/sql_contact_import.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -46,13 +47,12 @@ Result<EnqueueOutcome> Enqueue(Tx& tx, const EnqueueTarget& target, int64_t cont
       FirstState(target, suppressed != 0, contact.telegram_user_id.has_value());
   ASSIGN_OR_RETURN(
       int64_t inserted,
-      tx.Execute(
-          "INSERT INTO invitations (campaign_id, contact_id, state, last_error, start_key, "
-          "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
-          {target.campaign_id, contact_id, std::string(core::ToString(state)),
-           suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}),
-           core::RandomHex(16), now, now}));
+      tx.Execute("INSERT INTO invitations (campaign_id, contact_id, state, last_error, start_key, "
+                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+                 {target.campaign_id, contact_id, std::string(core::ToString(state)),
+                  suppressed ? Value(std::string("suppressed")) : Value(std::monostate{}),
+                  core::RandomHex(16), now, now}));
   if (inserted == 0) return EnqueueOutcome::kAlreadyQueued;
   switch (state) {
     case core::InvitationState::kSkipped:
@@ -161,6 +161,54 @@ Result<UpsertResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
   return upserted;
 }
 
+namespace {
+
+constexpr uint64_t kUsernameSalt = 0x75736572'6e616d65;
+constexpr uint64_t kPhoneSalt = 0x70686f6e'65000000;
+
+uint64_t HashText(std::string_view text) { return std::hash<std::string_view>{}(text); }
+
+// splitmix64's finaliser.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+FirstSightings::FirstSightings() : bits_(std::make_unique<uint64_t[]>((size_t{1} << kBits) / 64)) {}
+
+bool FirstSightings::FirstSighting(const core::ContactRecord& contact) {
+  bool first = true;
+  if (contact.telegram_user_id &&
+      TestAndSet(Mix(static_cast<uint64_t>(*contact.telegram_user_id)))) {
+    first = false;
+  }
+  if (!contact.username.empty() && TestAndSet(Mix(HashText(contact.username) ^ kUsernameSalt))) {
+    first = false;
+  }
+  if (!contact.phone.empty() && TestAndSet(Mix(HashText(contact.phone) ^ kPhoneSalt))) {
+    first = false;
+  }
+  return first;
+}
+
+// Whether all three bits of `key` were set; sets them.
+bool FirstSightings::TestAndSet(uint64_t key) {
+  const uint64_t step = Mix(key) | 1;
+  bool seen = true;
+  for (uint64_t i = 0; i < 3; ++i) {
+    const uint64_t bit = (key + i * step) & ((uint64_t{1} << kBits) - 1);
+    uint64_t& word = bits_[bit / 64];
+    const uint64_t mask = uint64_t{1} << (bit % 64);
+    if ((word & mask) == 0) seen = false;
+    word |= mask;
+  }
+  return seen;
+}
+
 Status CreateTouchedTable(Tx& tx) {
   RETURN_IF_ERROR(tx.ExecuteScript("DROP TABLE IF EXISTS tginvite_import_touched"));
   return tx.ExecuteScript(
@@ -193,13 +241,13 @@ std::vector<Value> ResultValues(int64_t pos, const ImportRow& row,
 }
 
 Status SetResult(Tx& tx, int64_t pos, const ImportRowResult& result, int64_t contact_id) {
-  RETURN_IF_ERROR(tx.Execute(
-          "UPDATE tginvite_import_results SET outcome = ?, enqueue = ?, conflict = ?, "
-          "contact_id = ? WHERE pos = ?",
-          {static_cast<int64_t>(result.outcome), static_cast<int64_t>(result.enqueue),
-           result.outcome == ImportOutcome::kConflict ? Value(result.conflict)
-                                                      : Value(std::monostate{}),
-           contact_id != 0 ? Value(contact_id) : Value(std::monostate{}), pos}));
+  RETURN_IF_ERROR(
+      tx.Execute("UPDATE tginvite_import_results SET outcome = ?, enqueue = ?, conflict = ?, "
+                 "contact_id = ? WHERE pos = ?",
+                 {static_cast<int64_t>(result.outcome), static_cast<int64_t>(result.enqueue),
+                  result.outcome == ImportOutcome::kConflict ? Value(result.conflict)
+                                                             : Value(std::monostate{}),
+                  contact_id != 0 ? Value(contact_id) : Value(std::monostate{}), pos}));
   return Ok();
 }
 
@@ -225,6 +273,19 @@ Result<int64_t> FoldUnchanged(Tx& tx) {
       fmt::format("UPDATE contacts SET updated_at = t.updated_at FROM tginvite_import_touched t "
                   "WHERE contacts.id = t.contact_id AND contacts.id IN ({})",
                   kUnchanged)));
+  return rows;
+}
+
+Result<std::vector<std::pair<int64_t, ImportRow>>> RowsWithoutResult(Session& session,
+                                                                     int64_t after, int64_t limit) {
+  std::vector<std::pair<int64_t, ImportRow>> rows;
+  RETURN_IF_ERROR(session.ForEach(
+      "SELECT pos, line, telegram_user_id, username, first_name, last_name, phone "
+      "FROM tginvite_import_results WHERE pos > ? AND outcome IS NULL ORDER BY pos LIMIT ?",
+      {after, limit}, [&rows](const Row& r) -> Status {
+        rows.emplace_back(r.Int(0), ImportRow{r.Int(1), ContactFromColumns(r, 2)});
+        return Ok();
+      }));
   return rows;
 }
 

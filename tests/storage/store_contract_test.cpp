@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <tuple>
 
 #include "storage/import_rows.h"
@@ -404,6 +405,58 @@ TEST_P(StoreContractTest, ReimportOfTwoDifferingRowsForOneContactChangesNothing)
   std::vector<ExportRow> last = export_by_id();
   ASSERT_EQ(last.size(), 2u);
   EXPECT_EQ(last[0].contact.first_name, "Annie");
+}
+
+// The same on random files: rows drawn from a few people, each row with some of its person's
+// identifiers (so none moves from one contact to another) and a random name, some people split
+// into two contacts by rows with disjoint identifiers (their later rows conflict). Imported once,
+// each file imports again with nothing updated or imported and every contact as it was.
+TEST_P(StoreContractTest, ASecondImportOfAFileChangesNothing) {
+  CreateCampaign(*store_);
+  const std::vector<std::string> names = {"", "Anna", "Anne", "Bob", "😀"};
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    std::mt19937_64 random(seed);
+    auto below = [&random](size_t n) { return static_cast<size_t>(random() % n); };
+    std::vector<ContactRecord> contacts;
+    for (int i = 0; i < 40; ++i) {
+      const int64_t person = static_cast<int64_t>(seed * 100 + below(8));
+      ContactRecord c;
+      do {
+        if (below(2) == 0) c.telegram_user_id = person;
+        if (below(2) == 0) c.username = fmt::format("user{}", person);
+        if (below(3) == 0) c.phone = fmt::format("+49{}", person);
+      } while (!c.telegram_user_id && c.username.empty() && c.phone.empty());
+      c.first_name = names[below(names.size())];
+      c.last_name = names[below(names.size())];
+      contacts.push_back(std::move(c));
+    }
+    ASSERT_TRUE(Import(*store_, contacts, Options("spring")));
+    auto contacts_now = [&] {
+      ContactQuery query;
+      query.limit = 500;
+      auto page = store_->ListContacts(query);
+      EXPECT_TRUE(page) << page.error().message;
+      std::vector<std::string> rows;
+      if (page) {
+        for (const ContactView& v : page->contacts) {
+          rows.push_back(fmt::format("{}|{}|{}|{}|{}", v.contact.telegram_user_id.value_or(0),
+                                     v.contact.username, v.contact.phone, v.contact.first_name,
+                                     v.contact.last_name));
+        }
+      }
+      std::sort(rows.begin(), rows.end());
+      return rows;
+    };
+    const std::vector<std::string> before = contacts_now();
+    VectorSource again(Rows(contacts));
+    auto totals = store_->ImportContacts(again, Options("spring"));
+    ASSERT_TRUE(totals) << totals.error().message;
+    EXPECT_EQ(totals->imported, 0) << "seed " << seed;
+    EXPECT_EQ(totals->updated, 0) << "seed " << seed;
+    EXPECT_EQ(totals->enqueued, 0) << "seed " << seed;
+    EXPECT_EQ(totals->duplicates + totals->conflicts, 40) << "seed " << seed;
+    EXPECT_EQ(contacts_now(), before) << "seed " << seed;
+  }
 }
 
 TEST_P(StoreContractTest, ImportEnqueuesOnceAndSkipsSuppressed) {

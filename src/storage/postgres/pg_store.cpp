@@ -148,8 +148,6 @@ Result<ImportTotals> PgStore::ImportInOneTransaction(
   // at a time (pg_import.h); results wait in a temporary table of the connection (they outlive
   // the commit) and reach the source from there, in input order.
   const size_t batch_size = std::max<size_t>(options.batch_size, 1);
-  std::vector<ImportRow> batch;
-  batch.reserve(std::min<size_t>(batch_size, 100'000));
   ImportTotals totals;
   ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
   bool ran = false, refused = false, replayed = false;
@@ -164,27 +162,7 @@ Result<ImportTotals> PgStore::ImportInOneTransaction(
                       "the import was interrupted after it read rows; run it again");
         }
         ran = true;
-        RETURN_IF_ERROR(CreateResultsTablePg(tx));
-        ASSIGN_OR_RETURN(int64_t stored_through,
-                         tx.QueryInt("SELECT COALESCE(MAX(id), 0) FROM contacts"));
-        int64_t pos = 0;
-        for (bool exhausted = false; !exhausted;) {
-          batch.clear();
-          while (batch.size() < batch_size) {
-            std::optional<ImportRow> row = source.Next();
-            if (!row) {
-              exhausted = true;
-              break;
-            }
-            batch.push_back(std::move(*row));
-          }
-          if (batch.empty()) break;
-          ASSIGN_OR_RETURN(
-              std::vector<internal::UpsertResult> results,
-              ImportBatchPgTracked(tx, batch, campaign_id, *options_.clock, stored_through));
-          RETURN_IF_ERROR(StageResultsPg(tx, pos, batch, results));
-          pos += static_cast<int64_t>(batch.size());
-        }
+        RETURN_IF_ERROR(LoadAllPg(tx, source, campaign_id, *options_.clock, batch_size));
         RETURN_IF_ERROR(internal::FoldUnchanged(tx));
         if (options.mode == ImportMode::kAllOrNothing) {
           ASSIGN_OR_RETURN(int64_t conflicts, internal::CountConflicts(tx));

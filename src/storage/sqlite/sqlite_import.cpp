@@ -10,79 +10,23 @@
 //    once, instead of a million inserts in random key order);
 //  - a row none of whose identifiers (telegram_user_id, username, phone) an earlier row of the
 //    input had is a new contact whatever the rows around it are, so it is inserted as it comes;
-//    a filter of the identifiers seen (FirstSightings) tells, with a few false alarms and never a
-//    miss;
+//    a filter of the identifiers seen (internal::FirstSightings) tells, with a few false alarms
+//    and never a miss;
 //  - every other row is put aside and imported row by row, in input order, once the indexes are
 //    back. None of them shares an identifier with a row inserted in bulk after it, so running the
 //    bulk rows first changes none of their results.
 // Into a table that holds contacts already, every row is imported row by row as it comes.
 // Both ways give every row the result the row-by-row import gives it, and end with FoldUnchanged.
 // A failure anywhere rolls back everything, the dropped indexes included.
-#include <array>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "storage/sql_contact_import.h"
-#include "storage/sqlite/internal/rows.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace tginvite::storage {
 namespace {
-
-// Which rows are the first to have each of their identifiers: a Bloom filter of the identifiers
-// seen so far (three bits each in 2^26, 8 MiB whatever the input's size). It may take an
-// identifier for seen when it is not (a row then goes the row-by-row way, which is merely
-// slower), never the reverse. At a million rows it takes about one row in a thousand for seen.
-class FirstSightings {
- public:
-  FirstSightings() : bits_(std::make_unique<uint64_t[]>(kWords)) {}
-
-  // Whether no earlier row had any of `contact`'s identifiers; remembers them.
-  bool FirstSighting(const core::ContactRecord& contact) {
-    std::array<uint64_t, 3> keys{};
-    size_t n = 0;
-    if (contact.telegram_user_id) keys[n++] = Mix(static_cast<uint64_t>(*contact.telegram_user_id));
-    if (!contact.username.empty()) keys[n++] = Mix(Hash(contact.username) ^ kUsernameSalt);
-    if (!contact.phone.empty()) keys[n++] = Mix(Hash(contact.phone) ^ kPhoneSalt);
-    bool first = true;
-    for (size_t i = 0; i < n; ++i) {
-      if (TestAndSet(keys[i])) first = false;
-    }
-    return first;
-  }
-
- private:
-  static constexpr int kBits = 26;
-  static constexpr size_t kWords = (size_t{1} << kBits) / 64;
-  static constexpr uint64_t kUsernameSalt = 0x75736572'6e616d65;
-  static constexpr uint64_t kPhoneSalt = 0x70686f6e'65000000;
-
-  static uint64_t Hash(std::string_view text) { return std::hash<std::string_view>{}(text); }
-  // splitmix64's finaliser.
-  static uint64_t Mix(uint64_t x) {
-    x += 0x9e3779b97f4a7c15;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-    return x ^ (x >> 31);
-  }
-  // Whether all three bits of `key` were set; sets them.
-  bool TestAndSet(uint64_t key) {
-    const uint64_t step = Mix(key) | 1;
-    bool seen = true;
-    for (int i = 0; i < 3; ++i) {
-      const uint64_t bit = (key + static_cast<uint64_t>(i) * step) & ((uint64_t{1} << kBits) - 1);
-      uint64_t& word = bits_[bit / 64];
-      const uint64_t mask = uint64_t{1} << (bit % 64);
-      if ((word & mask) == 0) seen = false;
-      word |= mask;
-    }
-    return seen;
-  }
-
-  std::unique_ptr<uint64_t[]> bits_;
-};
 
 constexpr std::string_view kCreateResults =
     "DROP TABLE IF EXISTS temp.tginvite_import_results; "
@@ -166,18 +110,18 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
                      tx.QueryInt("SELECT COALESCE(MAX(id), 0) FROM contacts"));
     const bool bulk = stored_through == 0;
     std::vector<ContactIndex> indexes;
-    std::unique_ptr<FirstSightings> sightings;
+    std::unique_ptr<internal::FirstSightings> sightings;
     if (bulk) {
       ASSIGN_OR_RETURN(indexes, ContactIndexes(tx));
       for (const ContactIndex& index : indexes) {
         RETURN_IF_ERROR(tx.ExecuteScript(fmt::format("DROP INDEX \"{}\"", index.name)));
       }
-      sightings = std::make_unique<FirstSightings>();
+      sightings = std::make_unique<internal::FirstSightings>();
     }
-    const std::string insert_result =
-        fmt::format("INSERT INTO tginvite_import_results ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?)",
-                    internal::kResultColumns);
+    const std::string insert_result = fmt::format(
+        "INSERT INTO tginvite_import_results ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?)",
+        internal::kResultColumns);
     auto stage = [&](int64_t pos, const ImportRow& row,
                      const std::optional<internal::UpsertResult>& upserted) -> Status {
       std::vector<Value> values = internal::ResultValues(
@@ -192,8 +136,7 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
     bool deferred = false;
     for (; std::optional<ImportRow> row = source.Next(); ++pos) {
       if (!bulk) {
-        ASSIGN_OR_RETURN(internal::UpsertResult upserted,
-                         import_row(tx, *row, stored_through));
+        ASSIGN_OR_RETURN(internal::UpsertResult upserted, import_row(tx, *row, stored_through));
         RETURN_IF_ERROR(stage(pos, *row, upserted));
         continue;
       }
@@ -224,14 +167,7 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
     for (const ContactIndex& index : indexes) RETURN_IF_ERROR(tx.ExecuteScript(index.sql));
     // The rows put aside, in input order, a chunk at a time.
     for (int64_t after = -1; deferred;) {
-      std::vector<std::pair<int64_t, ImportRow>> chunk;
-      RETURN_IF_ERROR(tx.ForEach(
-          "SELECT pos, line, telegram_user_id, username, first_name, last_name, phone "
-          "FROM tginvite_import_results WHERE pos > ? AND outcome IS NULL ORDER BY pos LIMIT 512",
-          {after}, [&chunk](const Row& r) -> Status {
-            chunk.emplace_back(r.Int(0), ImportRow{r.Int(1), internal::ContactFromColumns(r, 2)});
-            return Ok();
-          }));
+      ASSIGN_OR_RETURN(auto chunk, internal::RowsWithoutResult(tx, after, 512));
       if (chunk.empty()) break;
       for (const auto& [at, row] : chunk) {
         ASSIGN_OR_RETURN(internal::UpsertResult upserted, import_row(tx, row, stored_through));
@@ -245,8 +181,8 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
   ImportTotals totals;
   CheckpointPause pause(*this);
   bool ran = false, refused = false, replayed = false;
-  TxOptions tx_options{.end = options.mode == ImportMode::kDryRun ? TxEnd::kRollback
-                                                                  : TxEnd::kCommit};
+  TxOptions tx_options{.end =
+                           options.mode == ImportMode::kDryRun ? TxEnd::kRollback : TxEnd::kCommit};
   Status status = Write(
       [&](Tx& tx) -> Status {
         // The source cannot be read twice: a retry after the first rows were read fails.
