@@ -150,18 +150,33 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
       const int64_t now = NowMillis();
       internal::UpsertResult upserted;
       upserted.contact_id = ++next_id;
+      upserted.result.outcome = ImportOutcome::kImported;
+      if (!campaign) {
+        // Written from the results table by one statement below.
+        RETURN_IF_ERROR(stage(pos, *row, upserted));
+        continue;
+      }
       RETURN_IF_ERROR(tx.Execute(
           "INSERT INTO contacts (id, telegram_user_id, username, phone, first_name, last_name, "
           "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           {upserted.contact_id, NullIfNone(c.telegram_user_id), NullIfEmpty(c.username),
            NullIfEmpty(c.phone), c.first_name, c.last_name, now, now}));
       upserted.merged = c;
-      upserted.result.outcome = ImportOutcome::kImported;
       ASSIGN_OR_RETURN(upserted, internal::EnqueueUpserted(tx, std::move(upserted), campaign, now));
       RETURN_IF_ERROR(stage(pos, *row, upserted));
     }
     if (!bulk) return Ok();
 
+    if (!campaign) {
+      // The new contacts, the only rows with a contact so far, in input order.
+      const int64_t now = NowMillis();
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO contacts (id, telegram_user_id, username, phone, first_name, last_name, "
+          "created_at, updated_at) SELECT contact_id, telegram_user_id, username, phone, "
+          "first_name, last_name, ?, ? FROM tginvite_import_results "
+          "WHERE contact_id IS NOT NULL ORDER BY pos",
+          {now, now}));
+    }
     sightings.reset();
     RETURN_IF_ERROR(tx.ExecuteScript(kBulkCache));  // the writer's own comes back below
     for (const ContactIndex& index : indexes) RETURN_IF_ERROR(tx.ExecuteScript(index.sql));
