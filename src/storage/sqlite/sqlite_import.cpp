@@ -35,8 +35,9 @@ constexpr std::string_view kCreateResults =
     "last_name TEXT NOT NULL, outcome INTEGER, enqueue INTEGER NOT NULL, conflict TEXT, "
     "contact_id INTEGER)";
 
-// While the contacts indexes are rebuilt SQLite sorts in memory up to the page cache's size: a
-// small cache keeps the sorts within the import's memory and, measured, is no slower.
+// A bulk load appends to the contacts table and rebuilds its indexes by sorting, in memory up to
+// the page cache's size: a small cache keeps the import's memory down and, measured, is no
+// slower (the writer's large cache is for inserts into indexes in random key order).
 constexpr std::string_view kBulkCache = "PRAGMA cache_size = -4096";
 
 // Upserts one contact row; see ImportOutcome for the cases.
@@ -117,6 +118,7 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
         RETURN_IF_ERROR(tx.ExecuteScript(fmt::format("DROP INDEX \"{}\"", index.name)));
       }
       sightings = std::make_unique<internal::FirstSightings>();
+      RETURN_IF_ERROR(tx.ExecuteScript(kBulkCache));  // the writer's own comes back at the end
     }
     const std::string insert_result = fmt::format(
         "INSERT INTO tginvite_import_results ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
@@ -178,7 +180,6 @@ Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
           {now, now}));
     }
     sightings.reset();
-    RETURN_IF_ERROR(tx.ExecuteScript(kBulkCache));  // the writer's own comes back below
     for (const ContactIndex& index : indexes) RETURN_IF_ERROR(tx.ExecuteScript(index.sql));
     // The rows put aside, in input order, a chunk at a time.
     for (int64_t after = -1; deferred;) {
