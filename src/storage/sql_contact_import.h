@@ -102,11 +102,15 @@ Result<UpsertResult> MergeIntoStoredContact(Tx& tx, const core::ContactRecord& r
 Result<UpsertResult> EnqueueUpserted(Tx& tx, UpsertResult upserted,
                                      const std::optional<EnqueueTarget>& campaign, int64_t now);
 
-// The file's rows for one contact fold before they meet what is stored: every contact that the
-// import changed and then changed back, so that it ends exactly as it was stored, gets its
-// updated_at back, and every row reported `updated` for it becomes a duplicate (a second import
-// of any file reports nothing updated and changes nothing). A contact the import changed for good
-// keeps the row-by-row report: each row that changed it on the way is `updated`. Returns how many
+// The file's rows for one contact fold before they meet what is stored: rows are applied in
+// input order, and every contact stored before the import that its rows changed and changed back
+// (so that it ends exactly as it was stored) gets its updated_at back, and every row reported
+// `updated` for it becomes a duplicate. So a file with two differing rows for one contact reports
+// the first as the row-by-row import would on the first import (imported, or updated when it
+// changed a stored contact) and both as duplicates on every later import, which changes nothing.
+// A contact the import changes for good keeps the row-by-row report: each row that changed it on
+// the way is `updated`. (A file that moves a username or phone from one contact to another is
+// the exception: its second import finds the identifier with its new holder.) Returns how many
 // rows it turned into duplicates.
 Result<int64_t> FoldUnchanged(Tx& tx);
 
