@@ -9,9 +9,11 @@
 //    dropped inside the transaction, and rebuilt by sorting once the rows are in (each built
 //    once, instead of a million inserts in random key order);
 //  - a row none of whose identifiers (telegram_user_id, username, phone) an earlier row of the
-//    input had is a new contact whatever the rows around it are, so it is inserted as it comes;
-//    a filter of the identifiers seen (internal::FirstSightings) tells, with a few false alarms
-//    and never a miss;
+//    input had is a new contact whatever the rows around it are, so it needs no lookup: all such
+//    rows go into contacts by one INSERT ... SELECT from the results table once the input is
+//    read (with a campaign, each as it comes, and is enqueued at once); a filter of the
+//    identifiers seen (internal::FirstSightings) tells them apart, with a few false alarms and
+//    never a miss;
 //  - every other row is put aside and imported row by row, in input order, once the indexes are
 //    back. None of them shares an identifier with a row inserted in bulk after it, so running the
 //    bulk rows first changes none of their results.
