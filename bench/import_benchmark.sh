@@ -2,7 +2,8 @@
 # Whole-process CSV import benchmark (issue #2): imports ROWS generated contacts with
 # `tginvite import` and compares it with the floor measured in the same run on the same file —
 # the sqlite3 shell's `.import --csv` into a bare table (same columns, all TEXT, no indexes).
-# Prints rows/s and peak RSS of both and the time ratio ours/floor. Goal: ratio <= 2, RSS <= 64 MiB.
+# Prints rows/s and peak RSS of both and the time ratio ours/floor. Goal (issue 14): ratio <= 3,
+# RSS <= 64 MiB; on PostgreSQL, ratio <= 2 against its own floor.
 # A third, informational run shows what SQLite itself needs for tginvite's schema: the same rows
 # put into a `tginvite init` database's contacts table (three UNIQUE indexes) by one INSERT ... SELECT
 # in the sqlite3 shell, with no validation at all.
@@ -166,7 +167,9 @@ BEGIN {
   line("tginvite import", ours_s, ours_c, ours_r)
   if (has_base) line("baseline: IMPORT_BENCH_BASELINE import", base_s, base_c, base_r)
   line("reference: \\copy + INSERT into tginvite schema", ref_s, ref_c, ref_r)
-  printf "\nratio tginvite/floor, wall time: %.2fx\n", ratio(ours_s, floor_s)
+  time_ratio = ratio(ours_s, floor_s)
+  printf "\nratio tginvite/floor, wall time: %.2fx   goal <= 2x: %s\n", time_ratio,
+         (time_ratio <= 2 ? "met" : "NOT met")
   if (has_base) printf "ratio baseline/tginvite, wall time: %.2fx (baseline/floor %.2fx)\n",
                        ratio(base_s, ours_s), ratio(base_s, floor_s)
   printf "tginvite peak RSS: %.1f MiB\n", ours_r / 1024
@@ -178,6 +181,7 @@ fi
 
 # The floor: the sqlite3 shell's CSV import into a bare table, in one process.
 echo "floor: sqlite3 .import --csv ..." >&2
+echo "load before floor: $(cat /proc/loadavg)" >&2
 measure floor sqlite3 "$work/floor.db" \
   "CREATE TABLE bare (telegram_user_id TEXT, username TEXT, first_name TEXT, last_name TEXT, phone TEXT, consent TEXT);" \
   ".import --csv --skip 1 \"$csv\" bare"
@@ -189,6 +193,7 @@ floor_rows=$(sqlite3 "$work/floor.db" 'SELECT count(*) FROM bare')
 echo "tginvite import ..." >&2
 db="sqlite:$work/t.db"
 "$tginvite" --db "$db" init >/dev/null
+echo "load before tginvite: $(cat /proc/loadavg)" >&2
 measure tginvite "$tginvite" --db "$db" import "$csv"
 ours_secs=$secs ours_cpu=$cpu ours_rss=$rss_kib
 summary=$(sed -n "s/^import .*: \([0-9,]* imported.*\)/\1/p" "$work/tginvite.out" | tail -n 1)
@@ -201,6 +206,7 @@ fi
 # Reference (not the goal's floor): SQLite alone filling tginvite's schema with the same rows.
 echo "reference: sqlite3 INSERT ... SELECT into tginvite's schema ..." >&2
 "$tginvite" --db "sqlite:$work/schema.db" init >/dev/null
+echo "load before reference: $(cat /proc/loadavg)" >&2
 measure schema sqlite3 "$work/schema.db" \
   "CREATE TEMP TABLE bare (telegram_user_id TEXT, username TEXT, first_name TEXT, last_name TEXT, phone TEXT, consent TEXT);" \
   ".import --csv --skip 1 \"$csv\" bare" \
@@ -228,9 +234,10 @@ BEGIN {
   line("tginvite import", ours_s, ours_c, ours_r)
   line("reference: sqlite3 into tginvite schema", ref_s, ref_c, ref_r)
   time_ratio = ratio(ours_s, floor_s)
-  printf "\nratio tginvite/floor, wall time: %.2fx (CPU time %.2fx)   goal <= 2x: %s\n", time_ratio,
-         ratio(ours_c, floor_c), (time_ratio <= 2 ? "met" : "NOT met")
+  printf "\nratio tginvite/floor, wall time: %.2fx (CPU time %.2fx)   goal <= 3x: %s\n", time_ratio,
+         ratio(ours_c, floor_c), (time_ratio <= 3 ? "met" : "NOT met")
   printf "tginvite peak RSS: %.1f MiB   goal <= 64 MiB: %s\n", ours_r / 1024,
          (ours_r <= 65536 ? "met" : "NOT met")
   printf "reference/floor, wall time: %.2fx (what the schema alone costs)\n", ratio(ref_s, floor_s)
 }'
+echo "load after: $(cat /proc/loadavg)"

@@ -40,16 +40,20 @@ class ImportSource {
   virtual ~ImportSource() = default;
   // The next valid row, or std::nullopt at the end of the input.
   virtual std::optional<ImportRow> Next() = 0;
-  // What became of a row. In ImportMode::kBatches this is called once the row's batch committed.
+  // What became of a row, in input order: once the import committed, or just before it is rolled
+  // back (a dry run, a refused all-or-nothing import). Never for an import that failed.
   virtual void OnResult(const ImportRow& row, const ImportRowResult& result) = 0;
   // Asked once at the end in ImportMode::kAllOrNothing: false rolls everything back.
   virtual bool CommitAllowed() const = 0;
 };
 
+// Every mode imports the whole input in one transaction (so that a file's rows for one contact
+// fold before they meet what is stored: a second import changes nothing); results wait in a
+// temporary table of the database, not in memory, until OnResult gets them. Memory stays flat.
 enum class ImportMode {
-  kBatches,       // commit every `batch_size` rows; memory stays flat
-  kAllOrNothing,  // one transaction; committed only if CommitAllowed() and no conflicts
-  kDryRun,        // one transaction, always rolled back
+  kBatches,       // committed; rows go to the database `batch_size` at a time
+  kAllOrNothing,  // committed only if CommitAllowed() and no conflicts
+  kDryRun,        // always rolled back
 };
 
 struct ImportOptions {

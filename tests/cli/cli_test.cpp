@@ -1,8 +1,10 @@
 // Whole-binary tests: run `tginvite` as a user would, in a temporary folder, and check what it
 // prints, what it exits with and what it leaves in the database.
 #include <filesystem>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -174,6 +176,41 @@ TEST_F(CliTest, ImportingTheSameFileTwiceChangesNothing) {
                            "import bad.csv: 0 imported, 0 updated, 6 duplicates, 12 rejected\n"
                            "campaign spring: 0 invitations queued, 0 skipped (suppressed)\n");
   EXPECT_EQ(Dump(everything), before);
+}
+
+// Issue 14: a file with two differing rows for one contact (the same user id, a changed name) was
+// reported `1 updated` and rewrote the contact's updated_at on every import of it. The later row
+// wins within the file, and only then is the contact compared with what is stored.
+TEST_F(CliTest, ReimportingAFileThatChangesAContactMidwayChangesNothing) {
+  CreateRehearsalCampaign();
+  Write("twice.csv",
+        "telegram_user_id,username,first_name,last_name,phone\n"
+        "501,anna_k,Anna,Klein,\n"
+        "502,,Bob,,\n"
+        "501,anna_k,Anne,Klein,+49 30 1234567\n");
+  ProcessResult first = Ok({"import", "twice.csv", "--campaign", "spring"});
+  EXPECT_EQ(first.out,
+            "import twice.csv: 2 imported, 1 updated, 0 duplicates, 0 rejected\n"
+            "campaign spring: 2 invitations queued, 0 skipped (suppressed)\n");
+  const std::string everything =
+      "SELECT * FROM contacts ORDER BY id; SELECT * FROM invitations ORDER BY id; "
+      "SELECT * FROM invitation_counts ORDER BY campaign_id, state";
+  const std::string before = Dump(everything);
+  EXPECT_THAT(before, HasSubstr("501|anna_k|+49301234567|Anne|Klein|"));
+  // A rewrite within the same millisecond would leave updated_at as it was: wait for the next.
+  const int64_t stamped = std::stoll(Dump("SELECT MAX(updated_at) FROM contacts"));
+  while (std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() <= stamped) {
+    std::this_thread::yield();
+  }
+  for (int i = 0; i < 2; ++i) {
+    ProcessResult again = Ok({"import", "twice.csv", "--campaign", "spring"});
+    EXPECT_EQ(again.out,
+              "import twice.csv: 0 imported, 0 updated, 3 duplicates, 0 rejected\n"
+              "campaign spring: 0 invitations queued, 0 skipped (suppressed)\n");
+    EXPECT_EQ(Dump(everything), before);
+  }
 }
 
 TEST_F(CliTest, StrictImportsNothingWhenARowIsBad) {

@@ -584,6 +584,54 @@ TEST_F(PgImportTest, DryRunLeavesNothing) {
   EXPECT_EQ(StagingTables(), 0);
 }
 
+// Issue 14: two differing rows for one contact in a file (the same user id, a changed name) made
+// every re-import report `updated` and rewrite the contact's updated_at. The file's rows for one
+// contact fold first, then meet what is stored: the second import of the file, in one batch or a
+// row a batch, reports every row a duplicate and leaves every contact exactly as it was.
+TEST_F(PgImportTest, ReimportingTwoDifferingRowsForOneContactLeavesItAsItWas) {
+  PgStoreOptions options;
+  options.url = db_->url();
+  options.clock = std::make_shared<TickingClock>();  // every write a new stamp
+  auto store = PgStore::Open(std::move(options));
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<ContactRecord> contacts = {Contact(1, "anna", "Anna"), Contact(2, "bob", "Bob"),
+                                         Contact(1, "anna", "Anne", "+49301234567")};
+  VectorSource first(Rows(contacts));
+  auto totals = (*store)->ImportContacts(first, {});
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->updated, 1);
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  auto dump = [&]() {
+    std::vector<std::string> rows;
+    Status read = Session(*conn).ForEach(
+        "SELECT id, telegram_user_id, username, phone, first_name, last_name, created_at, "
+        "updated_at FROM contacts ORDER BY telegram_user_id",
+        {}, [&rows](const Row& row) -> Status {
+          std::string line;
+          for (int i = 0; i < 8; ++i) line += (row.IsNull(i) ? "NULL" : row.Text(i)) + "|";
+          rows.push_back(std::move(line));
+          return Ok();
+        });
+    EXPECT_TRUE(read) << read.error().message;
+    return rows;
+  };
+  const std::vector<std::string> before = dump();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_NE(before[0].find("|Anne|"), std::string::npos) << before[0];
+
+  for (size_t batch_size : {size_t{10000}, size_t{1}}) {
+    VectorSource again(Rows(contacts));
+    totals = (*store)->ImportContacts(again, Options(std::nullopt, ImportMode::kBatches, batch_size));
+    ASSERT_TRUE(totals) << totals.error().message;
+    EXPECT_EQ(totals->updated, 0) << batch_size;
+    EXPECT_EQ(totals->duplicates, 3) << batch_size;
+    EXPECT_EQ(OutcomesOf(again), (std::vector<Outcome>{Duplicate(), Duplicate(), Duplicate()}))
+        << batch_size;
+    EXPECT_EQ(dump(), before) << batch_size;
+  }
+}
+
 // One pooled connection serves every import: a committed one, one that fails on the server, a dry
 // run. None leaves a staging table or a transaction on it, and the next import works.
 TEST_F(PgImportTest, ThePooledConnectionComesBackClean) {

@@ -10,7 +10,8 @@ namespace tginvite::storage {
 namespace {
 
 // Upserts one contact row; see ImportOutcome for the cases.
-Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
+Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now,
+                                             int64_t stored_through) {
   internal::UpsertResult out;
   ASSIGN_OR_RETURN(
       std::optional<Row> inserted,
@@ -25,7 +26,33 @@ Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& 
     out.result.outcome = ImportOutcome::kImported;
     return out;
   }
-  return internal::MergeIntoStoredContact(tx, row, now);
+  return internal::MergeIntoStoredContact(tx, row, now, stored_through);
+}
+
+Result<internal::UpsertResult> ImportRowTracked(
+    Tx& tx, const ImportRow& row, const std::optional<internal::EnqueueTarget>& campaign_id,
+    int64_t now, int64_t stored_through) {
+  ASSIGN_OR_RETURN(internal::UpsertResult upserted,
+                   UpsertContact(tx, row.contact, now, stored_through));
+  return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
+}
+
+Status CreateImportTables(Tx& tx) {
+  RETURN_IF_ERROR(tx.ExecuteScript(
+      "DROP TABLE IF EXISTS pg_temp.tginvite_import_results; "
+      "CREATE TEMP TABLE tginvite_import_results (pos BIGINT PRIMARY KEY, line BIGINT NOT NULL, "
+      "telegram_user_id BIGINT, username TEXT, phone TEXT, first_name TEXT NOT NULL, "
+      "last_name TEXT NOT NULL, outcome INTEGER, enqueue INTEGER NOT NULL, conflict TEXT, "
+      "contact_id BIGINT)"));
+  return internal::CreateTouchedTable(tx);
+}
+
+Result<PgConnection*> PgConnectionOf(Tx& tx) {
+  auto* conn = dynamic_cast<PgConnection*>(&tx.connection());
+  if (conn == nullptr) {
+    return Fail(ErrorCode::kInternal, "import: a postgresql batch needs a postgresql connection");
+  }
+  return conn;
 }
 
 // --- the batch path -----------------------------------------------------------------------------
@@ -141,16 +168,88 @@ int64_t NowMillis(const core::Clock& clock) { return core::ToUnixMillis(clock.No
 
 }  // namespace
 
-Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
-                                    const std::optional<internal::EnqueueTarget>& campaign_id, int64_t now) {
-  ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
-  return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
+namespace {
+
+// Copies `rows` (the input's rows from index `first_pos` on) with their results (none yet:
+// std::nullopt) into the results table.
+Status StageResultsPg(Tx& tx, int64_t first_pos, std::span<const ImportRow> rows,
+                      std::span<const std::optional<internal::UpsertResult>> results) {
+  std::vector<std::vector<Value>> staged;
+  staged.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ImportRow sent = rows[i];  // as the server keeps text: up to the first NUL byte
+    sent.contact.username = AsSent(sent.contact.username);
+    sent.contact.phone = AsSent(sent.contact.phone);
+    sent.contact.first_name = AsSent(sent.contact.first_name);
+    sent.contact.last_name = AsSent(sent.contact.last_name);
+    std::optional<ImportRowResult> result;
+    if (results[i]) {
+      result = results[i]->result;
+      result->conflict = AsSent(result->conflict);
+    }
+    staged.push_back(internal::ResultValues(first_pos + static_cast<int64_t>(i), sent, result,
+                                            results[i] ? results[i]->contact_id : 0));
+  }
+  ASSIGN_OR_RETURN(PgConnection * conn, PgConnectionOf(tx));
+  ASSIGN_OR_RETURN(int64_t copied, conn->CopyIn(fmt::format("pg_temp.tginvite_import_results ({})",
+                                                            internal::kResultColumns),
+                                                staged));
+  if (copied != static_cast<int64_t>(staged.size())) {
+    return Fail(ErrorCode::kInternal, "import: staged {} of {} results", copied, staged.size());
+  }
+  return Ok();
 }
 
-Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,
-                                                   const std::optional<internal::EnqueueTarget>& campaign_id,
-                                                   const core::Clock& clock) {
-  std::vector<ImportRowResult> results(rows.size());
+// The contacts table's unique constraints and indexes but its primary key, each with the
+// statements that drop it and make it again.
+struct ContactIndex {
+  std::string drop;
+  std::string create;
+};
+
+Result<std::vector<ContactIndex>> ContactIndexes(Tx& tx) {
+  std::vector<ContactIndex> indexes;
+  RETURN_IF_ERROR(tx.ForEach(
+      "SELECT format('ALTER TABLE contacts DROP CONSTRAINT %I', conname), "
+      "format('ALTER TABLE contacts ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) "
+      "FROM pg_constraint WHERE conrelid = 'contacts'::regclass AND contype = 'u' "
+      "UNION ALL "
+      "SELECT format('DROP INDEX %s', x.indexrelid::regclass), pg_get_indexdef(x.indexrelid) "
+      "FROM pg_index x WHERE x.indrelid = 'contacts'::regclass AND NOT EXISTS "
+      "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+      {}, [&indexes](const Row& row) -> Status {
+        indexes.push_back({row.Text(0), row.Text(1)});
+        return Ok();
+      }));
+  return indexes;
+}
+
+}  // namespace
+
+Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
+                                    const std::optional<internal::EnqueueTarget>& campaign_id,
+                                    int64_t now) {
+  ASSIGN_OR_RETURN(internal::UpsertResult upserted,
+                   ImportRowTracked(tx, row, campaign_id, now, /*stored_through=*/0));
+  return upserted.result;
+}
+
+Result<std::vector<ImportRowResult>> ImportBatchPg(
+    Tx& tx, std::span<const ImportRow> rows,
+    const std::optional<internal::EnqueueTarget>& campaign_id, const core::Clock& clock) {
+  ASSIGN_OR_RETURN(std::vector<internal::UpsertResult> upserted,
+                   ImportBatchPgTracked(tx, rows, campaign_id, clock, /*stored_through=*/0));
+  std::vector<ImportRowResult> results;
+  results.reserve(upserted.size());
+  for (internal::UpsertResult& row : upserted) results.push_back(std::move(row.result));
+  return results;
+}
+
+Result<std::vector<internal::UpsertResult>> ImportBatchPgTracked(
+    Tx& tx, std::span<const ImportRow> rows,
+    const std::optional<internal::EnqueueTarget>& campaign_id, const core::Clock& clock,
+    int64_t stored_through) {
+  std::vector<internal::UpsertResult> results(rows.size());
   std::vector<bool> done(rows.size(), false);
   const std::vector<bool> shares = SharesAnIdentifier(rows);
   std::vector<std::vector<Value>> staged;
@@ -163,10 +262,7 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
   }
 
   if (!staged.empty()) {
-    auto* conn = dynamic_cast<PgConnection*>(&tx.connection());
-    if (conn == nullptr) {
-      return Fail(ErrorCode::kInternal, "import: a postgresql batch needs a postgresql connection");
-    }
+    ASSIGN_OR_RETURN(PgConnection * conn, PgConnectionOf(tx));
     RETURN_IF_ERROR(tx.ExecuteScript(kCreateStage));
     ASSIGN_OR_RETURN(int64_t copied, conn->CopyIn(kStageColumns, staged));
     if (copied != static_cast<int64_t>(staged.size())) {
@@ -193,8 +289,7 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
     };
     const int64_t now = NowMillis(clock);
     if (campaign_id) {
-      RETURN_IF_ERROR(
-          tx.ForEach(InsertAndEnqueueFresh(), {now, campaign_id->campaign_id}, on_row));
+      RETURN_IF_ERROR(tx.ForEach(InsertAndEnqueueFresh(), {now, campaign_id->campaign_id}, on_row));
     } else {
       RETURN_IF_ERROR(tx.ForEach(InsertFresh(), {now}, on_row));
     }
@@ -208,25 +303,107 @@ Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const Impor
     };
     for (int64_t id : imported) {
       ASSIGN_OR_RETURN(size_t pos, row_of(id));
-      results[pos].outcome = ImportOutcome::kImported;
+      results[pos].result.outcome = ImportOutcome::kImported;
+      results[pos].contact_id = id;
       // An invitation the INSERT skipped was there already (it cannot be, for a new contact).
-      if (campaign_id) results[pos].enqueue = EnqueueOutcome::kAlreadyQueued;
+      if (campaign_id) results[pos].result.enqueue = EnqueueOutcome::kAlreadyQueued;
       done[pos] = true;
     }
     for (const auto& [id, state] : queued) {
       ASSIGN_OR_RETURN(size_t pos, row_of(id));
-      results[pos].enqueue = state == "skipped"          ? EnqueueOutcome::kSkipped
-                             : state == "awaiting_start" ? EnqueueOutcome::kAwaitingStart
-                                                         : EnqueueOutcome::kEnqueued;
+      results[pos].result.enqueue = state == "skipped"          ? EnqueueOutcome::kSkipped
+                                    : state == "awaiting_start" ? EnqueueOutcome::kAwaitingStart
+                                                                : EnqueueOutcome::kEnqueued;
     }
   }
 
   // Everything else, in input order.
   for (size_t i = 0; i < rows.size(); ++i) {
     if (done[i]) continue;
-    ASSIGN_OR_RETURN(results[i], ImportRowPg(tx, rows[i], campaign_id, NowMillis(clock)));
+    ASSIGN_OR_RETURN(results[i],
+                     ImportRowTracked(tx, rows[i], campaign_id, NowMillis(clock), stored_through));
   }
   return results;
+}
+
+Status LoadAllPg(Tx& tx, ImportSource& source,
+                 const std::optional<internal::EnqueueTarget>& campaign_id,
+                 const core::Clock& clock, size_t batch_size) {
+  RETURN_IF_ERROR(CreateImportTables(tx));
+  ASSIGN_OR_RETURN(int64_t stored_through,
+                   tx.QueryInt("SELECT COALESCE(MAX(id), 0) FROM contacts"));
+  bool bulk = false;
+  std::vector<ContactIndex> indexes;
+  std::unique_ptr<internal::FirstSightings> sightings;
+  if (stored_through == 0) {
+    // Nobody else may write contacts until this import ends; then check it is still empty.
+    RETURN_IF_ERROR(tx.ExecuteScript("LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE"));
+    ASSIGN_OR_RETURN(stored_through, tx.QueryInt("SELECT COALESCE(MAX(id), 0) FROM contacts"));
+    bulk = stored_through == 0;
+  }
+  if (bulk) {
+    ASSIGN_OR_RETURN(indexes, ContactIndexes(tx));
+    for (const ContactIndex& index : indexes) RETURN_IF_ERROR(tx.ExecuteScript(index.drop));
+    sightings = std::make_unique<internal::FirstSightings>();
+  }
+
+  std::vector<ImportRow> batch, fresh;
+  batch.reserve(std::min<size_t>(batch_size, 100'000));
+  bool deferred = false;
+  int64_t pos = 0;
+  for (bool exhausted = false; !exhausted;) {
+    batch.clear();
+    while (batch.size() < batch_size) {
+      std::optional<ImportRow> row = source.Next();
+      if (!row) {
+        exhausted = true;
+        break;
+      }
+      batch.push_back(std::move(*row));
+    }
+    if (batch.empty()) break;
+    std::vector<std::optional<internal::UpsertResult>> results(batch.size());
+    if (!bulk) {
+      ASSIGN_OR_RETURN(std::vector<internal::UpsertResult> upserted,
+                       ImportBatchPgTracked(tx, batch, campaign_id, clock, stored_through));
+      for (size_t i = 0; i < batch.size(); ++i) results[i] = std::move(upserted[i]);
+    } else {
+      // First sightings are new contacts, and share no identifier with each other: the batch
+      // path writes them all with its set-based statement. The rest wait for the indexes.
+      std::vector<size_t> at;
+      fresh.clear();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!sightings->FirstSighting(batch[i].contact)) {
+          deferred = true;
+          continue;
+        }
+        at.push_back(i);
+        fresh.push_back(batch[i]);
+      }
+      ASSIGN_OR_RETURN(std::vector<internal::UpsertResult> upserted,
+                       ImportBatchPgTracked(tx, fresh, campaign_id, clock, stored_through));
+      for (size_t k = 0; k < at.size(); ++k) results[at[k]] = std::move(upserted[k]);
+    }
+    RETURN_IF_ERROR(StageResultsPg(tx, pos, batch, results));
+    pos += static_cast<int64_t>(batch.size());
+  }
+  if (!bulk) return Ok();
+
+  sightings.reset();
+  for (const ContactIndex& index : indexes) RETURN_IF_ERROR(tx.ExecuteScript(index.create));
+  RETURN_IF_ERROR(tx.ExecuteScript("ANALYZE contacts"));
+  // The rows put aside, in input order, a chunk at a time.
+  for (int64_t after = -1; deferred;) {
+    ASSIGN_OR_RETURN(auto chunk, internal::RowsWithoutResult(tx, after, 512));
+    if (chunk.empty()) break;
+    for (const auto& [row_pos, row] : chunk) {
+      ASSIGN_OR_RETURN(internal::UpsertResult upserted,
+                       ImportRowTracked(tx, row, campaign_id, NowMillis(clock), stored_through));
+      RETURN_IF_ERROR(internal::SetResult(tx, row_pos, upserted.result, upserted.contact_id));
+    }
+    after = chunk.back().first;
+  }
+  return Ok();
 }
 
 }  // namespace tginvite::storage

@@ -36,13 +36,33 @@ namespace tginvite::storage {
 // unless the row is a conflict, enqueues an invitation for it (EnqueueOutcome). Rows written are
 // stamped `now`.
 Result<ImportRowResult> ImportRowPg(Tx& tx, const ImportRow& row,
-                                    const std::optional<internal::EnqueueTarget>& campaign_id, int64_t now);
+                                    const std::optional<internal::EnqueueTarget>& campaign_id,
+                                    int64_t now);
 
 // Imports `rows` in `tx`, which must run on a PgConnection, and returns one result per row in input
 // order (see above). `clock` stamps the rows written. Any error leaves the transaction to be rolled
 // back by its guard.
-Result<std::vector<ImportRowResult>> ImportBatchPg(Tx& tx, std::span<const ImportRow> rows,
-                                                   const std::optional<internal::EnqueueTarget>& campaign_id,
-                                                   const core::Clock& clock);
+Result<std::vector<ImportRowResult>> ImportBatchPg(
+    Tx& tx, std::span<const ImportRow> rows,
+    const std::optional<internal::EnqueueTarget>& campaign_id, const core::Clock& clock);
+
+// ImportBatchPg with each row's contact id (0 for a conflict) and, for FoldUnchanged, contacts
+// with ids up to `stored_through` recorded as they were before their first change.
+Result<std::vector<internal::UpsertResult>> ImportBatchPgTracked(
+    Tx& tx, std::span<const ImportRow> rows,
+    const std::optional<internal::EnqueueTarget>& campaign_id, const core::Clock& clock,
+    int64_t stored_through);
+
+// Imports every row of `source` in `tx` (on a PgConnection) a batch of `batch_size` at a time,
+// into the import's temporary tables (sql_contact_import.h), which outlive a commit. Into an
+// empty contacts table (the first import of a large file), the table's unique constraints and
+// search indexes are dropped inside the transaction (which locks the table until it ends) and
+// built again once the rows are in: rows that are first sightings (internal::FirstSightings)
+// go in by the batch path's set-based statement as they come, the rest row by row in input
+// order after the rebuild, none of them sharing an identifier with a row written before it out of
+// order. Every row gets the result ImportRowPg would give it in input order.
+Status LoadAllPg(Tx& tx, ImportSource& source,
+                 const std::optional<internal::EnqueueTarget>& campaign_id,
+                 const core::Clock& clock, size_t batch_size);
 
 }  // namespace tginvite::storage

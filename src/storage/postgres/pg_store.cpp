@@ -16,29 +16,6 @@ namespace {
 // Advisory lock keys ("tgicount" in ASCII): one process at a time folds the count deltas.
 constexpr int64_t kFoldLock = 0x746769636f756e74;
 
-void Count(ImportTotals& totals, const ImportRowResult& result) {
-  switch (result.outcome) {
-    case ImportOutcome::kImported:
-      ++totals.imported;
-      break;
-    case ImportOutcome::kUpdated:
-      ++totals.updated;
-      break;
-    case ImportOutcome::kDuplicate:
-      ++totals.duplicates;
-      break;
-    case ImportOutcome::kConflict:
-      ++totals.conflicts;
-      break;
-  }
-  if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
-  if (result.enqueue == EnqueueOutcome::kAwaitingStart) {
-    ++totals.enqueued;
-    ++totals.awaiting;
-  }
-  if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
-}
-
 }  // namespace
 
 Result<PgPool::Lease> PgPool::Acquire() {
@@ -159,68 +136,57 @@ Result<ImportTotals> PgStore::ImportContacts(ImportSource& source, const ImportO
     }
     campaign_id = internal::EnqueueTarget{target.campaign.id, target.campaign.reach};
   }
-  // Rows go to the server a batch at a time (pg_import.h); a batch is pulled before its
-  // transaction begins, so a retried transaction imports the same rows again.
+  ASSIGN_OR_RETURN(ImportTotals totals, ImportInOneTransaction(source, options, campaign_id));
+  if (totals.committed) (void)FoldCounts();  // after the import's connection went back
+  return totals;
+}
+
+Result<ImportTotals> PgStore::ImportInOneTransaction(
+    ImportSource& source, const ImportOptions& options,
+    const std::optional<internal::EnqueueTarget>& campaign_id) {
+  // The whole input in one transaction (store.h's ImportMode), rows going to the server a batch
+  // at a time (pg_import.h); results wait in a temporary table of the connection (they outlive
+  // the commit) and reach the source from there, in input order.
   const size_t batch_size = std::max<size_t>(options.batch_size, 1);
-  std::vector<ImportRow> batch;
-  batch.reserve(std::min<size_t>(batch_size, 100'000));
-  bool exhausted = false;
-  auto pull_batch = [&]() -> bool {
-    batch.clear();
-    while (!exhausted && batch.size() < batch_size) {
-      std::optional<ImportRow> row = source.Next();
-      if (!row) {
-        exhausted = true;
-        break;
-      }
-      batch.push_back(std::move(*row));
-    }
-    return !batch.empty();
-  };
   ImportTotals totals;
-  auto report = [&](const std::vector<ImportRowResult>& results) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      source.OnResult(batch[i], results[i]);
-      Count(totals, results[i]);
-    }
-  };
-
-  if (options.mode == ImportMode::kBatches) {
-    std::vector<ImportRowResult> results;
-    while (pull_batch()) {
-      RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-        ASSIGN_OR_RETURN(results, ImportBatchPg(tx, batch, campaign_id, *options_.clock));
-        return Ok();
-      }));
-      report(results);
-      (void)FoldCounts();  // only keeps the deltas table small; a worker folds them otherwise
-    }
-    totals.committed = true;
-    return totals;
-  }
-
-  // One transaction for the whole input: rows are read inside it, so it runs once.
-  bool refused = false;
-  TxOptions once{.attempts = 1,
-                 .end = options.mode == ImportMode::kDryRun ? TxEnd::kRollback : TxEnd::kCommit};
-  Status status = Write(
+  ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
+  bool ran = false, refused = false, replayed = false;
+  TxOptions tx_options{.end = options.mode == ImportMode::kDryRun ? TxEnd::kRollback
+                                                                  : TxEnd::kCommit};
+  Status status = WithTransaction(
+      *conn,
       [&](Tx& tx) -> Status {
-        while (pull_batch()) {
-          ASSIGN_OR_RETURN(std::vector<ImportRowResult> results,
-                           ImportBatchPg(tx, batch, campaign_id, *options_.clock));
-          report(results);
+        // The source cannot be read twice: a retry after the first rows were read fails.
+        if (ran) {
+          return Fail(ErrorCode::kUnavailable,
+                      "the import was interrupted after it read rows; run it again");
         }
-        if (options.mode == ImportMode::kAllOrNothing &&
-            (totals.conflicts > 0 || !source.CommitAllowed())) {
-          refused = true;
-          return Fail(ErrorCode::kInvalidArgument, "rejected rows: nothing imported");
+        ran = true;
+        RETURN_IF_ERROR(LoadAllPg(tx, source, campaign_id, *options_.clock, batch_size));
+        RETURN_IF_ERROR(internal::FoldUnchanged(tx));
+        if (options.mode == ImportMode::kAllOrNothing) {
+          ASSIGN_OR_RETURN(int64_t conflicts, internal::CountConflicts(tx));
+          refused = conflicts > 0 || !source.CommitAllowed();
         }
+        if (options.mode == ImportMode::kDryRun || refused) {
+          // The results table goes with the rollback: the source hears of every row first.
+          replayed = true;
+          RETURN_IF_ERROR(internal::ReplayResults(tx, source, totals));
+        }
+        if (refused) return Fail(ErrorCode::kInvalidArgument, "rejected rows: nothing imported");
         return Ok();
       },
-      once);
+      tx_options);
   if (!status && !refused) return status.error();
+  if (status && !replayed) {
+    // Committed: the results table is still on this connection.
+    Session session(*conn);
+    Status reported = internal::ReplayResults(session, source, totals);
+    // A connection must go back to the pool with no table of ours on it.
+    if (!internal::DropImportTables(session)) conn->MarkBroken();
+    RETURN_IF_ERROR_CTX(reported, "imported, but the results cannot be read back");
+  }
   totals.committed = status && options.mode != ImportMode::kDryRun;
-  if (totals.committed) (void)FoldCounts();
   return totals;
 }
 

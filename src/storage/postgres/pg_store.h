@@ -27,6 +27,7 @@
 
 #include "core/clock.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/sql_contact_import.h"
 #include "storage/sql_store.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
@@ -126,6 +127,10 @@ class PgStore final : public SqlStore {
                Durability durability = Durability::kConfigured);
   // Runs `body` on a pooled connection outside any transaction (each statement on its own).
   Status Read(const std::function<Status(Session&)>& body);
+  // ImportContacts but for folding the count deltas (pg_store.cpp).
+  Result<ImportTotals> ImportInOneTransaction(
+      ImportSource& source, const ImportOptions& options,
+      const std::optional<internal::EnqueueTarget>& campaign_id);
   // Moves the deltas of invitation_count_deltas into invitation_counts, when no other process is
   // doing it right now.
   Status FoldCounts();

@@ -399,6 +399,54 @@ Status AllowUserAccounts(Tx& tx) {
                     "CHECK (kind IN ('bot', 'rehearsal', 'user', 'rehearsal-user'))");
 }
 
+// The contacts table's three UNIQUE identifiers become unique indexes with names, which a
+// transaction may drop and build again (a bulk import into an empty table does: sqlite_import.cpp);
+// SQLite never drops the unnamed indexes behind a UNIQUE constraint. Nothing stored changes: an
+// index behind a column's UNIQUE is the same b-tree as a unique index on that column, so the
+// table's definition and the three index entries are edited in place, as WidenCheck does.
+Status NameContactIndexes(Tx& tx) {
+  struct Named {
+    std::string_view old_column, new_column, autoindex, index;
+  };
+  constexpr Named kNamed[] = {
+      {"telegram_user_id INTEGER UNIQUE CHECK", "telegram_user_id INTEGER CHECK",
+       "sqlite_autoindex_contacts_1", "contacts_by_telegram_user_id"},
+      {"username         TEXT UNIQUE,", "username         TEXT,", "sqlite_autoindex_contacts_2",
+       "contacts_by_username"},
+      {"phone            TEXT UNIQUE,", "phone            TEXT,", "sqlite_autoindex_contacts_3",
+       "contacts_by_phone"},
+  };
+  ASSIGN_OR_RETURN(int64_t cookie, tx.QueryInt("PRAGMA schema_version"));
+  RETURN_IF_ERROR(tx.ExecuteScript("PRAGMA writable_schema = ON"));
+  int64_t edited = 0;
+  for (const Named& named : kNamed) {
+    // Which column an autoindex serves: its first (only) column must be the one named.
+    ASSIGN_OR_RETURN(std::optional<Row> column,
+                     tx.QueryOne(fmt::format("SELECT name FROM pragma_index_info('{}')",
+                                             named.autoindex)));
+    const std::string expected(named.index.substr(std::string_view("contacts_by_").size()));
+    if (!column || column->Text(0) != expected) break;
+    ASSIGN_OR_RETURN(int64_t table,
+                     tx.Execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) "
+                                "WHERE type = 'table' AND name = 'contacts' AND instr(sql, ?) > 0",
+                                {std::string(named.old_column), std::string(named.new_column),
+                                 std::string(named.old_column)}));
+    ASSIGN_OR_RETURN(
+        int64_t index,
+        tx.Execute("UPDATE sqlite_schema SET name = ?, sql = ? WHERE type = 'index' AND name = ?",
+                   {std::string(named.index),
+                    fmt::format("CREATE UNIQUE INDEX {} ON contacts ({})", named.index, expected),
+                    std::string(named.autoindex)}));
+    edited += table + index;
+  }
+  RETURN_IF_ERROR(tx.ExecuteScript(fmt::format("PRAGMA schema_version = {}", cookie + 1)));
+  RETURN_IF_ERROR(tx.ExecuteScript("PRAGMA writable_schema = OFF"));
+  if (edited != 6) {
+    return Fail(ErrorCode::kInternal, "the contacts table's unique columns have an unknown shape");
+  }
+  return Ok();
+}
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -411,6 +459,7 @@ constexpr Migration kMigrations[] = {
     {9, "token scopes", kTokenScopes},
     {10, "start links", kStartLinks, AllowAwaitingStart},
     {11, "user accounts", kUserAccounts, AllowUserAccounts},
+    {12, "named contact indexes", "", NameContactIndexes},
 };
 
 int64_t NowMillis() {

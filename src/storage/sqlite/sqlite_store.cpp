@@ -6,58 +6,10 @@
 
 #include "core/message_template.h"
 #include "core/private_files.h"
-#include "storage/sql_contact_import.h"
-#include "storage/sql_rows.h"
 #include "storage/sql_web_rows.h"
 #include "storage/sqlite/schema.h"
 
 namespace tginvite::storage {
-namespace {
-
-// Upserts one contact row; see ImportOutcome for the cases.
-Result<internal::UpsertResult> UpsertContact(Tx& tx, const core::ContactRecord& row, int64_t now) {
-  internal::UpsertResult out;
-  // No RETURNING here: SQLite builds a temporary b-tree for it on every row.
-  ASSIGN_OR_RETURN(
-      int64_t inserted,
-      tx.Execute("INSERT INTO contacts (telegram_user_id, username, phone, first_name, "
-                 "last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                 "ON CONFLICT DO NOTHING",
-                 {NullIfNone(row.telegram_user_id), NullIfEmpty(row.username),
-                  NullIfEmpty(row.phone), row.first_name, row.last_name, now, now}));
-  if (inserted == 1) {
-    ASSIGN_OR_RETURN(out.contact_id, tx.QueryInt("SELECT last_insert_rowid()"));
-    out.merged = row;
-    out.result.outcome = ImportOutcome::kImported;
-    return out;
-  }
-  return internal::MergeIntoStoredContact(tx, row, now);
-}
-
-void Count(ImportTotals& totals, const ImportRowResult& result) {
-  switch (result.outcome) {
-    case ImportOutcome::kImported:
-      ++totals.imported;
-      break;
-    case ImportOutcome::kUpdated:
-      ++totals.updated;
-      break;
-    case ImportOutcome::kDuplicate:
-      ++totals.duplicates;
-      break;
-    case ImportOutcome::kConflict:
-      ++totals.conflicts;
-      break;
-  }
-  if (result.enqueue == EnqueueOutcome::kEnqueued) ++totals.enqueued;
-  if (result.enqueue == EnqueueOutcome::kAwaitingStart) {
-    ++totals.enqueued;
-    ++totals.awaiting;
-  }
-  if (result.enqueue == EnqueueOutcome::kSkipped) ++totals.skipped;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
   const bool in_memory = options.path == ":memory:";
@@ -146,85 +98,6 @@ Status SqliteStore::Read(const std::function<Status(Session&)>& body) {
   std::lock_guard lock(readers_mu_);
   if (!conn->IsBroken() && idle_readers_.size() < 8) idle_readers_.push_back(std::move(conn));
   return status;
-}
-
-Result<ImportTotals> SqliteStore::ImportContacts(ImportSource& source,
-                                                 const ImportOptions& options) {
-  std::optional<internal::EnqueueTarget> campaign_id;
-  if (options.campaign) {
-    ASSIGN_OR_RETURN(CampaignSummary target, FindCampaign(*options.campaign));
-    if (target.campaign.state == core::CampaignState::kCancelled) {
-      return Fail(ErrorCode::kInvalidArgument, "campaign {} is cancelled; nothing can be added",
-                  *options.campaign);
-    }
-    campaign_id = internal::EnqueueTarget{target.campaign.id, target.campaign.reach};
-  }
-  auto import_row = [&](Tx& tx, const ImportRow& row) -> Result<ImportRowResult> {
-    int64_t now = NowMillis();
-    ASSIGN_OR_RETURN(internal::UpsertResult upserted, UpsertContact(tx, row.contact, now));
-    return internal::EnqueueUpserted(tx, std::move(upserted), campaign_id, now);
-  };
-
-  ImportTotals totals;
-  CheckpointPause pause(*this);
-  if (options.mode == ImportMode::kBatches) {
-    // A batch of 0 rows would commit nothing forever: at least one row a transaction.
-    const size_t batch_size = std::max<size_t>(options.batch_size, 1);
-    std::vector<ImportRow> batch;
-    std::vector<ImportRowResult> results;
-    batch.reserve(std::min<size_t>(batch_size, 100'000));
-    for (bool exhausted = false; !exhausted;) {
-      batch.clear();
-      RETURN_IF_ERROR(Write([&](Tx& tx) -> Status {
-        // Rows are pulled inside the transaction, so that parsing overlaps the writes; a retry
-        // of the transaction reuses the rows it pulled already.
-        results.clear();
-        for (size_t i = 0;; ++i) {
-          if (i == batch.size()) {
-            if (exhausted || batch.size() == batch_size) break;
-            std::optional<ImportRow> row = source.Next();
-            if (!row) {
-              exhausted = true;
-              break;
-            }
-            batch.push_back(std::move(*row));
-          }
-          ASSIGN_OR_RETURN(ImportRowResult result, import_row(tx, batch[i]));
-          results.push_back(std::move(result));
-        }
-        return Ok();
-      }));
-      for (size_t i = 0; i < batch.size(); ++i) {
-        source.OnResult(batch[i], results[i]);
-        Count(totals, results[i]);
-      }
-    }
-    totals.committed = true;
-    return totals;
-  }
-
-  // One transaction for the whole input: rows are read inside it, so it runs once.
-  bool refused = false;
-  TxOptions once{.attempts = 1,
-                 .end = options.mode == ImportMode::kDryRun ? TxEnd::kRollback : TxEnd::kCommit};
-  Status status = Write(
-      [&](Tx& tx) -> Status {
-        while (std::optional<ImportRow> row = source.Next()) {
-          ASSIGN_OR_RETURN(ImportRowResult result, import_row(tx, *row));
-          source.OnResult(*row, result);
-          Count(totals, result);
-        }
-        if (options.mode == ImportMode::kAllOrNothing &&
-            (totals.conflicts > 0 || !source.CommitAllowed())) {
-          refused = true;
-          return Fail(ErrorCode::kInvalidArgument, "rejected rows: nothing imported");
-        }
-        return Ok();
-      },
-      once);
-  if (!status && !refused) return status.error();
-  totals.committed = status && options.mode != ImportMode::kDryRun;
-  return totals;
 }
 
 // Kept by triggers as the states change (schema.cpp).
