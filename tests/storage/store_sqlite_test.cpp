@@ -122,6 +122,7 @@ TEST(SqliteStoreTest, UsesWalAndForeignKeys) {
   EXPECT_EQ(*fk, 1);
 }
 
+// Invariant I2 (docs/invariants.md)
 TEST(SqliteStoreTest, AttemptsAreAppendOnly) {
   TempDir dir;
   auto conn = SqliteConnection::Open(dir.File("t.db"), SqliteOptions{});
@@ -160,6 +161,7 @@ TEST(SqliteStoreTest, UserAccountsMigrationRenamesOldAttempts) {
 // The old app's crash at the store level: the import that writes a campaign's invitation rows
 // fails at COMMIT (leaving the transaction open, as SQLite BUSY does); the store goes on working
 // on the same connection and the retry queues each invitation exactly once.
+// Invariant I11 (docs/invariants.md)
 TEST(SqliteStoreTest, FailedCommitDuringImportLeavesStoreUsable) {
   TempDir dir;
   FaultInjectingConnection* writer = nullptr;
@@ -230,6 +232,7 @@ class ScopedUmask {
   mode_t old_;
 };
 
+// Invariant I7 (docs/invariants.md)
 TEST(SqliteStoreTest, NeitherTheDatabaseFileNorItsWalHoldsAToken) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("tginvite.db"), testing::TestStoreOptions());
@@ -246,6 +249,7 @@ TEST(SqliteStoreTest, NeitherTheDatabaseFileNorItsWalHoldsAToken) {
 
 // A token written in plaintext by an older version leaves no trace in the files once sealed: the
 // freed space is zeroed (secure_delete) and the WAL that held the old page is checkpointed.
+// Invariant I7 (docs/invariants.md)
 TEST(SqliteStoreTest, APlaintextTokenSealedLeavesNoTraceInTheFiles) {
   TempDir dir;
   const std::string path = dir.File("tginvite.db");
@@ -273,6 +277,7 @@ TEST(SqliteStoreTest, APlaintextTokenSealedLeavesNoTraceInTheFiles) {
   EXPECT_EQ(account->token.Reveal(), kToken) << "the token still works";
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(SqliteStoreTest, TheDatabaseItsWalAndShmAndNewFoldersAreOwnerOnlyUnderUmask022) {
   ScopedUmask umask_022(022);
   TempDir dir;
