@@ -88,12 +88,13 @@ done
 # Comments in the tests that point back here must name an id the doc has.
 while IFS= read -r hit; do
   [[ -z $hit ]] && continue
-  id=$(sed -E 's/.*Invariant (I[0-9]+) \(docs\/invariants\.md\).*/\1/' <<<"${hit#*:*:}")
+  id=${hit##*Invariant }  # FILE:LINE:Invariant I12 (docs/invariants.md)
+  id=${id%% *}
   [[ -n ${ids[$id]:-} ]] || {
-    echo "${hit%%:*}: points to invariant $id, which docs/invariants.md does not have"
+    echo "${hit%:Invariant *}: points to invariant $id, which docs/invariants.md does not have"
     problems=$((problems + 1))
   }
-done < <(grep -rnE 'Invariant I[0-9]+ \(docs/invariants\.md\)' "$tests" || true)
+done < <(grep -rnoE 'Invariant I[0-9]+ \(docs/invariants\.md\)' "$tests" || true)
 
 if ((problems > 0)); then
   echo "check_invariants_doc: $problems problem(s)" >&2
