@@ -8,11 +8,12 @@
 #                from src/, using build/compile_commands.json (CMAKE_EXPORT_COMPILE_COMMANDS).
 #
 # Usage: scripts/lint.sh [--all] [--no-tidy] [-j N]
-#   (default)  clang-tidy only the files changed since a base commit: $LINT_BASE if set, else
+#   (default)  clang-tidy only the files changed since a base commit: where HEAD left $LINT_BASE
+#              (git merge-base) if set, else
 #              `git merge-base HEAD origin/main` (when that is HEAD itself, HEAD~1), else HEAD~1;
 #              plus uncommitted and untracked changes. A changed header is checked through the
 #              translation unit of the same name, or else one that includes it.
-#   --all      clang-tidy every translation unit under src/ (slower: see docs/operations.md).
+#   --all      clang-tidy every translation unit under src/ (slower: see the README's Quick start).
 #   --no-tidy  the include and invariants checks alone (no build needed).
 #   -j N       clang-tidy processes at once (default 2), run under `nice`.
 # TGINVITE_BUILD_DIR picks the build folder (default build/); it must have been built once, since
@@ -78,8 +79,11 @@ if [[ $tidy == true ]]; then
     files=("${units[@]}")
     echo "lint 3/3: clang-tidy on all ${#files[@]} translation units under src/ (-j$jobs)"
   else
-    base=${LINT_BASE:-}
-    if [[ -z $base ]]; then
+    base=""
+    if [[ -n ${LINT_BASE:-} ]]; then
+      base=$(git merge-base HEAD "$LINT_BASE") ||
+        { echo "lint: LINT_BASE=$LINT_BASE is not a commit of this repository" >&2; exit 2; }
+    else
       if git rev-parse -q --verify origin/main >/dev/null; then
         base=$(git merge-base HEAD origin/main)
         [[ $base == "$(git rev-parse HEAD)" ]] && base=""
@@ -134,7 +138,8 @@ if [[ $tidy == true ]]; then
         file=$1; out=$2; db_dir=$3; tidy=$4; root=$5
         log=$out/$(echo "$file" | tr / _).log
         if nice "$tidy" -p "$db_dir" --quiet --header-filter="^$root/src/" \
-            --extra-arg=-Wno-unknown-warning-option "$file" >"$log" 2>&1; then
+            --extra-arg=-Wno-unknown-warning-option "$file" >"$log" 2>&1 &&
+          ! grep -qE ": (warning|error): " "$log"; then
           rm -f "$log"
         fi' _ {} "$out" "$build_dir" "$clang_tidy" "$root"
     logs=("$out"/*.log)
