@@ -1,6 +1,8 @@
 # make run / make test on a fresh Debian 12 machine (as root or with sudo). The real work is in
-# scripts/; build/ is CMake + Ninja. make sanitize builds and tests in build-sanitize/ with ASan and
-# UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/).
+# scripts/; build/ is CMake + Ninja. make test lints first (scripts/lint.sh: no include into another
+# module's internal/ folder, docs/invariants.md names real tests, clang-tidy on the files changed
+# since the base), then runs every test. make sanitize builds and tests in build-sanitize/ with
+# ASan and UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/).
 .PHONY: setup build run test sanitize clean
 
 setup:
@@ -13,6 +15,7 @@ run: build
 	scripts/run.sh
 
 test: build
+	scripts/lint.sh
 	scripts/test.sh
 
 sanitize:

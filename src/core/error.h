@@ -43,7 +43,9 @@ Error Fail(ErrorCode code, fmt::format_string<Args...> format, Args&&... args) {
 }
 
 template <typename T>
-class [[nodiscard]] Result {
+// The implicit move assignment is not noexcept: a throwing move of T propagates (it cannot
+// terminate), which clang-tidy 14's bugprone-exception-escape takes for an escape.
+class [[nodiscard]] Result {  // NOLINT(bugprone-exception-escape)
  public:
   Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)

@@ -27,7 +27,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using Parser = bhttp::request_parser<bhttp::string_body>;
 using Clock = std::chrono::steady_clock;
 
@@ -341,13 +341,13 @@ struct Shared {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, Shared& shared)
+  Connection(Tcp::socket socket, Shared& shared)
       : stream_(std::move(socket)),
         buffer_(shared.limits.max_header_bytes + kReadBufferExtra),
         shared_(shared) {
     ++shared_.connections;
     beast::error_code ec;
-    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    Tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_addr_ = peer.address().to_string();
   }
 
@@ -482,7 +482,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // its bytes are read and dropped until it closes too or linger_timeout passes.
   void Linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().shutdown(Tcp::socket::shutdown_send, ignored);
     stream_.expires_after(shared_.limits.linger_timeout);
     drain_ = std::make_unique<std::array<char, 4096>>();
     Drain();
@@ -498,7 +498,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().shutdown(Tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
@@ -535,7 +535,7 @@ class HttpServer::Impl {
     if (ec) {
       return Fail(ErrorCode::kInvalidArgument, "listen on {}:{}: not an IP address", host, port);
     }
-    tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+    Tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
     if (acceptor_.open(endpoint.protocol(), ec) ||
         acceptor_.set_option(asio::socket_base::reuse_address(true), ec) ||
         acceptor_.bind(endpoint, ec) ||
@@ -568,7 +568,7 @@ class HttpServer::Impl {
  private:
   void Accept() {
     acceptor_.async_accept(asio::make_strand(io_),
-                           [this](beast::error_code ec, tcp::socket socket) {
+                           [this](beast::error_code ec, Tcp::socket socket) {
                              if (!acceptor_.is_open()) return;
                              if (ec) {
                                // Out of file descriptors, most likely: wait a little instead of
@@ -593,7 +593,7 @@ class HttpServer::Impl {
 
   Shared shared_;  // outlives io_: destroying io_ destroys the connections it still holds
   asio::io_context io_{1};
-  tcp::acceptor acceptor_{io_};
+  Tcp::acceptor acceptor_{io_};
   asio::steady_timer retry_timer_{io_};
   std::thread io_thread_;
   bool started_ = false;

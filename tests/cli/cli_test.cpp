@@ -146,6 +146,7 @@ constexpr std::string_view kBadRowsReport =
     "import bad.csv: line 18: username @anna_s belongs to another contact\n"
     "import bad.csv: line 20: unterminated quoted field\n";
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, BadRowsAreReportedWithLineNumbersAndGoodRowsImported) {
   Ok({"init"});
   Write("bad.csv", BadRowsCsv());
@@ -163,6 +164,7 @@ TEST_F(CliTest, BadRowsAreReportedWithLineNumbersAndGoodRowsImported) {
             "1012|NULL|Carriage|Return|NULL\n");
 }
 
+// Invariant I1 (docs/invariants.md)
 TEST_F(CliTest, ImportingTheSameFileTwiceChangesNothing) {
   CreateRehearsalCampaign();
   Write("bad.csv", BadRowsCsv());
@@ -213,6 +215,7 @@ TEST_F(CliTest, ReimportingAFileThatChangesAContactMidwayChangesNothing) {
   }
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, StrictImportsNothingWhenARowIsBad) {
   Ok({"init"});
   Write("bad.csv", BadRowsCsv());
@@ -226,6 +229,7 @@ TEST_F(CliTest, StrictImportsNothingWhenARowIsBad) {
   EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts"), "2\n");
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, DryRunReportsButWritesNothing) {
   CreateRehearsalCampaign();
   Write("bad.csv", BadRowsCsv());
@@ -235,6 +239,7 @@ TEST_F(CliTest, DryRunReportsButWritesNothing) {
   EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts; SELECT COUNT(*) FROM invitations"), "0\n0\n");
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, ImportWithNothingValidExitsTwo) {
   Ok({"init"});
   Write("none.csv", "telegram_user_id\nabc\n");
@@ -290,6 +295,7 @@ TEST_F(CliTest, ImportNormalisesPhonesWithARegionAndBom) {
   EXPECT_EQ(Dump("SELECT phone, first_name FROM contacts"), "+49301234567|Berlin\n");
 }
 
+// Invariant I13 (docs/invariants.md)
 TEST_F(CliTest, ImportQueuesInvitationsAndSkipsSuppressedUsers) {
   CreateRehearsalCampaign();
   Ok({"suppress", "add", "@Bob_B", "--reason", "asked us"});
@@ -322,6 +328,7 @@ TEST_F(CliTest, ARevokedStartLinkIsReplacedInTheExport) {
   EXPECT_THAT(bad.err, HasSubstr("contact key \"ann\" is not id:N, username:NAME or phone:+E164"));
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST_F(CliTest, GarbageSettingsEditedByHandNeverCrash) {
   Ok({"init"});
   Sql("INSERT INTO settings (scope, key, value, updated_at) VALUES "
@@ -351,6 +358,7 @@ TEST_F(CliTest, GarbageSettingsEditedByHandNeverCrash) {
   EXPECT_EQ(get.out, "5\n");
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST_F(CliTest, SettingsAreValidatedOnWrite) {
   Ok({"init"});
   ProcessResult bad = Run({"settings", "set", "pacing.batch_size", "-1"});
@@ -372,6 +380,7 @@ TEST_F(CliTest, SettingsAreValidatedOnWrite) {
   EXPECT_EQ(Dump("SELECT value FROM settings WHERE key = 'pacing.cycle_interval'"), "90s\n");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(CliTest, ProxyPasswordsAreNeverShown) {
   Ok({"init"});
   const std::string proxy = "socks5://alice:hunter2secret@127.0.0.1:1080";
@@ -394,6 +403,7 @@ TEST_F(CliTest, CampaignOverridesApplyToTheirCampaignOnly) {
   EXPECT_EQ(Ok({"settings", "get", "pacing.batch_size", "--campaign", "spring"}).out, "5\n");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(CliTest, BotTokenIsCheckedStoredButNeverPrinted) {
   testing::BotApiDoubleOptions options;
   options.tokens = {std::string(kToken)};
@@ -503,6 +513,7 @@ TEST_F(CliTest, NegativeChatIdsAndChannelNamesAreAccepted) {
             "-1001234567890|personal\n@my_channel|join-request\n");
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, BadTemplatesAreRefusedOnCreate) {
   Ok({"init"});
   Ok({"account", "add", "demo"});
@@ -552,6 +563,7 @@ TEST_F(CliTest, ExportNeutralisesFormulas) {
   EXPECT_FALSE(std::filesystem::exists(dir_.File("out.csv.partial")));
 }
 
+// Invariant I2 (docs/invariants.md)
 TEST_F(CliTest, StatusShowsCountsPerCampaign) {
   CreateRehearsalCampaign();
   Write("c.csv", "telegram_user_id\n1\n2\n3\n");
@@ -574,6 +586,7 @@ TEST_F(CliTest, StatusShowsCountsPerCampaign) {
   EXPECT_EQ(json["contacts"], 3);
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, ExitCodes) {
   EXPECT_EQ(Run({"status"}).exit_code, 2) << "a missing database is bad usage";
   EXPECT_FALSE(std::filesystem::exists(db_path_)) << "status created a database";
@@ -681,6 +694,7 @@ TEST_F(CliTest, TokensHaveAScopeAndMayExpire) {
   }
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(CliTest, TokensArePrintedOnceAndStoredOnlyAsAHash) {
   Ok({"init"});
   ProcessResult created = Ok({"token", "create", "ci"});

@@ -17,6 +17,7 @@ using testing::FaultInjectingConnection;
 // and exited with the error when that one read failed. In the fleet test a worker restarted just
 // as PostgreSQL went down for its restart died with "terminating connection due to administrator
 // command".
+// Invariant I6 (docs/invariants.md)
 TEST(RunWorkerTest, ADatabaseErrorJustAfterStartDoesNotEndTheWorker) {
   testing::TempDir dir;
   std::vector<FaultInjectingConnection*> connections;

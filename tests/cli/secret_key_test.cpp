@@ -151,6 +151,7 @@ TEST_F(SecretKeyCliTest, InitCreatesAnOwnerOnlyKeyFileAndSaysToBackItUpApart) {
   EXPECT_THAT(again.out, HasSubstr("secret key " + id + " from ./data/secret.key"));
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(SecretKeyCliTest, TheTokenIsNeitherStoredNorShownInTheClear) {
   Ok({"init"});
   AddBot("main");
@@ -205,6 +206,7 @@ TEST_F(SecretKeyCliTest, WithoutTheKeyReadsWorkAndWhatNeedsATokenSaysWhichKeyIsM
   }
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(SecretKeyCliTest, AKeyThatIsNotSixtyFourHexDigitsIsRefusedWithoutBeingQuoted) {
   Ok({"init"});
   std::ofstream(KeyFile()) << "secretish-but-not-a-key\n";
@@ -345,6 +347,7 @@ TEST_F(SecretKeyCliTest, APlaintextTokenFromAnOlderVersionIsSealedByMigrate) {
   EXPECT_THAT(Ok({"migrate"}).out, Not(HasSubstr("sealed"))) << "sealing is done once";
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(SecretKeyCliTest, AnExportIsOwnerOnly) {
   Ok({"init"});
   Ok({"account", "add", "demo"});

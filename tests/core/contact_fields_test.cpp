@@ -190,6 +190,7 @@ TEST(ContactParserTest, RejectsWrongFieldCount) {
   EXPECT_EQ(ErrorOf(parser.Parse({"1"})), "expected 6 fields, found 1");
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST(ContactParserTest, ReportsFirstFailingColumnInFixedOrder) {
   const ContactParser parser(Header(kFullHeader), "");
   EXPECT_EQ(ErrorOf(parser.Parse({"12a", "ab", "\x07", "", "junk", "maybe"})),
@@ -212,6 +213,7 @@ TEST(ContactParserTest, RejectsLongFirstName) {
             "first_name: longer than 64 characters");
 }
 
+// Invariant I13 (docs/invariants.md)
 TEST(ContactParserTest, ConsentValues) {
   const ContactParser parser(Header(kFullHeader), "");
   for (const char* yes : {"yes", "Y", "TRUE", "1", "Opted-In", "opt-in", " yes "}) {

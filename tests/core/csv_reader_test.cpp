@@ -125,6 +125,7 @@ TEST(CsvReaderTest, QuotedEmptyFieldIsNotABlankLine) {
   EXPECT_THAT(records[0].fields, ElementsAre(""));
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST(CsvReaderTest, StrayQuoteIsAProblemThenReaderRecovers) {
   const auto records = ReadAll("a,b\"c,d\nok,1\n");
   ASSERT_EQ(records.size(), 2u);
@@ -153,6 +154,7 @@ TEST(CsvReaderTest, UnterminatedQuoteAtEndOfInput) {
   EXPECT_THAT(records[1].fields, IsEmpty());
 }
 
+// Invariant I12 (docs/invariants.md)
 TEST(CsvReaderTest, RecordLongerThanOneMibIsSkippedToItsEnd) {
   const std::string huge(1024 * 1024 + 1, 'x');
   const auto records = ReadAll("a,b\n" + huge + ",y\nc,d\n");

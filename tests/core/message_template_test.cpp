@@ -121,6 +121,7 @@ TEST(MessageTemplateTest, AcceptsTelegramsTagsNestedAndEntities) {
   EXPECT_EQ(t.Render({}), source);
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST(MessageTemplateTest, RefusesUnknownPlaceholdersWithTheirPosition) {
   EXPECT_EQ(ParseError("Hello {firstname}!"),
             "unknown placeholder {firstname} at 1:7; " + std::string(kKnown));

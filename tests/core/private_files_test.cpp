@@ -41,6 +41,7 @@ TEST_F(PrivateFilesTest, NewFoldersAreOwnerOnlyAndExistingOnesAreLeftAlone) {
   EXPECT_TRUE(CreatePrivateFolders(dir_.path() / "a" / "b")) << "existing folders are no error";
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(PrivateFilesTest, ANewFileIsOwnerOnlyAndNeverReplaced) {
   const std::string path = dir_.File("secret.key");
   ASSERT_TRUE(CreatePrivateFile(path, "first\n", IfExists::kFail));

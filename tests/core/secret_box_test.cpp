@@ -39,6 +39,7 @@ TEST(SecretBoxTest, ASealedValueOpensToWhatWasSealed) {
   EXPECT_EQ(opened->Reveal(), kToken);
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(SecretBoxTest, TheSealedTextNamesFormatAndKeyAndHoldsNoPlaintext) {
   Keyring ring(Key());
   std::string sealed = ring.Seal(kToken, kContext);

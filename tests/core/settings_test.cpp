@@ -142,6 +142,7 @@ TEST(SettingsTest, NumericRangesMatchTheirText) {
   }
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST(SettingsTest, AcceptsBothEndsOfEachRangeAndRefusesOneStepOutside) {
   for (const SettingSpec& spec : AllSettings()) {
     if (spec.type == SettingType::kInt) {
@@ -171,6 +172,7 @@ TEST(SettingsTest, AcceptsBothEndsOfEachRangeAndRefusesOneStepOutside) {
   }
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST(SettingsTest, RefusalsNameTheKeyTheRangeAndTheValue) {
   EXPECT_EQ(InvalidMessage("pacing.batch_size", "abc"),
             "pacing.batch_size: must be an integer in 0..10000, got \"abc\"");
@@ -223,6 +225,7 @@ TEST(SettingsTest, RefusalQuotesTheValueAsGiven) {
       "pacing.batch_size: must be an integer in 0..10000, got \"" + std::string(64, '9') + "\"...");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(SettingsTest, RefusalHidesProxyCredentials) {
   EXPECT_EQ(InvalidMessage("http.proxy", "socks5://user:secret@"),
             "http.proxy: must be empty or a proxy URL: http://, https://, socks5:// or socks5h:// "
@@ -448,6 +451,7 @@ TEST(SettingsResolveTest, StoredTextIsCanonicalised) {
   EXPECT_EQ(resolved.settings.cycle_interval, milliseconds(600'000));
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST(SettingsResolveTest, GarbageFallsBackToTheDefaultWithOneWarning) {
   const ResolvedSettings resolved = ResolveSettings({{"pacing.batch_size", "lots"}}, {});
   EXPECT_EQ(resolved.settings.batch_size, 5);
@@ -506,6 +510,7 @@ TEST(SettingsResolveTest, UnknownStoredKeysAreIgnoredWithAWarning) {
             "unknown setting \"old.key\" in the stored campaign settings is ignored (value \"x\")");
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST(SettingsResolveTest, BrokenDelayRuleFallsBackToBothDefaults) {
   const ResolvedSettings resolved =
       ResolveSettings({{"pacing.delay_max", "100s"}}, {{"pacing.delay_min", "150s"}});
@@ -555,6 +560,7 @@ TEST(SettingsWarnOnceTest, WarnsOncePerKeyAndMessage) {
   EXPECT_TRUE(once.ShouldWarn(SettingWarning{"telegram.rate", lots.message}));
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST(SettingsWarnOnceTest, ResolvingEveryCycleWarnsOnce) {
   WarnOnce once;
   int given = 0;

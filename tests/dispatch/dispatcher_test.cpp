@@ -211,6 +211,7 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
+// Invariant I1 (docs/invariants.md)
 TEST_F(DispatcherTest, SendsEveryInvitationExactlyOnceWithItsOwnLink) {
   Campaign("c", 1, 40);
   Drain();
@@ -238,6 +239,7 @@ TEST_F(DispatcherTest, SendsEveryInvitationExactlyOnceWithItsOwnLink) {
   EXPECT_TRUE(found);
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST_F(DispatcherTest, AmbiguousSendIsHeldAsUnknownAndNeverResent) {
   Campaign("c", 1, 5);
   messenger_.ScriptSend(3, FakeMessenger::Make(OutcomeKind::kAmbiguous, "timeout after sending"));
@@ -248,6 +250,7 @@ TEST_F(DispatcherTest, AmbiguousSendIsHeldAsUnknownAndNeverResent) {
   EXPECT_EQ(RowOf("c", 3).last_error, "timeout after sending");
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST_F(DispatcherTest, ResendPolicyRetriesAmbiguousSends) {
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.ambiguous", "resend"));
   Campaign("c", 1, 5);
@@ -273,6 +276,7 @@ TEST_F(DispatcherTest, TransientFailuresBackOffThenFail) {
   EXPECT_EQ(sends, 3);
 }
 
+// Invariant I1 (docs/invariants.md)
 TEST_F(DispatcherTest, RetryReusesTheStoredLink) {
   Campaign("c", 1, 3);
   messenger_.ScriptSend(2, FakeMessenger::Make(OutcomeKind::kTransient, "502"));
@@ -287,6 +291,7 @@ TEST_F(DispatcherTest, RetryReusesTheStoredLink) {
   EXPECT_EQ(RowOf("c", 2).state, InvitationState::kSent);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, FloodPausesTheAccountUntilRetryAfter) {
   Campaign("c", 1, 30);
   messenger_.ScriptSend(
@@ -310,6 +315,7 @@ TEST_F(DispatcherTest, FloodPausesTheAccountUntilRetryAfter) {
   EXPECT_EQ(RowOf("c", 1).attempts, 1) << "a 429 counted as a failed attempt";
 }
 
+// Invariant I13 (docs/invariants.md)
 TEST_F(DispatcherTest, UserWhoBlockedTheBotIsSuppressedForEveryCampaign) {
   Campaign("a", 1, 3);
   messenger_.ScriptSend(
@@ -327,6 +333,7 @@ TEST_F(DispatcherTest, UserWhoBlockedTheBotIsSuppressedForEveryCampaign) {
   EXPECT_EQ(messenger_.delivered()[2], 0);
 }
 
+// Invariant I2 (docs/invariants.md)
 TEST_F(DispatcherTest, LostRightsPauseTheCampaignAndKeepItsInvitations) {
   Campaign("c", 1, 4);
   messenger_.ScriptLink(FakeMessenger::Make(
@@ -342,6 +349,7 @@ TEST_F(DispatcherTest, LostRightsPauseTheCampaignAndKeepItsInvitations) {
   EXPECT_TRUE(messenger_.sent().empty());
 }
 
+// Invariant I2 (docs/invariants.md)
 TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
   Campaign("c", 1, 4);
   messenger_.ScriptSend(1, FakeMessenger::Make(OutcomeKind::kAccountFatal, "Unauthorized"));
@@ -360,6 +368,7 @@ TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
 
 // Invariant 6: a token that cannot be opened (sealed under another key) makes its account
 // unusable with a reason; the worker keeps sending with the other accounts.
+// Invariant I6 (docs/invariants.md)
 TEST_F(DispatcherTest, AnAccountWhoseTokenCannotBeOpenedStopsAloneWithTheReason) {
   {
     storage::SqliteStoreOptions other_key;
@@ -394,6 +403,7 @@ TEST_F(DispatcherTest, AnAccountWhoseTokenCannotBeOpenedStopsAloneWithTheReason)
       << "a key problem is not the account's stored health";
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
   Campaign("c", 1, 2);
   auto campaign = store_->FindCampaign("c");
@@ -418,6 +428,7 @@ TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
   EXPECT_EQ(messenger_.sent().size(), 1u);
 }
 
+// Invariant I9 (docs/invariants.md)
 TEST_F(DispatcherTest, OutcomeOfAStaleClaimCannotOverwriteTheNewOwner) {
   Campaign("c", 1, 1);
   auto campaign = store_->FindCampaign("c");
@@ -444,6 +455,7 @@ TEST_F(DispatcherTest, OutcomeOfAStaleClaimCannotOverwriteTheNewOwner) {
   EXPECT_EQ(Counts("c")[InvitationState::kFailed], 0);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, PacingSpacesSendsAndCycles) {
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.delay_max", "10s"));
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.delay_min", "10s"));
@@ -459,6 +471,7 @@ TEST_F(DispatcherTest, PacingSpacesSendsAndCycles) {
   EXPECT_LT(elapsed.count(), 150);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, NothingIsSentOutsideTheSendWindow) {
   // The fake clock starts at 2027-01-15 08:00 UTC.
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "window.start", "09:00"));
@@ -473,6 +486,7 @@ TEST_F(DispatcherTest, NothingIsSentOutsideTheSendWindow) {
   EXPECT_EQ(Counts("c")[InvitationState::kSent], 2);
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST_F(DispatcherTest, GarbageSettingsFallBackToDefaults) {
   Campaign("c", 1, 3);
   auto* conn = writer_;
@@ -485,6 +499,7 @@ TEST_F(DispatcherTest, GarbageSettingsFallBackToDefaults) {
   EXPECT_EQ(Counts("c")[InvitationState::kSent], 3);
 }
 
+// Invariant I11 (docs/invariants.md)
 TEST_F(DispatcherTest, DatabaseErrorInACycleIsRolledBackAndRetried) {
   Campaign("c", 1, 5);
   writer_->FailNextExecuteContaining("SET state = 'sending'", ErrorCode::kUnavailable);
@@ -496,6 +511,7 @@ TEST_F(DispatcherTest, DatabaseErrorInACycleIsRolledBackAndRetried) {
   for (auto [user, n] : messenger_.delivered()) EXPECT_EQ(n, 1);
 }
 
+// Invariant I11 (docs/invariants.md)
 TEST_F(DispatcherTest, OutcomesAreKeptUntilTheyCanBeRecorded) {
   Campaign("c", 1, 3);
   writer_->FailNextExecuteContaining("SET state = ?1", ErrorCode::kAborted);
@@ -504,6 +520,7 @@ TEST_F(DispatcherTest, OutcomesAreKeptUntilTheyCanBeRecorded) {
   EXPECT_EQ(messenger_.sent().size(), 3u);
 }
 
+// Invariant I11 (docs/invariants.md)
 TEST_F(DispatcherTest, StopReleasesRowsThatWereNotSent) {
   Campaign("c", 1, 4);
   std::stop_source stop;
@@ -514,6 +531,7 @@ TEST_F(DispatcherTest, StopReleasesRowsThatWereNotSent) {
   EXPECT_EQ(Counts("c")[InvitationState::kPending], 4);
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST_F(DispatcherTest, TheSendingMarkIsFsyncedEvenUnderSynchronousNormal) {
   Campaign("c", 1, 2);
   Drain();
@@ -526,6 +544,7 @@ TEST_F(DispatcherTest, TheSendingMarkIsFsyncedEvenUnderSynchronousNormal) {
   EXPECT_EQ(*mode, 1) << "the writer was left in FULL mode";
 }
 
+// Invariant I11 (docs/invariants.md)
 TEST_F(DispatcherTest, LinksOfRowsReleasedBeforeSendingAreKept) {
   Campaign("c", 1, 3);
   messenger_.ScriptLink(FakeMessenger::Make(OutcomeKind::kOk));
@@ -541,6 +560,7 @@ TEST_F(DispatcherTest, LinksOfRowsReleasedBeforeSendingAreKept) {
   EXPECT_EQ(messenger_.links().size(), 4u);
 }
 
+// Invariant I11 (docs/invariants.md)
 TEST_F(DispatcherTest, OutcomesAreRecordedEvenWhenAPauseWriteFailsOnce) {
   Campaign("c", 1, 3);
   messenger_.ScriptSend(
@@ -578,6 +598,7 @@ TEST_F(DispatcherTest, ContactsWithoutAUserIdSpendNoPacingSlot) {
   EXPECT_EQ(clock_->Now(), start) << "the reachable contact waited for the unreachable one's slot";
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, OneChatGetsAtMostOneMessageASecondAcrossCampaignsAndRestarts) {
   messenger_.UseClock(clock_.get());
   // One request at a time, so that the fake clock stamps each send at its own slot.
@@ -622,6 +643,7 @@ TEST_F(DispatcherTest, ContactsWithoutAUserIdAreSkipped) {
   EXPECT_TRUE(row.last_error.starts_with("no telegram_user_id")) << row.last_error;
 }
 
+// Invariant I13 (docs/invariants.md)
 TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
   Campaign("c", 1, 3);
   Campaign("r", 10, 1, core::LinkMode::kJoinRequest, "-1002");
@@ -654,6 +676,7 @@ TEST_F(DispatcherTest, JoinsBlocksAndJoinRequestsFromUpdates) {
 // a /start with a contact's payload (or a bare /start from the one username-only contact with the
 // sender's username) links the sender and sends that contact one message. Replays, forged
 // payloads, a cancelled campaign's payload and strangers send nothing.
+// Invariant I1 (docs/invariants.md)
 TEST_F(DispatcherTest, StartsReleaseWaitingContactsOnce) {
   auto created = store_->CreateCampaign(
       {"s", "bot", "-1001", "Hi {first_name}: {link}", core::LinkMode::kPersonal, "",
@@ -783,6 +806,7 @@ TEST_F(DispatcherTest, AnswersToStartsAreNotPaced) {
 // request cannot take a new slot (its next invitation was planned from this one): it is given
 // back, keeps its link, and the next claim starts its slots after the preparation time it
 // measured.
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
   Campaign("c", 1, 3);
   ASSERT_TRUE(store_->PutSetting(std::string("c"), "pacing.batch_size", "1000"));  // paced
@@ -809,6 +833,7 @@ TEST_F(DispatcherTest, RequestsWhoseSlotPassedAreGivenBackNotSentLate) {
 // An unpaced campaign's requests whose slots passed while they were prepared take new slots from
 // the account's limiter and go, instead of being given back and prepared again (the new slots'
 // spacing: StoreContractTest.ReslotLate*).
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, RequestsWhoseSlotPassedTakeNewSlots) {
   Campaign("c", 1, 3);
   messenger_.UseClock(clock_.get());
@@ -839,6 +864,7 @@ TEST_F(DispatcherTest, RequestsWhoseSlotPassedTakeNewSlots) {
 // The lead covers the whole time from the moment the claim counted its slots (its limiter lock)
 // to the sending mark: a claim whose transaction is slow after taking the lock (a loaded
 // database) must not leave every following batch late.
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, TheLeadCoversAClaimSlowAfterItsLimiterLock) {
   Campaign("c", 1, 9);
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "3"));
@@ -860,6 +886,7 @@ TEST_F(DispatcherTest, TheLeadCoversAClaimSlowAfterItsLimiterLock) {
 
 // Invariant 4 across workers: a 429 another worker recorded after this worker claimed its rows
 // stops those rows before they are sent, not only the next claim.
+// Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, APauseRecordedByAnotherWorkerStopsRowsAlreadyClaimed) {
   Campaign("c", 1, 5);
   messenger_.UseClock(clock_.get());
@@ -903,6 +930,7 @@ TEST_F(DispatcherTest, OnlyOneWorkerPollsABotsUpdates) {
 
 // Run itself, on the system clock: each account has its own claim-and-send lanes, so an account
 // whose requests hang does not hold up another account's batches.
+// Invariant I6 (docs/invariants.md)
 TEST(DispatcherRunTest, AnAccountWhoseSendsHangDoesNotHoldUpAnother) {
   TempDir dir;
   storage::SqliteStoreOptions options;
@@ -1090,6 +1118,7 @@ TEST_F(UserAccountDispatchTest, ContactsWithoutAnIdAreLookedUpAndPhonesWithinThe
   EXPECT_EQ(Counts("u")[InvitationState::kSent], 3);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(UserAccountDispatchTest, TheDailyCapHoldsAcrossARestart) {
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.daily_cap", "3"));
   UserCampaign("u", core::DeliveryMethod::kMessage, ById(401, 5));
@@ -1109,6 +1138,7 @@ TEST_F(UserAccountDispatchTest, TheDailyCapHoldsAcrossARestart) {
   EXPECT_EQ(Counts("u")[InvitationState::kSent], 5);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(UserAccountDispatchTest, PeerFloodStopsTheAccountAndNothingMoreIsSent) {
   telegram::Outcome limited = FakeMessenger::Make(OutcomeKind::kAccountFatal, "PEER_FLOOD");
   limited.account_health = core::AccountHealth::kLimited;

@@ -71,6 +71,7 @@ class DatabaseUrlTest : public PgDatabaseTest {
 };
 
 // Invariant 7: `init` and `status` name the database without its password.
+// Invariant I7 (docs/invariants.md)
 TEST_F(DatabaseUrlTest, InitAndStatusNeverShowThePassword) {
   ProcessResult init = Cli({"init"});
   ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
@@ -85,6 +86,7 @@ TEST_F(DatabaseUrlTest, InitAndStatusNeverShowThePassword) {
 
 // Invariant 6: a worker started while its database does not answer waits for it, says so once
 // (without the password), and works once it answers; a signal ends the wait cleanly.
+// Invariant I6 (docs/invariants.md)
 TEST_F(DatabaseUrlTest, RunStartedBeforeTheDatabaseAnswersWaitsForIt) {
   db_->Drop();  // the database does not exist yet: connections to it are refused
   testing::ProcessOptions options;

@@ -182,6 +182,7 @@ class FleetTest : public PgDatabaseTest {
 // claim's first slots started at claim time and had passed by the time its links and sending mark
 // were done, so those requests left together, late, next to other workers' on-time ones.)
 // One worker polls each bot's updates at a time, so the double never ends a poll with 409.
+// Invariant I1 (docs/invariants.md)
 TEST_F(FleetTest, ThreeWorkersSurviveKillsAndAPostgresRestart) {
   constexpr int kAccounts = 10;
   // A quarter of the contacts under the sanitizers: what they check (memory, races in the
@@ -275,6 +276,7 @@ TEST_F(FleetTest, ThreeWorkersSurviveKillsAndAPostgresRestart) {
 // A worker frozen (SIGSTOP) past its lease while it holds claims: another worker rescues and
 // finishes the work; when the frozen one resumes (SIGCONT) its late outcomes are fenced off, so
 // nothing the other worker wrote changes and nobody is messaged twice.
+// Invariant I9 (docs/invariants.md)
 TEST_F(FleetTest, FrozenWorkerDoesNotOverwriteTheWorkerThatTookOver) {
   BotApiDoubleOptions options;
   options.account_rate = 0;

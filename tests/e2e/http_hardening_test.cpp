@@ -93,6 +93,7 @@ class HttpHardeningTest : public ::testing::Test {
 
 // 64 clients that send their header a byte at a time hold no thread: /healthz answers within a
 // second all the while, and each of them is cut off at the header deadline (10 s).
+// Invariant I12 (docs/invariants.md)
 TEST_F(HttpHardeningTest, SlowLorisConnectionsNeitherBlockProbesNorStayForever) {
   std::vector<std::unique_ptr<RawConnection>> slow;
   for (int i = 0; i < 64; ++i) {
@@ -117,6 +118,7 @@ TEST_F(HttpHardeningTest, SlowLorisConnectionsNeitherBlockProbesNorStayForever) 
 
 // A 1 GiB chunked upload (an API token's, to the CSV route) is cut at the route's 32 MiB with a
 // 413, and the server's peak memory stays under 100 MB.
+// Invariant I12 (docs/invariants.md)
 TEST_F(HttpHardeningTest, AGigabyteChunkedUploadIsCutAndMemoryStaysBounded) {
   const int64_t before_kb = ProcStatusKb(server_->pid(), "VmHWM");
   ASSERT_GT(before_kb, 0);
@@ -142,6 +144,7 @@ TEST_F(HttpHardeningTest, AGigabyteChunkedUploadIsCutAndMemoryStaysBounded) {
 
 // A few of the hostile requests against the real process (the whole table runs in process in the
 // web suite): none of them ends it.
+// Invariant I12 (docs/invariants.md)
 TEST_F(HttpHardeningTest, HostileRequestsNeverEndTheProcess) {
   for (std::string request :
        {std::string("GET /%FF HTTP/1.1\r\nHost: x\r\n\r\n"),

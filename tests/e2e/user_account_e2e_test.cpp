@@ -151,6 +151,7 @@ TEST_F(UserAccountE2eTest, LoginsTakeTheCodeOnStdinAndAWrongOneIsAskedAgain) {
 // twice, every contact ends terminal, and unknowns stay within kills x the in-flight window.
 // (Each restart waits for the killed worker's lease on the account: a TDLib session is driven by
 // one process at a time.)
+// Invariant I1 (docs/invariants.md)
 TEST_F(UserAccountE2eTest, KillsNeverRepeatAnAddOrAMessage) {
   constexpr int kContacts = 60;
   constexpr int kKills = 4;

@@ -164,6 +164,7 @@ class WorkerE2eTest : public ::testing::Test {
 
 // Invariants 1 and 2 under crashes: SIGKILL at random moments, restart each time; nobody is
 // messaged twice, every contact ends terminal, and unknowns stay within kills x in-flight window.
+// Invariant I1 (docs/invariants.md)
 TEST_F(WorkerE2eTest, SurvivesTwentyKillsWithoutDuplicatesOrLosses) {
   constexpr int kContacts = 5000;
   constexpr int kKills = 20;
@@ -206,6 +207,7 @@ TEST_F(WorkerE2eTest, SurvivesTwentyKillsWithoutDuplicatesOrLosses) {
 }
 
 // A request delivered but answered by a reset is ambiguous: held as unknown, not resent.
+// Invariant I10 (docs/invariants.md)
 TEST_F(WorkerE2eTest, DeliveredThenResetEndsUnknownAndIsNotResent) {
   BotApiDoubleOptions options;
   options.account_rate = 0;
@@ -253,6 +255,7 @@ TEST_F(WorkerE2eTest, RefusedTokenStopsARunUntilIdle) {
 
 // Invariant 4: Telegram's limits at their defaults are never exceeded, and after a 429 nothing
 // goes out before its retry_after has passed.
+// Invariant I4 (docs/invariants.md)
 TEST_F(WorkerE2eTest, NeverExceedsTheLimitsAndWaitsOutRetryAfter) {
   BotApiDoubleOptions options;
   options.account_rate = 30;
@@ -270,6 +273,7 @@ TEST_F(WorkerE2eTest, NeverExceedsTheLimitsAndWaitsOutRetryAfter) {
 
 // Invariant 6: another process holds the database locked for 10 s mid-run; the worker waits,
 // continues and loses nothing.
+// Invariant I6 (docs/invariants.md)
 TEST_F(WorkerE2eTest, WaitsOutALockedDatabase) {
   BotApiDoubleOptions options;
   options.account_rate = 0;
@@ -302,6 +306,7 @@ TEST_F(WorkerE2eTest, WaitsOutALockedDatabase) {
 
 // Invariant 5: garbage settings written into the database by hand: the worker runs on the
 // defaults and warns once per bad value.
+// Invariant I5 (docs/invariants.md)
 TEST_F(WorkerE2eTest, RunsOnDefaultsWhenSettingsAreGarbage) {
   BotApiDoubleOptions options;
   options.account_rate = 0;
@@ -350,6 +355,7 @@ TEST_F(WorkerE2eTest, SigtermStopsGracefully) {
 // who press Start through their personal link get exactly one message each, within the limits;
 // a replay, a forged payload, a cancelled campaign's payload and a stranger's bare /start send
 // nothing. The double refuses to deliver to anyone who has not pressed Start, as Telegram does.
+// Invariant I1 (docs/invariants.md)
 TEST_F(WorkerE2eTest, StartLinksReachContactsWithoutAnIdOnce) {
   BotApiDoubleOptions options;
   options.require_start = true;
@@ -416,6 +422,7 @@ TEST_F(WorkerE2eTest, StartLinksReachContactsWithoutAnIdOnce) {
 // Invariant 1 through kills when half the contacts arrive by /start: the direct half is sent
 // while the other half's starts come in, the worker is killed at random moments, and nobody is
 // messaged twice.
+// Invariant I1 (docs/invariants.md)
 TEST_F(WorkerE2eTest, KillsWhileHalfTheContactsArriveByStartSendNothingTwice) {
   constexpr int kContacts = 1000;
   constexpr int kKills = 10;

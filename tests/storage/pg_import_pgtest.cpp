@@ -530,6 +530,7 @@ TEST_F(PgImportTest, AwkwardTextRoundTripsExactly) {
 
 // --- all or nothing, dry runs, and the connection left behind ----------------------------------
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(PgImportTest, AllOrNothingRollsBackEveryBatch) {
   auto store = OpenPgStore();
   ASSERT_TRUE(store);
@@ -565,6 +566,7 @@ TEST_F(PgImportTest, AllOrNothingRollsBackEveryBatch) {
   EXPECT_EQ(*store->CountContacts(), 8);
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(PgImportTest, DryRunLeavesNothing) {
   auto store = OpenPgStore();
   ASSERT_TRUE(store);
@@ -634,6 +636,7 @@ TEST_F(PgImportTest, ReimportingTwoDifferingRowsForOneContactLeavesItAsItWas) {
 
 // One pooled connection serves every import: a committed one, one that fails on the server, a dry
 // run. None leaves a staging table or a transaction on it, and the next import works.
+// Invariant I3 (docs/invariants.md)
 TEST_F(PgImportTest, ThePooledConnectionComesBackClean) {
   auto store = OpenPgStore(/*max_connections=*/1);
   ASSERT_TRUE(store);

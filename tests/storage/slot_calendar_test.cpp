@@ -5,6 +5,7 @@
 namespace tginvite::storage::internal {
 namespace {
 
+// Invariant I4 (docs/invariants.md)
 TEST(SlotCalendarTest, TakesTheEarliestSlotAnIntervalFromEveryOther) {
   SlotCalendar calendar("", 1000, 40);
   EXPECT_EQ(calendar.Take(1500), 1500);

@@ -125,6 +125,7 @@ class PgStoreTest : public PgDatabaseTest {
 
 // Invariant 4 across a fleet: eight claimers on two processes' stores, all claiming for one
 // account at once, hand out each row once and slots at least one emission interval apart.
+// Invariant I4 (docs/invariants.md)
 TEST_F(PgStoreTest, ConcurrentClaimersOfOneAccountShareItsRate) {
   auto a = Open();
   auto b = Open();
@@ -173,6 +174,7 @@ TEST_F(PgStoreTest, ConcurrentClaimersOfOneAccountShareItsRate) {
 }
 
 // A worker that stalled past its lease can neither mark nor record the row a second worker took.
+// Invariant I9 (docs/invariants.md)
 TEST_F(PgStoreTest, StaleWorkerCannotOverwriteTheNewOwner) {
   auto stalled = Open();
   auto taker = Open();
@@ -279,6 +281,7 @@ TEST_F(PgStoreTest, ExistingModeRefusesAnEmptyDatabase) {
 
 // A server that drops every connection (a restart, pg_terminate_backend) costs a call at most
 // one kUnavailable; the pool opens new connections and the store works on.
+// Invariant I6 (docs/invariants.md)
 TEST_F(PgStoreTest, ReconnectsAfterTheServerDroppedItsConnections) {
   auto store = Open();
   ASSERT_TRUE(store);
@@ -308,6 +311,7 @@ TEST_F(PgStoreTest, ReconnectsAfterTheServerDroppedItsConnections) {
 
 // A statement that fails inside a unit of work (here a unique violation) leaves the pooled
 // connection clean: the next unit of work on it commits.
+// Invariant I3 (docs/invariants.md)
 TEST_F(PgStoreTest, FailedStatementLeavesThePoolClean) {
   auto store = Open();
   ASSERT_TRUE(store);
@@ -324,6 +328,7 @@ TEST_F(PgStoreTest, FailedStatementLeavesThePoolClean) {
 }
 
 // Runs without a server: the password in a URL never reaches an error message.
+// Invariant I7 (docs/invariants.md)
 TEST(PgConnectionTest, PasswordNeverAppearsInErrors) {
   auto opened =
       OpenStore("postgresql://tginvite:s3cretPassw0rd@127.0.0.1:1/fleet", OpenMode::kCreate);

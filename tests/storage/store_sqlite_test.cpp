@@ -132,6 +132,7 @@ TEST(SqliteStoreTest, SchemaAdmitsExactlyCoresStates) {
   testing::ExpectSchemaAdmitsCoreStates(**store, **conn);
 }
 
+// Invariant I2 (docs/invariants.md)
 TEST(SqliteStoreTest, AttemptsAreAppendOnly) {
   TempDir dir;
   auto conn = SqliteConnection::Open(dir.File("t.db"), SqliteOptions{});
@@ -170,6 +171,7 @@ TEST(SqliteStoreTest, UserAccountsMigrationRenamesOldAttempts) {
 // The old app's crash at the store level: the import that writes a campaign's invitation rows
 // fails at COMMIT (leaving the transaction open, as SQLite BUSY does); the store goes on working
 // on the same connection and the retry queues each invitation exactly once.
+// Invariant I11 (docs/invariants.md)
 TEST(SqliteStoreTest, FailedCommitDuringImportLeavesStoreUsable) {
   TempDir dir;
   FaultInjectingConnection* writer = nullptr;
@@ -240,6 +242,7 @@ class ScopedUmask {
   mode_t old_;
 };
 
+// Invariant I7 (docs/invariants.md)
 TEST(SqliteStoreTest, NeitherTheDatabaseFileNorItsWalHoldsAToken) {
   TempDir dir;
   auto store = OpenStore("sqlite:" + dir.File("tginvite.db"), testing::TestStoreOptions());
@@ -256,6 +259,7 @@ TEST(SqliteStoreTest, NeitherTheDatabaseFileNorItsWalHoldsAToken) {
 
 // A token written in plaintext by an older version leaves no trace in the files once sealed: the
 // freed space is zeroed (secure_delete) and the WAL that held the old page is checkpointed.
+// Invariant I7 (docs/invariants.md)
 TEST(SqliteStoreTest, APlaintextTokenSealedLeavesNoTraceInTheFiles) {
   TempDir dir;
   const std::string path = dir.File("tginvite.db");
@@ -283,6 +287,7 @@ TEST(SqliteStoreTest, APlaintextTokenSealedLeavesNoTraceInTheFiles) {
   EXPECT_EQ(account->token.Reveal(), kToken) << "the token still works";
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(SqliteStoreTest, TheDatabaseItsWalAndShmAndNewFoldersAreOwnerOnlyUnderUmask022) {
   ScopedUmask umask_022(022);
   TempDir dir;

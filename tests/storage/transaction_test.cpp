@@ -48,6 +48,7 @@ class TransactionTest : public ::testing::Test {
 
 // (a) A COMMIT that fails and leaves the transaction open is rolled back, and the next unit of
 // work succeeds on the same connection.
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, FailedCommitThatLeavesTransactionOpenIsRolledBack) {
   FaultInjectingConnection conn(*real_);
   conn.FailNextCommit(ErrorCode::kAborted);
@@ -66,6 +67,7 @@ TEST_F(TransactionTest, FailedCommitThatLeavesTransactionOpenIsRolledBack) {
 }
 
 // A failed COMMIT that is kAborted (busy) is retried as a whole unit of work: exactly one row.
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, AbortedCommitRetriesTheWholeUnitOnce) {
   FaultInjectingConnection conn(*real_);
   conn.FailNextCommit(ErrorCode::kAborted);
@@ -82,6 +84,7 @@ TEST_F(TransactionTest, AbortedCommitRetriesTheWholeUnitOnce) {
 }
 
 // (c) A constraint violation inside a unit of work rolls it back and the connection stays usable.
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, ConstraintViolationRollsBackAndConnectionStaysUsable) {
   Status failed = WithTransaction(*real_, [](Tx& tx) -> Status {
     RETURN_IF_ERROR(tx.Execute("INSERT INTO t (x) VALUES (1)"));
@@ -100,6 +103,7 @@ TEST_F(TransactionTest, ConstraintViolationRollsBackAndConnectionStaysUsable) {
 // (c) The same when the constraint fails at COMMIT: SQLite checks deferred foreign keys at COMMIT,
 // fails it, and leaves the transaction open. No fault injection: this is the engine's own
 // behaviour.
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, DeferredConstraintFailingAtCommitIsRolledBack) {
   ASSERT_TRUE(
       real_->ExecuteScript("PRAGMA foreign_keys = ON;"
@@ -123,6 +127,7 @@ TEST_F(TransactionTest, DeferredConstraintFailingAtCommitIsRolledBack) {
   EXPECT_EQ(Count(*real_, "child"), 1);
 }
 
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, ErrorFromUnitOfWorkRollsBackAndIsReturned) {
   Status failed = WithTransaction(*real_, [](Tx& tx) -> Status {
     RETURN_IF_ERROR(tx.Execute("INSERT INTO t (x) VALUES (5)"));
@@ -135,6 +140,7 @@ TEST_F(TransactionTest, ErrorFromUnitOfWorkRollsBackAndIsReturned) {
   EXPECT_EQ(Count(*real_, "t"), 0);
 }
 
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, RollbackEndNeverCommits) {
   Status status = WithTransaction(*real_, InsertValue(3), TxOptions{.end = TxEnd::kRollback});
   ASSERT_TRUE(status);
@@ -142,6 +148,7 @@ TEST_F(TransactionTest, RollbackEndNeverCommits) {
   EXPECT_EQ(Count(*real_, "t"), 0);
 }
 
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, ExceptionInUnitOfWorkStillRollsBack) {
   EXPECT_THROW(WithTransaction(*real_,
                                [](Tx& tx) -> Status {
@@ -155,6 +162,7 @@ TEST_F(TransactionTest, ExceptionInUnitOfWorkStillRollsBack) {
 
 // When the rollback after a failed COMMIT fails too, the connection is marked broken so that its
 // owner replaces it; the guard never hands back a connection it could not clean.
+// Invariant I3 (docs/invariants.md)
 TEST_F(TransactionTest, FailedRollbackMarksConnectionBroken) {
   FaultInjectingConnection conn(*real_);
   conn.FailNextCommit(ErrorCode::kUnavailable);
@@ -172,6 +180,7 @@ TEST_F(TransactionTest, FailedRollbackMarksConnectionBroken) {
 // SQLite's does when busy); then the failure is recorded for the same contact; then a setting is
 // read and the pending invitations are counted. All succeed, and exactly one invitation row
 // exists for the pair.
+// Invariant I3 (docs/invariants.md)
 TEST(OldAppCrashTest, ErrorAfterInvitationRowThenFailureThenSettingsReadAllSucceed) {
   TempDir dir;
   std::unique_ptr<SqliteConnection> real = OpenFile(dir);

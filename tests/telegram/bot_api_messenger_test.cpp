@@ -398,6 +398,7 @@ TEST(BotApiMessengerTest, NotAMemberOfTheTargetChatIsFatalForTheCampaign) {
   EXPECT_EQ(messenger->CreateInviteLink(request).outcome.kind, OutcomeKind::kCampaignFatal);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST(BotApiMessengerTest, FloodTakesRetryAfterFromTheBody) {
   BotApiDoubleOptions options = Unlimited();
   options.retry_after_seconds = 7;
@@ -422,6 +423,7 @@ TEST(BotApiMessengerTest, FloodTakesRetryAfterFromTheHeader) {
   EXPECT_EQ(outcome.retry_after, 3s);
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST(BotApiMessengerTest, AHangIsAmbiguousWithinTheTimeout) {
   BotApiDouble server(Unlimited());
   auto messenger = Connect(server, 300ms);
@@ -438,6 +440,7 @@ TEST(BotApiMessengerTest, AHangIsAmbiguousWithinTheTimeout) {
   EXPECT_TRUE(WaitUntil([&] { return server.Hanging() == 0; }));
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST(BotApiMessengerTest, AResetOnAReusedConnectionIsNotSilentlyResent) {
   BotApiDouble server(Unlimited());
   auto messenger = Connect(server);
@@ -452,6 +455,7 @@ TEST(BotApiMessengerTest, AResetOnAReusedConnectionIsNotSilentlyResent) {
   EXPECT_EQ(server.Connections(), 1);
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST(BotApiMessengerTest, AResetBeforeDeliveryOnAReusedConnectionIsAmbiguousToo) {
   BotApiDouble server(Unlimited());
   auto messenger = Connect(server);
@@ -467,6 +471,7 @@ TEST(BotApiMessengerTest, AResetBeforeDeliveryOnAReusedConnectionIsAmbiguousToo)
   EXPECT_TRUE(messenger->SendInvitation(Invitation(kUser)).outcome.ok());
 }
 
+// Invariant I6 (docs/invariants.md)
 TEST(BotApiMessengerTest, ARefusedConnectionIsTransient) {
   BotApiOptions options;
   options.api_base = fmt::format("http://127.0.0.1:{}", ClosedPort());
@@ -530,6 +535,7 @@ TEST(BotApiMessengerTest, SequentialCallsShareOneConnection) {
   EXPECT_EQ(server.Connections(), 1);
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(BotApiMessengerTest, TheTokenNeverAppearsInAnOutcome) {
   constexpr std::string_view kSecretPart = "SECRET-zzTopSecretValue-0123456789abcdef";
   const std::string token = fmt::format("987654:{}", kSecretPart);
@@ -573,6 +579,7 @@ TEST(BotApiMessengerTest, TheTokenNeverAppearsInAnOutcome) {
       << outcomes[0].description;
 }
 
+// Invariant I1 (docs/invariants.md)
 TEST(BotApiMessengerTest, ConcurrentSendersDeliverEachInvitationOnce) {
   BotApiDouble server(Unlimited());
   auto messenger = Connect(server);

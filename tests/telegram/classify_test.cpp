@@ -33,6 +33,7 @@ TEST(ClassifyTest, OkEnvelopeIsOk) {
   EXPECT_TRUE(outcome.ok());
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST(ClassifyTest, FloodTakesRetryAfterFromParameters) {
   Outcome outcome = ClassifyResponse(
       MethodClass::kSendToUser, 429,
@@ -44,6 +45,7 @@ TEST(ClassifyTest, FloodTakesRetryAfterFromParameters) {
   EXPECT_EQ(outcome.description, "Too Many Requests: retry after 9");
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST(ClassifyTest, FloodFallsBackToTheRetryAfterHeader) {
   Outcome outcome =
       ClassifyResponse(MethodClass::kTargetChat, 429,
@@ -69,6 +71,7 @@ TEST(ClassifyTest, FloodWaitIsCappedAtAWeek) {
 
 // Found by tests/fuzz/bot_api_fuzz.cpp: converting a double beyond int64 is undefined behaviour
 // (UBSan stops `make sanitize` on it); such a number is ignored like a missing one.
+// Invariant I12 (docs/invariants.md)
 TEST(ClassifyTest, NumbersBeyondInt64AreIgnored) {
   Outcome outcome = ClassifyResponse(
       MethodClass::kSendToUser, 429,
@@ -94,6 +97,7 @@ TEST(ClassifyTest, FloodWithNeitherWaitsFiveSeconds) {
   EXPECT_EQ(outcome.retry_after, seconds(5));
 }
 
+// Invariant I6 (docs/invariants.md)
 TEST(ClassifyTest, ServerErrorsAreTransient) {
   ExpectKind(Respond(MethodClass::kSendToUser, 500, "Internal Server Error: restart"),
              OutcomeKind::kTransient);
@@ -196,6 +200,7 @@ TEST(ClassifyTest, GetUpdatesConflictIsTransientUnlessAWebhookIsSet) {
              OutcomeKind::kAccountFatal);
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST(ClassifyTest, UnparseableOkIsAmbiguous) {
   for (std::string_view body : {std::string_view("{\"ok\":true,\"result\":{\"message_id\":"),
                                 std::string_view(""), std::string_view("<html>hello</html>"),
@@ -213,6 +218,7 @@ TEST(ClassifyTest, ErrorCodeOutranksAnUnusualHttpStatus) {
   ExpectKind(outcome, OutcomeKind::kPermanent, PermanentReason::kDeactivated);
 }
 
+// Invariant I6 (docs/invariants.md)
 TEST(ClassifyTest, RedirectFromAProxyIsTransient) {
   ExpectKind(ClassifyResponse(MethodClass::kSendToUser, 302, "", std::nullopt),
              OutcomeKind::kTransient);
@@ -228,6 +234,7 @@ TEST(ClassifyTest, TransportFailureBeforeSendingIsTransient) {
   }
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST(ClassifyTest, TransportFailureAfterSendingIsAmbiguous) {
   for (Transport transport : {Transport::kNotConnected, Transport::kTimedOut,
                               Transport::kConnectionBroken, Transport::kOtherError}) {

@@ -194,6 +194,7 @@ class FakeTdJsonTest : public ::testing::Test {
   int requests_ = 0;
 };
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(FakeTdJsonTest, LogsInWithCodeAndPasswordAndKeepsTheSessionPrivate) {
   Json scenario = BaseScenario();
   scenario["auth"] = {{"code", "24680"}, {"password", "hunter2"}, {"password_hint", "the usual"}};
@@ -567,6 +568,7 @@ TEST_F(FakeTdJsonTest, ParsesHtmlEntitiesSynchronouslyAndAsynchronously) {
   EXPECT_EQ(Request(client, request)["text"], "Hi \xF0\x9F\x98\x80 join <3");
 }
 
+// Invariant I12 (docs/invariants.md)
 TEST_F(FakeTdJsonTest, MalformedRequestsAreAnsweredNotFatal) {
   UseScenario(BaseScenario());
   const int client = LoggedInClient(dir_.File("td"));

@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::string_view kToken = "4242424:AAH-very-secret_token-value-xyz0123";
 
+// Invariant I7 (docs/invariants.md)
 TEST(RedactTest, RedactsTheTokenSegmentOfBotApiPaths) {
   EXPECT_EQ(RedactBotPaths("https://api.telegram.org/bot123:ABC-def/sendMessage"),
             "https://api.telegram.org/bot<redacted>/sendMessage");
@@ -17,6 +18,7 @@ TEST(RedactTest, RedactsTheTokenSegmentOfBotApiPaths) {
   EXPECT_EQ(RedactBotPaths(""), "");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(RedactTest, RedactsTheTokenAnywhereInAnyForm) {
   core::Secret token{std::string(kToken)};
   std::string text = fmt::format(

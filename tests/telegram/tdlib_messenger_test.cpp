@@ -102,6 +102,7 @@ class TdlibMessengerTest : public ::testing::Test {
   int scenarios_ = 0;
 };
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(TdlibMessengerTest, LoginRetriesAWrongCodeAndAsksThePasswordWithoutEcho) {
   ScriptedPrompter prompter({"00000", "12345", "wrong-password", "hunter22"});
   Result<LoginResult> login = LogIn(td_, account_, prompter);
@@ -178,6 +179,7 @@ TEST_F(TdlibMessengerTest, FindsAddsAndMessagesAsTelegramAnswers) {
   EXPECT_EQ(updates.updates[0].new_status, "member");
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST_F(TdlibMessengerTest, AMessageWhoseAnswerIsLostIsAmbiguousNotFailed) {
   Json scenario = Scenario();
   scenario["faults"] = Json::parse(R"([{"method": "sendMessage", "nth": 1, "lose_answer": true}])");
@@ -190,6 +192,7 @@ TEST_F(TdlibMessengerTest, AMessageWhoseAnswerIsLostIsAmbiguousNotFailed) {
   EXPECT_EQ(CountJournal("message"), 1);  // it did go
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_F(TdlibMessengerTest, PeerFloodLimitsTheAccountAndALongFloodWaitPausesIt) {
   Json scenario = Scenario();
   scenario["faults"] = Json::parse(R"([

@@ -111,6 +111,7 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
   ExpectError(Call("GET", "/api/v1/campaigns/nope"), 404, "not_found");
 }
 
+// Invariant I10 (docs/invariants.md)
 TEST_F(ApiTest, RetryAndResendNeedAnExplicitConfirmation) {
   Start();
   for (std::string action : {"retry-failed", "resend-unknown"}) {
@@ -143,6 +144,7 @@ TEST_F(ApiTest, CampaignPageDataHasASeriesErrorsAndAttempts) {
   ExpectError(Call("GET", "/api/v1/campaigns/nope/series"), 404, "not_found");
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(ApiTest, AnImportIsValidatedFirstAndWrittenOnlyOnCommit) {
   Start();
   const std::string csv =
@@ -226,6 +228,7 @@ TEST_F(ApiTest, ContactsPageByKeysetFilterAndSearch) {
   ExpectError(Call("GET", "/api/v1/contacts/abc/attempts"), 404, "not_found");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(ApiTest, AccountsAreCheckedWithTelegramAndTheTokenIsNeverReturned) {
   ServerOptions options;
   options.check_account = [](const storage::NewAccount& account) -> Result<std::string> {
@@ -304,6 +307,7 @@ TEST_F(ApiTest, WithoutTheSecretKeyABotAccountIsRefusedSayingWhichKeyIsMissing) 
   EXPECT_EQ(bodies_.find("AAFakeTestToken"), std::string::npos);
 }
 
+// Invariant I5 (docs/invariants.md)
 TEST_F(ApiTest, SettingsAreTypedAndABadValueIs400WithTheMessage) {
   Start();
   json settings = Expect(Call("GET", "/api/v1/settings"), 200);
@@ -348,6 +352,7 @@ TEST_F(ApiTest, SettingsAreTypedAndABadValueIs400WithTheMessage) {
   ExpectError(Call("DELETE", "/api/v1/settings/no.such"), 404, "not_found");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(ApiTest, ProxyCredentialsInSettingsAreMasked) {
   Start();
   Expect(Call("PUT", "/api/v1/settings/http.proxy",
@@ -357,6 +362,7 @@ TEST_F(ApiTest, ProxyCredentialsInSettingsAreMasked) {
   EXPECT_EQ(bodies_.find("hunter2"), std::string::npos) << bodies_;
 }
 
+// Invariant I13 (docs/invariants.md)
 TEST_F(ApiTest, SuppressionsAreAddedListedAndRemoved) {
   Start();
   json added = Expect(Call("POST", "/api/v1/suppressions",
@@ -391,6 +397,7 @@ TEST_F(ApiTest, StatsAndWorkersSummariseEverything) {
   EXPECT_EQ(workers["workers"][0]["live"], false) << "its heartbeat is decades old";
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(ApiTest, BadBodiesAre400WithAMessage) {
   Start();
   for (const char* body : {"{", "[1, 2]", "\"text\"", "{\"name\": null}"}) {

@@ -18,6 +18,7 @@ TEST(AuthTest, PasswordHashIsArgon2idAndVerifies) {
   EXPECT_EQ(empty.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST(AuthTest, TokensAreRandomAndStoredOnlyAsTheirHash) {
   core::Secret a = NewToken();
   core::Secret b = NewToken();

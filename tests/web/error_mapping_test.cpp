@@ -6,6 +6,7 @@
 namespace tginvite::web {
 namespace {
 
+// Invariant I8 (docs/invariants.md)
 TEST(ErrorMappingTest, EveryCodeHasItsStatus) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404);

@@ -59,6 +59,7 @@ struct Case {
   int status;
 };
 
+// Invariant I12 (docs/invariants.md)
 TEST_F(HostileRequestsTest, EachGetsA4xxAndTheNextRequestIsServed) {
   const std::string deep(100000, '[');
   const std::string bomb = GzipBomb();

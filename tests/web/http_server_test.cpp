@@ -204,6 +204,7 @@ TEST_F(HttpServerTest, ExpectContinueGetsA100OnlyForABodyThatFits) {
             413);
 }
 
+// Invariant I12 (docs/invariants.md)
 TEST_F(HttpServerTest, MalformedAndAmbiguousFramingIsRefused) {
   Start();
   const std::pair<std::string, int> cases[] = {
@@ -230,6 +231,7 @@ TEST_F(HttpServerTest, MalformedAndAmbiguousFramingIsRefused) {
   }
 }
 
+// Invariant I12 (docs/invariants.md)
 TEST_F(HttpServerTest, AThrowingHandlerIs500AndServingGoesOn) {
   Start();
   auto response = RawRequest(port_, "GET /throw HTTP/1.1\r\nHost: x\r\n\r\n");

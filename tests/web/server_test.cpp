@@ -38,6 +38,7 @@ TEST_F(ServerTest, StoppingRightAfterStartingReturns) {
   }
 }
 
+// Invariant I6 (docs/invariants.md)
 TEST_F(ServerTest, ReadyzReportsADegradedWorker) {
   auto health = std::make_shared<dispatch::Health>();
   ServerOptions options;
@@ -315,6 +316,7 @@ TEST_F(ServerTest, Ipv6ClientsAreLimitedByTheirSlash64) {
               401, "unauthenticated");
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(ServerTest, BadJsonIs400WithTheErrorBody) {
   SetPassword();
   StartServer();
@@ -340,6 +342,7 @@ TEST_F(ServerTest, UnknownCampaignsAndRoutesAre404) {
   ExpectError(Get("/api/v1/nothing-here", CookieHeaders(login)), 404, "not_found");
 }
 
+// Invariant I12 (docs/invariants.md)
 TEST_F(ServerTest, AStrayExceptionIsALogged500AndTheServerKeepsServing) {
   ServerOptions options;
   options.worker_health = []() -> dispatch::Health { throw std::runtime_error("boom"); };
@@ -362,6 +365,7 @@ TEST_F(ServerTest, RequestBodiesOverTheLimitAreRefused) {
   ExpectError(res, 413);
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(ServerTest, NoResponseEverCarriesThePasswordOrAToken) {
   SetPassword();
   StartServer();

@@ -164,6 +164,7 @@ TEST_F(StartLinksTest, TheWebhookRefusesEveryBadCallWithTheSame401AndIngestsNoth
   EXPECT_EQ((*pending)[0].start_payload, "abc");
 }
 
+// Invariant I1 (docs/invariants.md)
 TEST_F(StartLinksTest, AnUpdateDeliveredByTheWebhookAndForwardedIsOneInboxRow) {
   ASSERT_TRUE(Webhook("hook", StartUpdate(1001, "abc").dump(), kSecret));
   // Telegram retries a call it saw no answer to: the copy is dropped.
@@ -203,6 +204,7 @@ TEST_F(StartLinksTest, OnlyTheWriteScopeMayForwardUpdates) {
   EXPECT_EQ(Inbox("hook"), std::vector<int64_t>{2001});
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_F(StartLinksTest, BadUpdateBodiesAre400WithAMessageAndStoreNothing) {
   const std::string deep = std::string(100, '[') + std::string(100, ']');
   for (const std::string& body : {std::string("not json"), std::string("42"), std::string(""),

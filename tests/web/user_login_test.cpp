@@ -143,6 +143,7 @@ TEST_F(UserLoginTest, WalksCodeAndPasswordAndKeepsTheUsernameAndClearsUnauthoriz
   }
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(UserLoginTest, ThreeWrongCodesFailTheLoginWithoutEchoingThem) {
   ASSERT_EQ(Settle(Step("staff", json::object()))["state"], "code");
   json last;

@@ -58,6 +58,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
                 plans.end());
   }
   std::vector<int64_t> plan_ids;
+  plan_ids.reserve(plans.size());
   for (const CampaignPlan& plan : plans) plan_ids.push_back(plan.campaign_id);
   const std::string limiter_key = AccountLimiterKey(request.account_id);
 

@@ -123,13 +123,13 @@ UNION ALL SELECT NULL, id, 'imported' FROM inserted
 UNION ALL SELECT NULL, contact_id, state FROM queued)sql";
 
 const std::string& InsertFresh() {
-  static const std::string sql = std::string(kInsertFresh) + std::string(kReturnFresh);
-  return sql;
+  static const std::string kSql = std::string(kInsertFresh) + std::string(kReturnFresh);
+  return kSql;
 }
 
 const std::string& InsertAndEnqueueFresh() {
-  static const std::string sql = std::string(kInsertFresh) + std::string(kEnqueueInserted);
-  return sql;
+  static const std::string kSql = std::string(kInsertFresh) + std::string(kEnqueueInserted);
+  return kSql;
 }
 
 // Text as a statement parameter reaches the server: up to the first NUL byte.

@@ -84,8 +84,8 @@ class HandlePool {
 // flight held 40 mostly idle connections per worker, each one a socket the server keeps awake.)
 // Never destroyed: a messenger may still be in use while static objects are destroyed at exit.
 HandlePool& SharedPool() {
-  static HandlePool* const pool = new HandlePool();
-  return *pool;
+  static HandlePool* const kPool = new HandlePool();
+  return *kPool;
 }
 
 // Returns its handle to the pool on scope exit.

@@ -160,6 +160,7 @@ class TdlibMessenger final : public Messenger {
   struct SendKey {
     int64_t chat_id;
     int64_t message_id;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees the 0 of the synthesized compare
     auto operator<=>(const SendKey&) const = default;
   };
 
