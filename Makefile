@@ -1,7 +1,8 @@
 # make run / make test on a fresh Debian 12 machine (as root or with sudo). The real work is in
 # scripts/; build/ is CMake + Ninja. make sanitize builds and tests in build-sanitize/ with ASan and
-# UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/).
-.PHONY: setup build run test sanitize clean
+# UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/). make package builds
+# the Debian package build/tginvite_<version>_amd64.deb (cmake/Package.cmake, packaging/).
+.PHONY: setup build run test sanitize package clean
 
 setup:
 	scripts/setup.sh
@@ -17,6 +18,9 @@ test: build
 
 sanitize:
 	scripts/sanitize.sh
+
+package: setup
+	cmake --build build -j2 --target deb
 
 clean:
 	rm -rf build
