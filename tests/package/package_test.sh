@@ -10,7 +10,8 @@
 #     units' and the variables are ones tginvite reads (its --help);
 #   - the packaged binary, run from an extracted tree, finds the packaged libtdjson.so;
 #   - lintian: no E: line (the warnings are printed);
-#   - systemd-analyze verify of both units inside the extracted tree (--root): no complaint at all.
+#   - systemd-analyze verify of both units inside the extracted tree (--root): no complaint at all;
+#   - as root, dpkg -i, -i again and -P under throw-away overlays in a private mount namespace.
 # Exits 77 (CTest: skipped) when a tool is missing, naming it. TGINVITE_BUILD_DIR: the build folder.
 set -uo pipefail
 
@@ -223,6 +224,43 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   fi
 else
   skipped+=("systemd-analyze (not installed: run make setup)")
+fi
+
+# --- dpkg -i, again, -P, in a private mount namespace ---------------------------------------------
+# As root, with /etc, /usr and /var under throw-away overlays that only this namespace sees: the
+# maintainer scripts really run (the user, its folder, the env file's mode), and the host is left
+# as it was. Not run (said so) where namespaces or overlays are not allowed.
+if [[ $(id -u) -eq 0 ]] && unshare -m --propagation private true 2>/dev/null; then
+  cat >"$work/install.sh" <<'INSTALL'
+set -e
+for d in etc usr var; do
+  mkdir -p "$WORK/ns/$d/upper" "$WORK/ns/$d/work"
+  mount -t overlay overlay \
+    -o "lowerdir=/$d,upperdir=$WORK/ns/$d/upper,workdir=$WORK/ns/$d/work" "/$d"
+done
+dpkg -i "$DEB" >/dev/null
+[ "$(getent passwd tginvite | cut -d: -f6,7)" = /var/lib/tginvite:/usr/sbin/nologin ]
+[ "$(stat -c %U:%a /var/lib/tginvite)" = tginvite:750 ]
+[ "$(stat -c %U:%G:%a /etc/tginvite/tginvite.env)" = root:tginvite:640 ]
+cd /var/lib/tginvite
+TGINVITE_ADMIN_PASSWORD='correct horse battery staple' \
+  setpriv --reuid=tginvite --regid=tginvite --init-groups tginvite init >/dev/null
+[ "$(stat -c %U:%a data/tginvite.db)" = tginvite:600 ]
+dpkg -i "$DEB" >/dev/null   # the upgrade path
+dpkg -P tginvite >/dev/null
+[ ! -e /etc/tginvite/tginvite.env ] && [ -f /var/lib/tginvite/data/tginvite.db ]
+INSTALL
+  if WORK=$work DEB=$deb unshare -m --propagation private bash "$work/install.sh" \
+      >"$work/install.log" 2>&1; then
+    ok "dpkg -i, again, -P (overlays): user, folder 750, env file 640, init as tginvite, data kept"
+  elif grep -q 'mount: ' "$work/install.log"; then
+    echo "not run: dpkg -i in a private namespace (overlay mounts refused: $(head -1 "$work/install.log"))"
+  else
+    sed 's/^/  /' "$work/install.log"
+    fail "dpkg -i / -P in a private namespace"
+  fi
+else
+  echo "not run: dpkg -i in a private namespace (needs root and unshare -m)"
 fi
 
 if ((failures > 0)); then
