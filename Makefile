@@ -2,8 +2,10 @@
 # scripts/; build/ is CMake + Ninja. make test lints first (scripts/lint.sh: no include into another
 # module's internal/ folder, docs/invariants.md names real tests, clang-tidy on the files changed
 # since the base), then runs every test. make sanitize builds and tests in build-sanitize/ with
-# ASan and UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/).
-.PHONY: setup build run test sanitize clean
+# ASan and UBSan (scripts/sanitize.sh); fuzzing is scripts/fuzz.sh SECONDS (build-fuzz/). make
+# package builds the Debian package build/tginvite_<version>_amd64.deb (cmake/Package.cmake,
+# packaging/).
+.PHONY: setup build run test sanitize package clean
 
 setup:
 	scripts/setup.sh
@@ -20,6 +22,9 @@ test: build
 
 sanitize:
 	scripts/sanitize.sh
+
+package: setup
+	cmake --build build -j2 --target deb
 
 clean:
 	rm -rf build

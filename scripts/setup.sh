@@ -15,6 +15,7 @@ packages=(
   libqrencode-dev  # the QR codes of contacts' start links (src/web/qr.h)
   nginx-light openssl curl  # the README's nginx example is a test (tests/proxy)
   clang-tidy  # scripts/lint.sh, which make test runs
+  help2man lintian systemd dpkg-dev  # the Debian package: its man page and its test (tests/package)
   "$@"
 )
 # Node.js (for the dashboard's chart library and the browser tests): Debian's nodejs + npm, unless

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kNpmLibrary =
     "node_modules/@prebuilt-tdlib/linux-x64-glibc/libtdjson.so";
+constexpr std::string_view kPackagedLibrary = "lib/tginvite/libtdjson.so";
 
 // Where the library may be, in the order they are tried.
 std::vector<std::string> Candidates() {
@@ -25,7 +26,10 @@ std::vector<std::string> Candidates() {
   }
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) paths.push_back((exe.parent_path().parent_path() / kNpmLibrary).string());
+  if (!ec) {
+    paths.push_back((exe.parent_path().parent_path() / kNpmLibrary).string());
+    paths.push_back((exe.parent_path().parent_path() / kPackagedLibrary).string());
+  }
 #ifdef TGINVITE_SOURCE_TREE
   paths.push_back((std::filesystem::path(TGINVITE_SOURCE_TREE) / kNpmLibrary).string());
 #endif

@@ -3,8 +3,11 @@
 // order:
 //   1. $TGINVITE_TDJSON, a path to libtdjson.so;
 //   2. the npm package @prebuilt-tdlib/linux-x64-glibc (package.json pins TDLib 1.8.67) beside
-//      the binary's source tree: <exe>/../node_modules/… and the tree the binary was built from;
-//   3. the system's libtdjson.so (the dynamic linker's search path).
+//      the binary's source tree: <exe>/../node_modules/…;
+//   3. <exe>/../lib/tginvite/libtdjson.so: where the Debian package puts it (packaging/), so
+//      /usr/bin/tginvite finds /usr/lib/tginvite/libtdjson.so;
+//   4. the npm package in the tree the binary was built from;
+//   5. the system's libtdjson.so (the dynamic linker's search path).
 // Only the four functions of TDLib's "new" JSON interface are used; a library without them is
 // refused with the name of what is missing.
 //
