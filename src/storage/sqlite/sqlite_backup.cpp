@@ -133,7 +133,9 @@ int LatestVersion() { return SqliteMigrations().back().version; }
 
 }  // namespace
 
-Result<DatabaseFileCheck> CheckSqliteDatabaseFile(const std::string& path) {
+namespace {
+
+Result<DatabaseFileCheck> CheckFile(const std::string& path, int open_flags) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     return Fail(ErrorCode::kNotFound, "{} does not exist", path);
@@ -142,7 +144,7 @@ Result<DatabaseFileCheck> CheckSqliteDatabaseFile(const std::string& path) {
     return Fail(ErrorCode::kInvalidArgument, "{} is not a file", path);
   }
   Handle db;
-  RETURN_IF_ERROR(db.Open(path, SQLITE_OPEN_READONLY));
+  RETURN_IF_ERROR(db.Open(path, open_flags));
   int rc = SQLITE_OK;
   Result<std::vector<std::vector<std::string>>> tables = db.Rows(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_version', "
@@ -183,6 +185,12 @@ Result<DatabaseFileCheck> CheckSqliteDatabaseFile(const std::string& path) {
                 path, result.schema_version, LatestVersion());
   }
   return result;
+}
+
+}  // namespace
+
+Result<DatabaseFileCheck> CheckSqliteDatabaseFile(const std::string& path) {
+  return CheckFile(path, SQLITE_OPEN_READONLY);
 }
 
 Result<BackupReport> SqliteStore::Backup(const std::string& path, Overwrite overwrite) {
@@ -281,7 +289,9 @@ Result<RestoreReport> RestoreSqliteDatabase(const RestoreRequest& request) {
   backup.Close();
   RETURN_IF_ERROR_CTX(target.Exec("PRAGMA journal_mode = WAL"), what);
   target.Close();  // checkpoints the WAL into the file and releases the lock
-  if (Result<DatabaseFileCheck> restored = CheckSqliteDatabaseFile(request.target); !restored) {
+  // Read-write, so that closing it leaves no -wal or -shm file behind.
+  if (Result<DatabaseFileCheck> restored = CheckFile(request.target, SQLITE_OPEN_READWRITE);
+      !restored) {
     return restored.error().WithContext(what);
   }
   return report;
