@@ -28,6 +28,7 @@
 #include "core/duration.h"
 #include "core/settings.h"
 #include "storage/backups.h"
+#include "storage/connection.h"
 #include "storage/legacy.h"
 
 namespace tginvite::cli {

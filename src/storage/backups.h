@@ -13,9 +13,10 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "storage/connection.h"
 
 namespace tginvite::storage {
+
+class Connection;  // storage/connection.h
 
 enum class Overwrite { kNo, kYes };
 
