@@ -96,7 +96,9 @@ const std::vector<ColumnAliases>& LogColumns() {
       {"contact_id", {"contact_id", "contactid", "contact"}},
       {"status", {"status", "state", "result"}},
       {"error_message", {"error_message", "error", "last_error", "message", "reason"}},
-      {"sent_at", {"sent_at", "updated_at", "created_at", "timestamp", "time", "date"}},
+      {"sent_at", {"sent_at", "timestamp", "time", "date"}},
+      {"updated_at", {"updated_at"}},
+      {"created_at", {"created_at"}},
   };
   return columns;
 }
@@ -403,7 +405,8 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
                  label, *logs_table);
     } else {
       Status read = old.ForEach(
-          SelectOf(*mapped, {"contact_id", "status", "error_message", "sent_at"}), {},
+          SelectOf(*mapped, {"contact_id", "status", "error_message", "sent_at", "updated_at",
+                             "created_at"}), {},
           [&](const storage::Row& row) -> Status {
             ++log_rows;
             const std::optional<std::string> contact_id = Cell(row, 0);
@@ -417,7 +420,10 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
             log.status = ParseStatus(Cell(row, 1));
             log.status_text = Shown(Trimmed(Cell(row, 1).value_or("")));
             log.error = Cell(row, 2).value_or("");
-            log.at = ParseOldTime(Cell(row, 3));
+            // The first time that reads: when it was sent, last changed, or written.
+            for (size_t column : {size_t{3}, size_t{4}, size_t{5}}) {
+              if (log.at == 0) log.at = ParseOldTime(Cell(row, column));
+            }
             const std::string key = WholeNumber(*contact_id);
             auto [it, inserted] = logs.emplace(key, log);
             if (!inserted) {

@@ -27,7 +27,8 @@ struct LegacyOutcome {
   // whether the message left: never sent again automatically).
   core::InvitationState state = core::InvitationState::kSent;
   std::string error;
-  int64_t at = 0;  // when the old app sent it, unix milliseconds; 0: not known (now is used)
+  int64_t at = 0;  // when the old app sent it, unix milliseconds; 0: not known (sent_at stays
+                   // empty; the attempt is dated now)
 };
 
 enum class LegacyResult {

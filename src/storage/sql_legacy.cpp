@@ -80,8 +80,10 @@ Result<std::vector<LegacyResult>> SqlStore::RecordLegacyOutcomes(
                               : Value("old app: " + (outcome.error.empty()
                                                          ? std::string("no error recorded")
                                                          : outcome.error));
-      const Value sent_at =
-          outcome.state == core::InvitationState::kSent ? Value(at) : Value(std::monostate{});
+      // A time the old app did not keep stays unknown rather than becoming now.
+      const Value sent_at = outcome.state == core::InvitationState::kSent && outcome.at > 0
+                                ? Value(outcome.at)
+                                : Value(std::monostate{});
       ASSIGN_OR_RETURN(std::optional<Row> existing,
                        tx.QueryOne("SELECT id FROM invitations WHERE campaign_id = ? AND "
                                    "contact_id = ?",

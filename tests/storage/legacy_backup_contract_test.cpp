@@ -56,6 +56,7 @@ TEST_P(StoreContractTest, LegacyOutcomesBecomeFinishedInvitationsWithAnAttempt) 
   EXPECT_EQ(rows[2].last_error, "old app: Forbidden: bot was blocked by the user");
   EXPECT_EQ(rows[3].state, InvitationState::kUnknown);
   EXPECT_EQ(rows[4].state, InvitationState::kSent);
+  EXPECT_EQ(rows[4].sent_at, std::nullopt);  // the old app's time was not known
   EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kPending], 0);
 
   // Each has one attempt from the old app.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <thread>
 
@@ -301,6 +302,16 @@ Result<std::unique_ptr<Connection>> OpenForeignSqliteReadOnly(const std::string&
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     return Fail(ErrorCode::kNotFound, "{} does not exist", path);
+  }
+  {
+    // SQLite's own header, or an empty file (an empty database).
+    std::ifstream in(path, std::ios::binary);
+    char header[16] = {};
+    in.read(header, sizeof header);
+    if (in.gcount() > 0 && std::string_view(header, static_cast<size_t>(in.gcount())) !=
+                               std::string_view("SQLite format 3\0", 16)) {
+      return Fail(ErrorCode::kInvalidArgument, "{} is not a SQLite database", path);
+    }
   }
   SqliteOptions options;
   options.access = SqliteAccess::kReadOnly;
