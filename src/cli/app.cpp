@@ -13,6 +13,7 @@
 #include "cli/messengers.h"
 #include "cli/output.h"
 #include "core/campaign_states.h"
+#include "storage/database_url.h"
 #include "telegram/tdlib/td_json.h"
 
 namespace tginvite::cli {
@@ -301,6 +302,36 @@ int Main(int argc, char** argv) {
   exporter->callback(
       [&] { action = [&](storage::Store& s) { return RunExport(s, campaign_name, export_out); }; });
 
+  // backup / restore / import-legacy
+  BackupOptions backup_options;
+  bool backup = false;
+  CLI::App* backuper = app.add_subcommand(
+      "backup", "Copy the SQLite database while it runs, checked (PostgreSQL: prints the pg_dump "
+                "command). The secret key is not in the backup");
+  backuper->add_option("--out", backup_options.out, "The backup file (0600)")->required();
+  backuper->add_flag("--force", backup_options.force, "Replace FILE when it exists");
+  backuper->callback([&] { backup = true; });
+  std::string restore_file;
+  bool restore = false;
+  CLI::App* restorer = app.add_subcommand(
+      "restore", "Replace the SQLite database with a backup (refused while anything uses it; the "
+                 "old one is kept as <db>.before-restore)");
+  restorer->add_option("file", restore_file, "A backup made by `tginvite backup`")->required();
+  restorer->callback([&] { restore = true; });
+  LegacyImportOptions legacy_options;
+  CLI::App* legacy = app.add_subcommand(
+      "import-legacy", "Move over from the old app: its contacts, whom it already messaged (never "
+                       "messaged again) and its pacing settings");
+  legacy->add_option("file", legacy_options.file, "The old app's SQLite database (read only)")
+      ->required();
+  legacy->add_option("--campaign", legacy_options.campaign, "The campaign to import into")
+      ->required();
+  legacy->add_flag("--dry-run", legacy_options.dry_run, "Say what would happen; write nothing");
+  legacy->add_option("--region", legacy_options.region,
+                     "Country for phone numbers without +, e.g. DE (default: none)");
+  legacy->callback(
+      [&] { action = [&](storage::Store& s) { return RunImportLegacy(s, legacy_options); }; });
+
   // run
   RunOptions run_options;
   bool waits_for_database = false;  // run and up wait for a database that does not answer yet
@@ -457,6 +488,12 @@ int Main(int argc, char** argv) {
     ConfigureUserAccounts(std::move(setup));
   }
   if (!long_running) PrintWarnings(keys.AllWarnings());  // the others log them
+  // Backups of PostgreSQL are pg_dump's, and a restore replaces the file no store may have open.
+  if (backup && storage::IsPostgresUrl(global.db)) {
+    return RunPostgresBackupAdvice(global, keys, backup_options);
+  }
+  if (restore) return RunRestore(global, keys, restore_file);
+  if (backup) action = [&](storage::Store& s) { return RunBackup(s, keys, backup_options); };
   const storage::StoreOptions store_options = keys.StoreOptionsFor(storage::OpenMode::kExisting);
   if (waits_for_database) return RunWhenDatabaseAnswers(global, store_options, action);
   Result<std::unique_ptr<storage::Store>> store = storage::OpenStore(global.db, store_options);

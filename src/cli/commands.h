@@ -113,6 +113,30 @@ int RunImport(storage::Store& store, const ImportOptions& options);
 
 int RunExport(storage::Store& store, const std::string& campaign, const std::string& out);
 
+// `tginvite backup --out FILE [--force]` (backup_command.cpp). SQLite: a checked copy, 0600, never
+// over an existing file without --force. PostgreSQL: the pg_dump command to run (the URL's
+// password redacted), nothing written. Both say where the secret key is: never in the backup.
+struct BackupOptions {
+  std::string out;
+  bool force = false;
+};
+int RunBackup(storage::Store& store, const SecretKeys& keys, const BackupOptions& options);
+int RunPostgresBackupAdvice(const GlobalOptions& global, const SecretKeys& keys,
+                            const BackupOptions& options);
+// `tginvite restore FILE`: SQLite only; refused while anything uses the database; the replaced
+// database is kept as "<db>.before-restore".
+int RunRestore(const GlobalOptions& global, const SecretKeys& keys, const std::string& file);
+
+// `tginvite import-legacy OLD.db --campaign NAME [--dry-run]` (legacy_import.cpp): the old app's
+// contacts, what it already sent (never pending again) and its pacing settings.
+struct LegacyImportOptions {
+  std::string file;
+  std::string campaign;
+  bool dry_run = false;
+  std::string region;
+};
+int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options);
+
 struct StatusOptions {
   bool json = false;
 };

@@ -96,9 +96,16 @@ class SqlStore : public Store {
   Status PauseAccount(int64_t account_id, int64_t until) override;
   Status Heartbeat(const WorkerInfo& worker) override;
 
+  // The old app's outcomes (storage/sql_legacy.cpp).
+  Result<std::vector<LegacyResult>> RecordLegacyOutcomes(std::string_view campaign,
+                                                         std::span<const LegacyOutcome> outcomes,
+                                                         LegacyMode mode) override;
+
  protected:
   // One write transaction, with the store's usual options; one read.
   virtual Status WriteUnit(const UnitOfWork& body) = 0;
+  // One write transaction that is always rolled back (dry runs).
+  virtual Status DryRunUnit(const UnitOfWork& body) = 0;
   virtual Status ReadUnit(const std::function<Status(Session&)>& body) = 0;
   // The store's clock, in unix milliseconds.
   virtual int64_t NowUnixMillis() const = 0;

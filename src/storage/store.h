@@ -1,5 +1,6 @@
 // The Store: everything tginvite keeps, in business terms, as a few role interfaces (catalog,
-// accounts, contact import, delivery, update inbox, web reads, web authentication) that one engine
+// accounts, contact import, delivery, update inbox, web reads, web authentication, backups, the
+// old app's outcomes) that one engine
 // object implements: SqliteStore or PgStore, both on SqlStore (storage/sql_store.h). The same
 // contract test suite runs against each, split along the same roles.
 //
@@ -19,10 +20,12 @@
 #include "core/secret_box.h"
 #include "core/settings.h"
 #include "storage/accounts.h"
+#include "storage/backups.h"
 #include "storage/catalog.h"
 #include "storage/contact_import.h"
 #include "storage/delivery.h"
 #include "storage/inbox.h"
+#include "storage/legacy.h"
 #include "storage/web_auth.h"
 #include "storage/web_reads.h"
 
@@ -36,7 +39,9 @@ class Store : public Catalog,
               public DeliveryStore,
               public UpdateInbox,
               public WebReads,
-              public WebAuthStore {
+              public WebAuthStore,
+              public Backups,
+              public LegacyRecorder {
  public:
   ~Store() override = default;
 

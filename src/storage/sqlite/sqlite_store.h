@@ -33,6 +33,8 @@ class SqliteStore final : public SqlStore {
   int schema_version() const override;
 
   Result<ImportTotals> ImportContacts(ImportSource& source, const ImportOptions& options) override;
+  // The online backup API (storage/sqlite/sqlite_backup.cpp).
+  Result<BackupReport> Backup(const std::string& path, Overwrite overwrite) override;
 
   Result<ClaimResult> ClaimInvitations(const ClaimRequest& request) override;
   Result<std::vector<int64_t>> ReslotLate(const ReslotRequest& request) override;
@@ -46,6 +48,9 @@ class SqliteStore final : public SqlStore {
 
  protected:
   Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
+  Status DryRunUnit(const UnitOfWork& body) override {
+    return Write(body, TxOptions{.end = TxEnd::kRollback});
+  }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }
   Result<core::StateCounts> StateCountsOf(Session& session, int64_t campaign_id) override;
