@@ -102,10 +102,15 @@ class SqlStore : public Store {
                                                          LegacyMode mode) override;
 
  protected:
-  // One write transaction, with the store's usual options; one read.
-  virtual Status WriteUnit(const UnitOfWork& body) = 0;
+  // One write transaction with these options (the engine adds its own: durability, retries).
+  virtual Status WriteWith(const UnitOfWork& body, TxOptions options) = 0;
+  // One write transaction, with the store's usual options.
+  Status WriteUnit(const UnitOfWork& body) { return WriteWith(body, {}); }
   // One write transaction that is always rolled back (dry runs).
-  virtual Status DryRunUnit(const UnitOfWork& body) = 0;
+  Status DryRunUnit(const UnitOfWork& body) {
+    return WriteWith(body, TxOptions{.end = TxEnd::kRollback});
+  }
+  // One read.
   virtual Status ReadUnit(const std::function<Status(Session&)>& body) = 0;
   // The store's clock, in unix milliseconds.
   virtual int64_t NowUnixMillis() const = 0;

@@ -87,6 +87,7 @@ class PgPool {
   size_t open_ = 0;  // idle + leased
 };
 
+// Everything not declared here is SqlStore's (storage/sql_store.h).
 class PgStore final : public SqlStore {
  public:
   static Result<std::unique_ptr<PgStore>> Open(PgStoreOptions options);
@@ -107,12 +108,9 @@ class PgStore final : public SqlStore {
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
 
-  // Everything else is SqlStore's (storage/sql_store.h).
-
  protected:
-  Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
-  Status DryRunUnit(const UnitOfWork& body) override {
-    return Write(body, TxOptions{.end = TxEnd::kRollback});
+  Status WriteWith(const UnitOfWork& body, TxOptions options) override {
+    return Write(body, options);
   }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }

@@ -25,6 +25,7 @@ struct SqliteStoreOptions {
   std::function<std::unique_ptr<Connection>(std::unique_ptr<Connection>)> wrap_connection;
 };
 
+// Everything not declared here is SqlStore's (storage/sql_store.h).
 class SqliteStore final : public SqlStore {
  public:
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
@@ -44,12 +45,9 @@ class SqliteStore final : public SqlStore {
   Result<int64_t> RescueExpiredLeases(int64_t now,
                                       std::span<const int64_t> resend_campaigns) override;
 
-  // Everything else is SqlStore's (storage/sql_store.h).
-
  protected:
-  Status WriteUnit(const UnitOfWork& body) override { return Write(body); }
-  Status DryRunUnit(const UnitOfWork& body) override {
-    return Write(body, TxOptions{.end = TxEnd::kRollback});
+  Status WriteWith(const UnitOfWork& body, TxOptions options) override {
+    return Write(body, options);
   }
   Status ReadUnit(const std::function<Status(Session&)>& body) override { return Read(body); }
   int64_t NowUnixMillis() const override { return NowMillis(); }
