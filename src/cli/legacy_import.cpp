@@ -76,11 +76,11 @@ struct ColumnAliases {
 };
 
 const std::vector<ColumnAliases>& ContactColumns() {
-  static const std::vector<ColumnAliases> columns = {
+  static const std::vector<ColumnAliases> kColumns = {
       {"id", {"id", "contact_id", "pk"}},
       {"telegram_user_id",
-       {"telegram_user_id", "telegram_id", "user_id", "tg_id", "tg_user_id", "userid",
-        "telegramid", "telegram_userid"}},
+       {"telegram_user_id", "telegram_id", "user_id", "tg_id", "tg_user_id", "userid", "telegramid",
+        "telegram_userid"}},
       {"username", {"username", "user_name", "tg_username", "telegram_username", "handle"}},
       {"first_name", {"first_name", "firstname", "fname", "given_name", "name"}},
       {"last_name", {"last_name", "lastname", "lname", "surname", "family_name"}},
@@ -88,11 +88,11 @@ const std::vector<ColumnAliases>& ContactColumns() {
       {"invitation_sent",
        {"invitation_sent", "invited", "is_invited", "invite_sent", "sent", "invitationsent"}},
   };
-  return columns;
+  return kColumns;
 }
 
 const std::vector<ColumnAliases>& LogColumns() {
-  static const std::vector<ColumnAliases> columns = {
+  static const std::vector<ColumnAliases> kColumns = {
       {"contact_id", {"contact_id", "contactid", "contact"}},
       {"status", {"status", "state", "result"}},
       {"error_message", {"error_message", "error", "last_error", "message", "reason"}},
@@ -100,20 +100,20 @@ const std::vector<ColumnAliases>& LogColumns() {
       {"updated_at", {"updated_at"}},
       {"created_at", {"created_at"}},
   };
-  return columns;
+  return kColumns;
 }
 
 const std::vector<ColumnAliases>& ConfigColumns() {
-  static const std::vector<ColumnAliases> columns = {
+  static const std::vector<ColumnAliases> kColumns = {
       {"key", {"key", "name", "config_key", "setting"}},
       {"value", {"value", "config_value", "val"}},
   };
-  return columns;
+  return kColumns;
 }
 
 // The old app's pacing keys and the settings they become; plain numbers are seconds.
 std::optional<std::string_view> PacingKeyFor(std::string_view old_key) {
-  static const std::map<std::string, std::string_view, std::less<>> keys = {
+  static const std::map<std::string, std::string_view, std::less<>> kKeys = {
       {"batch_size", "pacing.batch_size"},
       {"batchsize", "pacing.batch_size"},
       {"cycle_interval", "pacing.cycle_interval"},
@@ -129,8 +129,8 @@ std::optional<std::string_view> PacingKeyFor(std::string_view old_key) {
       {"max_delay_seconds", "pacing.delay_max"},
   };
   const std::string key = Lower(Trimmed(old_key));
-  if (auto it = keys.find(key); it != keys.end()) return it->second;
-  for (const auto& [name, setting] : keys) {
+  if (auto it = kKeys.find(key); it != kKeys.end()) return it->second;
+  for (const auto& [name, setting] : kKeys) {
     if (setting == key) return setting;  // already a tginvite key
   }
   return std::nullopt;
@@ -147,10 +147,10 @@ Result<std::vector<std::string>> TableColumns(storage::Connection& db, const std
   std::vector<std::string> names;
   storage::Session session(db);
   RETURN_IF_ERROR(session.ForEach("SELECT name FROM pragma_table_info(?)", {table},
-                             [&names](const storage::Row& row) -> Status {
-                               names.push_back(row.Text(0));
-                               return Ok();
-                             }));
+                                  [&names](const storage::Row& row) -> Status {
+                                    names.push_back(row.Text(0));
+                                    return Ok();
+                                  }));
   return names;
 }
 
@@ -186,10 +186,9 @@ std::string SelectOf(const MappedTable& table, const std::vector<std::string_vie
   for (size_t i = 0; i < roles.size(); ++i) {
     if (i > 0) sql += ", ";
     auto it = table.columns.find(roles[i]);
-    sql += it == table.columns.end()
-               ? std::string("NULL")
-               : fmt::format("substr(CAST({} AS TEXT), 1, {})", QuotedIdentifier(it->second),
-                             kMaxCell);
+    sql += it == table.columns.end() ? std::string("NULL")
+                                     : fmt::format("substr(CAST({} AS TEXT), 1, {})",
+                                                   QuotedIdentifier(it->second), kMaxCell);
   }
   return sql + " FROM " + QuotedIdentifier(table.name) + " ORDER BY rowid";
 }
@@ -205,12 +204,12 @@ Flag ParseFlag(const std::optional<std::string>& value) {
   if (!value) return Flag::kUnset;
   const std::string text = Lower(Trimmed(*value));
   if (text.empty()) return Flag::kUnset;
-  static const std::set<std::string, std::less<>> yes = {"1", "1.0", "true", "t", "yes", "y",
-                                                         "sent", "on"};
-  static const std::set<std::string, std::less<>> no = {"0", "0.0", "false", "f", "no", "n",
-                                                        "off"};
-  if (yes.contains(text)) return Flag::kTrue;
-  if (no.contains(text)) return Flag::kFalse;
+  static const std::set<std::string, std::less<>> kYes = {"1",   "1.0", "true", "t",
+                                                          "yes", "y",   "sent", "on"};
+  static const std::set<std::string, std::less<>> kNo = {"0",  "0.0", "false", "f",
+                                                         "no", "n",   "off"};
+  if (kYes.contains(text)) return Flag::kTrue;
+  if (kNo.contains(text)) return Flag::kFalse;
   return Flag::kGarbage;
 }
 
@@ -218,16 +217,16 @@ enum class LogStatus { kPending, kSent, kFailed, kUnknown };
 
 LogStatus ParseStatus(const std::optional<std::string>& value) {
   const std::string text = value ? Lower(Trimmed(*value)) : "";
-  static const std::set<std::string, std::less<>> sent = {
-      "sent",  "success", "succeeded", "successful", "ok",      "delivered",
-      "invited", "done",  "completed", "complete",   "joined"};
-  static const std::set<std::string, std::less<>> failed = {"failed", "failure", "fail", "error",
-                                                            "blocked", "rejected"};
-  static const std::set<std::string, std::less<>> pending = {"", "pending", "queued", "new",
-                                                             "scheduled"};
-  if (sent.contains(text)) return LogStatus::kSent;
-  if (failed.contains(text)) return LogStatus::kFailed;
-  if (pending.contains(text)) return LogStatus::kPending;
+  static const std::set<std::string, std::less<>> kSent = {
+      "sent",    "success", "succeeded", "successful", "ok",    "delivered",
+      "invited", "done",    "completed", "complete",   "joined"};
+  static const std::set<std::string, std::less<>> kFailed = {"failed", "failure", "fail",
+                                                             "error",  "blocked", "rejected"};
+  static const std::set<std::string, std::less<>> kPending = {"", "pending", "queued", "new",
+                                                              "scheduled"};
+  if (kSent.contains(text)) return LogStatus::kSent;
+  if (kFailed.contains(text)) return LogStatus::kFailed;
+  if (kPending.contains(text)) return LogStatus::kPending;
   return LogStatus::kUnknown;
 }
 
@@ -245,8 +244,8 @@ int64_t ParseOldTime(const std::optional<std::string>& value) {
   }
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   char separator = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &month, &day, &separator,
-                  &hour, &minute, &second) != 7 ||
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &month, &day, &separator, &hour,
+                  &minute, &second) != 7 ||
       (separator != ' ' && separator != 'T') || year < 1970 || year > 3000 || month < 1 ||
       month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return 0;
@@ -348,12 +347,12 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
   storage::Connection& old = **opened;
 
   std::vector<std::string> tables;
-  if (Status listed = old.ForEach(
-          "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", {},
-          [&tables](const storage::Row& row) -> Status {
-            tables.push_back(row.Text(0));
-            return Ok();
-          });
+  if (Status listed =
+          old.ForEach("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", {},
+                      [&tables](const storage::Row& row) -> Status {
+                        tables.push_back(row.Text(0));
+                        return Ok();
+                      });
       !listed) {
     return fail(ErrorCode::kInvalidArgument, "cannot read its tables: " + listed.error().message);
   }
@@ -377,37 +376,40 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
     fmt::print("import-legacy {}: {}.{}: not a column tginvite knows; not imported\n", label,
                *contacts_table, Shown(column));
   }
-  if (!contacts->columns.contains("telegram_user_id") &&
-      !contacts->columns.contains("username") && !contacts->columns.contains("phone")) {
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} has no column for a Telegram user id, username or phone",
-                            *contacts_table));
+  if (!contacts->columns.contains("telegram_user_id") && !contacts->columns.contains("username") &&
+      !contacts->columns.contains("phone")) {
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{} has no column for a Telegram user id, username or phone", *contacts_table));
   }
   if (!contacts->columns.contains("invitation_sent")) {
-    fmt::print("import-legacy {}: {} has no invitation_sent column: only the logs say whom the "
-               "old app messaged\n",
-               label, *contacts_table);
+    fmt::print(
+        "import-legacy {}: {} has no invitation_sent column: only the logs say whom the "
+        "old app messaged\n",
+        label, *contacts_table);
   }
 
   // --- invitation_logs, by the contact id they name
   std::map<std::string, OldLog> logs;
   int64_t log_rows = 0;
   if (!logs_table) {
-    fmt::print("import-legacy {}: no invitation_logs table: only invitation_sent says whom the "
-               "old app messaged\n",
-               label);
+    fmt::print(
+        "import-legacy {}: no invitation_logs table: only invitation_sent says whom the "
+        "old app messaged\n",
+        label);
   } else {
     Result<MappedTable> mapped = MapTable(old, *logs_table, LogColumns());
     if (!mapped) return fail(ErrorCode::kInvalidArgument, mapped.error().message);
     if (!mapped->columns.contains("contact_id") || !mapped->columns.contains("status")) {
-      fmt::print("import-legacy {}: {} has no contact_id or status column: its rows are not "
-                 "used\n",
-                 label, *logs_table);
+      fmt::print(
+          "import-legacy {}: {} has no contact_id or status column: its rows are not "
+          "used\n",
+          label, *logs_table);
     } else {
       Status read = old.ForEach(
           SelectOf(*mapped, {"contact_id", "status", "error_message", "sent_at", "updated_at",
-                             "created_at"}), {},
-          [&](const storage::Row& row) -> Status {
+                             "created_at"}),
+          {}, [&](const storage::Row& row) -> Status {
             ++log_rows;
             const std::optional<std::string> contact_id = Cell(row, 0);
             if (!contact_id || Trimmed(*contact_id).empty()) {
@@ -427,9 +429,10 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
             const std::string key = WholeNumber(*contact_id);
             auto [it, inserted] = logs.emplace(key, log);
             if (!inserted) {
-              fmt::print("import-legacy {}: {} row {}: a second log for contact {}; the one that "
-                         "says most surely that a message left is used\n",
-                         label, *logs_table, log_rows, Shown(key));
+              fmt::print(
+                  "import-legacy {}: {} row {}: a second log for contact {}; the one that "
+                  "says most surely that a message left is used\n",
+                  label, *logs_table, log_rows, Shown(key));
               if (Rank(log.status) > Rank(it->second.status)) it->second = log;
             }
             return Ok();
@@ -442,10 +445,9 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
   }
 
   // --- contacts: the rows
-  core::ContactParser parser(
-      *core::HeaderMap::FromHeader(
-          {"telegram_user_id", "username", "first_name", "last_name", "phone"}),
-      options.region);
+  core::ContactParser parser(*core::HeaderMap::FromHeader({"telegram_user_id", "username",
+                                                           "first_name", "last_name", "phone"}),
+                             options.region);
   std::vector<storage::ImportRow> messaged_rows;
   std::vector<storage::LegacyOutcome> outcomes;
   std::vector<storage::ImportRow> fresh_rows;
@@ -454,14 +456,13 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
   int64_t rejected = 0;
   std::map<core::InvitationState, int64_t> by_state;
   Status read = old.ForEach(
-      SelectOf(*contacts, {"id", "telegram_user_id", "username", "first_name", "last_name",
-                           "phone", "invitation_sent"}),
+      SelectOf(*contacts, {"id", "telegram_user_id", "username", "first_name", "last_name", "phone",
+                           "invitation_sent"}),
       {}, [&](const storage::Row& row) -> Status {
         ++contact_rows;
         const std::optional<std::string> old_id = Cell(row, 0);
-        const std::string where =
-            old_id ? fmt::format("contact id {}", Shown(WholeNumber(*old_id)))
-                   : fmt::format("contacts row {}", contact_rows);
+        const std::string where = old_id ? fmt::format("contact id {}", Shown(WholeNumber(*old_id)))
+                                         : fmt::format("contacts row {}", contact_rows);
         std::vector<std::string> fields = {WholeNumber(Cell(row, 1).value_or("")),
                                            Cell(row, 2).value_or(""), Cell(row, 3).value_or(""),
                                            Cell(row, 4).value_or(""), Cell(row, 5).value_or("")};
@@ -491,9 +492,10 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
         }
         if (!contact) return Ok();
         if (flag == Flag::kGarbage) {
-          fmt::print("import-legacy {}: {}: invitation_sent \"{}\" is neither true nor false; "
-                     "taken as perhaps messaged\n",
-                     label, where, Shown(Cell(row, 6).value_or("")));
+          fmt::print(
+              "import-legacy {}: {}: invitation_sent \"{}\" is neither true nor false; "
+              "taken as perhaps messaged\n",
+              label, where, Shown(Cell(row, 6).value_or("")));
         }
         // What the old app did: a log that says so first, then the flag. A message that may
         // have left is never sent again automatically.
@@ -512,24 +514,27 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
             fmt::print("import-legacy {}: {}: invitation_sent but no log; recorded as sent\n",
                        label, where);
           } else if (status == LogStatus::kUnknown) {
-            fmt::print("import-legacy {}: {}: log status \"{}\" not understood; invitation_sent "
-                       "says sent\n",
-                       label, where, log->status_text);
+            fmt::print(
+                "import-legacy {}: {}: log status \"{}\" not understood; invitation_sent "
+                "says sent\n",
+                label, where, log->status_text);
           }
           outcome = make(core::InvitationState::kSent, "", log ? log->at : 0);
         } else if (status == LogStatus::kFailed) {
           if (flag == Flag::kTrue) {
-            fmt::print("import-legacy {}: {}: invitation_sent, yet the log says failed; recorded "
-                       "as sent\n",
-                       label, where);
+            fmt::print(
+                "import-legacy {}: {}: invitation_sent, yet the log says failed; recorded "
+                "as sent\n",
+                label, where);
             outcome = make(core::InvitationState::kSent, "", log->at);
           } else {
             outcome = make(core::InvitationState::kFailed, log->error, log->at);
           }
         } else if (status == LogStatus::kUnknown) {
-          fmt::print("import-legacy {}: {}: log status \"{}\" not understood; recorded as unknown "
-                     "(perhaps delivered: never sent again unless you resend unknowns)\n",
-                     label, where, log->status_text);
+          fmt::print(
+              "import-legacy {}: {}: log status \"{}\" not understood; recorded as unknown "
+              "(perhaps delivered: never sent again unless you resend unknowns)\n",
+              label, where, log->status_text);
           outcome = make(core::InvitationState::kUnknown,
                          fmt::format("status \"{}\"", log->status_text), log->at);
         } else if (flag == Flag::kGarbage) {
@@ -569,9 +574,10 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
     Result<MappedTable> mapped = MapTable(old, *config_table, ConfigColumns());
     if (!mapped) return fail(ErrorCode::kInvalidArgument, mapped.error().message);
     if (!mapped->columns.contains("key") || !mapped->columns.contains("value")) {
-      fmt::print("import-legacy {}: {} has no key and value columns: the campaign keeps its "
-                 "pacing\n",
-                 label, *config_table);
+      fmt::print(
+          "import-legacy {}: {} has no key and value columns: the campaign keeps its "
+          "pacing\n",
+          label, *config_table);
     } else {
       Status config = old.ForEach(
           SelectOf(*mapped, {"key", "value"}), {}, [&](const storage::Row& row) -> Status {
@@ -579,8 +585,8 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
             const std::optional<std::string_view> key = PacingKeyFor(old_key);
             // Other keys may hold anything, secrets too: only their names are shown.
             if (!key) {
-              fmt::print("import-legacy {}: app_config {}: not a pacing setting; ignored\n",
-                         label, Shown(old_key));
+              fmt::print("import-legacy {}: app_config {}: not a pacing setting; ignored\n", label,
+                         Shown(old_key));
               return Ok();
             }
             std::string value = Trimmed(Cell(row, 1).value_or(""));
@@ -599,10 +605,11 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
                                             : core::ValidateSetting(*key, value);
             if (!valid) {
               const core::SettingSpec* spec = core::FindSetting(*key);
-              fmt::print("import-legacy {}: app_config {} = \"{}\": not a valid {} ({}); the "
-                         "campaign keeps its value\n",
-                         label, Shown(old_key), shown, *key,
-                         spec != nullptr ? spec->range : std::string_view("invalid"));
+              fmt::print(
+                  "import-legacy {}: app_config {} = \"{}\": not a valid {} ({}); the "
+                  "campaign keeps its value\n",
+                  label, Shown(old_key), shown, *key,
+                  spec != nullptr ? spec->range : std::string_view("invalid"));
               return Ok();
             }
             pacing.push_back({old_key, std::string(*key), *valid});
@@ -627,11 +634,11 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
     if (!totals) return Report(totals.error().WithContext("import-legacy " + label));
   }
   if (options.dry_run) {
-    fmt::print("import-legacy {}: messaged by the old app: {} sent, {} failed, {} unknown: would "
-               "be recorded in campaign {} and never sent again\n",
-               label, by_state[core::InvitationState::kSent],
-               by_state[core::InvitationState::kFailed], by_state[core::InvitationState::kUnknown],
-               options.campaign);
+    fmt::print(
+        "import-legacy {}: messaged by the old app: {} sent, {} failed, {} unknown: would "
+        "be recorded in campaign {} and never sent again\n",
+        label, by_state[core::InvitationState::kSent], by_state[core::InvitationState::kFailed],
+        by_state[core::InvitationState::kUnknown], options.campaign);
   } else {
     Result<std::vector<storage::LegacyResult>> results =
         store.RecordLegacyOutcomes(options.campaign, outcomes, storage::LegacyMode::kWrite);
@@ -640,33 +647,35 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
     for (size_t i = 0; i < results->size(); ++i) {
       ++counts[(*results)[i]];
       if ((*results)[i] == storage::LegacyResult::kNoContact) {
-        fmt::print("import-legacy {}: contacts row {}: not imported, so its {} outcome is not "
-                   "recorded\n",
-                   label, messaged_rows[i].line, StateWord(outcomes[i].state));
+        fmt::print(
+            "import-legacy {}: contacts row {}: not imported, so its {} outcome is not "
+            "recorded\n",
+            label, messaged_rows[i].line, StateWord(outcomes[i].state));
       }
     }
-    fmt::print("import-legacy {}: messaged by the old app: {} sent, {} failed, {} unknown; "
-               "campaign {}: {} recorded, {} replaced a queued invitation, {} already there\n",
-               label, by_state[core::InvitationState::kSent],
-               by_state[core::InvitationState::kFailed], by_state[core::InvitationState::kUnknown],
-               options.campaign, counts[storage::LegacyResult::kRecorded],
-               counts[storage::LegacyResult::kReplaced], counts[storage::LegacyResult::kKept]);
+    fmt::print(
+        "import-legacy {}: messaged by the old app: {} sent, {} failed, {} unknown; "
+        "campaign {}: {} recorded, {} replaced a queued invitation, {} already there\n",
+        label, by_state[core::InvitationState::kSent], by_state[core::InvitationState::kFailed],
+        by_state[core::InvitationState::kUnknown], options.campaign,
+        counts[storage::LegacyResult::kRecorded], counts[storage::LegacyResult::kReplaced],
+        counts[storage::LegacyResult::kKept]);
   }
   {
     LegacySource source(label, fresh_rows);
     Result<storage::ImportTotals> totals =
         store.ImportContacts(source, {.campaign = options.campaign, .mode = mode});
     if (!totals) return Report(totals.error().WithContext("import-legacy " + label));
-    fmt::print("import-legacy {}: never messaged: {} contacts ({} new, {} updated, {} already "
-               "known, {} conflicts); campaign {}: {} invitations queued, {} skipped "
-               "(suppressed), {} already there\n",
-               label, WithThousands(static_cast<int64_t>(fresh_rows.size())),
-               WithThousands(totals->imported), WithThousands(totals->updated),
-               WithThousands(totals->duplicates), WithThousands(totals->conflicts),
-               options.campaign, WithThousands(totals->enqueued),
-               WithThousands(totals->skipped),
-               WithThousands(static_cast<int64_t>(fresh_rows.size()) - totals->enqueued -
-                             totals->skipped - totals->conflicts));
+    fmt::print(
+        "import-legacy {}: never messaged: {} contacts ({} new, {} updated, {} already "
+        "known, {} conflicts); campaign {}: {} invitations queued, {} skipped "
+        "(suppressed), {} already there\n",
+        label, WithThousands(static_cast<int64_t>(fresh_rows.size())),
+        WithThousands(totals->imported), WithThousands(totals->updated),
+        WithThousands(totals->duplicates), WithThousands(totals->conflicts), options.campaign,
+        WithThousands(totals->enqueued), WithThousands(totals->skipped),
+        WithThousands(static_cast<int64_t>(fresh_rows.size()) - totals->enqueued - totals->skipped -
+                      totals->conflicts));
   }
 
   // --- pacing: checked together against what the campaign has, then stored one by one
@@ -690,8 +699,8 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
     for (int pass = 0; pass < 2 && !left.empty(); ++pass) {
       std::vector<Pacing> again;
       for (const Pacing& value : left) {
-        Status put = options.dry_run ? Ok()
-                                     : store.PutSetting(options.campaign, value.key, value.value);
+        Status put =
+            options.dry_run ? Ok() : store.PutSetting(options.campaign, value.key, value.value);
         if (put) {
           fmt::print("import-legacy {}: app_config {} -> {} = {} (campaign {}){}\n", label,
                      Shown(value.old_key), value.key, value.value, options.campaign,
@@ -699,8 +708,8 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
         } else if (pass == 0) {
           again.push_back(value);
         } else {
-          fmt::print("import-legacy {}: app_config {}: {}; the campaign keeps its value\n",
-                     label, Shown(value.old_key), put.error().message);
+          fmt::print("import-legacy {}: app_config {}: {}; the campaign keeps its value\n", label,
+                     Shown(value.old_key), put.error().message);
         }
       }
       left = std::move(again);

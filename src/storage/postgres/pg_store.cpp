@@ -207,7 +207,7 @@ Result<core::StateCounts> PgStore::StateCountsOf(Session& session, int64_t campa
 int PgStore::schema_version() const { return PgMigrations().back().version; }
 
 const SqlDialect& PgStore::Dialect() const {
-  static const SqlDialect dialect{
+  static const SqlDialect kDialect{
       .at_least = "~>=~",
       .below = "~<~",
       .prefix_end = "\xf4\x8f\xbf\xbf",
@@ -233,7 +233,7 @@ const SqlDialect& PgStore::Dialect() const {
           "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
           "c.id AND state IN ({0})) o) > 0)",
   };
-  return dialect;
+  return kDialect;
 }
 
 }  // namespace tginvite::storage

@@ -115,7 +115,7 @@ Result<core::StateCounts> SqliteStore::StateCountsOf(Session& session, int64_t c
 int SqliteStore::schema_version() const { return SqliteMigrations().back().version; }
 
 const SqlDialect& SqliteStore::Dialect() const {
-  static const SqlDialect dialect{
+  static const SqlDialect kDialect{
       .lower = [](std::string_view expression) { return fmt::format("lower({})", expression); },
       // Counted by triggers as the states change (migrations 7 and 8).
       .error_counts =
@@ -129,7 +129,7 @@ const SqlDialect& SqliteStore::Dialect() const {
           "c.id WHERE c.state = 'running' AND n.state IN ({0}) AND "
           "n.n > 0)",
   };
-  return dialect;
+  return kDialect;
 }
 
 }  // namespace tginvite::storage
