@@ -146,7 +146,7 @@ TEST_P(StoreContractTest, CampaignCreationValidatesEverything) {
 TEST_P(StoreContractTest, ListRunningCampaignsHasOnlyRunningOnes) {
   CreateCampaign(*store_, "spring");
   CreateCampaign(*store_, "autumn");
-  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart, core::Actor::Cli("test")));
   auto running = store_->ListRunningCampaigns();
   ASSERT_TRUE(running);
   ASSERT_EQ(running->size(), 1u);
@@ -157,23 +157,23 @@ TEST_P(StoreContractTest, ListRunningCampaignsHasOnlyRunningOnes) {
 TEST_P(StoreContractTest, CampaignStateMachine) {
   CreateCampaign(*store_);
   using A = CampaignAction;
-  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kPause));
-  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kResume));
-  auto started = store_->ChangeCampaign("spring", A::kStart);
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kPause, core::Actor::Cli("test")));
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kResume, core::Actor::Cli("test")));
+  auto started = store_->ChangeCampaign("spring", A::kStart, core::Actor::Cli("test"));
   ASSERT_TRUE(started);
   EXPECT_EQ(started->state, core::CampaignState::kRunning);
   EXPECT_TRUE(started->started_at.has_value());
-  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kStart));
-  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kPause));
-  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kResume));
-  EXPECT_FALSE(store_->ChangeCampaign("ghost", A::kStart));
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kStart, core::Actor::Cli("test")));
+  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kPause, core::Actor::Cli("test")));
+  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kResume, core::Actor::Cli("test")));
+  EXPECT_FALSE(store_->ChangeCampaign("ghost", A::kStart, core::Actor::Cli("test")));
 }
 
 TEST_P(StoreContractTest, CancellingCancelsPendingInvitationsOnly) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->AddSuppression("id:3", "asked"));
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kCancel));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kCancel, core::Actor::Cli("test")));
   core::StateCounts counts = CountsOf(*store_, "spring");
   EXPECT_EQ(counts[InvitationState::kCancelled], 2);
   EXPECT_EQ(counts[InvitationState::kSkipped], 1);
@@ -206,7 +206,7 @@ TEST_P(StoreContractTest, CampaignsCountTheirSuccessfulSendsOfTheLastMinute) {
       {4, {"transient", "send", 1000}}, {5, {"ok", "send", 2000}},
       {6, {"ok", "link", 2000}}};
   for (const char* name : {"spring", "autumn"}) {
-    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart, core::Actor::Cli("test")));
     auto claims = ClaimAndMarkSending(*store_, ClaimRequestFor(*store_, name));
     ASSERT_TRUE(claims);
     std::vector<OutcomeRecord> outcomes;
