@@ -341,6 +341,13 @@ TEST_F(DispatcherTest, LostRightsPauseTheCampaignAndKeepItsInvitations) {
             "Bad Request: not enough rights to manage chat invite link");
   EXPECT_EQ(campaign->counts[InvitationState::kPending], 4);
   EXPECT_TRUE(messenger_.sent().empty());
+  // The audit trail names the engine and its reason, after the operator's start.
+  auto events = store_->ListCampaignEvents("c", {});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->events.size(), 2u);
+  EXPECT_EQ(events->events[0].actor, "engine");
+  EXPECT_EQ(events->events[0].to, core::CampaignState::kPaused);
+  EXPECT_EQ(events->events[0].detail, "Bad Request: not enough rights to manage chat invite link");
 }
 
 TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
