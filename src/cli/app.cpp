@@ -106,6 +106,24 @@ int Main(int argc, char** argv) {
           std::map<std::string, LogFormat>{{"text", LogFormat::kText}, {"json", LogFormat::kJson}},
           CLI::ignore_case))
       ->option_text("text|json (default: text)");
+  app.add_option("--log-level", global.log_level,
+                 "The least important log lines written: trace, debug, info, warn or error")
+      ->envname("TGINVITE_LOG_LEVEL")
+      ->transform(CLI::Validator(
+          [](std::string& value) -> std::string {
+            const std::map<std::string, LogLevel> levels = {
+                {"trace", LogLevel::kTrace},  {"debug", LogLevel::kDebug},
+                {"info", LogLevel::kInfo},    {"warn", LogLevel::kWarn},
+                {"warning", LogLevel::kWarn}, {"error", LogLevel::kError}};
+            auto found = levels.find(CLI::detail::to_lower(value));
+            if (found == levels.end()) {
+              return "\"" + value + "\" is not a level: use trace, debug, info, warn or error";
+            }
+            value = std::to_string(static_cast<int>(found->second));
+            return "";
+          },
+          "LEVEL"))
+      ->option_text("trace|debug|info|warn|error (default: info)");
 
   StoreCommand action;
   // Loaded once the command line is parsed; the commands' closures read it when they run.
@@ -343,7 +361,6 @@ int Main(int argc, char** argv) {
     waits_for_database = true;
     long_running = true;
     action = [&](storage::Store& s) {
-      ConfigureLogging(global.log_format);
       PrepareLongRunning(s, global, keys);
       return RunWorker(s, run_options);
     };
@@ -357,7 +374,6 @@ int Main(int argc, char** argv) {
   serve->callback([&] {
     long_running = true;
     action = [&](storage::Store& s) {
-      ConfigureLogging(global.log_format);
       PrepareLongRunning(s, global, keys);
       return RunServe(s, serve_options);
     };
@@ -368,7 +384,6 @@ int Main(int argc, char** argv) {
     waits_for_database = true;
     long_running = true;
     action = [&](storage::Store& s) {
-      ConfigureLogging(global.log_format);
       PrepareLongRunning(s, global, keys);
       return RunUp(s, run_options, serve_options);
     };
@@ -472,6 +487,11 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  // Every command logs (a campaign's state change is logged by whoever makes it); the service's
+  // commands to standard output, the others beside their output, on standard error.
+  ConfigureLogging({.format = global.log_format,
+                    .level = global.log_level,
+                    .stream = long_running ? LogStream::kStdout : LogStream::kStderr});
   if (init) return RunInit(global);
   if (migrate) return RunMigrate(global);
   if (rotate) return RunSecretsRotate(global);

@@ -4,13 +4,16 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+#include <pwd.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cli/messengers.h"
 #include "cli/output.h"
+#include "core/actor.h"
 #include "core/clock.h"
 #include "core/contact_fields.h"
 #include "core/duration.h"
@@ -22,6 +25,36 @@ namespace tginvite::cli {
 namespace {
 
 using core::InvitationState;
+
+// How many of a campaign's latest state changes `campaign show` prints.
+constexpr int kShownCampaignEvents = 5;
+
+// The operator at this terminal, for the audit trail: the user who ran sudo (SUDO_USER) when the
+// command runs under `sudo -u tginvite`, else the effective user's name (its uid when it has
+// none). Advisory, like any name a process gives itself: whoever can run the CLI can write to
+// the database.
+core::Actor CliActor() {
+  if (const char* sudo_user = std::getenv("SUDO_USER"); sudo_user != nullptr && *sudo_user) {
+    return core::Actor::Cli(sudo_user);
+  }
+  const uid_t uid = geteuid();
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+    return core::Actor::Cli(found->pw_name);
+  }
+  return core::Actor::Cli(fmt::format("uid {}", uid));
+}
+
+// `text` on one line: line breaks and other control characters become spaces.
+std::string OneLine(std::string_view text) {
+  std::string line(text);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return line;
+}
 
 void PrintWarnings(const std::vector<core::SettingWarning>& warnings) {
   for (const core::SettingWarning& warning : warnings) {
@@ -408,6 +441,20 @@ int RunCampaignShow(storage::Catalog& store, const std::string& name) {
   counts.AddRow({"total", WithThousands(found->counts.Total())});
   fmt::print("{}", counts.Render());
 
+  Result<storage::CampaignEventPage> events =
+      store.ListCampaignEvents(name, {.before = 0, .limit = kShownCampaignEvents});
+  if (!events) return Report(events.error());
+  if (!events->events.empty()) {
+    fmt::print("\nlatest changes, newest first:\n");
+    Table trail({"WHEN", "BY", "CHANGE", "DETAIL"});
+    for (const storage::CampaignEvent& event : events->events) {
+      trail.AddRow({FormatTime(event.at), OneLine(event.actor),
+                    fmt::format("{} -> {}", core::ToString(event.from), core::ToString(event.to)),
+                    OneLine(event.detail)});
+    }
+    fmt::print("{}", trail.Render());
+  }
+
   Result<core::RawSettings> overrides = store.LoadSettings(name);
   if (!overrides) return Report(overrides.error());
   if (!overrides->empty()) {
@@ -428,7 +475,7 @@ int RunCampaignShow(storage::Catalog& store, const std::string& name) {
 
 int RunCampaignChange(storage::Catalog& store, const std::string& name,
                       storage::CampaignAction action) {
-  Result<storage::Campaign> changed = store.ChangeCampaign(name, action);
+  Result<storage::Campaign> changed = store.ChangeCampaign(name, action, CliActor());
   if (!changed) return Report(changed.error());
   fmt::print("campaign {} is {}\n", changed->name, core::ToString(changed->state));
   return kExitOk;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/logging.h"
 #include "cli/secret_keys.h"
 #include "storage/store.h"
 
@@ -14,19 +15,14 @@ namespace tginvite::cli {
 
 inline constexpr std::string_view kDefaultDb = "sqlite:./data/tginvite.db";
 
-enum class LogFormat { kText, kJson };
-
 struct GlobalOptions {
   std::string db = std::string(kDefaultDb);
   std::string secret_key_file = std::string(kDefaultSecretKeyFile);
   // Where user accounts keep their TDLib sessions: one folder (0700) per account.
   std::string tdlib_dir = "./data/tdlib";
   LogFormat log_format = LogFormat::kText;
+  LogLevel log_level = LogLevel::kInfo;
 };
-
-// Sets how spdlog writes lines for the long-running commands (run, serve, up): text, or one JSON
-// object a line, {"ts":"2026-01-02T03:04:05.678Z","level":"info","msg":"..."}.
-void ConfigureLogging(LogFormat format);
 
 // Creates the database and, when no key is loaded, the secret key file; seals tokens an older
 // version stored in plaintext; sets up the admin password.

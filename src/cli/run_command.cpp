@@ -1,12 +1,9 @@
 // `tginvite run`: the worker.
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <signal.h>
-#include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -79,43 +76,6 @@ void PrintProgress(storage::Store& store) {
 }
 
 }  // namespace
-
-namespace {
-
-// One JSON object per line; the message is JSON-escaped (invalid UTF-8 replaced).
-class JsonFormatter final : public spdlog::formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto since_epoch = msg.time.time_since_epoch();
-    const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[32] = {};
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-    nlohmann::ordered_json line = {
-        {"ts", fmt::format("{}.{:03}Z", stamp, ms % 1000)},
-        {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                              spdlog::level::to_string_view(msg.level).size())},
-        {"msg", std::string(msg.payload.data(), msg.payload.size())}};
-    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    text += '\n';
-    dest.append(text.data(), text.data() + text.size());
-  }
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<JsonFormatter>();
-  }
-};
-
-}  // namespace
-
-void ConfigureLogging(LogFormat format) {
-  if (format == LogFormat::kJson) {
-    spdlog::set_formatter(std::make_unique<JsonFormatter>());
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  }
-}
 
 namespace {
 
@@ -195,7 +155,6 @@ int RunWorkerWith(storage::Store& store, const RunOptions& options,
 
 int RunWhenDatabaseAnswers(const GlobalOptions& global, const storage::StoreOptions& options,
                            const std::function<int(storage::Store&)>& command) {
-  ConfigureLogging(global.log_format);
   std::stop_source stop;
   std::unique_ptr<storage::Store> store;
   {

@@ -652,7 +652,7 @@ Status Dispatcher::RecordBatch(Batch& batch) {
   }
   for (const auto& [campaign_id, reason] : batch.fatal_campaigns) {
     if (reason.empty()) continue;
-    spdlog::error("campaign {}: paused: {}", batch.campaigns.at(campaign_id)->name, reason);
+    // The store logs the pause, by the engine, once it is written.
     const int64_t id = campaign_id;  // clang before 16 cannot capture a structured binding
     const std::string why = reason;
     keep_first_error(RetryWrite([&] { return store_.PauseCampaignFor(id, why); }));

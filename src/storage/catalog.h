@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/actor.h"
 #include "core/campaign_states.h"
 #include "core/contact.h"
 #include "core/error.h"
@@ -80,6 +81,32 @@ struct Suppression {
   int64_t created_at = 0;
 };
 
+// One change of a campaign's state, as the audit trail keeps it: who, when, from what to what.
+struct CampaignEvent {
+  int64_t id = 0;     // increases with every event; the key of the trail's pages
+  int64_t at = 0;     // unix ms
+  std::string actor;  // core::ToString(Actor): "cli:alice", "token:deploy", "engine", …
+  CampaignAction action = CampaignAction::kStart;
+  core::CampaignState from = core::CampaignState::kDraft;
+  core::CampaignState to = core::CampaignState::kDraft;
+  std::string detail;  // the engine's reason for a pause; what a cancel cancelled; else empty
+};
+
+// The most events one page of a campaign's trail holds.
+inline constexpr int kMaxCampaignEvents = 200;
+
+// A page of a campaign's trail, newest first: events whose id is below `before` (0: from the
+// newest), at most `limit` (1..kMaxCampaignEvents) of them.
+struct CampaignEventQuery {
+  int64_t before = 0;
+  int limit = 20;
+};
+
+struct CampaignEventPage {
+  std::vector<CampaignEvent> events;
+  std::optional<int64_t> next_before;  // set when older events remain
+};
+
 // Settings are global (campaign = std::nullopt) or a campaign's overrides.
 using SettingScope = std::optional<std::string>;
 
@@ -106,8 +133,14 @@ class Catalog {
   virtual Result<std::vector<Campaign>> ListRunningCampaigns() = 0;
   virtual Result<CampaignSummary> FindCampaign(std::string_view name) = 0;
   // kInvalidArgument when the action does not apply to the campaign's state. Cancelling turns
-  // every pending or waiting invitation into cancelled.
-  virtual Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) = 0;
+  // every pending or waiting invitation into cancelled. The change and its CampaignEvent, naming
+  // `actor`, are written in one transaction; once committed, the change is logged (info).
+  virtual Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action,
+                                          const core::Actor& actor) = 0;
+  // The campaign's state changes, newest first (the operator's and the engine's pauses alike).
+  // kNotFound for an unknown campaign; kInvalidArgument for a limit out of range.
+  virtual Result<CampaignEventPage> ListCampaignEvents(std::string_view campaign,
+                                                       const CampaignEventQuery& query) = 0;
 
   // Puts the campaign's unknown invitations (their request may have been delivered) back to
   // pending, on the operator's explicit word. Returns how many.

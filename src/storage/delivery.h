@@ -214,6 +214,9 @@ class DeliveryStore {
   // contact gets the user id. False, and nothing written, when another contact already has that
   // id (the same person imported twice): the caller skips the invitation.
   virtual Result<bool> SetResolvedUserId(int64_t invitation_id, int64_t user_id) = 0;
+  // Pauses a running campaign because it cannot go on (`reason`: the bot lost its rights, …),
+  // with a CampaignEvent by the engine in the same transaction; logged (warning) once committed.
+  // Nothing happens to a campaign that is not running.
   virtual Status PauseCampaignFor(int64_t campaign_id, std::string_view reason) = 0;
   // Stores the link a shared-link campaign created for itself.
   virtual Status SetSharedLink(int64_t campaign_id, std::string_view link) = 0;

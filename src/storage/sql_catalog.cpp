@@ -1,14 +1,18 @@
 // The SQL stores' catalog: settings, campaigns and their state changes, the contacts' export
 // and suppressions. The statements mean the same on SQLite and PostgreSQL; what differs (how
 // invitation counts are kept) is the engine's StateCountsOf.
+#include <limits>
+
+#include <spdlog/spdlog.h>
+
 #include "core/invitation_states.h"
 #include "core/message_template.h"
 #include "core/names.h"
 #include "core/secret_box.h"
 #include "core/suppression_key.h"
+#include "storage/sql_rows.h"
 #include "storage/sql_store.h"
 #include "storage/sql_web_rows.h"
-#include "storage/sql_rows.h"
 
 namespace tginvite::storage {
 namespace {
@@ -271,9 +275,11 @@ Result<CampaignSummary> SqlStore::FindCampaign(std::string_view name) {
   return summary;
 }
 
-Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction action) {
+Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction action,
+                                          const core::Actor& actor) {
   using core::CampaignState;
   Campaign changed;
+  CampaignEvent event;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(tx, name));
     Result<CampaignState> next = core::NextState(campaign.state, action);
@@ -286,17 +292,82 @@ Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction 
         "started_at = COALESCE(started_at, CAST(? AS BIGINT)) WHERE id = ?",
         {std::string(core::ToString(to)), now, to == CampaignState::kRunning ? Value(now) : Value(),
          campaign.id}));
+    event = CampaignEvent{0, now, core::ToString(actor), action, campaign.state, to, ""};
     if (to == CampaignState::kCancelled) {
-      RETURN_IF_ERROR(tx.Execute(fmt::format("UPDATE invitations SET state = 'cancelled', "
-                                             "updated_at = ? WHERE campaign_id = ? AND state IN ({})",
-                                             core::QuotedNames(core::kOpenInvitationStates)),
-                                 {now, campaign.id}));
+      ASSIGN_OR_RETURN(
+          int64_t cancelled,
+          tx.Execute(fmt::format("UPDATE invitations SET state = 'cancelled', "
+                                 "updated_at = ? WHERE campaign_id = ? AND state IN ({})",
+                                 core::QuotedNames(core::kOpenInvitationStates)),
+                     {now, campaign.id}));
+      event.detail = fmt::format("open invitations cancelled: {}", cancelled);
     }
+    RETURN_IF_ERROR(internal::RecordCampaignEvent(tx, campaign.id, event));
     ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
     return Ok();
   }));
+  internal::LogCampaignEvent(changed.name, event);
   return changed;
 }
+
+Result<CampaignEventPage> SqlStore::ListCampaignEvents(std::string_view campaign,
+                                                       const CampaignEventQuery& query) {
+  if (query.limit < 1 || query.limit > kMaxCampaignEvents) {
+    return Fail(ErrorCode::kInvalidArgument, "campaign events: limit {}: use 1 to {}", query.limit,
+                kMaxCampaignEvents);
+  }
+  CampaignEventPage page;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    ASSIGN_OR_RETURN(Campaign found, FindCampaignIn(session, campaign));
+    // One more than asked tells whether older events remain.
+    return session.ForEach(
+        "SELECT id, at, actor, action, from_state, to_state, detail FROM campaign_events "
+        "WHERE campaign_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+        {found.id, query.before > 0 ? query.before : std::numeric_limits<int64_t>::max(),
+         int64_t{query.limit} + 1},
+        [&page, &query](const Row& row) -> Status {
+          if (std::ssize(page.events) == query.limit) {
+            page.next_before = page.events.back().id;
+            return Ok();
+          }
+          CampaignEvent event;
+          event.id = row.Int(0);
+          event.at = row.Int(1);
+          event.actor = row.Text(2);
+          event.action =
+              core::ParseCampaignAction(row.Text(3)).value_or(core::CampaignAction::kPause);
+          event.from = core::ParseCampaignState(row.Text(4)).value_or(core::CampaignState::kDraft);
+          event.to = core::ParseCampaignState(row.Text(5)).value_or(core::CampaignState::kDraft);
+          event.detail = row.Text(6);
+          page.events.push_back(std::move(event));
+          return Ok();
+        });
+  }));
+  return page;
+}
+
+namespace internal {
+
+Status RecordCampaignEvent(Tx& tx, int64_t campaign_id, const CampaignEvent& event) {
+  RETURN_IF_ERROR(tx.Execute(
+      "INSERT INTO campaign_events (campaign_id, at, actor, action, from_state, to_state, detail) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {campaign_id, event.at, event.actor, std::string(core::ToString(event.action)),
+       std::string(core::ToString(event.from)), std::string(core::ToString(event.to)),
+       event.detail}));
+  return Ok();
+}
+
+void LogCampaignEvent(std::string_view campaign, const CampaignEvent& event) {
+  // An operator's change is news; the engine's pause asks an operator to act.
+  const spdlog::level::level_enum level =
+      event.actor.starts_with("engine") ? spdlog::level::warn : spdlog::level::info;
+  spdlog::log(level, "campaign {}: {} -> {} by {}{}{}", campaign, core::ToString(event.from),
+              core::ToString(event.to), event.actor, event.detail.empty() ? "" : ": ",
+              event.detail);
+}
+
+}  // namespace internal
 
 Result<int64_t> SqlStore::ResendUnknown(std::string_view campaign) {
   int64_t resent = 0;

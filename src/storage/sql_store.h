@@ -23,7 +23,10 @@ class SqlStore : public Store {
   Result<std::vector<CampaignSummary>> ListCampaigns() override;
   Result<std::vector<Campaign>> ListRunningCampaigns() override;
   Result<CampaignSummary> FindCampaign(std::string_view name) override;
-  Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action) override;
+  Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action,
+                                  const core::Actor& actor) override;
+  Result<CampaignEventPage> ListCampaignEvents(std::string_view campaign,
+                                               const CampaignEventQuery& query) override;
   Result<int64_t> ResendUnknown(std::string_view campaign) override;
   Result<int64_t> CountContacts() override;
   Status ExportInvitations(std::string_view campaign,
@@ -130,6 +133,12 @@ namespace internal {
 // Suppresses a user id for every campaign: their pending, waiting and awaiting invitations become
 // skipped.
 Status SuppressUser(Tx& tx, int64_t user_id, std::string_view reason, int64_t now);
+
+// Appends `event` (its id aside) to the campaign's audit trail, in the caller's transaction.
+Status RecordCampaignEvent(Tx& tx, int64_t campaign_id, const CampaignEvent& event);
+
+// The log line of a committed state change: info for an operator's, warning for the engine's.
+void LogCampaignEvent(std::string_view campaign, const CampaignEvent& event);
 
 }  // namespace internal
 

@@ -112,13 +112,32 @@ Result<bool> SqlStore::SetResolvedUserId(int64_t invitation_id, int64_t user_id)
 }
 
 Status SqlStore::PauseCampaignFor(int64_t campaign_id, std::string_view reason) {
-  return WriteUnit([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(
+  CampaignEvent event;
+  std::string campaign;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    campaign.clear();
+    const int64_t now = NowUnixMillis();
+    ASSIGN_OR_RETURN(
+        int64_t paused,
         tx.Execute("UPDATE campaigns SET state = 'paused', paused_reason = ?, updated_at = ? "
                    "WHERE id = ? AND state = 'running'",
-                   {std::string(reason), NowUnixMillis(), campaign_id}));
+                   {std::string(reason), now, campaign_id}));
+    if (paused == 0) return Ok();  // not running (any more): nothing changed, nothing to record
+    event = CampaignEvent{0,
+                          now,
+                          core::ToString(core::Actor::Engine()),
+                          CampaignAction::kPause,
+                          core::CampaignState::kRunning,
+                          core::CampaignState::kPaused,
+                          std::string(reason)};
+    RETURN_IF_ERROR(internal::RecordCampaignEvent(tx, campaign_id, event));
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     tx.QueryOne("SELECT name FROM campaigns WHERE id = ?", {campaign_id}));
+    if (row) campaign = row->Text(0);
     return Ok();
-  });
+  }));
+  if (!campaign.empty()) internal::LogCampaignEvent(campaign, event);
+  return Ok();
 }
 
 Status SqlStore::SetSharedLink(int64_t campaign_id, std::string_view link) {

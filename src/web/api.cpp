@@ -193,11 +193,25 @@ Result<Reply> Api::ShowCampaign(const std::string& name) {
   return Reply{200, std::move(out)};
 }
 
-Result<Reply> Api::ChangeCampaign(const std::string& name, const std::string& action) {
+Result<Reply> Api::ChangeCampaign(const std::string& name, const std::string& action,
+                                  const core::Actor& actor) {
   const std::optional<core::CampaignAction> parsed = core::ParseCampaignAction(action);
   if (!parsed) return Fail(ErrorCode::kNotFound, "no campaign action \"{}\"", action);
-  ASSIGN_OR_RETURN(storage::Campaign changed, store_.ChangeCampaign(name, *parsed));
+  ASSIGN_OR_RETURN(storage::Campaign changed, store_.ChangeCampaign(name, *parsed, actor));
   return Reply{200, {{"campaign", CampaignJson(changed)}}};
+}
+
+Result<Reply> Api::CampaignEvents(const std::string& name, const Query& query) {
+  storage::CampaignEventQuery events;
+  ASSIGN_OR_RETURN(int64_t limit, IntParam(query, "limit", 50, 1, storage::kMaxCampaignEvents));
+  events.limit = static_cast<int>(limit);
+  ASSIGN_OR_RETURN(events.before, IntParam(query, "before", 0, 1, INT64_MAX));
+  ASSIGN_OR_RETURN(storage::CampaignEventPage page, store_.ListCampaignEvents(name, events));
+  json list = json::array();
+  for (const storage::CampaignEvent& event : page.events) list.push_back(CampaignEventJson(event));
+  return Reply{200,
+               {{"events", std::move(list)},
+                {"next_before", page.next_before ? json(*page.next_before) : json(nullptr)}}};
 }
 
 Result<Reply> Api::RetryFailed(const std::string& name, const json& body) {

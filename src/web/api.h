@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/actor.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "storage/store.h"
@@ -47,8 +48,13 @@ class Api {
   Result<Reply> ListCampaigns();
   Result<Reply> CreateCampaign(const nlohmann::json& body);
   Result<Reply> ShowCampaign(const std::string& name);
-  // action: start, pause, resume or cancel.
-  Result<Reply> ChangeCampaign(const std::string& name, const std::string& action);
+  // action: start, pause, resume or cancel; `actor` (the request's token or session) goes into
+  // the campaign's audit trail and the log.
+  Result<Reply> ChangeCampaign(const std::string& name, const std::string& action,
+                               const core::Actor& actor);
+  // The campaign's state changes, newest first: ?limit (1..200, default 50) and ?before (an
+  // event id: the page after next_before).
+  Result<Reply> CampaignEvents(const std::string& name, const Query& query);
   // Both need {"confirm": true}: they make the engine send again.
   Result<Reply> RetryFailed(const std::string& name, const nlohmann::json& body);
   Result<Reply> ResendUnknown(const std::string& name, const nlohmann::json& body);

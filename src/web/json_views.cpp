@@ -88,6 +88,16 @@ json ContactJson(const storage::ContactView& v) {
           {"start_link", OrNull(v.start_link)}};
 }
 
+json CampaignEventJson(const storage::CampaignEvent& e) {
+  return {{"id", e.id},
+          {"at", e.at},
+          {"actor", e.actor},
+          {"action", std::string(core::ToString(e.action))},
+          {"from", std::string(core::ToString(e.from))},
+          {"to", std::string(core::ToString(e.to))},
+          {"detail", e.detail}};
+}
+
 json AttemptJson(const storage::AttemptView& v) {
   const storage::AttemptRecord& a = v.attempt;
   return {{"id", v.id},

@@ -21,6 +21,8 @@ nlohmann::json SummaryJson(const storage::CampaignSummary& summary,
                            const storage::Account* account);
 nlohmann::json ContactJson(const storage::ContactView& view);
 nlohmann::json AttemptJson(const storage::AttemptView& view);
+// {"id", "at" (unix ms), "actor", "action", "from", "to", "detail"}.
+nlohmann::json CampaignEventJson(const storage::CampaignEvent& event);
 nlohmann::json AccountJson(const storage::Account& account);
 nlohmann::json WorkerJson(const storage::WorkerInfo& worker, int64_t now);
 

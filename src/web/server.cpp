@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/actor.h"
 #include "core/campaign_states.h"
 #include "core/instruments.h"
 #include "core/model.h"
@@ -205,9 +206,11 @@ class Server::Impl {
   }
 
  private:
-  // Who made a request: a browser session or an API token.
+  // Who made a request: a browser session or an API token, and the actor the audit trail names
+  // ("dashboard:admin": the dashboard has one user; "token:NAME").
   struct Caller {
     std::optional<storage::WebSession> session;
+    core::Actor actor;
   };
 
   int64_t NowMs() const { return core::ToUnixMillis(options_.clock->Now()); }
@@ -254,8 +257,9 @@ class Server::Impl {
          [&api](const In& in) { return api.ShowCampaign(in.path[0]); });
     for (core::CampaignAction change : core::kAllCampaignActions) {
       const std::string action(core::ToString(change));
-      Json("POST", "/api/v1/campaigns/{name}/" + action, kWrite,
-           [&api, action](const In& in) { return api.ChangeCampaign(in.path[0], action); });
+      Json("POST", "/api/v1/campaigns/{name}/" + action, kWrite, [&api, action](const In& in) {
+        return api.ChangeCampaign(in.path[0], action, in.actor);
+      });
     }
     Json("POST", "/api/v1/campaigns/{name}/retry-failed", kWrite,
          [&api](const In& in) { return api.RetryFailed(in.path[0], in.body); });
@@ -265,6 +269,8 @@ class Server::Impl {
          [&api](const In& in) { return api.CampaignSeries(in.path[0], in.query); });
     Json("GET", "/api/v1/campaigns/{name}/errors", kRead,
          [&api](const In& in) { return api.CampaignErrors(in.path[0]); });
+    Json("GET", "/api/v1/campaigns/{name}/events", kRead,
+         [&api](const In& in) { return api.CampaignEvents(in.path[0], in.query); });
     Json("GET", "/api/v1/campaigns/{name}/attempts", kRead,
          [&api](const In& in) { return api.CampaignAttempts(in.path[0], in.query); });
     Json("GET", "/api/v1/contacts", kRead,
@@ -319,13 +325,14 @@ class Server::Impl {
     Json("GET", "/api/v1/workers", kRead, [&api](const In&) { return api.ListWorkers(); });
   }
 
-  // What an API handler gets: the request's path parameters in order, its query and its JSON body
-  // (an empty object for an upload or no body).
+  // What an API handler gets: the request's path parameters in order, its query, its JSON body
+  // (an empty object for an upload or no body) and who made it.
   struct In {
     HttpRequest& req;
     const std::vector<std::string>& path;
     const Query& query;
     json body;
+    const core::Actor& actor;
   };
   using JsonHandler = std::function<Result<Reply>(const In&)>;
   using FileHandler = std::function<Result<FileReply>(const In&)>;
@@ -352,8 +359,8 @@ class Server::Impl {
     Raw(
         method, path, access,
         [handler = std::move(handler), body, parse](HttpRequest& req, HttpResponse& res,
-                                                    const Caller&) {
-          In in{req, req.params, req.query, json::object()};
+                                                    const Caller& caller) {
+          In in{req, req.params, req.query, json::object(), caller.actor};
           if (body != BodyKind::kUpload && parse == BodyParse::kVerbatim) {
             if (Status nested = CheckNesting(req); !nested) return SendError(res, nested.error());
           } else if (body != BodyKind::kUpload) {
@@ -372,8 +379,8 @@ class Server::Impl {
   // cached (start links are personal), saved under its name when it has one.
   void File(std::string_view method, const std::string& path, Access access, FileHandler handler) {
     Raw(method, path, access,
-        [handler = std::move(handler)](HttpRequest& req, HttpResponse& res, const Caller&) {
-          In in{req, req.params, req.query, json::object()};
+        [handler = std::move(handler)](HttpRequest& req, HttpResponse& res, const Caller& caller) {
+          In in{req, req.params, req.query, json::object(), caller.actor};
           Result<FileReply> reply = handler(in);
           if (!reply) return SendError(res, reply.error());
           res.status = reply->status;
@@ -419,7 +426,7 @@ class Server::Impl {
                         core::ToString(found.scope), core::ToString(ScopeFor(access))));
         return std::nullopt;
       }
-      return Caller{};
+      return Caller{std::nullopt, core::Actor::Token(found.name)};
     }
     std::optional<std::string> cookie = CookieValue(req, kCookieName);
     if (!cookie) {
@@ -441,7 +448,7 @@ class Server::Impl {
       SendError(res, 403, "csrf", "missing or wrong X-CSRF-Token header");
       return std::nullopt;
     }
-    return Caller{std::move(*session)};
+    return Caller{std::move(*session), core::Actor::Dashboard("admin")};
   }
 
   void Readyz(HttpResponse& res) {

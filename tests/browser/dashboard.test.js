@@ -171,6 +171,28 @@ describe('dashboard', () => {
     await waitFor(async () => (await sent()) > pausedAt, { timeout: 30000, message: 'sending to continue after resume' });
   });
 
+  test('the campaign page shows who changed it: the dashboard, then the CLI, newest first', async () => {
+    const changes = page.getByRole('region', { name: 'Changes' });
+    const rows = changes.locator('tbody tr[data-event]');
+    // Start, pause and resume from the page above: three rows by the dashboard's session.
+    await waitFor(async () => (await rows.count()) === 3, { message: 'three changes in the trail' });
+    assert.deepEqual(await rows.locator('td:nth-child(2)').allTextContents(),
+      ['dashboard:admin', 'dashboard:admin', 'dashboard:admin']);
+    assert.match(await rows.first().locator('td:nth-child(3)').textContent(), /paused\s*→\s*running/);
+
+    // A change made at the CLI shows up without a reload, named after the OS user.
+    ws.cli('campaign', 'pause', 'demo');
+    await waitFor(async () => (await rows.count()) === 4, { message: 'the CLI\u2019s pause in the trail' });
+    assert.match(await rows.first().locator('td:nth-child(2)').textContent(), /^cli:\S+$/);
+    assert.match(await rows.first().locator('td:nth-child(3)').textContent(), /running\s*→\s*paused/);
+    const trail = await api('GET', '/campaigns/demo/events');
+    assert.equal(trail.status, 200);
+    assert.equal(trail.body.events[0].action, 'pause');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-campaign-changes.png'), fullPage: true });
+    ws.cli('campaign', 'resume', 'demo');
+    await page.locator('h1 + span .badge-running').waitFor();
+  });
+
   test('resend unknowns and cancel ask first in a dialog of their own', async () => {
     await page.getByRole('button', { name: 'Cancel…' }).click();
     const dialog = page.getByRole('dialog');

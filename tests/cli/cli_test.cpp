@@ -1,8 +1,8 @@
 // Whole-binary tests: run `tginvite` as a user would, in a temporary folder, and check what it
 // prints, what it exits with and what it leaves in the database.
-#include <filesystem>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <pwd.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -545,6 +546,47 @@ TEST_F(CliTest, CampaignLifecycle) {
   EXPECT_THAT(show.out, HasSubstr("cancelled"));
   EXPECT_THAT(show.out, HasSubstr("REHEARSAL"));
   EXPECT_EQ(Run({"campaign", "show", "autumn"}).exit_code, 2);
+}
+
+// Who changed a campaign: the OS user at the CLI (the one who ran sudo, under sudo), in the log
+// line of the change and in `campaign show`'s latest changes.
+TEST_F(CliTest, CampaignChangesNameTheCliUser) {
+  CreateRehearsalCampaign();
+  const passwd* me = getpwuid(geteuid());
+  ASSERT_NE(me, nullptr);
+  const std::string user = std::string("cli:") + me->pw_name;
+  ProcessResult started = Ok({"campaign", "start", "spring"}, {{"SUDO_USER", ""}});
+  EXPECT_EQ(started.out, "campaign spring is running\n") << "the log line goes to stderr";
+  EXPECT_THAT(started.err, HasSubstr(" info campaign spring: draft -> running by " + user + "\n"));
+  Ok({"campaign", "pause", "spring"}, {{"SUDO_USER", "alice"}});
+
+  ProcessResult show = Ok({"campaign", "show", "spring"});
+  EXPECT_THAT(show.out, HasSubstr("latest changes, newest first:"));
+  EXPECT_THAT(show.out, ::testing::ContainsRegex("cli:alice +running -> paused\n.*" + user +
+                                                 " +draft -> running\n"))
+      << "newest first";
+  EXPECT_EQ(Dump("SELECT actor, action, from_state, to_state FROM campaign_events ORDER BY id"),
+            user + "|start|draft|running\ncli:alice|pause|running|paused\n");
+}
+
+TEST_F(CliTest, LogLevelIsAnOptionAndAVariable) {
+  CreateRehearsalCampaign();
+  ProcessResult quiet = Ok({"--log-level", "warn", "campaign", "start", "spring"});
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_EQ(Ok({"campaign", "pause", "spring"}, {{"TGINVITE_LOG_LEVEL", "ERROR"}}).err, "");
+  ProcessResult loud = Ok({"campaign", "resume", "spring"}, {{"TGINVITE_LOG_LEVEL", "debug"}});
+  EXPECT_THAT(loud.err, HasSubstr("paused -> running"));
+  EXPECT_EQ(loud.err.find('\x1b'), std::string::npos) << "no colours off a terminal";
+
+  for (const auto& [args, env] :
+       std::vector<std::pair<std::vector<std::string>, std::map<std::string, std::string>>>{
+           {{"--log-level", "loud", "status"}, {}},
+           {{"status"}, {{"TGINVITE_LOG_LEVEL", "verbose"}}}}) {
+    ProcessResult bad = Run(args, env);
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_THAT(bad.err, HasSubstr("is not a level: use trace, debug, info, warn or error"));
+  }
+  EXPECT_THAT(Ok({"--help"}).out, HasSubstr("--log-level"));
 }
 
 TEST_F(CliTest, ExportNeutralisesFormulas) {

@@ -3,8 +3,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "fakes/process.h"
 #include "fakes/temp_dir.h"
@@ -73,6 +75,44 @@ TEST_F(LogFormatTest, RunUntilIdleWritesOnlyJsonLines) {
   ProcessResult text = Run({"run", "--until-idle"});
   EXPECT_EQ(nlohmann::json::parse(text.out + text.err, nullptr, false).is_discarded(), true);
   EXPECT_NE((text.out + text.err).find("REHEARSAL"), std::string::npos);
+}
+
+// Under systemd, with standard output the stream JOURNAL_STREAM names, the worker's lines carry
+// journald's priority prefix and no timestamp of their own, and no colour codes.
+TEST_F(LogFormatTest, UnderSystemdLinesCarryPrioritiesAndNoTimestamp) {
+  Run({"init"});
+  Run({"account", "add", "demo"});
+  std::ofstream(dir_.File("t.html")) << "Hello {first_name}: {link}";
+  Run({"campaign", "create", "spring", "--account", "demo", "--chat", "-1001234567890",
+       "--template-file", "t.html"});
+  Run({"campaign", "start", "spring"});
+
+  const std::string journal = dir_.File("journal.log");
+  std::ofstream(journal).close();
+  struct stat info {};
+  ASSERT_EQ(stat(journal.c_str(), &info), 0);
+  testing::ProcessOptions options;
+  options.cwd = dir_.path().string();
+  options.env = {{"TGINVITE_DB", "sqlite:" + dir_.File("t.db")},
+                 {"JOURNAL_STREAM", fmt::format("{}:{}", info.st_dev, info.st_ino)},
+                 {"TERM", "xterm-256color"}};
+  testing::ChildProcess worker({bin_, "run", "--until-idle"}, options, journal);
+  ASSERT_EQ(worker.Wait(std::chrono::seconds(60)), 0);
+
+  std::ifstream in(journal);
+  std::string line;
+  int lines = 0;
+  bool started = false;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_TRUE(line.starts_with("<6>info ") || line.starts_with("<4>warning ") ||
+                line.starts_with("<3>error "))
+        << line;
+    EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+    started |= line.find(" worker ") != std::string::npos && line.ends_with(" started on sqlite");
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_TRUE(started) << "the worker's first line, as <6>info worker HOST:PID started on sqlite";
 }
 
 TEST_F(LogFormatTest, UnknownLogFormatIsRefused) {

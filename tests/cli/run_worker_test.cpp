@@ -46,7 +46,8 @@ TEST(RunWorkerTest, ADatabaseErrorJustAfterStartDoesNotEndTheWorker) {
   for (int64_t id = 1; id <= 5; ++id) contacts.push_back(testing::Contact(id, "", "User"));
   testing::VectorSource source(testing::Rows(contacts));
   ASSERT_TRUE(store.ImportContacts(source, testing::Options("spring")));
-  ASSERT_TRUE(store.ChangeCampaign("spring", storage::CampaignAction::kStart));
+  ASSERT_TRUE(
+      store.ChangeCampaign("spring", storage::CampaignAction::kStart, core::Actor::Cli("test")));
 
   // The database goes away for one statement: the next read of the campaigns on any connection.
   ASSERT_FALSE(connections.empty());

@@ -159,7 +159,8 @@ class DispatcherTest : public ::testing::Test {
     storage::ImportOptions import;
     import.campaign = name;
     ASSERT_TRUE(store_->ImportContacts(source, import));
-    ASSERT_TRUE(store_->ChangeCampaign(name, storage::CampaignAction::kStart));
+    ASSERT_TRUE(
+        store_->ChangeCampaign(name, storage::CampaignAction::kStart, core::Actor::Cli("test")));
   }
 
   // Runs cycles, moving the clock to the next due time when a cycle had nothing to do.
@@ -348,6 +349,13 @@ TEST_F(DispatcherTest, LostRightsPauseTheCampaignAndKeepItsInvitations) {
             "Bad Request: not enough rights to manage chat invite link");
   EXPECT_EQ(campaign->counts[InvitationState::kPending], 4);
   EXPECT_TRUE(messenger_.sent().empty());
+  // The audit trail names the engine and its reason, after the operator's start.
+  auto events = store_->ListCampaignEvents("c", {});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->events.size(), 2u);
+  EXPECT_EQ(events->events[0].actor, "engine");
+  EXPECT_EQ(events->events[0].to, core::CampaignState::kPaused);
+  EXPECT_EQ(events->events[0].detail, "Bad Request: not enough rights to manage chat invite link");
 }
 
 // Invariant I2 (docs/invariants.md)
@@ -591,7 +599,8 @@ TEST_F(DispatcherTest, ContactsWithoutAUserIdSpendNoPacingSlot) {
   storage::ImportOptions import;
   import.campaign = "c";
   ASSERT_TRUE(store_->ImportContacts(source, import));
-  ASSERT_TRUE(store_->ChangeCampaign("c", storage::CampaignAction::kStart));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("c", storage::CampaignAction::kStart, core::Actor::Cli("test")));
   core::TimePoint start = clock_->Now();
   auto cycle = dispatcher_->RunOnce();
   ASSERT_TRUE(cycle);
@@ -637,7 +646,8 @@ TEST_F(DispatcherTest, ContactsWithoutAUserIdAreSkipped) {
   storage::ImportOptions import;
   import.campaign = "c";
   ASSERT_TRUE(store_->ImportContacts(source, import));
-  ASSERT_TRUE(store_->ChangeCampaign("c", storage::CampaignAction::kStart));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("c", storage::CampaignAction::kStart, core::Actor::Cli("test")));
   Drain();
   storage::ExportRow row = Rows("c").at(0);
   EXPECT_EQ(row.state, InvitationState::kSkipped);
@@ -702,8 +712,10 @@ TEST_F(DispatcherTest, StartsReleaseWaitingContactsOnce) {
   ImportRows cancelled_rows({contact(std::nullopt, "cat", "")});
   import.campaign = "x";
   ASSERT_TRUE(store_->ImportContacts(cancelled_rows, import));
-  ASSERT_TRUE(store_->ChangeCampaign("s", storage::CampaignAction::kStart));
-  ASSERT_TRUE(store_->ChangeCampaign("x", storage::CampaignAction::kCancel));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("s", storage::CampaignAction::kStart, core::Actor::Cli("test")));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("x", storage::CampaignAction::kCancel, core::Actor::Cli("test")));
 
   ASSERT_TRUE(dispatcher_->PollUpdatesOnce(std::chrono::seconds(0)));  // learns @fake_bot
   Drain();
@@ -781,7 +793,8 @@ TEST_F(DispatcherTest, AnswersToStartsAreNotPaced) {
   storage::ImportOptions import;
   import.campaign = "p";
   ASSERT_TRUE(store_->ImportContacts(rows, import));
-  ASSERT_TRUE(store_->ChangeCampaign("p", storage::CampaignAction::kStart));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("p", storage::CampaignAction::kStart, core::Actor::Cli("test")));
   auto first = dispatcher_->RunOnce();  // one paced invitation; the next is 2-3 minutes away
   ASSERT_TRUE(first) << first.error().message;
   ASSERT_EQ(messenger_.sent().size(), 1u);
@@ -965,7 +978,8 @@ TEST(DispatcherRunTest, AnAccountWhoseSendsHangDoesNotHoldUpAnother) {
     storage::ImportOptions import;
     import.campaign = name;
     ASSERT_TRUE(store.ImportContacts(source, import));
-    ASSERT_TRUE(store.ChangeCampaign(name, storage::CampaignAction::kStart));
+    ASSERT_TRUE(
+        store.ChangeCampaign(name, storage::CampaignAction::kStart, core::Actor::Cli("test")));
   }
 
   std::mutex gate_mu;
@@ -1036,7 +1050,8 @@ class UserAccountDispatchTest : public DispatcherTest {
     storage::ImportOptions import;
     import.campaign = name;
     ASSERT_TRUE(store_->ImportContacts(source, import));
-    ASSERT_TRUE(store_->ChangeCampaign(name, storage::CampaignAction::kStart));
+    ASSERT_TRUE(
+        store_->ChangeCampaign(name, storage::CampaignAction::kStart, core::Actor::Cli("test")));
   }
 
   static std::vector<core::ContactRecord> ById(int64_t first, int64_t count) {

@@ -146,7 +146,7 @@ TEST_P(StoreContractTest, CampaignCreationValidatesEverything) {
 TEST_P(StoreContractTest, ListRunningCampaignsHasOnlyRunningOnes) {
   CreateCampaign(*store_, "spring");
   CreateCampaign(*store_, "autumn");
-  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart, core::Actor::Cli("test")));
   auto running = store_->ListRunningCampaigns();
   ASSERT_TRUE(running);
   ASSERT_EQ(running->size(), 1u);
@@ -157,23 +157,23 @@ TEST_P(StoreContractTest, ListRunningCampaignsHasOnlyRunningOnes) {
 TEST_P(StoreContractTest, CampaignStateMachine) {
   CreateCampaign(*store_);
   using A = CampaignAction;
-  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kPause));
-  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kResume));
-  auto started = store_->ChangeCampaign("spring", A::kStart);
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kPause, core::Actor::Cli("test")));
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kResume, core::Actor::Cli("test")));
+  auto started = store_->ChangeCampaign("spring", A::kStart, core::Actor::Cli("test"));
   ASSERT_TRUE(started);
   EXPECT_EQ(started->state, core::CampaignState::kRunning);
   EXPECT_TRUE(started->started_at.has_value());
-  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kStart));
-  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kPause));
-  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kResume));
-  EXPECT_FALSE(store_->ChangeCampaign("ghost", A::kStart));
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kStart, core::Actor::Cli("test")));
+  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kPause, core::Actor::Cli("test")));
+  EXPECT_TRUE(store_->ChangeCampaign("spring", A::kResume, core::Actor::Cli("test")));
+  EXPECT_FALSE(store_->ChangeCampaign("ghost", A::kStart, core::Actor::Cli("test")));
 }
 
 TEST_P(StoreContractTest, CancellingCancelsPendingInvitationsOnly) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->AddSuppression("id:3", "asked"));
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kCancel));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kCancel, core::Actor::Cli("test")));
   core::StateCounts counts = CountsOf(*store_, "spring");
   EXPECT_EQ(counts[InvitationState::kCancelled], 2);
   EXPECT_EQ(counts[InvitationState::kSkipped], 1);
@@ -181,6 +181,109 @@ TEST_P(StoreContractTest, CancellingCancelsPendingInvitationsOnly) {
   auto refused = Import(*store_, {Contact(4)}, Options("spring"));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+}
+
+// The audit trail (Catalog::ListCampaignEvents): every state change with its actor, newest first;
+// a refused change leaves none.
+TEST_P(StoreContractTest, StateChangesAreRecordedWithTheirActor) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2)}, Options("spring")));
+  using A = CampaignAction;
+  using S = core::CampaignState;
+  ASSERT_TRUE(store_->ChangeCampaign("spring", A::kStart, core::Actor::Cli("alice")));
+  EXPECT_FALSE(store_->ChangeCampaign("spring", A::kStart, core::Actor::Cli("mallory")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", A::kPause, core::Actor::Token("deploy")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", A::kResume, core::Actor::Dashboard("admin")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", A::kCancel, core::Actor::Cli("bob")));
+
+  auto page = store_->ListCampaignEvents("spring", {});
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->events.size(), 4u);
+  EXPECT_FALSE(page->next_before.has_value());
+  using Row = std::tuple<std::string, A, S, S, std::string>;
+  std::vector<Row> rows;
+  for (const CampaignEvent& e : page->events) {
+    rows.emplace_back(e.actor, e.action, e.from, e.to, e.detail);
+    EXPECT_GT(e.at, 0);
+  }
+  EXPECT_EQ(
+      rows,
+      (std::vector<Row>{
+          {"cli:bob", A::kCancel, S::kRunning, S::kCancelled, "open invitations cancelled: 2"},
+          {"dashboard:admin", A::kResume, S::kPaused, S::kRunning, ""},
+          {"token:deploy", A::kPause, S::kRunning, S::kPaused, ""},
+          {"cli:alice", A::kStart, S::kDraft, S::kRunning, ""},
+      }));
+  EXPECT_GT(page->events[0].id, page->events[1].id);
+  EXPECT_GE(page->events[0].at, page->events[3].at);
+}
+
+// The engine's pause (DeliveryStore::PauseCampaignFor) is in the trail once, with its reason; a
+// campaign that is not running is left as it is, and so is its trail.
+TEST_P(StoreContractTest, TheEnginesPauseIsRecordedWithItsReason) {
+  CreateCampaign(*store_, "spring");
+  CreateCampaign(*store_, "autumn");
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("alice")));
+  auto spring = store_->FindCampaign("spring");
+  auto autumn = store_->FindCampaign("autumn");
+  ASSERT_TRUE(spring && autumn);
+  ASSERT_TRUE(store_->PauseCampaignFor(spring->campaign.id, "the bot is not an admin of the chat"));
+  ASSERT_TRUE(store_->PauseCampaignFor(spring->campaign.id, "again"));  // already paused
+  ASSERT_TRUE(store_->PauseCampaignFor(autumn->campaign.id, "a draft"));
+
+  auto events = store_->ListCampaignEvents("spring", {});
+  ASSERT_TRUE(events) << events.error().message;
+  ASSERT_EQ(events->events.size(), 2u);
+  const CampaignEvent& paused = events->events[0];
+  EXPECT_EQ(paused.actor, "engine");
+  EXPECT_EQ(paused.action, CampaignAction::kPause);
+  EXPECT_EQ(paused.from, core::CampaignState::kRunning);
+  EXPECT_EQ(paused.to, core::CampaignState::kPaused);
+  EXPECT_EQ(paused.detail, "the bot is not an admin of the chat");
+  auto draft = store_->ListCampaignEvents("autumn", {});
+  ASSERT_TRUE(draft);
+  EXPECT_TRUE(draft->events.empty());
+  EXPECT_EQ(store_->FindCampaign("autumn")->campaign.state, core::CampaignState::kDraft);
+}
+
+TEST_P(StoreContractTest, CampaignEventsComeInPagesNewestFirst) {
+  CreateCampaign(*store_);
+  CreateCampaign(*store_, "autumn");
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("a")));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kPause, core::Actor::Cli("a")));
+    ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kResume, core::Actor::Cli("a")));
+  }
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart, core::Actor::Cli("a")));
+
+  std::vector<int64_t> seen;
+  CampaignEventQuery query;
+  query.limit = 2;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = store_->ListCampaignEvents("spring", query);
+    ASSERT_TRUE(page) << page.error().message;
+    for (const CampaignEvent& e : page->events) seen.push_back(e.id);
+    if (!page->next_before) break;
+    EXPECT_EQ(page->events.size(), 2u);
+    query.before = *page->next_before;
+  }
+  ASSERT_EQ(seen.size(), 5u) << "every event of spring, none of autumn";
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+
+  auto exact = store_->ListCampaignEvents("spring", {.before = 0, .limit = 5});
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->events.size(), 5u);
+  EXPECT_FALSE(exact->next_before.has_value()) << "no older events remain";
+
+  for (int limit : {0, kMaxCampaignEvents + 1}) {
+    auto refused = store_->ListCampaignEvents("spring", {.before = 0, .limit = limit});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  }
+  auto missing = store_->ListCampaignEvents("ghost", {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
 // Each campaign's sends of the last minute, as ListCampaigns (all campaigns at once) and
@@ -206,7 +309,7 @@ TEST_P(StoreContractTest, CampaignsCountTheirSuccessfulSendsOfTheLastMinute) {
       {4, {"transient", "send", 1000}}, {5, {"ok", "send", 2000}},
       {6, {"ok", "link", 2000}}};
   for (const char* name : {"spring", "autumn"}) {
-    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart, core::Actor::Cli("test")));
     auto claims = ClaimAndMarkSending(*store_, ClaimRequestFor(*store_, name));
     ASSERT_TRUE(claims);
     std::vector<OutcomeRecord> outcomes;

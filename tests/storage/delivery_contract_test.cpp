@@ -33,7 +33,7 @@ using testing::VectorSource;
 TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   const ClaimRequest request = ClaimRequestFor(*store_, "spring");
   auto claimed = store_->ClaimInvitations(request);
   ASSERT_TRUE(claimed) << claimed.error().message;
@@ -110,8 +110,8 @@ TEST_P(StoreContractTest, ClaimPacesEachCampaignAndSpacesTheAccountsSlots) {
   CreateCampaign(*store_, "autumn");
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4)}, Options("spring")));
   ASSERT_TRUE(Import(*store_, {Contact(5), Contact(6)}, Options("autumn")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
-  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
+  ASSERT_TRUE(store_->ChangeCampaign("autumn", CampaignAction::kStart, core::Actor::Cli("test")));
   ClaimRequest request = ClaimRequestFor(*store_, "spring");
   const int64_t spring = request.campaigns[0].campaign_id;
   const int64_t autumn = ClaimRequestFor(*store_, "autumn").campaigns[0].campaign_id;
@@ -151,7 +151,7 @@ TEST_P(StoreContractTest, ClaimTakesFreeSlotsBeforeLaterOnesNeverCloserThanTheIn
   std::vector<core::ContactRecord> contacts;
   for (int64_t id = 1; id <= 9; ++id) contacts.push_back(Contact(id));
   ASSERT_TRUE(Import(*store_, contacts, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   ClaimRequest request = ClaimRequestFor(*store_, "spring");
   request.emission_interval = std::chrono::milliseconds(40);
   request.max_rows = 2;
@@ -190,9 +190,9 @@ TEST_P(StoreContractTest, ClaimKeepsAChatsIntervalSkipsTheUnreachableAndPausedCa
   ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("autumn")));
   ASSERT_TRUE(Import(*store_, {Contact(7)}, Options("winter")));
   for (const char* name : {"spring", "autumn", "winter"}) {
-    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart, core::Actor::Cli("test")));
   }
-  ASSERT_TRUE(store_->ChangeCampaign("winter", CampaignAction::kPause));
+  ASSERT_TRUE(store_->ChangeCampaign("winter", CampaignAction::kPause, core::Actor::Cli("test")));
   ClaimRequest request = ClaimRequestFor(*store_, "spring");
   const int64_t spring = request.campaigns[0].campaign_id;
   const int64_t autumn = ClaimRequestFor(*store_, "autumn").campaigns[0].campaign_id;
@@ -216,7 +216,7 @@ TEST_P(StoreContractTest, ClaimKeepsAChatsIntervalSkipsTheUnreachableAndPausedCa
 TEST_P(StoreContractTest, ClaimDuringAFloodPauseTakesNothing) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   const ClaimRequest request = ClaimRequestFor(*store_, "spring");
   ASSERT_TRUE(store_->PauseAccount(request.account_id, request.now + 5000));
   auto claimed = store_->ClaimInvitations(request);
@@ -238,7 +238,7 @@ TEST_P(StoreContractTest, ClaimDuringAFloodPauseTakesNothing) {
 TEST_P(StoreContractTest, ClaimSlotsStartAfterTheLeadAndTheLockWait) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   auto campaign = store_->FindCampaign("spring");
   ASSERT_TRUE(campaign);
   ClaimRequest request;
@@ -277,7 +277,7 @@ TEST_P(StoreContractTest, ReslotLateTakesFreeSlotsAndKeepsChatIntervals) {
   ASSERT_TRUE(Import(*store_, {Contact(3)}, Options("summer")));
   ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("winter")));
   for (const char* name : {"spring", "autumn", "summer", "winter"}) {
-    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart));
+    ASSERT_TRUE(store_->ChangeCampaign(name, CampaignAction::kStart, core::Actor::Cli("test")));
   }
   auto request_for = [&](const char* name, int64_t at) {
     ClaimRequest request = ClaimRequestFor(*store_, name);
@@ -325,7 +325,7 @@ TEST_P(StoreContractTest, ReslotLateTakesFreeSlotsAndKeepsChatIntervals) {
 TEST_P(StoreContractTest, ReslotLateKeepsTheSlotsAClaimMadeNowMustKeepClearOf) {
   CreateCampaign(*store_, "spring");
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3), Contact(4)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   const ClaimRequest base = ClaimRequestFor(*store_, "spring");
   const int64_t t0 = base.now;
   // One row claimed at t0 + at with this lead, marked sending; its claim.

@@ -101,7 +101,7 @@ TEST_P(StoreContractTest, LegacyDryRunWritesNothing) {
 TEST_P(StoreContractTest, LegacyOutcomesNeverTouchAnInvitationBeingSent) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1)}, {.campaign = "spring"}));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   auto claims = contract::ClaimAndMarkSending(*store_, contract::ClaimRequestFor(*store_, "spring"));
   ASSERT_TRUE(claims);
   ASSERT_EQ(claims->size(), 1u);

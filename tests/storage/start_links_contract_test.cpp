@@ -141,7 +141,7 @@ TEST_P(StoreContractTest, StartLinksAPayloadLinksTheSenderAndQueuesTheInvitation
   StartLinks t(store_);
   t.Campaign("c", CampaignReach::kBoth);
   t.Import("c", {Contact(std::nullopt, "bob")});
-  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart, core::Actor::Cli("test")));
   const std::string key = t.KeyOf("c", "bob");
 
   std::vector<StartResult> first = t.Start({{0, 42, "bob", key}});
@@ -173,7 +173,7 @@ TEST_P(StoreContractTest, StartLinksTheSameUpdateAppliedTwiceTakesEffectOnce) {
   StartLinks t(store_);
   t.Campaign("c", CampaignReach::kStartLink);
   t.Import("c", {Contact(std::nullopt, "bob")});
-  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart, core::Actor::Cli("test")));
   const std::string key = t.KeyOf("c", "bob");
   const std::vector<InboxUpdate> update = {
       {9, InboxUpdate::Kind::kStart, 42, 42, "bob", "", "", "", key}};
@@ -210,7 +210,7 @@ TEST_P(StoreContractTest, StartLinksABareStartMatchesTheOneContactWithTheSenders
   StartLinks t(store_);
   t.Campaign("c", CampaignReach::kBoth);
   t.Import("c", {Contact(std::nullopt, "bob"), Contact(std::nullopt, "", "C", "+4930123456")});
-  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart, core::Actor::Cli("test")));
   EXPECT_EQ(t.Start({{0, 42, "bob", ""}})[0].match, StartMatch::kLinked);
   EXPECT_EQ(t.Counts("c")[InvitationState::kPending], 1);
   // A stranger's bare /start waits, and links once they are imported.
@@ -232,8 +232,8 @@ TEST_P(StoreContractTest, StartLinksCancelledCampaignsAndSuppressedUsersSendNoth
   t.Campaign("c", CampaignReach::kStartLink);
   t.Import("gone", {Contact(std::nullopt, "ann")});
   t.Import("c", {Contact(std::nullopt, "bob")});
-  ASSERT_TRUE(store_->ChangeCampaign("gone", CampaignAction::kCancel));
-  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("gone", CampaignAction::kCancel, core::Actor::Cli("test")));
+  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart, core::Actor::Cli("test")));
   EXPECT_EQ(t.Start({{0, 41, "ann", t.KeyOf("gone", "ann")}})[0].match,
             StartMatch::kAlreadyHandled);
   EXPECT_EQ(t.Counts("gone")[InvitationState::kCancelled], 1);
@@ -250,7 +250,7 @@ TEST_P(StoreContractTest, StartLinksARevokedLinkStopsWorkingAndTheNewOneWorks) {
   StartLinks t(store_);
   t.Campaign("c", CampaignReach::kStartLink);
   t.Import("c", {Contact(std::nullopt, "bob")});
-  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart, core::Actor::Cli("test")));
   const std::string old_key = t.KeyOf("c", "bob");
   auto renewed = store_->RenewStartLink("c", "username:bob");
   ASSERT_TRUE(renewed) << renewed.error().message;
@@ -283,7 +283,7 @@ TEST_P(StoreContractTest, StartLinksARehearsalStartDoesNotLinkTheContact) {
   StartLinks t(store_);
   t.Campaign("c", CampaignReach::kStartLink, core::AccountKind::kRehearsal);
   t.Import("c", {Contact(std::nullopt, "bob")});
-  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("c", CampaignAction::kStart, core::Actor::Cli("test")));
   auto waiting = store_->AwaitingStarts(t.account(), 10);
   ASSERT_TRUE(waiting);
   ASSERT_EQ(waiting->size(), 1u);

@@ -104,7 +104,7 @@ class PgStoreTest : public PgDatabaseTest {
     options.campaign = "spring";
     auto imported = store.ImportContacts(source, options);
     EXPECT_TRUE(imported) << imported.error().message;
-    EXPECT_TRUE(store.ChangeCampaign("spring", CampaignAction::kStart));
+    EXPECT_TRUE(store.ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
     return campaign ? campaign->id : 0;
   }
 

@@ -9,6 +9,7 @@
 #include "fakes/fault_injecting_connection.h"
 #include "fakes/files.h"
 #include "fakes/test_keys.h"
+#include "storage/contract_helpers.h"
 #include "storage/old_database.h"
 #include "storage/schema_states.h"
 #include "storage/secrets_contract.h"
@@ -302,6 +303,32 @@ TEST(SqliteStoreTest, TheDatabaseItsWalAndShmAndNewFoldersAreOwnerOnlyUnderUmask
   EXPECT_EQ(ModeOf(path), 0600u);
   EXPECT_EQ(ModeOf(path + "-wal"), 0600u) << "SQLite gives the WAL the database file's mode";
   EXPECT_EQ(ModeOf(path + "-shm"), 0600u);
+}
+
+// A campaign's state change and its audit event are one transaction: when the event cannot be
+// written, the state does not change either. The trail is append-only.
+TEST(SqliteStoreTest, AStateChangeWithoutItsEventIsNotMade) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("t.db"), OpenMode::kCreate);
+  ASSERT_TRUE(store) << store.error().message;
+  contract::CreateCampaign(**store);
+  ASSERT_TRUE((*store)->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("a")));
+  auto conn = SqliteConnection::Open(dir.File("t.db"), SqliteOptions{});
+  ASSERT_TRUE(conn);
+  EXPECT_FALSE(Session(**conn).Execute("UPDATE campaign_events SET actor = 'cli:someone-else'"));
+  ASSERT_TRUE(
+      (*conn)->ExecuteScript("CREATE TRIGGER refuse_events BEFORE INSERT ON campaign_events BEGIN "
+                             "SELECT RAISE(ABORT, 'no more events'); END"));
+
+  EXPECT_FALSE((*store)->ChangeCampaign("spring", CampaignAction::kPause, core::Actor::Cli("a")));
+  EXPECT_EQ((*store)->FindCampaign("spring")->campaign.state, core::CampaignState::kRunning);
+  const int64_t id = (*store)->FindCampaign("spring")->campaign.id;
+  EXPECT_FALSE((*store)->PauseCampaignFor(id, "the bot lost its rights"));
+  EXPECT_EQ((*store)->FindCampaign("spring")->campaign.state, core::CampaignState::kRunning);
+  auto events = (*store)->ListCampaignEvents("spring", {});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->events.size(), 1u);
+  EXPECT_EQ(events->events[0].actor, "cli:a");
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ void RunningUserCampaign(Store& store, std::string account, std::string campaign
   VectorSource source(Rows(std::move(contacts)));
   auto imported = store.ImportContacts(source, Options(campaign));
   ASSERT_TRUE(imported) << imported.error().message;
-  ASSERT_TRUE(store.ChangeCampaign(campaign, CampaignAction::kStart));
+  ASSERT_TRUE(store.ChangeCampaign(campaign, CampaignAction::kStart, core::Actor::Cli("test")));
 }
 
 // Claims every due invitation of the campaign at `now`, as a user account's worker would (any
@@ -152,7 +152,7 @@ TEST_P(StoreContractTest, ACampaignKeepsItsMethodAndABotCannotAdd) {
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_EQ(created->method, DeliveryMethod::kAddThenMessage);
   ASSERT_TRUE(store_->CreateCampaign(CampaignOf("autumn", "person", DeliveryMethod::kAdd)));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   auto found = store_->FindCampaign("autumn");
   ASSERT_TRUE(found) << found.error().message;
   EXPECT_EQ(found->campaign.method, DeliveryMethod::kAdd);

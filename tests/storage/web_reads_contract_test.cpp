@@ -137,7 +137,7 @@ TEST_P(StoreContractTest, AContactPageReadsOneContactAndItsRenewedLink) {
 TEST_P(StoreContractTest, TallyAttemptsCountsByAccountRequestAndOutcome) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   auto empty = store_->TallyAttempts();
   ASSERT_TRUE(empty) << empty.error().message;
   EXPECT_TRUE(empty->empty());
@@ -281,7 +281,7 @@ TEST_P(StoreContractTest, ContactSearchMatchesIdsPhonesUsernamesAndNames) {
 TEST_P(StoreContractTest, AttemptsErrorsMinutesAndRetryingFailed) {
   CreateCampaign(*store_);
   ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2), Contact(3)}, Options("spring")));
-  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
   const ClaimRequest request = ClaimRequestFor(*store_, "spring");
   std::optional<std::vector<Claim>> claims = ClaimAndMarkSending(*store_, request);
   ASSERT_TRUE(claims.has_value());

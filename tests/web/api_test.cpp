@@ -111,6 +111,52 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
   ExpectError(Call("GET", "/api/v1/campaigns/nope"), 404, "not_found");
 }
 
+// Who changed a campaign, as the API tells it: the API token's name or the dashboard's session,
+// newest first, in pages; readable with a read-scoped token.
+TEST_F(ApiTest, CampaignEventsNameTheTokenOrTheDashboard) {
+  Start();
+  core::Secret deploy = NewToken();
+  ASSERT_TRUE(store_->CreateApiToken({"deploy", TokenHash(deploy.Reveal())}));
+  core::Secret reader = NewToken();
+  ASSERT_TRUE(
+      store_->CreateApiToken({"grafana", TokenHash(reader.Reveal()), core::TokenScope::kRead}));
+  Expect(Send("POST", "/api/v1/campaigns/spring/start", "",
+              {{"Authorization", "Bearer " + deploy.Reveal()}}),
+         200);
+  Expect(Call("POST", "/api/v1/campaigns/spring/pause"), 200);
+
+  json trail = Expect(Send("GET", "/api/v1/campaigns/spring/events", "",
+                           {{"Authorization", "Bearer " + reader.Reveal()}}),
+                      200);
+  ASSERT_EQ(trail["events"].size(), 2u) << trail.dump();
+  const json& paused = trail["events"][0];
+  EXPECT_EQ(paused["actor"], "dashboard:admin");
+  EXPECT_EQ(paused["action"], "pause");
+  EXPECT_EQ(paused["from"], "running");
+  EXPECT_EQ(paused["to"], "paused");
+  EXPECT_EQ(paused["detail"], "");
+  EXPECT_GT(paused["at"].get<int64_t>(), 0);
+  EXPECT_EQ(trail["events"][1]["actor"], "token:deploy");
+  EXPECT_EQ(trail["events"][1]["from"], "draft");
+  EXPECT_TRUE(trail["next_before"].is_null());
+
+  json first = Expect(Call("GET", "/api/v1/campaigns/spring/events?limit=1"), 200);
+  ASSERT_EQ(first["events"].size(), 1u);
+  EXPECT_EQ(first["next_before"], first["events"][0]["id"]);
+  json second = Expect(Call("GET", "/api/v1/campaigns/spring/events?limit=1&before=" +
+                                       std::to_string(first["next_before"].get<int64_t>())),
+                       200);
+  ASSERT_EQ(second["events"].size(), 1u);
+  EXPECT_EQ(second["events"][0]["actor"], "token:deploy");
+  EXPECT_TRUE(second["next_before"].is_null());
+
+  Expect(Call("GET", "/api/v1/campaigns/spring/events?limit=0"), 400);
+  Expect(Call("GET", "/api/v1/campaigns/spring/events?limit=201"), 400);
+  Expect(Call("GET", "/api/v1/campaigns/ghost/events"), 404);
+  EXPECT_EQ(bodies_.find(deploy.Reveal()), std::string::npos);
+  EXPECT_EQ(bodies_.find(reader.Reveal()), std::string::npos);
+}
+
 // Invariant I10 (docs/invariants.md)
 TEST_F(ApiTest, RetryAndResendNeedAnExplicitConfirmation) {
   Start();

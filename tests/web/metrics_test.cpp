@@ -142,7 +142,8 @@ class MetricsTest : public ::testing::Test {
     import.campaign = "spring";
     auto imported = store_->ImportContacts(source, import);
     EXPECT_TRUE(imported) << imported.error().message;
-    EXPECT_TRUE(store_->ChangeCampaign("spring", storage::CampaignAction::kStart));
+    EXPECT_TRUE(store_->ChangeCampaign("spring", storage::CampaignAction::kStart,
+                                       core::Actor::Cli("test")));
     auto campaign = store_->FindCampaign("spring");
     EXPECT_TRUE(campaign);
     storage::ClaimRequest request;

@@ -93,6 +93,9 @@ export const api = {
   errors: (name) => call('GET', `/campaigns/${segment(name)}/errors`),
   attempts: (name, limit = 50) =>
     call('GET', `/campaigns/${segment(name)}/attempts`, { query: { limit } }),
+  // The campaign's state changes, newest first: who (cli:USER, token:NAME, dashboard:admin, engine).
+  events: (name, limit = 20) =>
+    call('GET', `/campaigns/${segment(name)}/events`, { query: { limit } }),
 
   contacts: (query) => call('GET', '/contacts', { query: { limit: 50, ...query } }),
   // With a campaign: the contact's invitation there too (state, start link).

@@ -447,6 +447,26 @@ Status NameContactIndexes(Tx& tx) {
   return Ok();
 }
 
+// The campaigns' audit trail: every change of a campaign's state, who made it (core::Actor as
+// text: "cli:alice", "token:deploy", "dashboard:admin", "engine") and why, written in the change's
+// own transaction. Rows are never updated; they may go with their campaign.
+constexpr std::string_view kCampaignEvents = R"sql(
+CREATE TABLE campaign_events (
+  id          INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+  at          INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  from_state  TEXT NOT NULL,
+  to_state    TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX campaign_events_by_campaign ON campaign_events (campaign_id, id);
+CREATE TRIGGER campaign_events_no_update BEFORE UPDATE ON campaign_events BEGIN
+  SELECT RAISE(ABORT, 'campaign events are append-only');
+END;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -460,6 +480,7 @@ constexpr Migration kMigrations[] = {
     {10, "start links", kStartLinks, AllowAwaitingStart},
     {11, "user accounts", kUserAccounts, AllowUserAccounts},
     {12, "named contact indexes", "", NameContactIndexes},
+    {13, "campaign events", kCampaignEvents},
 };
 
 int64_t NowMillis() {

@@ -1,4 +1,5 @@
-// #/campaigns/NAME — live summary, chart, error breakdown, recent attempts and the actions.
+// #/campaigns/NAME — live summary, chart, error breakdown, recent attempts, the actions and who
+// took them (the campaign's audit trail).
 
 import { api } from '../api.js';
 import { createChart } from '../chart.js';
@@ -93,6 +94,7 @@ export async function render(root, route) {
   const chartError = h('div');
   const errorsBody = h('tbody');
   const attemptsBody = h('tbody');
+  const eventsBody = h('tbody');
   const buttons = Object.fromEntries(Object.keys(ACTIONS).map((action) => [action,
     h('button', { type: 'button', class: CONFIRMS[action] ? 'secondary' : '', 'data-action': action,
       onclick: () => run(action) }, LABELS[action])]));
@@ -121,7 +123,12 @@ export async function render(root, route) {
       h('div', { class: 'table-wrap' }, h('table', { class: 'attempts' },
         h('thead', {}, h('tr', {}, ['When', 'Contact', 'Request', 'Outcome', 'Latency', 'Error']
           .map((t) => h('th', { class: t === 'Latency' ? 'num' : '' }, t)))),
-        attemptsBody))));
+        attemptsBody))),
+    h('section', { class: 'card', 'aria-labelledby': 'changes-title' },
+      h('h2', { id: 'changes-title' }, 'Changes'),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'events' },
+        h('thead', {}, h('tr', {}, ['When', 'By', 'Change', 'Detail'].map((t) => h('th', {}, t)))),
+        eventsBody))));
 
   let chart = null;
   let disposed = false;
@@ -163,10 +170,21 @@ export async function render(root, route) {
       : [h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No attempts yet.'))]));
   }
 
+  // Who changed the campaign's state, newest first: text only (an actor's name is not ours).
+  function showEvents({ events }) {
+    eventsBody.replaceChildren(...(events.length ? events.map((e) => h('tr', { 'data-event': e.id },
+      h('td', { title: new Date(e.at).toISOString() }, relativeTime(e.at)),
+      h('td', {}, e.actor),
+      h('td', {}, badge(e.from), ' \u2192 ', badge(e.to)),
+      h('td', { class: 'wrap' }, e.detail || '—')))
+      : [h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No changes yet.'))]));
+  }
+
   // The summary must load; the other panels report their own failure and keep the page usable.
   async function refresh() {
-    const [c, series, errors, attempts] = await Promise.allSettled([
-      api.campaign(name), api.series(name, 60), api.errors(name), api.attempts(name, 50)]);
+    const [c, series, errors, attempts, events] = await Promise.allSettled([
+      api.campaign(name), api.series(name, 60), api.errors(name), api.attempts(name, 50),
+      api.events(name, 20)]);
     if (disposed) return;
     if (c.status === 'rejected') throw c.reason;
     show(c.value);
@@ -176,6 +194,8 @@ export async function render(root, route) {
     else errorsBody.replaceChildren(h('tr', {}, h('td', { colspan: 2 }, errorBox(errors.reason))));
     if (attempts.status === 'fulfilled') showAttempts(attempts.value);
     else attemptsBody.replaceChildren(h('tr', {}, h('td', { colspan: 6 }, errorBox(attempts.reason))));
+    if (events.status === 'fulfilled') showEvents(events.value);
+    else eventsBody.replaceChildren(h('tr', {}, h('td', { colspan: 4 }, errorBox(events.reason))));
   }
 
   async function run(action) {
