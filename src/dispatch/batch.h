@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -63,6 +64,15 @@ struct Dispatcher::Batch {
   // outcome. And how many phone lookups this batch made (tdlib.import_contacts_per_day).
   std::vector<std::pair<int64_t, storage::AttemptRecord>> lookups;  // under mu
   int64_t imports = 0;                                               // under mu
+  // A sending mark that could not be written: nothing more of the batch is sent.
+  std::optional<Error> mark_error;  // under mu
+
+  // Claim i given back unsent, with the link created for it (kept for its next attempt).
+  storage::OutcomeRecord ReleaseKeepingLink(size_t i) const {
+    storage::OutcomeRecord release = Release(claims[i]);
+    release.invite_link = new_links[i];
+    return release;
+  }
 
   void AddOutcome(storage::OutcomeRecord outcome) {
     std::lock_guard lock(mu);

@@ -12,6 +12,7 @@
 #include "dispatch/backoff.h"
 #include "dispatch/batch.h"
 #include "dispatch/send_window.h"
+#include "dispatch/sending_marks.h"
 #include "dispatch/updates.h"
 
 namespace tginvite::dispatch {
@@ -95,7 +96,23 @@ Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const
       clock_(clock),
       options_(std::move(options)),
       started_at_(Millis(clock.Now())),
-      random_(options_.seed) {}
+      random_(options_.seed) {
+  sending_marks_ = std::make_unique<SendingMarks>(
+      [this](std::span<const storage::SendingMark> marks,
+             milliseconds lease) -> Result<std::vector<int64_t>> {
+        // A created link exists only in memory until this commits: retry rather than create it
+        // again. If it still fails, nothing was sent and the rows go back to pending when their
+        // lease expires.
+        std::vector<int64_t> ours;
+        RETURN_IF_ERROR_CTX(RetryWrite([&]() -> Status {
+                              ASSIGN_OR_RETURN(ours, store_.MarkSending(
+                                                         marks, Millis(clock_.Now()), lease));
+                              return Ok();
+                            }),
+                            "mark sending");
+        return ours;
+      });
+}
 
 Dispatcher::~Dispatcher() = default;
 
@@ -261,10 +278,12 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   batch.messenger = &MessengerFor(work.account, work.settings);
   RETURN_IF_ERROR(PrepareSharedLinks(batch));  // 1. links
   PrepareClaims(batch);
-  RETURN_IF_ERROR(MarkSending(batch));  // 2. the durable "may leave from now on"
+  SelectSendable(batch);
   ReslotLate(batch, report);
-  SendAll(batch, report);     // 3. each at its slot
-  return RecordBatch(batch);  // 4. pauses, then outcomes
+  SendAll(batch, report);  // 2. each marked as leaving right before its slot, then sent at it
+  Status recorded = RecordBatch(batch);  // 3. pauses, then outcomes
+  if (batch.mark_error) return *batch.mark_error;
+  return recorded;
 }
 
 Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report) {
@@ -468,42 +487,45 @@ void Dispatcher::PrepareClaims(Batch& batch) {
   });
 }
 
-Status Dispatcher::MarkSending(Batch& batch) {
+void Dispatcher::SelectSendable(Batch& batch) {
   std::vector<storage::Claim>& claims = batch.claims;
-  std::vector<storage::SendingMark> marks;
   for (size_t i = 0; i < claims.size(); ++i) {
     if (batch.eligible[i] && !batch.StoppedFor(claims[i])) {
-      marks.push_back({claims[i].invitation_id, claims[i].gen, batch.new_links[i]});
+      batch.to_send.push_back(i);
     } else if (batch.eligible[i]) {
       batch.eligible[i] = 0;
-      storage::OutcomeRecord release = Release(claims[i]);
-      release.invite_link = batch.new_links[i];  // kept, so that the next attempt reuses it
-      batch.AddOutcome(std::move(release));
+      batch.AddOutcome(batch.ReleaseKeepingLink(i));
     }
-  }
-  std::vector<int64_t> ours;
-  if (!marks.empty()) {
-    // The new links exist only in memory until this commits: retry rather than create them again.
-    // If it still fails, nothing was sent and the rows go back to pending when their lease expires.
-    RETURN_IF_ERROR_CTX(RetryWrite([&]() -> Status {
-                          ASSIGN_OR_RETURN(ours, store_.MarkSending(marks, Millis(clock_.Now()),
-                                                                    batch.work.settings.lease));
-                          return Ok();
-                        }),
-                        "mark sending");
   }
   const core::TimePoint slots_from = batch.limiter_locked_at > 0
                                          ? core::FromUnixMillis(batch.limiter_locked_at)
                                          : batch.claimed_at;
+  // The next claim's lead covers the preparation and the first request's mark.
   ObservePreparation(batch.work.account.id,
-                     std::chrono::duration_cast<milliseconds>(clock_.Now() - slots_from));
-  for (size_t i = 0; i < claims.size(); ++i) {
-    if (batch.eligible[i] &&
-        std::find(ours.begin(), ours.end(), claims[i].invitation_id) != ours.end()) {
-      batch.to_send.push_back(i);
-    }
+                     std::chrono::duration_cast<milliseconds>(clock_.Now() - slots_from) +
+                         MarkLead());
+}
+
+Dispatcher::Leaving Dispatcher::MarkLeaving(Batch& batch, size_t i) {
+  const storage::Claim& claim = batch.claims[i];
+  const storage::SendingMark mark{claim.invitation_id, claim.gen, batch.new_links[i]};
+  Result<bool> ours = sending_marks_->Mark(mark, batch.work.settings.lease);
+  if (!ours) {
+    // Not sent; the row goes back to pending when its lease expires (it has no mark).
+    std::lock_guard lock(batch.mu);
+    if (!batch.mark_error) batch.mark_error = ours.error();
+    batch.abort = true;
+    return Leaving::kNotWritten;
   }
-  return Ok();
+  return *ours ? Leaving::kMayLeave : Leaving::kClaimLost;
+}
+
+milliseconds Dispatcher::MarkLead() const {
+  // Twice a typical commit, at least 1 ms, and never more than half the lateness a request may
+  // have: a crash while a request waits between its mark and its slot makes it `unknown`.
+  const auto typical = std::chrono::duration_cast<milliseconds>(
+      2 * sending_marks_->TypicalCommit() + std::chrono::microseconds(999));
+  return std::clamp(typical, milliseconds(1), kMaxLateness / 4);
 }
 
 void Dispatcher::ReslotLate(Batch& batch, CycleReport& report) {
@@ -546,8 +568,10 @@ void Dispatcher::ReslotLate(Batch& batch, CycleReport& report) {
 }
 
 void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
-  // Each at its slot, and only then: a request that would leave more than kMaxLateness after its
-  // slot, or while another worker's 429 pauses the account, is given back unsent.
+  // Each marked as leaving a moment before its slot (MarkLead: what the mark's commit takes) and
+  // sent at the slot, and only then: a request that would leave more than kMaxLateness after its
+  // slot, or while another worker's 429 pauses the account, is given back unsent. A crash leaves
+  // as `unknown` only the requests marked by then: those in flight and those about to leave.
   const storage::Account& account = batch.work.account;
   std::atomic<int64_t> sent{0};
   std::atomic<int64_t> released_late{0};
@@ -557,19 +581,38 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
                 const size_t i = batch.to_send[k];
                 const storage::Claim& claim = batch.claims[i];
                 const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
-                if (batch.StoppedFor(claim) || !clock_.SleepUntil(slot, batch.stop) ||
+                auto give_back = [&] { batch.AddOutcome(batch.ReleaseKeepingLink(i)); };
+                if (batch.StoppedFor(claim) || !clock_.SleepUntil(slot - MarkLead(), batch.stop) ||
                     batch.StoppedFor(claim)) {
-                  batch.AddOutcome(Release(claim));
+                  give_back();
                   return;
                 }
                 if (FloodPaused(account.id)) {
                   ++released_paused;
-                  batch.AddOutcome(Release(claim));
+                  give_back();
+                  return;
+                }
+                switch (MarkLeaving(batch, i)) {
+                  case Leaving::kMayLeave:
+                    break;
+                  case Leaving::kClaimLost:
+                    return;  // someone else's now: nothing to record for it
+                  case Leaving::kNotWritten:
+                    give_back();
+                    return;
+                }
+                if (!clock_.SleepUntil(slot, batch.stop) || batch.StoppedFor(claim)) {
+                  give_back();
+                  return;
+                }
+                if (FloodPaused(account.id)) {
+                  ++released_paused;
+                  give_back();
                   return;
                 }
                 if (clock_.Now() - slot > kMaxLateness) {
                   ++released_late;
-                  batch.AddOutcome(Release(claim));
+                  give_back();
                   return;
                 }
                 if (SendOne(batch, i)) ++sent;

@@ -37,6 +37,8 @@ namespace tginvite::dispatch {
 
 // Makes the messenger for an account: the Bot API for bot accounts, the simulator for
 // rehearsal ones. Supplied by the composition root.
+class SendingMarks;
+
 using MessengerFactory = std::function<std::unique_ptr<telegram::Messenger>(
     const storage::Account& account, const core::Settings& settings)>;
 
@@ -128,11 +130,18 @@ class Dispatcher {
   Status PrepareSharedLinks(Batch& batch);
   // Per claim: a user id, not a member already, its personal link (created once, reused).
   void PrepareClaims(Batch& batch);
-  // Records, durably, that the prepared requests may leave from now on (with their new links).
-  Status MarkSending(Batch& batch);
+  // The prepared requests still eligible, in slot order: what SendAll may send.
+  void SelectSendable(Batch& batch);
+  // Records, durably and together with other senders' marks, that claim i's request may leave
+  // from now on (with its new link). kNotWritten: the write failed (batch.mark_error, the batch
+  // stops); kClaimLost: the row is no longer this claim's.
+  enum class Leaving { kMayLeave, kClaimLost, kNotWritten };
+  Leaving MarkLeaving(Batch& batch, size_t i);
+  // How long before its slot a request is marked: about what a mark's commit takes.
+  std::chrono::milliseconds MarkLead() const;
   // Rows whose slots passed while they were prepared take new ones (unless pacing planned them).
   void ReslotLate(Batch& batch, CycleReport& report);
-  // Sends each marked request at its slot; SendOne sends one and notes its outcome.
+  // Marks and sends each request at its slot; SendOne sends one and notes its outcome.
   void SendAll(Batch& batch, CycleReport& report);
   bool SendOne(Batch& batch, size_t i);
   // Flood pauses, paused campaigns and a refused account first, then every outcome.
@@ -197,6 +206,7 @@ class Dispatcher {
   DispatcherOptions options_;
   core::WarnOnce warn_once_;
   int64_t started_at_ = 0;
+  std::unique_ptr<SendingMarks> sending_marks_;
 
   std::mutex messengers_mu_;
   std::map<int64_t, std::shared_ptr<telegram::Messenger>> messengers_;

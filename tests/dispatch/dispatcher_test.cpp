@@ -437,6 +437,50 @@ TEST_F(DispatcherTest, ExpiredLeasesAreRescuedByWhetherTheRequestLeft) {
   EXPECT_EQ(messenger_.sent().size(), 1u);
 }
 
+// `unknown` means "this request may have left", nothing wider: each request is marked as leaving
+// right before its slot, not the whole batch before the first of them leaves. A crash at the
+// k-th send of a batch would leave the k requests sent by then (and perhaps the next one) to be
+// rescued as unknown, and the rest to go back to pending untouched. Marked as a batch, all six
+// were marked at the first send. On the real clock: the fake one lets concurrent senders jump
+// each other's sleeps.
+// Invariant I10 (docs/invariants.md)
+TEST_F(DispatcherTest, EachRequestIsMarkedAsLeavingOnlyRightBeforeItsSlot) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "telegram.rate", "5"));  // slots 200 ms apart
+  Campaign("c", 1, 6);
+  std::vector<int64_t> marked_at_send;
+  std::mutex mu;
+  hooks_.before_send = [&] {
+    auto marked = storage::Session(writer_->target())
+                      .QueryInt("SELECT COUNT(*) FROM invitations WHERE send_started_at IS NOT NULL "
+                                "AND state = 'sending'");
+    ASSERT_TRUE(marked) << marked.error().message;
+    std::lock_guard lock(mu);
+    marked_at_send.push_back(*marked);
+  };
+  core::SystemClock real_clock;
+  DispatcherOptions options;
+  options.worker_id = "real-time";
+  Dispatcher dispatcher(
+      *store_,
+      [this](const storage::Account&, const core::Settings&) {
+        return std::make_unique<Forwarding>(messenger_, hooks_);
+      },
+      real_clock, options);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Counts("c")[InvitationState::kSent] < 6 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(dispatcher.RunOnce());
+  }
+  ASSERT_EQ(Counts("c")[InvitationState::kSent], 6);
+  std::lock_guard lock(mu);
+  ASSERT_GE(marked_at_send.size(), 6u);
+  // The k-th send of a batch (from 0) sees the k sent before it and itself marked; one more is
+  // allowed for a stall of the machine that lets the next request's mark overtake this send.
+  for (size_t k = 0; k < marked_at_send.size(); ++k) {
+    EXPECT_LE(marked_at_send[k], static_cast<int64_t>(k + 2))
+        << "requests were marked as leaving long before their slots (send " << k << ")";
+  }
+}
+
 // Invariant I9 (docs/invariants.md)
 TEST_F(DispatcherTest, OutcomeOfAStaleClaimCannotOverwriteTheNewOwner) {
   Campaign("c", 1, 1);
