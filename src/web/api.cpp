@@ -7,6 +7,7 @@
 #include "core/campaign_states.h"
 #include "core/contact_fields.h"
 #include "core/csv_writer.h"
+#include "core/iso_time.h"
 #include "core/settings.h"
 #include "dispatch/updates.h"
 #include "web/error_mapping.h"
@@ -191,6 +192,77 @@ Result<Reply> Api::ShowCampaign(const std::string& name) {
   out["template"] = summary.campaign.template_text;
   out["shared_link"] = summary.campaign.shared_link;
   return Reply{200, std::move(out)};
+}
+
+Result<Reply> Api::EditCampaign(const std::string& name, const json& body,
+                                const core::Actor& actor) {
+  static constexpr std::array<std::string_view, 6> kFields = {
+      "template", "chat", "link_mode", "shared_link", "starts_at", "ends_at"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(kFields.begin(), kFields.end(), key) == kFields.end()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "request body: unknown field \"{}\": expected template, chat, link_mode, "
+                  "shared_link, starts_at or ends_at",
+                  PrintableForLog(key, 64));
+    }
+  }
+  auto present = [&body](std::string_view key) { return body.find(key) != body.end(); };
+  auto non_null_string = [&](std::string_view key) -> Result<std::optional<std::string>> {
+    if (!present(key)) return std::optional<std::string>();
+    const json& value = body.at(std::string(key));
+    if (!value.is_string()) return BadField(key, "a string");
+    return std::optional<std::string>(value.get<std::string>());
+  };
+  storage::CampaignEdit edit;
+  ASSIGN_OR_RETURN(edit.template_text, non_null_string("template"));
+  ASSIGN_OR_RETURN(edit.chat, non_null_string("chat"));
+  ASSIGN_OR_RETURN(std::optional<std::string> link_mode, non_null_string("link_mode"));
+  if (link_mode) {
+    std::optional<core::LinkMode> mode = core::ParseLinkMode(*link_mode);
+    if (!mode) return BadField("link_mode", "personal, shared or join-request");
+    edit.link_mode = *mode;
+  }
+  if (present("shared_link")) {
+    ASSIGN_OR_RETURN(std::optional<std::string> shared, StringField(body, "shared_link", false));
+    edit.shared_link = shared.value_or("");
+  }
+  for (const std::string_view key : {std::string_view("starts_at"), std::string_view("ends_at")}) {
+    if (!present(key)) continue;
+    const json& value = body.at(std::string(key));
+    std::optional<int64_t> at;
+    if (!value.is_null()) {
+      if (!value.is_string()) return BadField(key, "an ISO 8601 string with a zone, or null");
+      Result<int64_t> parsed = core::ParseIsoInstant(value.get<std::string>());
+      if (!parsed) {
+        return Fail(ErrorCode::kInvalidArgument, "request body: \"{}\": {}", key,
+                    parsed.error().message);
+      }
+      at = *parsed;
+    }
+    (key == "starts_at" ? edit.starts_at : edit.ends_at) = at;
+  }
+  if (edit.Empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "request body: nothing to change: give template, chat, link_mode, shared_link, "
+                "starts_at or ends_at");
+  }
+  RETURN_IF_ERROR(store_.EditCampaign(name, edit, actor));
+  return ShowCampaign(name);
+}
+
+Result<Reply> Api::DeleteCampaign(const std::string& name, const Query& query,
+                                  const core::Actor& actor) {
+  ASSIGN_OR_RETURN(bool purge, FlagParam(query, "purge"));
+  ASSIGN_OR_RETURN(storage::DeletedCampaign deleted,
+                   store_.DeleteCampaign(name,
+                                         purge ? storage::AttemptsOnDelete::kPurge
+                                               : storage::AttemptsOnDelete::kKeep,
+                                         actor));
+  return Reply{200,
+               {{"deleted", deleted.name},
+                {"invitations", deleted.invitations},
+                {"attempts", deleted.attempts_deleted},
+                {"attempts_kept", deleted.attempts_kept}}};
 }
 
 Result<Reply> Api::ChangeCampaign(const std::string& name, const std::string& action,
