@@ -38,6 +38,21 @@ Result<std::optional<std::string>> StringField(const json& body, std::string_vie
   return std::optional<std::string>(found->get<std::string>());
 }
 
+// A schedule bound of the body: absent (std::nullopt), null (an empty inner optional) or an
+// ISO 8601 instant with a zone.
+Result<std::optional<std::optional<int64_t>>> InstantField(const json& body, std::string_view key) {
+  auto found = body.find(key);
+  if (found == body.end()) return std::optional<std::optional<int64_t>>();
+  if (found->is_null()) return std::optional<std::optional<int64_t>>(std::optional<int64_t>());
+  if (!found->is_string()) return BadField(key, "an ISO 8601 string with a zone, or null");
+  Result<int64_t> parsed = core::ParseIsoInstant(found->get<std::string>());
+  if (!parsed) {
+    return Fail(ErrorCode::kInvalidArgument, "request body: \"{}\": {}", key,
+                parsed.error().message);
+  }
+  return std::optional<std::optional<int64_t>>(std::optional<int64_t>(*parsed));
+}
+
 Result<std::string> RequiredString(const json& body, std::string_view key) {
   ASSIGN_OR_RETURN(std::optional<std::string> value, StringField(body, key, true));
   return *value;
@@ -181,6 +196,10 @@ Result<Reply> Api::CreateCampaign(const json& body) {
     if (!parsed) return BadField("reach", "direct, start-link or both");
     campaign.reach = *parsed;
   }
+  ASSIGN_OR_RETURN(auto starts_at, InstantField(body, "starts_at"));
+  ASSIGN_OR_RETURN(auto ends_at, InstantField(body, "ends_at"));
+  campaign.starts_at = starts_at.value_or(std::nullopt);
+  campaign.ends_at = ends_at.value_or(std::nullopt);
   ASSIGN_OR_RETURN(storage::Campaign created, store_.CreateCampaign(campaign));
   return Reply{201, {{"campaign", CampaignJson(created)}}};
 }
@@ -226,21 +245,8 @@ Result<Reply> Api::EditCampaign(const std::string& name, const json& body,
     ASSIGN_OR_RETURN(std::optional<std::string> shared, StringField(body, "shared_link", false));
     edit.shared_link = shared.value_or("");
   }
-  for (const std::string_view key : {std::string_view("starts_at"), std::string_view("ends_at")}) {
-    if (!present(key)) continue;
-    const json& value = body.at(std::string(key));
-    std::optional<int64_t> at;
-    if (!value.is_null()) {
-      if (!value.is_string()) return BadField(key, "an ISO 8601 string with a zone, or null");
-      Result<int64_t> parsed = core::ParseIsoInstant(value.get<std::string>());
-      if (!parsed) {
-        return Fail(ErrorCode::kInvalidArgument, "request body: \"{}\": {}", key,
-                    parsed.error().message);
-      }
-      at = *parsed;
-    }
-    (key == "starts_at" ? edit.starts_at : edit.ends_at) = at;
-  }
+  ASSIGN_OR_RETURN(edit.starts_at, InstantField(body, "starts_at"));
+  ASSIGN_OR_RETURN(edit.ends_at, InstantField(body, "ends_at"));
   if (edit.Empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "request body: nothing to change: give template, chat, link_mode, shared_link, "
