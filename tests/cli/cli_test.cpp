@@ -569,6 +569,7 @@ TEST_F(CliTest, CampaignChangesNameTheCliUser) {
             user + "|start|draft|running\ncli:alice|pause|running|paused\n");
 }
 
+// Invariant I8 (docs/invariants.md)
 // `campaign edit`: a new template is validated as on create and previewed; the chat only while
 // nothing was sent; each edit in the audit trail; bad usage exits 2 and changes nothing.
 TEST_F(CliTest, CampaignEditChangesTemplateScheduleAndChat) {
@@ -619,6 +620,7 @@ TEST_F(CliTest, CampaignEditChangesTemplateScheduleAndChat) {
             "(none); ends_at 2026-12-31T23:00:00Z -> (none)\n");
 }
 
+// Invariant I2 (docs/invariants.md)
 // `campaign delete`: refused (exit 2, with the reason) until finished or cancelled; says what it
 // removed; the attempts stay in the contact's history unless --purge.
 TEST_F(CliTest, CampaignDeleteKeepsAttemptsUnlessPurged) {

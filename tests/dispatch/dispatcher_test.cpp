@@ -495,6 +495,7 @@ TEST_F(DispatcherTest, NothingIsSentOutsideTheSendWindow) {
   EXPECT_EQ(Counts("c")[InvitationState::kSent], 2);
 }
 
+// Invariant I4 (docs/invariants.md)
 // A campaign's schedule (docs/operations.md, "Changing a campaign later"): nothing before its
 // start, however long it has been running.
 TEST_F(DispatcherTest, ACampaignSendsNothingBeforeItsStart) {
@@ -518,6 +519,7 @@ TEST_F(DispatcherTest, ACampaignSendsNothingBeforeItsStart) {
   EXPECT_EQ(messenger_.sent().size(), 2u);
 }
 
+// Invariant I4 (docs/invariants.md)
 // At its end a running campaign is paused by the engine, with the reason in its audit trail, and
 // sends nothing more.
 TEST_F(DispatcherTest, ACampaignPastItsEndPausesItselfWithAnAuditEvent) {
@@ -555,6 +557,7 @@ TEST_F(DispatcherTest, ACampaignPastItsEndPausesItselfWithAnAuditEvent) {
   EXPECT_EQ(later->events.size(), events->events.size());
 }
 
+// Invariant I4 (docs/invariants.md)
 // pacing.daily_cap caps a bot once it is set; its default (50, for user accounts) does not.
 TEST_F(DispatcherTest, ABotHonoursTheDailyCapOnlyWhenItIsSet) {
   Campaign("many", 1, 60);

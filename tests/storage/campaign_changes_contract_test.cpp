@@ -124,6 +124,7 @@ TEST_P(StoreContractTest, EditingTheTemplateIsValidatedAndRecorded) {
   EXPECT_EQ(events->events.size(), 2u) << "start, then the edit; the refused ones left nothing";
 }
 
+// Invariant I1 (docs/invariants.md)
 // The chat and link change only while the campaign is not running and nothing was claimed or
 // sent: a claim in flight reads them, and a sent invitation went to the old chat.
 TEST_P(StoreContractTest, ChatAndLinkChangeOnlyWhileNothingWasSent) {
@@ -190,6 +191,7 @@ TEST_P(StoreContractTest, ChatAndLinkChangeOnlyWhileNothingWasSent) {
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 }
 
+// Invariant I2 (docs/invariants.md)
 // Deleting: only a finished or cancelled campaign; its invitations go, its attempts stay in the
 // contacts' history (detached, with the campaign's name) unless purged; the other campaigns and
 // the contacts are untouched, and the name can be used again.

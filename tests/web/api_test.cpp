@@ -113,6 +113,7 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
   ExpectError(Call("GET", "/api/v1/campaigns/nope"), 404, "not_found");
 }
 
+// Invariant I8 (docs/invariants.md)
 // PATCH /api/v1/campaigns/{name}: the contract the dashboard is built against — any of the six
 // fields, the campaign JSON back (as GET gives it), 400 naming the field, 409 once the chat may
 // no longer change, 404 for an unknown campaign; recorded with the caller as actor.
