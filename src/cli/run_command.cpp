@@ -1,6 +1,7 @@
 // `tginvite run`: the worker.
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include <signal.h>
@@ -101,6 +102,17 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
   server_options.http.threads = options.http_threads;
   server_options.check_account = [&store](const storage::NewAccount& account) {
     return CheckBotToken(store, account);
+  };
+  server_options.check_bot =
+      [&store](const storage::NewAccount& account) -> Result<storage::CheckedBot> {
+    ASSIGN_OR_RETURN(telegram::BotIdentity bot, CheckBotIdentity(store, account));
+    return storage::CheckedBot{bot.id, bot.username};
+  };
+  server_options.remove_session = [](const storage::Account& account) -> Status {
+    std::error_code error;
+    std::filesystem::remove_all(SessionFolderOf(account.name), error);
+    if (error) return Fail(ErrorCode::kUnavailable, "{}", error.message());
+    return Ok();
   };
   // The dashboard logs user accounts in with the CLI's TDLib setup (TdJson::Load finds TDLib).
   server_options.tdlib_account = [](const storage::Account& account) {

@@ -426,6 +426,34 @@ CREATE TRIGGER campaign_events_no_update BEFORE UPDATE ON campaign_events
   FOR EACH ROW EXECUTE FUNCTION campaign_events_append_only();
 )sql";
 
+// Erasure, account removal and link revocation (version 14 is the campaigns' schedule; nothing here
+// touches its tables). A bot's Telegram id, so that a new token is accepted only for the same bot;
+// an invitation's personal link revocation (when, tries, not before) once its campaign is
+// cancelled; and attempts that an erasure may detach from the person: invitation_id becomes
+// nullable and the append-only trigger lets an UPDATE set invitation_id to NULL and blank the
+// error text, nothing else.
+constexpr std::string_view kErasure = R"sql(
+ALTER TABLE accounts ADD COLUMN bot_id BIGINT;
+ALTER TABLE invitations ADD COLUMN link_revoked_at BIGINT;
+ALTER TABLE invitations ADD COLUMN link_revoke_after BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invitations ADD COLUMN link_revoke_tries BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX invitations_links_to_revoke ON invitations (campaign_id, link_revoke_after)
+  WHERE invite_link IS NOT NULL AND link_revoked_at IS NULL AND state <> 'joined';
+ALTER TABLE attempts ALTER COLUMN invitation_id DROP NOT NULL;
+CREATE OR REPLACE FUNCTION attempts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.invitation_id IS NULL AND COALESCE(NEW.error, '') = ''
+     AND (NEW.id, NEW.gen, NEW.worker, NEW.request, NEW.started_at, NEW.latency_ms,
+          NEW.http_status, NEW.error_code, NEW.outcome, NEW.account_id)
+         IS NOT DISTINCT FROM
+         (OLD.id, OLD.gen, OLD.worker, OLD.request, OLD.started_at, OLD.latency_ms,
+          OLD.http_status, OLD.error_code, OLD.outcome, OLD.account_id) THEN
+    RETURN NEW;  -- an erasure detaches the attempt from the person
+  END IF;
+  RAISE EXCEPTION 'attempts are append-only';
+END $$;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -440,6 +468,7 @@ constexpr Migration kMigrations[] = {
     {11, "start links", kStartLinks},
     {12, "user accounts", kUserAccounts},
     {13, "campaign events", kCampaignEvents},
+    {15, "erasure and link revocation", kErasure},
 };
 
 int64_t NowMillis() {

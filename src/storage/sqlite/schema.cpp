@@ -467,6 +467,35 @@ CREATE TRIGGER campaign_events_no_update BEFORE UPDATE ON campaign_events BEGIN
 END;
 )sql";
 
+// Erasure, account removal and link revocation (version 14 is the campaigns' schedule; nothing here
+// touches its tables). A bot's Telegram id, so that a new token is accepted only for the same bot;
+// an invitation's personal link revocation (when, tries, not before) once its campaign is
+// cancelled; and attempts that an erasure may detach from the person: invitation_id becomes
+// nullable (the table's definition is edited in place, as WidenCheck does) and the append-only
+// trigger lets an UPDATE set invitation_id to NULL and blank the error text, nothing else.
+constexpr std::string_view kErasure = R"sql(
+ALTER TABLE accounts ADD COLUMN bot_id INTEGER;
+ALTER TABLE invitations ADD COLUMN link_revoked_at INTEGER;
+ALTER TABLE invitations ADD COLUMN link_revoke_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invitations ADD COLUMN link_revoke_tries INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX invitations_links_to_revoke ON invitations (campaign_id, link_revoke_after)
+  WHERE invite_link IS NOT NULL AND link_revoked_at IS NULL AND state <> 'joined';
+DROP TRIGGER attempts_no_update;
+CREATE TRIGGER attempts_no_update BEFORE UPDATE OF id, gen, worker, request, started_at,
+  latency_ms, http_status, error_code, outcome, account_id ON attempts BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+CREATE TRIGGER attempts_erasure_only BEFORE UPDATE OF invitation_id, error ON attempts
+  WHEN NEW.invitation_id IS NOT NULL OR COALESCE(NEW.error, '') <> '' BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only (an erasure only detaches them)');
+END;
+)sql";
+
+Status DetachableAttempts(Tx& tx) {
+  return WidenCheck(tx, "attempts", "invitation_id INTEGER NOT NULL REFERENCES invitations(id)",
+                    "invitation_id INTEGER REFERENCES invitations(id)");
+}
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -481,6 +510,7 @@ constexpr Migration kMigrations[] = {
     {11, "user accounts", kUserAccounts, AllowUserAccounts},
     {12, "named contact indexes", "", NameContactIndexes},
     {13, "campaign events", kCampaignEvents},
+    {15, "erasure and link revocation", kErasure, DetachableAttempts},
 };
 
 int64_t NowMillis() {
