@@ -277,6 +277,10 @@ int RunAccountCheck(storage::Store& store, const std::string& name) {
       return Report(healed.error());
     }
   }
+  if (account->kind == core::AccountKind::kBot && me.bot.id != 0) {
+    // Recorded, so that `account update` knows the bot even once this token cannot be opened.
+    if (Status kept = store.SetBotId(account->id, me.bot.id); !kept) return Report(kept.error());
+  }
   if (!me.bot.username.empty() && me.bot.username != account->bot_username) {
     // The name start links carry (a bot's username can change).
     if (Status kept = store.SetBotUsername(account->id, me.bot.username); !kept) {

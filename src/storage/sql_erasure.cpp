@@ -213,15 +213,18 @@ Result<int64_t> SqlStore::RecordLinkRevocations(std::span<const LinkRevocation> 
     for (const LinkRevocation& r : revocations) {
       const AttemptRecord& a = r.attempt;
       // An invitation erased meanwhile has nobody left to record the attempt for.
-      ASSIGN_OR_RETURN(
-          int64_t recorded,
-          tx.Execute("INSERT INTO attempts (invitation_id, gen, worker, request, started_at, "
-                     "latency_ms, http_status, error_code, error, outcome, account_id) SELECT "
-                     "i.id, i.gen, ?, ?, ?, ?, ?, ?, ?, ?, c.account_id FROM invitations i JOIN "
-                     "campaigns c ON c.id = i.campaign_id WHERE i.id = ?",
-                     {a.worker, a.request, a.started_at, a.latency_ms, int64_t{a.http_status},
-                      int64_t{a.error_code}, NullIfEmpty(a.error), a.outcome, r.invitation_id}));
-      if (recorded == 0) continue;
+      ASSIGN_OR_RETURN(std::optional<Row> owner,
+                       tx.QueryOne("SELECT i.gen, c.account_id FROM invitations i JOIN campaigns "
+                                   "c ON c.id = i.campaign_id WHERE i.id = ?",
+                                   {r.invitation_id}));
+      if (!owner) continue;
+      RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, latency_ms, "
+          "http_status, error_code, error, outcome, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?)",
+          {r.invitation_id, owner->Int(0), a.worker, a.request, a.started_at, a.latency_ms,
+           int64_t{a.http_status}, int64_t{a.error_code}, NullIfEmpty(a.error), a.outcome,
+           owner->Int(1)}));
       if (r.result == LinkRevocation::Result::kDone) {
         RETURN_IF_ERROR(tx.Execute("UPDATE invitations SET link_revoked_at = ? WHERE id = ?",
                                    {now, r.invitation_id}));

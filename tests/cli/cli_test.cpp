@@ -506,6 +506,7 @@ TEST_F(CliTest, ALostKeysAccountGetsANewTokenInPlace) {
 // `account update` rotates a token: only to a token of the same bot, checked with getMe first; a
 // refused one (2) or an unreachable Telegram (1) leaves the old token; an account whose token
 // Telegram refused may send again after it.
+// Invariant I7 (docs/invariants.md)
 TEST_F(CliTest, AccountUpdateTakesOnlyTheSameBotsTokenAndLetsARefusedAccountSendAgain) {
   const std::string same_bot = "123456789:AASameBotNewTokenNeverValid_abcdefghij";
   const std::string other_bot = "987654321:AAOtherBotTokenNeverValid_abcdefghijk";
@@ -551,6 +552,7 @@ TEST_F(CliTest, AccountUpdateTakesOnlyTheSameBotsTokenAndLetsARefusedAccountSend
 // `account remove` is refused while a campaign that is not cancelled uses the account, naming it;
 // afterwards the token goes, the cancelled campaign still reads, and a user account's TDLib
 // session folder is deleted.
+// Invariant I8 (docs/invariants.md)
 TEST_F(CliTest, AccountRemoveWaitsForItsCampaignsAndTakesTheSecretsAlong) {
   CreateRehearsalCampaign();
   Ok({"campaign", "start", "spring"});
@@ -585,6 +587,7 @@ TEST_F(CliTest, AccountRemoveWaitsForItsCampaignsAndTakesTheSecretsAlong) {
 
 // `contact forget` erases a person, prints what went, and a re-import of the same CSV does not
 // bring them back.
+// Invariant I13 (docs/invariants.md)
 TEST_F(CliTest, ContactForgetErasesThePersonAndTheSameCsvDoesNotBringThemBack) {
   CreateRehearsalCampaign();
   Write("people.csv",

@@ -58,6 +58,7 @@ int64_t AccountIdOf(Store& store, std::string_view campaign) {
 
 }  // namespace
 
+// Invariant I13 (docs/invariants.md)
 TEST_P(StoreContractTest, AForgottenContactIsGoneButCountsAndSuppressionStay) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("t")));
@@ -127,6 +128,7 @@ TEST_P(StoreContractTest, ForgettingSomeoneUnknownStillSuppressesTheKey) {
   EXPECT_EQ(malformed.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Invariant I8 (docs/invariants.md)
 TEST_P(StoreContractTest, AContactBeingSentToIsNotForgottenUntilRecorded) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("t")));
@@ -184,6 +186,7 @@ TEST_P(StoreContractTest, AnAccountIsRemovedOnlyOnceItsCampaignsAreCancelled) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
+// Invariant I4 (docs/invariants.md)
 TEST_P(StoreContractTest, ACancelledCampaignsUnusedLinksAreClaimedForRevocationOnce) {
   CreateCampaign(*store_);
   ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("t")));

@@ -85,6 +85,7 @@ TEST_F(ErasureApiTest, DeletingAContactForgetsThePersonAndSaysWhatWent) {
   ExpectError(Send("DELETE", "/api/v1/contacts/1", "", CookieHeaders(login_)), 403, "csrf");
 }
 
+// Invariant I7 (docs/invariants.md)
 TEST_F(ErasureApiTest, ATokenIsRotatedOnlyForTheSameBotAndNeverEchoed) {
   auto added = store_->AddAccount({"main", core::AccountKind::kBot,
                                    core::Secret(std::string(kBotToken)), "http://127.0.0.1:1"});
