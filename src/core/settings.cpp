@@ -56,7 +56,7 @@ constexpr std::array kSettings = {
     SettingSpec{"http.proxy", SettingType::kUrl, "",
                 "empty, or http://, https://, socks5://, socks5h:// and a host",
                 "proxy for Telegram requests"},
-    SettingSpec{"link.expire_after", SettingType::kDuration, "0s", "0s..366d",
+    SettingSpec{"link.expire_after", SettingType::kDuration, "0s", "0s..8784h",
                 "personal links the worker creates expire this long after; 0 = never", 0,
                 366 * 24 * kHour},
     SettingSpec{"window.start", SettingType::kTimeOfDay, "", "00:00..23:59, or empty",
