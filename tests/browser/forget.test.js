@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  ARTIFACTS, PASSWORD, apiSession, createWorkspace, launchBrowser, removeWorkspace, startServer,
+  ARTIFACTS, PASSWORD, apiSession, createCampaign, createWorkspace, launchBrowser, removeWorkspace,
+  startServer,
 } from './harness.js';
 
 describe('forget a person', () => {
@@ -24,9 +25,11 @@ describe('forget a person', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ws = createWorkspace();
     ws.cli('account', 'add', 'rehearsal');
+    createCampaign(ws, 'spring');  // a draft: nothing is sent
     ws.cli('import', ws.file('people.csv',
       'telegram_user_id,username,first_name,last_name,phone,consent\n'
-      + '5001,erin_erased,Erin,Example,,yes\n5002,frank_stays,Frank,Keeper,,yes\n'));
+      + '5001,erin_erased,Erin,Example,,yes\n5002,frank_stays,Frank,Keeper,,yes\n'),
+    '--campaign', 'spring');
     server = await startServer(ws);
     api = await apiSession(server.url);
     const { body } = await api('GET', '/contacts?q=erin');
@@ -56,6 +59,7 @@ describe('forget a person', () => {
   test('cancel in the confirmation changes nothing', async () => {
     await page.goto(`${server.url}/#/contacts/${erin.id}`);
     await page.getByRole('heading', { name: erin.label, level: 1 }).waitFor();
+    assert.equal(await page.getByText('undefined', { exact: true }).count(), 0);
     await page.getByRole('button', { name: 'Forget this person…' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
@@ -70,6 +74,8 @@ describe('forget a person', () => {
     assert.match(page.url(), new RegExp(`#/contacts/${erin.id}$`));
     const { status } = await api('GET', `/contacts/${erin.id}`);
     assert.equal(status, 200, 'the contact was deleted although the dialog was cancelled');
+    const spring = await api('GET', '/campaigns/spring');
+    assert.equal(spring.body.counts.pending + spring.body.counts.awaiting_start, 2);
     const { body } = await api('GET', '/suppressions');
     assert.deepEqual(body.suppressions, []);
     assert.deepEqual(errors, []);
@@ -84,7 +90,9 @@ describe('forget a person', () => {
     await page.waitForURL(/#\/contacts$/);
     const notice = page.locator('#notice').getByRole('status');
     await notice.waitFor();
-    assert.match(await notice.textContent(), new RegExp(`${erin.label} was forgotten`));
+    const said = await notice.textContent();
+    assert.match(said, new RegExp(`${erin.label} was forgotten`));
+    assert.match(said, /deleted 1 contact, 1 invitation, 0 invite links and 1 start link/);
     await page.getByRole('heading', { name: 'Contacts' }).waitFor();
     await page.getByText('frank_stays').first().waitFor();
     assert.equal(await page.getByText('erin_erased').count(), 0, 'the forgotten contact is still listed');

@@ -116,7 +116,7 @@ export async function render(root, route) {
       h('dl', { class: 'fields' },
         [...FIELDS, ...(name ? INVITATION_FIELDS : [])].map(([key, label]) =>
           h('div', {}, h('dt', {}, label), cells[key])))),
-    startLink?.el,
+    ...(startLink ? [startLink.el] : []),
     h('section', { class: 'card' }, h('h2', {}, 'Requests made for this contact'),
       h('div', { class: 'table-wrap' }, h('table', { class: 'attempts' },
         h('thead', {}, h('tr', {}, ['When', 'Campaign', 'Request', 'Outcome', 'Error'].map((t) => h('th', {}, t)))),
