@@ -78,16 +78,16 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
   } else if (Result<core::Secret> opened =
                  secrets.keyring->Open(stored, PlaceOf(kBotToken, account.name))) {
     account.token = std::move(*opened);
-    if (account.bot_id == 0 && account.kind == core::AccountKind::kBot) {
-      // Recorded before bot ids were: a token's prefix is its bot's id.
-      account.bot_id = core::BotIdOfToken(account.token.Reveal()).value_or(0);
-    }
   } else {
     account.token_access = TokenAccess::kUnopenable;
     account.token_problem = fmt::format(
         "the token cannot be opened{}: {}",
         secrets.key_origin.empty() ? "" : " with the key from " + secrets.key_origin,
         opened.error().message);
+  }
+  if (account.bot_id == 0 && account.kind == core::AccountKind::kBot) {
+    // Not recorded yet (an account added before bot ids were): a token's prefix is its bot's id.
+    account.bot_id = core::BotIdOfToken(account.token.Reveal()).value_or(0);
   }
   return account;
 }
