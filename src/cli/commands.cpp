@@ -289,7 +289,8 @@ int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
         return storage::CheckedBot{bot.id, bot.username};
       });
   if (!rotated) return Report(rotated.error());
-  const std::string bot = rotated->bot.username.empty() ? "" : " (bot @" + rotated->bot.username + ")";
+  const std::string bot =
+      rotated->bot.username.empty() ? "" : " (bot @" + rotated->bot.username + ")";
   fmt::print("account {}: token replaced{}, token {}\n", options.name, bot, token->Masked());
   if (rotated->healed) {
     fmt::print("account {} may send again (it was refused: {}); its running campaigns go on\n",

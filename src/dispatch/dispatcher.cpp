@@ -961,8 +961,9 @@ Status Dispatcher::RevokeLinksOnce(std::stop_token stop) {
           // in the chat any more): recorded, and not tried again.
           break;
         case telegram::OutcomeKind::kFlood:
-          flood_until = std::max(
-              flood_until, now + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
+          flood_until =
+              std::max(flood_until,
+                       now + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
           retry_at(flood_until);
           break;
         case telegram::OutcomeKind::kAccountFatal:

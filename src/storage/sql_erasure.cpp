@@ -170,19 +170,19 @@ Result<std::vector<LinkToRevoke>> SqlStore::ClaimLinksToRevoke(const LinkRevokeC
         "NOTHING",
         {limiter_key}));
     RETURN_IF_ERROR(tx.Execute("UPDATE rate_limits SET tat = tat WHERE key = ?", {limiter_key}));
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query(fmt::format(
-                                  "SELECT i.id, i.gen, i.campaign_id, c.chat, i.invite_link, "
-                                  "i.link_revoke_tries FROM invitations i JOIN campaigns c ON "
-                                  "c.id = i.campaign_id WHERE c.account_id = ? AND c.state = '{}' "
-                                  "AND c.link_mode IN ('{}', '{}') AND i.invite_link IS NOT NULL "
-                                  "AND i.link_revoked_at IS NULL AND i.state <> 'joined' AND "
-                                  "i.link_revoke_after <= ? ORDER BY i.link_revoke_after, i.id "
-                                  "LIMIT ?",
-                                  core::ToString(core::CampaignState::kCancelled),
-                                  core::ToString(core::LinkMode::kPersonal),
-                                  core::ToString(core::LinkMode::kJoinRequest)),
-                              {claim.account_id, claim.now, int64_t{claim.limit}}));
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        tx.Query(fmt::format("SELECT i.id, i.gen, i.campaign_id, c.chat, i.invite_link, "
+                             "i.link_revoke_tries FROM invitations i JOIN campaigns c ON "
+                             "c.id = i.campaign_id WHERE c.account_id = ? AND c.state = '{}' "
+                             "AND c.link_mode IN ('{}', '{}') AND i.invite_link IS NOT NULL "
+                             "AND i.link_revoked_at IS NULL AND i.state <> 'joined' AND "
+                             "i.link_revoke_after <= ? ORDER BY i.link_revoke_after, i.id "
+                             "LIMIT ?",
+                             core::ToString(core::CampaignState::kCancelled),
+                             core::ToString(core::LinkMode::kPersonal),
+                             core::ToString(core::LinkMode::kJoinRequest)),
+                 {claim.account_id, claim.now, int64_t{claim.limit}}));
     if (rows.empty()) return Ok();
     ASSIGN_OR_RETURN(std::optional<Row> stored,
                      tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ?", {limiter_key}));
@@ -230,10 +230,10 @@ Result<int64_t> SqlStore::RecordLinkRevocations(std::span<const LinkRevocation> 
                                    {now, r.invitation_id}));
         ++done;
       } else {
-        RETURN_IF_ERROR(tx.Execute(
-            "UPDATE invitations SET link_revoke_tries = link_revoke_tries + 1, "
-            "link_revoke_after = ? WHERE id = ?",
-            {r.retry_at, r.invitation_id}));
+        RETURN_IF_ERROR(
+            tx.Execute("UPDATE invitations SET link_revoke_tries = link_revoke_tries + 1, "
+                       "link_revoke_after = ? WHERE id = ?",
+                       {r.retry_at, r.invitation_id}));
       }
     }
     return Ok();

@@ -64,9 +64,9 @@ class LinkRevocationTest : public ::testing::Test {
                               {"http.timeout", "5s"}}) {
       ASSERT_TRUE(store_->PutSetting(std::nullopt, key, value));
     }
-    auto account = store_->AddAccount({"bot", core::AccountKind::kBot,
-                                       core::Secret(std::string(telegram_.token())),
-                                       telegram_.base_url()});
+    auto account =
+        store_->AddAccount({"bot", core::AccountKind::kBot,
+                            core::Secret(std::string(telegram_.token())), telegram_.base_url()});
     ASSERT_TRUE(account) << account.error().message;
     account_id_ = account->id;
     DispatcherOptions dispatcher;
@@ -86,8 +86,9 @@ class LinkRevocationTest : public ::testing::Test {
 
   // A running personal-link campaign of these users, every invitation sent.
   void SentCampaign(const std::string& name, std::vector<int64_t> users) {
-    auto created = store_->CreateCampaign(
-        {name, "bot", std::string(kChat), "Hi {first_name}: {link}", core::LinkMode::kPersonal, ""});
+    auto created =
+        store_->CreateCampaign({name, "bot", std::string(kChat), "Hi {first_name}: {link}",
+                                core::LinkMode::kPersonal, ""});
     ASSERT_TRUE(created) << created.error().message;
     ContactRows rows(std::move(users));
     storage::ImportOptions import;

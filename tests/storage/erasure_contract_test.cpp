@@ -20,8 +20,8 @@ using contract::CreateCampaign;
 using contract::Import;
 using core::CampaignAction;
 using core::InvitationState;
-using ::testing::HasSubstr;
 using testing::Contact;
+using ::testing::HasSubstr;
 using testing::Options;
 
 constexpr int64_t kChat = -1001234567890;
@@ -226,8 +226,8 @@ TEST_P(StoreContractTest, ACancelledCampaignsUnusedLinksAreClaimedForRevocationO
   results[1].invitation_id = (*links)[1].invitation_id;
   results[1].result = LinkRevocation::Result::kRetry;
   results[1].retry_at = now + 5000;
-  results[1].attempt = AttemptRecord{"w", "revoke-link", now, 5, 502, 502, "bad gateway",
-                                     "transient"};
+  results[1].attempt =
+      AttemptRecord{"w", "revoke-link", now, 5, 502, 502, "bad gateway", "transient"};
   auto done = store_->RecordLinkRevocations(results, now + 2000);
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(*done, 1);

@@ -90,8 +90,8 @@ TEST_F(ErasureApiTest, ATokenIsRotatedOnlyForTheSameBotAndNeverEchoed) {
   auto added = store_->AddAccount({"main", core::AccountKind::kBot,
                                    core::Secret(std::string(kBotToken)), "http://127.0.0.1:1"});
   ASSERT_TRUE(added) << added.error().message;
-  ASSERT_TRUE(store_->SetAccountHealth(added->id, core::AccountHealth::kUnauthorized,
-                                       "401 Unauthorized"));
+  ASSERT_TRUE(
+      store_->SetAccountHealth(added->id, core::AccountHealth::kUnauthorized, "401 Unauthorized"));
   Start(WithBotCheck());
   auto patch = [&](std::string_view name, std::string_view token) {
     return Call("PATCH", "/api/v1/accounts/" + std::string(name),
@@ -128,8 +128,8 @@ TEST_F(ErasureApiTest, ATokenIsRotatedOnlyForTheSameBotAndNeverEchoed) {
 }
 
 TEST_F(ErasureApiTest, AnAccountInUseIsNotRemoved) {
-  ASSERT_TRUE(store_->ChangeCampaign("spring", core::CampaignAction::kStart,
-                                     core::Actor::Cli("test")));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("spring", core::CampaignAction::kStart, core::Actor::Cli("test")));
   Start();
   auto refused = Call("DELETE", "/api/v1/accounts/demo");
   ExpectError(refused, 409, "already_exists");
@@ -137,8 +137,8 @@ TEST_F(ErasureApiTest, AnAccountInUseIsNotRemoved) {
   Expect(Call("GET", "/api/v1/accounts"), 200);
   ASSERT_TRUE(store_->FindAccount("demo"));
 
-  ASSERT_TRUE(store_->ChangeCampaign("spring", core::CampaignAction::kCancel,
-                                     core::Actor::Cli("test")));
+  ASSERT_TRUE(
+      store_->ChangeCampaign("spring", core::CampaignAction::kCancel, core::Actor::Cli("test")));
   json removed = Expect(Call("DELETE", "/api/v1/accounts/demo"), 200);
   EXPECT_EQ(removed["removed"], "demo");
   EXPECT_EQ(removed["kept_for_history"], true);
