@@ -190,7 +190,8 @@ int Main(int argc, char** argv) {
       [&] { action = [&](storage::Store& s) { return RunAccountResume(s, resume_name); }; });
   AccountAddOptions account_update;
   CLI::App* update = account->add_subcommand(
-      "update", "Put a new token on a bot account (after losing the secret key, or revoking it)");
+      "update", "Put a new token of the same bot on a bot account (after losing the secret key, "
+                "or revoking the old token at @BotFather); checked with getMe first");
   update->add_option("name", account_update.name, "Account name")->required();
   CLI::Option* update_env = update->add_option(
       "--bot-token-env", account_update.token_env, "Read the new token from this variable");
@@ -200,6 +201,13 @@ int Main(int argc, char** argv) {
   update->callback([&] {
     action = [&](storage::Store& s) { return RunAccountUpdate(s, account_update, keys); };
   });
+  std::string remove_name;
+  CLI::App* remove = account->add_subcommand(
+      "remove", "Remove an account and its token or credentials (and a user account's TDLib "
+                "session); refused while a campaign that is not cancelled uses it");
+  remove->add_option("name", remove_name, "Account name")->required();
+  remove->callback(
+      [&] { action = [&](storage::Store& s) { return RunAccountRemove(s, remove_name); }; });
   account->add_subcommand("list", "List accounts (tokens masked; \"sealed\" without the key)")
       ->callback([&] { action = [](storage::Store& s) { return RunAccountList(s); }; });
   std::string account_name;
@@ -497,6 +505,17 @@ int Main(int argc, char** argv) {
   AddCampaignScope(unset, scope);
   unset->callback(
       [&] { action = [&](storage::Store& s) { return RunSettingsUnset(s, scope, key); }; });
+
+  // contact
+  CLI::App* contact = app.add_subcommand("contact", "Contacts");
+  contact->require_subcommand(1);
+  std::string forget_user;
+  CLI::App* forget = contact->add_subcommand(
+      "forget", "Erase a person: their contact, invitations and links; their attempts lose what "
+                "names them; their keys stay suppressed so that no import brings them back");
+  forget->add_option("user", forget_user, "User id (id:N), @username or +phone")->required();
+  forget->callback(
+      [&] { action = [&](storage::Store& s) { return RunContactForget(s, forget_user); }; });
 
   // suppress
   CLI::App* suppress = app.add_subcommand("suppress", "Users never to invite, in any campaign");

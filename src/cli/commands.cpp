@@ -1,11 +1,13 @@
 #include "cli/commands.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <pwd.h>
 #include <termios.h>
@@ -19,6 +21,7 @@
 #include "core/duration.h"
 #include "core/iso_time.h"
 #include "core/message_template.h"
+#include "core/suppression_key.h"
 #include "storage/database_url.h"
 #include "web/auth.h"
 
@@ -244,8 +247,10 @@ int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const
   }
   // Ask Telegram whether the token works before storing it.
   std::string bot;
-  if (Result<std::string> checked = CheckBotToken(store, account); checked) {
-    bot = *checked;
+  int64_t bot_id = 0;
+  if (Result<telegram::BotIdentity> checked = CheckBotIdentity(store, account); checked) {
+    if (!checked->username.empty()) bot = "@" + checked->username;
+    bot_id = checked->id;
   } else if (checked.error().code == ErrorCode::kInvalidArgument) {
     return Report(Fail(ErrorCode::kInvalidArgument,
                        "account {}: Telegram refused the token ({}); nothing was added",
@@ -260,6 +265,11 @@ int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const
   }
   Result<storage::Account> added = store.AddAccount(account);
   if (!added) return Report(added.error());
+  if (bot_id == 0) bot_id = core::BotIdOfToken(account.token.Reveal()).value_or(0);
+  if (bot_id != 0 && added->kind == core::AccountKind::kBot) {
+    // `account update` accepts only new tokens of this bot.
+    if (Status kept = store.SetBotId(added->id, bot_id); !kept) return Report(kept.error());
+  }
   const std::string username = added->kind == core::AccountKind::kRehearsal
                                    ? std::string("rehearsal_bot")
                                    : (bot.starts_with('@') ? bot.substr(1) : std::string());
@@ -292,43 +302,74 @@ int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
                        "--bot-token-file FILE",
                        options.name));
   }
-  Result<storage::Account> found = store.FindAccount(options.name);
-  if (!found) return Report(found.error());
-  if (found->kind != core::AccountKind::kBot) {
-    return Report(Fail(ErrorCode::kInvalidArgument,
-                       "account {} is a REHEARSAL account: it has no token to replace",
-                       options.name));
-  }
   Result<core::Secret> token = ReadToken(options);
   if (!token) return Report(token.error());
-  storage::NewAccount account;
-  account.name = options.name;
-  account.kind = core::AccountKind::kBot;
-  account.token = std::move(*token);
-  account.api_base = found->api_base;
-  std::string bot;
-  if (Result<std::string> checked = CheckBotToken(store, account); checked) {
-    bot = *checked;
-  } else if (checked.error().code == ErrorCode::kUnavailable) {
-    fmt::print(stderr,
-               "tginvite: warning: account {}: could not check the token with Telegram ({}); "
-               "check it later with 'tginvite account check {}'\n",
-               account.name, checked.error().message, account.name);
-  } else {
-    return Report(Fail(checked.error().code,
-                       "account {}: Telegram refused the token ({}); nothing was changed",
-                       account.name, checked.error().message));
+  Result<storage::TokenRotation> rotated = storage::RotateBotToken(
+      store, options.name, *token,
+      [&store](const storage::NewAccount& account) -> Result<storage::CheckedBot> {
+        ASSIGN_OR_RETURN(telegram::BotIdentity bot, CheckBotIdentity(store, account));
+        return storage::CheckedBot{bot.id, bot.username};
+      });
+  if (!rotated) return Report(rotated.error());
+  const std::string bot =
+      rotated->bot.username.empty() ? "" : " (bot @" + rotated->bot.username + ")";
+  fmt::print("account {}: token replaced{}, token {}\n", options.name, bot, token->Masked());
+  if (rotated->healed) {
+    fmt::print("account {} may send again (it was refused: {}); its running campaigns go on\n",
+               options.name, rotated->before.health_reason);
   }
-  if (Status replaced = store.ReplaceBotToken(account.name, account.token); !replaced) {
-    return Report(replaced.error());
-  }
-  if (bot.starts_with('@')) {
-    if (Status kept = store.SetBotUsername(found->id, bot.substr(1)); !kept) {
-      return Report(kept.error());
+  return kExitOk;
+}
+
+int RunAccountRemove(storage::Store& store, const std::string& name) {
+  Result<storage::AccountRemoval> removed = store.RemoveAccount(name);
+  if (!removed) return Report(removed.error());
+  const storage::Account& account = removed->account;
+  std::string session;
+  if (account.kind == core::AccountKind::kUser) {
+    const std::string folder = SessionFolderOf(account.name);
+    std::error_code error;
+    const std::uintmax_t files = std::filesystem::remove_all(folder, error);
+    if (error) {
+      fmt::print(stderr,
+                 "tginvite: warning: account {}: its TDLib session folder {} could not be "
+                 "deleted ({}); delete it by hand\n",
+                 name, folder, error.message());
+    } else if (files > 0) {
+      session = fmt::format(" and its TDLib session ({})", folder);
     }
   }
-  fmt::print("account {}: token replaced{}, token {}\n", account.name,
-             bot.empty() ? "" : " (bot " + bot + ")", account.token.Masked());
+  const std::string what = core::IsRehearsal(account.kind)        ? ""
+                           : account.kind == core::AccountKind::kUser ? ": its credentials"
+                                                                     : ": its token";
+  fmt::print("account {} removed{}{}{}\n", name, what, session, what.empty() ? "" : " deleted");
+  if (removed->tombstone) {
+    fmt::print("its {} cancelled campaign{} keep{} their history, naming it {}~removed~{}\n",
+               removed->campaigns_kept, removed->campaigns_kept == 1 ? "" : "s",
+               removed->campaigns_kept == 1 ? "s" : "", name, account.id);
+  }
+  return kExitOk;
+}
+
+int RunContactForget(storage::Store& store, const std::string& user) {
+  // As `suppress` takes it (123, @name, +phone), or as a key is written (id:N, username:NAME).
+  Result<std::string> key =
+      core::ParseSuppressionKey(user) ? Result<std::string>(user) : core::ParseUserRef(user);
+  if (!key) return Report(key.error().WithContext("contact forget"));
+  Result<storage::ForgetResult> forgotten = store.ForgetContact(*key);
+  if (!forgotten) return Report(forgotten.error().WithContext("contact forget"));
+  const storage::ForgetResult& f = *forgotten;
+  if (f.contact_id == 0) {
+    fmt::print("no contact matches {}; nothing was deleted\n", *key);
+  } else {
+    fmt::print("contact {} forgotten: deleted {} contact, {} invitation{}, {} invite link{}, {} "
+               "start link{}, {} update{}; {} attempt{} kept without the person\n",
+               *key, f.contacts, f.invitations, f.invitations == 1 ? "" : "s", f.invite_links,
+               f.invite_links == 1 ? "" : "s", f.start_links, f.start_links == 1 ? "" : "s",
+               f.updates, f.updates == 1 ? "" : "s", f.attempts, f.attempts == 1 ? "" : "s");
+  }
+  fmt::print("suppressed for every campaign and every import: {} ({} new)\n",
+             fmt::join(f.suppression_keys, ", "), f.suppressions_added);
   return kExitOk;
 }
 

@@ -67,12 +67,19 @@ int RunAccountResume(storage::AccountStore& store, const std::string& name);
 // A bot token is stored sealed: without a key, a bot account is refused before Telegram is asked.
 int RunAccountAdd(storage::Store& store, const AccountAddOptions& options, const SecretKeys& keys);
 // Puts a new token (--bot-token-env or --bot-token-file) on an existing bot account, checked with
-// getMe first: after a lost secret key, or a token revoked at @BotFather.
+// getMe first and only for the same bot (storage::RotateBotToken): after a lost secret key, or a
+// token revoked at @BotFather. Exit 2 for a refused or another bot's token, 1 when Telegram could
+// not be asked; the old token stays then.
 int RunAccountUpdate(storage::Store& store, const AccountAddOptions& options,
                      const SecretKeys& keys);
 // Tokens are shown masked; "sealed" when no key is loaded, "cannot be opened" when the key does
 // not open them.
 int RunAccountList(storage::AccountStore& store);
+// `account remove NAME`: refused while a campaign that is not cancelled uses it; a user account's
+// TDLib session folder goes too.
+int RunAccountRemove(storage::Store& store, const std::string& name);
+// `contact forget USER`: an erasure request (storage::Erasure::ForgetContact).
+int RunContactForget(storage::Store& store, const std::string& user);
 
 struct CampaignCreateOptions {
   std::string name;

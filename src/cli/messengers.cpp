@@ -118,9 +118,10 @@ std::unique_ptr<telegram::Messenger> MakeMessenger(const storage::Account& accou
   return telegram::MakeBotApiMessenger(options);
 }
 
-Result<std::string> CheckBotToken(storage::Store& store, const storage::NewAccount& account) {
+Result<telegram::BotIdentity> CheckBotIdentity(storage::Store& store,
+                                               const storage::NewAccount& account) {
   if (account.kind != core::AccountKind::kBot || !core::LooksLikeBotToken(account.token.Reveal())) {
-    return std::string();
+    return telegram::BotIdentity{};
   }
   ASSIGN_OR_RETURN(core::ResolvedSettings settings,
                    storage::LoadResolvedSettings(store, std::nullopt));
@@ -133,7 +134,19 @@ Result<std::string> CheckBotToken(storage::Store& store, const storage::NewAccou
     return Fail(ErrorCode::kInvalidArgument, "{}", me.outcome.description);
   }
   if (!me.outcome.ok()) return Fail(ErrorCode::kUnavailable, "{}", me.outcome.description);
-  return "@" + me.bot.username;
+  if (me.bot.id == 0) me.bot.id = core::BotIdOfToken(account.token.Reveal()).value_or(0);
+  return me.bot;
+}
+
+Result<std::string> CheckBotToken(storage::Store& store, const storage::NewAccount& account) {
+  ASSIGN_OR_RETURN(telegram::BotIdentity bot, CheckBotIdentity(store, account));
+  if (bot.id == 0 && bot.username.empty()) return std::string();
+  return "@" + bot.username;
+}
+
+std::string SessionFolderOf(std::string_view account) {
+  std::lock_guard lock(setup_mu);
+  return Setup().tdlib_dir + "/" + std::string(account);
 }
 
 }  // namespace tginvite::cli

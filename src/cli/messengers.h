@@ -34,5 +34,12 @@ Result<telegram::tdlib::TdlibAccount> TdlibAccountFor(const storage::Account& ac
 // the bot's "@username"; kInvalidArgument when Telegram refuses the token, kUnavailable when it
 // could not be asked. A token that does not even look like one is left to the store's checks.
 Result<std::string> CheckBotToken(storage::Store& store, const storage::NewAccount& account);
+// The same check, with the bot's id (getMe's, else the token's prefix) and @username; an empty
+// identity for an account without a bot token.
+Result<telegram::BotIdentity> CheckBotIdentity(storage::Store& store,
+                                               const storage::NewAccount& account);
+
+// Where a user account's TDLib session lives: --tdlib-dir/NAME.
+std::string SessionFolderOf(std::string_view account);
 
 }  // namespace tginvite::cli

@@ -1,6 +1,7 @@
 // `tginvite run`: the worker.
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include <signal.h>
@@ -101,6 +102,17 @@ Result<std::unique_ptr<web::Server>> StartServer(storage::Store& store, const Se
   server_options.http.threads = options.http_threads;
   server_options.check_account = [&store](const storage::NewAccount& account) {
     return CheckBotToken(store, account);
+  };
+  server_options.check_bot =
+      [&store](const storage::NewAccount& account) -> Result<storage::CheckedBot> {
+    ASSIGN_OR_RETURN(telegram::BotIdentity bot, CheckBotIdentity(store, account));
+    return storage::CheckedBot{bot.id, bot.username};
+  };
+  server_options.remove_session = [](const storage::Account& account) -> Status {
+    std::error_code error;
+    std::filesystem::remove_all(SessionFolderOf(account.name), error);
+    if (error) return Fail(ErrorCode::kUnavailable, "{}", error.message());
+    return Ok();
   };
   // The dashboard logs user accounts in with the CLI's TDLib setup (TdJson::Load finds TDLib).
   server_options.tdlib_account = [](const storage::Account& account) {
@@ -264,6 +276,10 @@ int RunAccountCheck(storage::Store& store, const std::string& name) {
         !healed) {
       return Report(healed.error());
     }
+  }
+  if (account->kind == core::AccountKind::kBot && me.bot.id != 0) {
+    // Recorded, so that `account update` knows the bot even once this token cannot be opened.
+    if (Status kept = store.SetBotId(account->id, me.bot.id); !kept) return Report(kept.error());
   }
   if (!me.bot.username.empty() && me.bot.username != account->bot_username) {
     // The name start links carry (a bot's username can change).

@@ -79,12 +79,13 @@ constexpr std::array<std::pair<DeliveryMethod, std::string_view>, 3> kDeliveryMe
     {DeliveryMethod::kAddThenMessage, "add-then-message"},
 }};
 
-constexpr std::array<std::pair<RequestKind, std::string_view>, 5> kRequestKindNames = {{
+constexpr std::array<std::pair<RequestKind, std::string_view>, 6> kRequestKindNames = {{
     {RequestKind::kSend, "send"},
     {RequestKind::kLink, "link"},
     {RequestKind::kAdd, "add"},
     {RequestKind::kResolve, "resolve"},
     {RequestKind::kImport, "import"},
+    {RequestKind::kRevokeLink, "revoke-link"},
 }};
 
 constexpr std::array<std::pair<TokenScope, std::string_view>, 3> kTokenScopeNames = {{

@@ -96,9 +96,10 @@ std::optional<DeliveryMethod> ParseDeliveryMethod(std::string_view text);
 
 // What a recorded attempt asked Telegram, whichever path carried it: `send` a message, `link` an
 // invite link created, `add` a member added, `resolve` a @username looked up, `import` a phone
-// number looked up (importContacts). The Bot API's and TDLib's own method names never reach the
+// number looked up (importContacts), `revoke-link` an unused personal link revoked once its
+// campaign was cancelled. The Bot API's and TDLib's own method names never reach the
 // attempts table.
-enum class RequestKind { kSend, kLink, kAdd, kResolve, kImport };
+enum class RequestKind { kSend, kLink, kAdd, kResolve, kImport, kRevokeLink };
 std::string_view ToString(RequestKind kind);
 std::optional<RequestKind> ParseRequestKind(std::string_view text);
 

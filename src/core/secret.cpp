@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace tginvite::core {
 
@@ -25,6 +26,15 @@ bool LooksLikeBotToken(std::string_view token) {
   std::string_view key = token.substr(colon + 1);
   return std::all_of(id.begin(), id.end(), is_digit) && key.size() >= 30 &&
          std::all_of(key.begin(), key.end(), is_token_char);
+}
+
+std::optional<int64_t> BotIdOfToken(std::string_view token) {
+  if (!LooksLikeBotToken(token)) return std::nullopt;
+  int64_t id = 0;
+  const std::string_view digits = token.substr(0, token.find(':'));
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (ec != std::errc() || end != digits.data() + digits.size() || id <= 0) return std::nullopt;
+  return id;
 }
 
 std::string UserCredentials::ToText() const {

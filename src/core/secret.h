@@ -32,6 +32,9 @@ class Secret {
 // True when `token` has the shape of a Bot API token: digits, ':', then 30 or more of
 // [A-Za-z0-9_-].
 bool LooksLikeBotToken(std::string_view token);
+// The bot id a Bot API token starts with (its digits before ':'), or nullopt when `token` does not
+// look like one.
+std::optional<int64_t> BotIdOfToken(std::string_view token);
 
 // A user account's credentials: the operator's own api_id and api_hash from my.telegram.org and
 // the account's phone number. Kept as one secret ("<api_id>:<api_hash>:<phone>"), sealed at rest

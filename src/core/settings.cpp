@@ -57,6 +57,9 @@ constexpr std::array kSettings = {
     SettingSpec{"http.proxy", SettingType::kUrl, "",
                 "empty, or http://, https://, socks5://, socks5h:// and a host",
                 "proxy for Telegram requests"},
+    SettingSpec{"link.expire_after", SettingType::kDuration, "0s", "0s..8784h",
+                "personal links the worker creates expire this long after; 0 = never", 0,
+                366 * 24 * kHour},
     SettingSpec{"window.start", SettingType::kTimeOfDay, "", "00:00..23:59, or empty",
                 "start of the daily send window (empty: no window)"},
     SettingSpec{"window.end", SettingType::kTimeOfDay, "", "00:00..23:59, or empty",
@@ -432,6 +435,7 @@ Settings BuildSettings(const ResolvedValues& values) {
   s.backoff_cap = AsDuration(v("dispatch.backoff_cap"));
   s.ambiguous = v("dispatch.ambiguous") == "resend" ? Settings::Ambiguous::kResend
                                                     : Settings::Ambiguous::kHold;
+  s.link_expire_after = AsDuration(v("link.expire_after"));
   s.http_timeout = AsDuration(v("http.timeout"));
   s.http_proxy = v("http.proxy");
   s.window_start = AsTimeOfDay(v("window.start"));

@@ -103,6 +103,8 @@ struct Settings {
   std::chrono::milliseconds backoff_base{5'000};
   std::chrono::milliseconds backoff_cap{3'600'000};
   Ambiguous ambiguous = Ambiguous::kHold;
+  // Personal links created by the worker expire this long after their creation; 0: never.
+  std::chrono::milliseconds link_expire_after{0};
   std::chrono::milliseconds http_timeout{15'000};
   std::string http_proxy;  // empty: no proxy
   // The daily send window in minutes after midnight in window_tz; both set or neither. An end

@@ -485,6 +485,12 @@ void Dispatcher::PrepareClaims(Batch& batch) {
     telegram::InviteLinkRequest link_request;
     link_request.chat = campaign.chat;
     link_request.name = core::IdentityKey(claim.contact).substr(0, 32);
+    const core::Settings& settings = batch.work.campaign_settings.at(claim.campaign_id);
+    if (settings.link_expire_after.count() > 0) {
+      // link.expire_after: Telegram's expire_date is in whole seconds (rounded up).
+      link_request.expire_date =
+          (Millis(clock_.Now()) + settings.link_expire_after.count() + 999) / 1000;
+    }
     if (campaign.link_mode == core::LinkMode::kJoinRequest) {
       link_request.member_limit = 0;
       link_request.approval = telegram::InviteLinkRequest::Approval::kJoinRequest;
@@ -970,9 +976,95 @@ void Dispatcher::Heartbeat() {
   (void)store_.Heartbeat(info);  // best effort: a busy database must not stop the worker
 }
 
+Status Dispatcher::RevokeLinksOnce(std::stop_token stop) {
+  ASSIGN_OR_RETURN(std::vector<storage::Account> accounts, store_.ListAccounts());
+  ASSIGN_OR_RETURN(core::ResolvedSettings global,
+                   storage::LoadResolvedSettings(store_, std::nullopt));
+  const core::Settings& s = global.settings;
+  for (const storage::Account& account : accounts) {
+    if (stop.stop_requested()) break;
+    if (!account.CanSend()) continue;
+    if (account.flood_until > Millis(clock_.Now())) continue;
+    telegram::Messenger& messenger = MessengerFor(account, s);
+    if (!messenger.HostedHere()) continue;
+    storage::LinkRevokeClaim claim;
+    claim.account_id = account.id;
+    claim.worker = options_.worker_id;
+    claim.now = Millis(clock_.Now());
+    claim.limit = std::max(s.in_flight, 1);
+    const int64_t rate = std::max(s.rate, 1);
+    claim.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
+    claim.lease = s.lease + s.http_timeout;
+    ASSIGN_OR_RETURN(std::vector<storage::LinkToRevoke> links, store_.ClaimLinksToRevoke(claim));
+    std::vector<storage::LinkRevocation> done;
+    int64_t flood_until = 0;
+    for (const storage::LinkToRevoke& link : links) {
+      if (!clock_.SleepUntil(core::TimePoint(milliseconds(link.slot)), stop)) break;
+      const int64_t started_at = Millis(clock_.Now());
+      telegram::Outcome outcome = messenger.RevokeInviteLink(link.chat, link.invite_link);
+      storage::LinkRevocation revocation;
+      revocation.invitation_id = link.invitation_id;
+      revocation.attempt =
+          AttemptOf(options_.worker_id, core::RequestKind::kRevokeLink, started_at, outcome);
+      const int64_t now = Millis(clock_.Now());
+      auto retry_at = [&](int64_t at) {
+        revocation.result = storage::LinkRevocation::Result::kRetry;
+        revocation.retry_at = at;
+      };
+      switch (outcome.kind) {
+        case telegram::OutcomeKind::kOk:
+        case telegram::OutcomeKind::kPermanent:
+        case telegram::OutcomeKind::kCampaignFatal:
+          // Revoked, or nothing a retry could change (revoked or expired already, no rights
+          // in the chat any more): recorded, and not tried again.
+          break;
+        case telegram::OutcomeKind::kFlood:
+          flood_until =
+              std::max(flood_until,
+                       now + std::chrono::duration_cast<milliseconds>(outcome.retry_after).count());
+          retry_at(flood_until);
+          break;
+        case telegram::OutcomeKind::kAccountFatal:
+          spdlog::error("account {}: cannot revoke links: {}", account.name, outcome.description);
+          RETURN_IF_ERROR(RetryWrite([&] {
+            return store_.SetAccountHealth(account.id, core::AccountHealth::kUnauthorized,
+                                           outcome.description);
+          }));
+          retry_at(now + s.backoff_base.count());
+          break;
+        case telegram::OutcomeKind::kTransient:
+        case telegram::OutcomeKind::kAmbiguous:
+          if (link.tries + 1 < s.max_attempts) {
+            std::lock_guard lock(random_mu_);
+            retry_at(now + FullJitterBackoff(s.backoff_base, s.backoff_cap, link.tries + 1,
+                                             random_)
+                               .count());
+          }  // else given up: recorded, like an invitation that failed max_attempts times
+          break;
+      }
+      done.push_back(std::move(revocation));
+      if (flood_until > 0 || outcome.kind == telegram::OutcomeKind::kAccountFatal) break;
+    }
+    if (flood_until > 0) {
+      RETURN_IF_ERROR(RetryWrite([&] { return store_.PauseAccount(account.id, flood_until); }));
+    }
+    // Links claimed but not tried (a stop, a pause) are tried again once their lease passed.
+    if (!done.empty()) {
+      RETURN_IF_ERROR(RetryWrite([&]() -> Status {
+        RETURN_IF_ERROR(store_.RecordLinkRevocations(done, Millis(clock_.Now())));
+        return Ok();
+      }));
+    }
+  }
+  return Ok();
+}
+
 void Dispatcher::PollLoop(std::stop_token stop) {
   milliseconds backoff(200);
   while (!stop.stop_requested()) {
+    if (Status revoked = RevokeLinksOnce(stop); !revoked) {
+      spdlog::warn("revoke links: {}", revoked.error().message);
+    }
     Status polled = PollUpdatesOnce(options_.updates_timeout, stop);
     if (polled) {
       backoff = milliseconds(200);

@@ -106,6 +106,13 @@ class Dispatcher {
   // (however the updates arrived: polling, webhook, forwarding) is applied — /starts, joins,
   // join requests, blocks.
   Status PollUpdatesOnce(std::chrono::seconds timeout, std::stop_token stop = {});
+  // One round of link revocations: for every account that can send, the unused personal links
+  // of its cancelled campaigns that are due (Store::ClaimLinksToRevoke: slots from the account's
+  // limiter, as sends take them, within the next second), each revoked at its slot and recorded
+  // as a `revoke-link` attempt. Transient failures are retried with the dispatch backoff up to
+  // dispatch.max_attempts; a 429 pauses the account; what a retry cannot change is recorded and
+  // left. Run does it before each round of updates.
+  Status RevokeLinksOnce(std::stop_token stop = {});
   // Cycles until `stop` (or until idle), backing off on errors. Returns 0 on a clean exit.
   int Run(std::stop_token stop);
 

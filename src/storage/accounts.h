@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,8 @@ struct Account {
   std::string webhook_url;
   // BLAKE2b (hex) of the secret Telegram sends with every webhook call; "" without a webhook.
   std::string webhook_secret_hash;
+  // The bot's Telegram user id (getMe's, also its token's prefix); 0 when unknown.
+  int64_t bot_id = 0;
 
   // Whether a worker may send with it: its health is ok and its token could be read.
   bool CanSend() const {
@@ -57,6 +60,12 @@ struct NewAccount {
   std::string api_base = "https://api.telegram.org";
 };
 
+struct AccountRemoval {
+  Account account;             // as it was
+  bool tombstone = false;      // kept (renamed) for its cancelled campaigns' history
+  int64_t campaigns_kept = 0;  // cancelled campaigns that still name it
+};
+
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
@@ -67,6 +76,14 @@ class AccountStore {
   // Puts a new token on a bot account (sealed under the current key) and lets it send again:
   // after a lost secret key, or a token revoked at @BotFather. kNotFound for no such bot account.
   virtual Status ReplaceBotToken(std::string_view account, const core::Secret& token) = 0;
+  // Records the bot's Telegram id (from getMe): `account update` accepts only tokens of it.
+  virtual Status SetBotId(int64_t account_id, int64_t bot_id) = 0;
+  // Removes the account and its sealed token or credentials, its updates and its limiter, in one
+  // transaction. Refused (kAlreadyExists, naming them) while a campaign that is not cancelled
+  // uses it. An account that cancelled campaigns still name stays as a tombstone, renamed
+  // "NAME~removed~ID" (the name is free again) and without secrets, so that their history still
+  // reads; otherwise its row goes. kNotFound for no such account.
+  virtual Result<AccountRemoval> RemoveAccount(std::string_view name) = 0;
   // Accounts with their tokens opened; a token that cannot be opened is reported in the account
   // (token_access, token_problem), never as an error of the call.
   virtual Result<std::vector<Account>> ListAccounts() = 0;
@@ -91,5 +108,29 @@ class AccountStore {
   virtual Status SetAccountHealth(int64_t account_id, core::AccountHealth health,
                                   std::string_view reason) = 0;
 };
+
+// What Telegram's getMe said of a token: the bot's id and @username (without the '@').
+struct CheckedBot {
+  int64_t id = 0;
+  std::string username;
+};
+// Asks Telegram about a token (the composition root's getMe): kInvalidArgument when Telegram
+// refuses it, kUnavailable when it could not be asked.
+using BotChecker = std::function<Result<CheckedBot>(const NewAccount&)>;
+
+struct TokenRotation {
+  Account before;       // the account as it was (its token never leaves in messages)
+  CheckedBot bot;       // the bot the new token belongs to
+  bool healed = false;  // it was unauthorized (its old token refused) and may send again
+};
+
+// Token rotation (`account update`, PATCH /api/v1/accounts/{name}): the new token is checked with
+// `check` and must belong to the account's bot (its recorded bot id, else its old token's prefix;
+// recorded now when neither is known), then replaces the old one sealed, and lets an account
+// whose token was refused send again. Refused with nothing changed: kNotFound (no such account),
+// kInvalidArgument (not a bot account, a malformed token, a token Telegram refuses, another
+// bot's token), kUnavailable (Telegram could not be asked).
+Result<TokenRotation> RotateBotToken(AccountStore& store, std::string_view name,
+                                     const core::Secret& token, const BotChecker& check);
 
 }  // namespace tginvite::storage

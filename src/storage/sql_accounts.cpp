@@ -2,6 +2,8 @@
 // (core::UserCredentials as text), is sealed (core/secret_box.h) before it is written and opened as
 // it is read, bound to its row by the associated data "accounts.bot_token:<account name>". The
 // statements mean the same on SQLite and PostgreSQL.
+#include <fmt/ranges.h>
+
 #include "core/model.h"
 #include "core/names.h"
 #include "core/secret_box.h"
@@ -63,6 +65,7 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
   account.updates_via = core::ParseUpdatesVia(row.Text(11)).value_or(core::UpdatesVia::kPoll);
   account.webhook_url = row.Text(12);
   account.webhook_secret_hash = row.Text(13);
+  account.bot_id = row.Int(14);
   const std::string stored = row.Text(3);
   if (stored.empty()) return account;
   if (!core::Keyring::IsSealed(stored)) {
@@ -82,12 +85,23 @@ Account AccountFromRow(const Row& row, const StoreSecrets& secrets) {
         secrets.key_origin.empty() ? "" : " with the key from " + secrets.key_origin,
         opened.error().message);
   }
+  if (account.bot_id == 0 && account.kind == core::AccountKind::kBot) {
+    // Not recorded yet (an account added before bot ids were): a token's prefix is its bot's id.
+    account.bot_id = core::BotIdOfToken(account.token.Reveal()).value_or(0);
+  }
   return account;
 }
 
 constexpr std::string_view kAccountColumns =
     "SELECT id, name, kind, bot_token, api_base, created_at, health, health_reason, flood_until, "
-    "updates_offset, bot_username, updates_via, webhook_url, webhook_secret_hash FROM accounts";
+    "updates_offset, bot_username, updates_via, webhook_url, webhook_secret_hash, bot_id FROM "
+    "accounts";
+
+// What a removed account that cancelled campaigns still name is renamed to: a name no operator
+// can give (core::ValidateName refuses '~'), so that the name is free again.
+std::string TombstoneName(std::string_view name, int64_t id) {
+  return fmt::format("{}~removed~{}", name, id);
+}
 
 }  // namespace
 
@@ -166,7 +180,8 @@ Result<Account> SqlStore::AddAccount(const NewAccount& account) {
 Result<std::vector<Account>> SqlStore::ListAccounts() {
   std::vector<Row> rows;
   RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
-    ASSIGN_OR_RETURN(rows, session.Query(std::string(kAccountColumns) + " ORDER BY name"));
+    ASSIGN_OR_RETURN(rows, session.Query(std::string(kAccountColumns) +
+                                         " WHERE name NOT LIKE '%~removed~%' ORDER BY name"));
     return Ok();
   }));
   std::vector<Account> accounts;
@@ -247,6 +262,65 @@ Result<int64_t> SqlStore::SealSecrets(SealScope scope) {
   }));
   if (written > 0) AfterSecretsRewritten();
   return written;
+}
+
+Status SqlStore::SetBotId(int64_t account_id, int64_t bot_id) {
+  return WriteUnit([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE accounts SET bot_id = ? WHERE id = ?", {bot_id, account_id}));
+    return Ok();
+  });
+}
+
+Result<AccountRemoval> SqlStore::RemoveAccount(std::string_view name) {
+  AccountRemoval removal;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    removal = AccountRemoval{};
+    ASSIGN_OR_RETURN(std::optional<Row> row,
+                     tx.QueryOne(std::string(kAccountColumns) + " WHERE name = ?",
+                                 {std::string(name)}));
+    if (!row) return Fail(ErrorCode::kNotFound, "no account named \"{}\"", name);
+    removal.account = AccountFromRow(*row, Secrets());
+    const int64_t id = removal.account.id;
+    std::vector<std::string> in_use;
+    RETURN_IF_ERROR(tx.ForEach(
+        "SELECT name, state FROM campaigns WHERE account_id = ? ORDER BY name", {id},
+        [&](const Row& campaign) -> Status {
+          if (campaign.Text(1) == core::ToString(core::CampaignState::kCancelled)) {
+            ++removal.campaigns_kept;
+          } else {
+            in_use.push_back(fmt::format("{} ({})", campaign.Text(0), campaign.Text(1)));
+          }
+          return Ok();
+        }));
+    if (!in_use.empty()) {
+      return Fail(ErrorCode::kAlreadyExists,
+                  "account {} is used by {} campaign{} that {} not cancelled: {}; cancel {} "
+                  "first; nothing was removed",
+                  name, in_use.size(), in_use.size() == 1 ? "" : "s",
+                  in_use.size() == 1 ? "is" : "are", fmt::join(in_use, ", "),
+                  in_use.size() == 1 ? "it" : "them");
+    }
+    for (std::string_view table : {"update_inbox", "start_waits", "update_leases"}) {
+      RETURN_IF_ERROR(
+          tx.Execute(fmt::format("DELETE FROM {} WHERE account_id = ?", table), {id}));
+    }
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM rate_limits WHERE key = ?",
+                               {fmt::format("account:{}", id)}));
+    if (removal.campaigns_kept > 0) {
+      removal.tombstone = true;
+      RETURN_IF_ERROR(tx.Execute(
+          "UPDATE accounts SET name = ?, bot_token = NULL, webhook_url = NULL, "
+          "webhook_secret_hash = NULL, health = ?, health_reason = 'removed' WHERE id = ?",
+          {TombstoneName(name, id), std::string(core::ToString(core::AccountHealth::kUnauthorized)),
+           id}));
+    } else {
+      RETURN_IF_ERROR(tx.Execute("DELETE FROM accounts WHERE id = ?", {id}));
+    }
+    return Ok();
+  }));
+  AfterSecretsRewritten();  // the old token must not linger (SQLite: in its WAL)
+  return removal;
 }
 
 Status SqlStore::SetBotUsername(int64_t account_id, std::string_view username) {

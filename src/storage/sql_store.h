@@ -48,6 +48,14 @@ class SqlStore : public Store {
   Result<Account> FindAccount(std::string_view name) override;
   Result<int64_t> SealSecrets(SealScope scope) override;
   Status SetBotUsername(int64_t account_id, std::string_view username) override;
+  Status SetBotId(int64_t account_id, int64_t bot_id) override;
+  Result<AccountRemoval> RemoveAccount(std::string_view name) override;
+  // Erasure and link revocation (storage/sql_erasure.cpp).
+  Result<ForgetResult> ForgetContact(std::string_view key) override;
+  Result<ForgetResult> ForgetContactById(int64_t contact_id) override;
+  Result<std::vector<LinkToRevoke>> ClaimLinksToRevoke(const LinkRevokeClaim& claim) override;
+  Result<int64_t> RecordLinkRevocations(std::span<const LinkRevocation> revocations,
+                                        int64_t now) override;
   Status SetUpdatesVia(std::string_view account, core::UpdatesVia via, std::string_view webhook_url,
                        std::string_view webhook_secret_hash) override;
 

@@ -61,7 +61,7 @@ Result<Store::AttemptUsage> SqlStore::CountAttempts(int64_t account_id,
                                                     int64_t since) {
   AttemptUsage usage;
   if (kinds.empty()) return usage;
-  // The kinds' names are core's own constants ([a-z]+), written into the statement as literals.
+  // The kinds' names are core's own constants ([a-z-]+), written into the statement as literals.
   std::string names;
   for (core::RequestKind kind : kinds) {
     names += fmt::format("{}'{}'", names.empty() ? "" : ", ", core::ToString(kind));
@@ -567,10 +567,12 @@ Result<std::vector<AttemptTally>> SqlStore::TallyAttempts() {
   std::vector<AttemptTally> tallies;
   RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
     return session.ForEach(
+        // An attempt's own account (an erased person's attempts have no invitation any more);
+        // the invitation's campaign's for attempts recorded before attempts named theirs.
         "SELECT ac.name, t.request, t.outcome, COUNT(*) FROM attempts t "
-        "JOIN invitations i ON i.id = t.invitation_id "
-        "JOIN campaigns c ON c.id = i.campaign_id "
-        "JOIN accounts ac ON ac.id = c.account_id "
+        "LEFT JOIN invitations i ON i.id = t.invitation_id "
+        "LEFT JOIN campaigns c ON c.id = i.campaign_id "
+        "JOIN accounts ac ON ac.id = COALESCE(t.account_id, c.account_id) "
         "GROUP BY ac.name, t.request, t.outcome ORDER BY ac.name, t.request, t.outcome",
         {}, [&tallies](const Row& row) -> Status {
           tallies.push_back({row.Text(0), row.Text(1), row.Text(2), row.Int(3)});

@@ -24,6 +24,7 @@
 #include "storage/catalog.h"
 #include "storage/contact_import.h"
 #include "storage/delivery.h"
+#include "storage/erasure.h"
 #include "storage/inbox.h"
 #include "storage/legacy.h"
 #include "storage/web_auth.h"
@@ -41,7 +42,8 @@ class Store : public Catalog,
               public WebReads,
               public WebAuthStore,
               public Backups,
-              public LegacyRecorder {
+              public LegacyRecorder,
+              public Erasure {
  public:
   ~Store() override = default;
 

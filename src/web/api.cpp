@@ -150,8 +150,12 @@ Result<json> SettingsJson(storage::Store& store, const storage::SettingScope& sc
 }  // namespace
 
 Api::Api(storage::Store& store, std::shared_ptr<const core::Clock> clock,
-         AccountCheck check_account)
-    : store_(store), clock_(std::move(clock)), check_account_(std::move(check_account)) {}
+         AccountCheck check_account, storage::BotChecker check_bot, SessionRemover remove_session)
+    : store_(store),
+      clock_(std::move(clock)),
+      check_account_(std::move(check_account)),
+      check_bot_(std::move(check_bot)),
+      remove_session_(std::move(remove_session)) {}
 
 int64_t Api::NowMs() const { return core::ToUnixMillis(clock_->Now()); }
 
@@ -402,6 +406,22 @@ Result<Reply> Api::ContactAttempts(const std::string& id) {
   return Reply{200, {{"contact_id", contact_id}, {"attempts", std::move(list)}}};
 }
 
+Result<Reply> Api::ForgetContact(const std::string& id) {
+  ASSIGN_OR_RETURN(int64_t contact_id, ContactIdOf(id));
+  ASSIGN_OR_RETURN(storage::ForgetResult f, store_.ForgetContactById(contact_id));
+  return Reply{200,
+               {{"contact_id", contact_id},
+                {"deleted",
+                 {{"contacts", f.contacts},
+                  {"invitations", f.invitations},
+                  {"invite_links", f.invite_links},
+                  {"start_links", f.start_links},
+                  {"updates", f.updates}}},
+                {"attempts_detached", f.attempts},
+                {"suppressed", f.suppression_keys},
+                {"suppressions_added", f.suppressions_added}}};
+}
+
 Result<Reply> Api::StageImport(std::string csv, const Query& query) {
   ImportRequest request;
   request.csv = std::move(csv);
@@ -539,6 +559,38 @@ Result<Reply> Api::AddAccount(const json& body) {
     }
   }
   return Reply{201, {{"account", AccountJson(added)}, {"warnings", std::move(warnings)}}};
+}
+
+Result<Reply> Api::UpdateAccount(const std::string& name, const json& body) {
+  for (const auto& [key, value] : body.items()) {
+    if (key != "bot_token") return BadField(key, "absent: only bot_token can be changed");
+  }
+  ASSIGN_OR_RETURN(std::string token, RequiredString(body, "bot_token"));
+  ASSIGN_OR_RETURN(storage::TokenRotation rotated,
+                   storage::RotateBotToken(store_, name, core::Secret(std::move(token)),
+                                           check_bot_));
+  ASSIGN_OR_RETURN(storage::Account after, store_.FindAccount(name));
+  return Reply{200,
+               {{"account", AccountJson(after)},
+                {"bot_id", rotated.bot.id},
+                {"may_send_again", rotated.healed}}};
+}
+
+Result<Reply> Api::RemoveAccount(const std::string& name) {
+  ASSIGN_OR_RETURN(storage::AccountRemoval removed, store_.RemoveAccount(name));
+  json warnings = json::array();
+  if (removed.account.kind == core::AccountKind::kUser && remove_session_) {
+    if (Status gone = remove_session_(removed.account); !gone) {
+      warnings.push_back(fmt::format("its TDLib session could not be deleted ({}); delete it by "
+                                     "hand",
+                                     gone.error().message));
+    }
+  }
+  return Reply{200,
+               {{"removed", name},
+                {"kept_for_history", removed.tombstone},
+                {"cancelled_campaigns", removed.campaigns_kept},
+                {"warnings", std::move(warnings)}}};
 }
 
 Result<Reply> Api::ListSettings(const Query& query) {

@@ -41,9 +41,13 @@ struct FileReply {
 // when Telegram refuses the token, kUnavailable when it could not be asked.
 using AccountCheck = std::function<Result<std::string>(const storage::NewAccount&)>;
 
+// Deletes what a removed user account keeps outside the database (its TDLib session folder).
+using SessionRemover = std::function<Status(const storage::Account&)>;
+
 class Api {
  public:
-  Api(storage::Store& store, std::shared_ptr<const core::Clock> clock, AccountCheck check_account);
+  Api(storage::Store& store, std::shared_ptr<const core::Clock> clock, AccountCheck check_account,
+      storage::BotChecker check_bot = {}, SessionRemover remove_session = {});
 
   Result<Reply> ListCampaigns();
   Result<Reply> CreateCampaign(const nlohmann::json& body);
@@ -75,6 +79,9 @@ class Api {
   // none there.
   Result<Reply> ShowCampaignContact(const std::string& name, const std::string& id);
   Result<Reply> ContactAttempts(const std::string& id);
+  // An erasure request (storage::Erasure::ForgetContactById): what was deleted, per kind, and
+  // the keys now suppressed.
+  Result<Reply> ForgetContact(const std::string& id);
 
   // The campaign's start links for a mail merge, as CSV: by default the invitations still
   // awaiting their contact's start, every invitation with ?all=1. Counts them as handed out
@@ -97,6 +104,10 @@ class Api {
 
   Result<Reply> ListAccounts();
   Result<Reply> AddAccount(const nlohmann::json& body);
+  // {"bot_token": "..."}: token rotation (storage::RotateBotToken); the token never comes back.
+  Result<Reply> UpdateAccount(const std::string& name, const nlohmann::json& body);
+  // 409 while a campaign that is not cancelled uses the account, naming them.
+  Result<Reply> RemoveAccount(const std::string& name);
 
   Result<Reply> ListSettings(const Query& query);
   Result<Reply> PutSetting(const std::string& key, const Query& query, const nlohmann::json& body);
@@ -119,6 +130,8 @@ class Api {
   storage::Store& store_;
   std::shared_ptr<const core::Clock> clock_;
   AccountCheck check_account_;
+  storage::BotChecker check_bot_;
+  SessionRemover remove_session_;
   ImportStaging imports_;
 };
 

@@ -167,7 +167,8 @@ class Server::Impl {
   Impl(storage::Store& store, ServerOptions options)
       : store_(store),
         options_(std::move(options)),
-        api_(store_, options_.clock, options_.check_account),
+        api_(store_, options_.clock, options_.check_account, options_.check_bot,
+             options_.remove_session),
         user_logins_(store_, options_.tdlib_account, options_.load_tdjson, options_.user_login),
         limiter_(options_.login) {
     Configure();
@@ -289,6 +290,8 @@ class Server::Impl {
          [&api](const In& in) {
            return api.StartLinksCsv(in.path[0], in.query, !in.req.head);
          });
+    Json("DELETE", "/api/v1/contacts/{id}", kWrite,
+         [&api](const In& in) { return api.ForgetContact(in.path[0]); });
     Json("GET", "/api/v1/contacts/{id}/attempts", kRead,
          [&api](const In& in) { return api.ContactAttempts(in.path[0]); });
     Json(
@@ -300,6 +303,10 @@ class Server::Impl {
     Json("GET", "/api/v1/accounts", kRead, [&api](const In&) { return api.ListAccounts(); });
     Json("POST", "/api/v1/accounts", kWrite,
          [&api](const In& in) { return api.AddAccount(in.body); });
+    Json("PATCH", "/api/v1/accounts/{name}", kWrite,
+         [&api](const In& in) { return api.UpdateAccount(in.path[0], in.body); });
+    Json("DELETE", "/api/v1/accounts/{name}", kWrite,
+         [&api](const In& in) { return api.RemoveAccount(in.path[0]); });
     Json(
         "POST", "/api/v1/accounts/{name}/updates", kWrite,
         [&api](const In& in) { return api.ForwardUpdates(in.path[0], in.req.body); },

@@ -52,6 +52,11 @@ struct ServerOptions {
   // Checks a bot account's token with Telegram before POST /api/v1/accounts stores it; empty:
   // not checked.
   std::function<Result<std::string>(const storage::NewAccount&)> check_account;
+  // Checks a new token with Telegram for PATCH /api/v1/accounts/{name} (the bot's id and
+  // username); empty: only the token's shape and its bot id prefix are checked.
+  storage::BotChecker check_bot;
+  // Deletes a removed user account's TDLib session (DELETE /api/v1/accounts/{name}); empty: none.
+  std::function<Status(const storage::Account&)> remove_session;
   // POST /api/v1/accounts/{name}/login (web/user_logins.h): a user account's TDLib setup, from
   // the composition root (cli::TdlibAccountFor); empty: the route answers 503. load_tdjson finds
   // TDLib; empty: TdJson::Load ($TGINVITE_TDJSON, then the usual places).

@@ -461,7 +461,8 @@ TEST_F(CliTest, BotTokenIsCheckedStoredButNeverPrinted) {
 // After the secret key is lost, the old token cannot be opened; `account update` puts a new one on
 // the same account, so its campaigns keep it.
 TEST_F(CliTest, ALostKeysAccountGetsANewTokenInPlace) {
-  const std::string second = "987654321:AASecondTestTokenNeverValid_abcdefghij";
+  // A new token of the same bot (its id, 123456789, is the tokens' prefix).
+  const std::string second = "123456789:AASecondTestTokenNeverValid_abcdefghij";
   testing::BotApiDoubleOptions options;
   options.tokens = {std::string(kToken), second};
   testing::BotApiDouble telegram(options);
@@ -488,7 +489,7 @@ TEST_F(CliTest, ALostKeysAccountGetsANewTokenInPlace) {
 
   ProcessResult updated =
       Ok({"account", "update", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", second}});
-  EXPECT_THAT(updated.out, HasSubstr("token replaced (bot @test_bot), token 987654321:…ghij"));
+  EXPECT_THAT(updated.out, HasSubstr("token replaced (bot @test_bot), token 123456789:…ghij"));
   EXPECT_THAT(updated.out + updated.err, Not(HasSubstr("AASecondTestTokenNeverValid")));
   EXPECT_THAT(Ok({"account", "list"}).out, Not(HasSubstr("cannot be opened")));
   Ok({"account", "check", "main"});
@@ -500,6 +501,122 @@ TEST_F(CliTest, ALostKeysAccountGetsANewTokenInPlace) {
       Run({"account", "update", "demo", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", second}});
   EXPECT_EQ(rehearsal.exit_code, 2);
   EXPECT_THAT(rehearsal.err, HasSubstr("REHEARSAL account: it has no token to replace"));
+}
+
+// `account update` rotates a token: only to a token of the same bot, checked with getMe first; a
+// refused one (2) or an unreachable Telegram (1) leaves the old token; an account whose token
+// Telegram refused may send again after it.
+// Invariant I7 (docs/invariants.md)
+TEST_F(CliTest, AccountUpdateTakesOnlyTheSameBotsTokenAndLetsARefusedAccountSendAgain) {
+  const std::string same_bot = "123456789:AASameBotNewTokenNeverValid_abcdefghij";
+  const std::string other_bot = "987654321:AAOtherBotTokenNeverValid_abcdefghijk";
+  testing::BotApiDoubleOptions options;
+  options.tokens = {std::string(kToken), same_bot, other_bot};
+  testing::BotApiDouble telegram(options);
+  Ok({"init"});
+  Ok({"account", "add", "main", "--bot-token-env", "MY_TOKEN", "--api-base", telegram.base_url()},
+     {{"MY_TOKEN", std::string(kToken)}});
+  EXPECT_EQ(Dump("SELECT bot_id FROM accounts WHERE name = 'main'"), "123456789\n");
+  Sql("UPDATE accounts SET health = 'unauthorized', health_reason = '401 Unauthorized' WHERE "
+      "name = 'main'");
+  const std::string before = Dump("SELECT bot_token FROM accounts WHERE name = 'main'");
+
+  ProcessResult other =
+      Run({"account", "update", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", other_bot}});
+  EXPECT_EQ(other.exit_code, 2) << other.err;
+  EXPECT_THAT(other.err, HasSubstr("belongs to another bot"));
+  EXPECT_THAT(other.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), before);
+
+  Sql("UPDATE accounts SET api_base = 'http://127.0.0.1:9' WHERE name = 'main'");
+  ProcessResult offline =
+      Run({"account", "update", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", same_bot}});
+  EXPECT_EQ(offline.exit_code, 1) << offline.err;
+  EXPECT_THAT(offline.err, HasSubstr("could not ask Telegram"));
+  EXPECT_EQ(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), before);
+  Sql("UPDATE accounts SET api_base = '" + telegram.base_url() + "' WHERE name = 'main'");
+
+  ProcessResult updated =
+      Ok({"account", "update", "main", "--bot-token-env", "MY_TOKEN"}, {{"MY_TOKEN", same_bot}});
+  EXPECT_THAT(updated.out, HasSubstr("token replaced (bot @test_bot)"));
+  EXPECT_THAT(updated.out, HasSubstr("may send again"));
+  EXPECT_EQ(Dump("SELECT health, bot_id FROM accounts WHERE name = 'main'"), "ok|123456789\n");
+  EXPECT_NE(Dump("SELECT bot_token FROM accounts WHERE name = 'main'"), before);
+  for (const ProcessResult* r : {&other, &offline, &updated}) {
+    EXPECT_THAT(r->out + r->err, Not(HasSubstr("NewTokenNeverValid")));
+    EXPECT_THAT(r->out + r->err, Not(HasSubstr("OtherBotTokenNeverValid")));
+  }
+  Ok({"account", "check", "main"});
+}
+
+// `account remove` is refused while a campaign that is not cancelled uses the account, naming it;
+// afterwards the token goes, the cancelled campaign still reads, and a user account's TDLib
+// session folder is deleted.
+// Invariant I8 (docs/invariants.md)
+TEST_F(CliTest, AccountRemoveWaitsForItsCampaignsAndTakesTheSecretsAlong) {
+  CreateRehearsalCampaign();
+  Ok({"campaign", "start", "spring"});
+  ProcessResult refused = Run({"account", "remove", "demo"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("spring (running)"));
+  EXPECT_THAT(refused.err, HasSubstr("nothing was removed"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM accounts WHERE name = 'demo'"), "1\n");
+
+  Ok({"campaign", "cancel", "spring"});
+  ProcessResult removed = Ok({"account", "remove", "demo"});
+  EXPECT_THAT(removed.out, HasSubstr("account demo removed"));
+  EXPECT_THAT(removed.out, HasSubstr("1 cancelled campaign keeps their history"));
+  EXPECT_THAT(Ok({"account", "list"}).out, Not(HasSubstr("demo")));
+  EXPECT_THAT(Ok({"campaign", "show", "spring"}).out, HasSubstr("demo~removed~"));
+  EXPECT_EQ(Run({"account", "remove", "demo"}).exit_code, 2);
+  Ok({"account", "add", "demo"});  // the name is free again
+
+  // A user account (not logged in) and its session folder.
+  std::map<std::string, std::string> env = {{"API_ID", "1234567"},
+                                            {"API_HASH", "0123456789abcdef0123456789abcdef"}};
+  Ok({"account", "add", "staff", "--user", "--api-id-env", "API_ID", "--api-hash-env", "API_HASH",
+      "--phone", "+15550000000", "--no-login"},
+     env);
+  std::filesystem::create_directories(dir_.File("data/tdlib/staff/db"));
+  Write("data/tdlib/staff/db/td.binlog", "session");
+  ProcessResult user = Ok({"account", "remove", "staff"});
+  EXPECT_THAT(user.out, HasSubstr("its credentials and its TDLib session"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("data/tdlib/staff")));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM accounts WHERE name LIKE 'staff%'"), "0\n");
+}
+
+// `contact forget` erases a person, prints what went, and a re-import of the same CSV does not
+// bring them back.
+// Invariant I13 (docs/invariants.md)
+TEST_F(CliTest, ContactForgetErasesThePersonAndTheSameCsvDoesNotBringThemBack) {
+  CreateRehearsalCampaign();
+  Write("people.csv",
+        "telegram_user_id,username,first_name,last_name,phone\n"
+        "1001,anna_s,Anna,Schmidt,+49 30 1234567\n1002,bob_b,Bob,,\n");
+  Ok({"import", "people.csv", "--campaign", "spring"});
+
+  ProcessResult forgotten = Ok({"contact", "forget", "@Anna_S"});
+  EXPECT_THAT(forgotten.out, HasSubstr("contact username:anna_s forgotten: deleted 1 contact, 1 "
+                                       "invitation, 0 invite links, 1 start link"));
+  EXPECT_THAT(forgotten.out,
+              HasSubstr("suppressed for every campaign and every import: id:1001, "
+                        "username:anna_s, phone:+49301234567 (3 new)"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts WHERE first_name = 'Anna'"), "0\n");
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts"), "1\n");
+
+  Ok({"import", "people.csv", "--campaign", "spring"});
+  EXPECT_EQ(Dump("SELECT i.state FROM invitations i JOIN contacts c ON c.id = i.contact_id "
+                 "WHERE c.telegram_user_id = 1001"),
+            "skipped\n");
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM invitations WHERE state = 'pending'"), "1\n");
+
+  // Nobody matches: not an error for an erasure; the key is suppressed all the same.
+  ProcessResult nobody = Ok({"contact", "forget", "id:777"});
+  EXPECT_THAT(nobody.out, HasSubstr("no contact matches id:777"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM suppressions WHERE key = 'id:777'"), "1\n");
+  ProcessResult bad = Run({"contact", "forget", "not a user!"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("contact forget"));
 }
 
 TEST_F(CliTest, NegativeChatIdsAndChannelNamesAreAccepted) {

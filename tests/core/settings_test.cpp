@@ -57,6 +57,7 @@ TEST(SettingsTest, ListsEveryKeyInTheDocumentedOrder) {
                                                  "dispatch.ambiguous",
                                                  "http.timeout",
                                                  "http.proxy",
+                                                 "link.expire_after",
                                                  "window.start",
                                                  "window.end",
                                                  "window.tz"}));
@@ -89,6 +90,7 @@ TEST(SettingsTest, EveryKeyHasItsDocumentedDefault) {
       {"dispatch.ambiguous", "hold"},
       {"http.timeout", "15s"},
       {"http.proxy", ""},
+      {"link.expire_after", "0s"},
       {"window.start", ""},
       {"window.end", ""},
       {"window.tz", ""},
@@ -403,6 +405,7 @@ TEST(SettingsResolveTest, ReadsEveryKeyIntoItsTypedField) {
       {"dispatch.ambiguous", "resend"},
       {"http.timeout", "20s"},
       {"http.proxy", "socks5://p:1080"},
+      {"link.expire_after", "2h"},
       {"window.start", "22:30"},
       {"window.end", "06:15"},
       {"window.tz", "Europe/Berlin"},
@@ -427,6 +430,7 @@ TEST(SettingsResolveTest, ReadsEveryKeyIntoItsTypedField) {
   EXPECT_EQ(s.ambiguous, Settings::Ambiguous::kResend);
   EXPECT_EQ(s.http_timeout, milliseconds(20'000));
   EXPECT_EQ(s.http_proxy, "socks5://p:1080");
+  EXPECT_EQ(s.link_expire_after, milliseconds(7'200'000));
   EXPECT_EQ(s.window_start, minutes(22 * 60 + 30));
   EXPECT_EQ(s.window_end, minutes(6 * 60 + 15));
   EXPECT_EQ(s.window_tz, "Europe/Berlin");

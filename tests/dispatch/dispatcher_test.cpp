@@ -375,6 +375,25 @@ TEST_F(DispatcherTest, RefusedTokenStopsTheAccount) {
   EXPECT_EQ(Counts("c")[InvitationState::kFailed], 0) << "contacts paid for the account's fault";
 }
 
+// A token Telegram refused strands nothing: once a new token of the same bot is put on the account
+// (`account update`, storage::RotateBotToken), the same running campaign goes on where it stopped.
+TEST_F(DispatcherTest, ARotatedTokenLetsTheStrandedCampaignGoOn) {
+  Campaign("c", 1, 4);
+  messenger_.ScriptSend(1, FakeMessenger::Make(OutcomeKind::kAccountFatal, "Unauthorized"));
+  ASSERT_TRUE(dispatcher_->RunOnce());
+  ASSERT_EQ(store_->FindAccount("bot")->health, core::AccountHealth::kUnauthorized);
+  clock_->Advance(std::chrono::seconds(5));
+  ASSERT_EQ(dispatcher_->RunOnce()->claimed, 0);
+
+  const core::Secret fresh("123456789:AARotatedTokenForDispatcherTests_fghij");
+  auto rotated = storage::RotateBotToken(*store_, "bot", fresh, {});
+  ASSERT_TRUE(rotated) << rotated.error().message;
+  EXPECT_TRUE(rotated->healed);
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 4);
+  EXPECT_EQ(store_->FindCampaign("c")->campaign.state, core::CampaignState::kRunning);
+}
+
 // Invariant 6: a token that cannot be opened (sealed under another key) makes its account
 // unusable with a reason; the worker keeps sending with the other accounts.
 // Invariant I6 (docs/invariants.md)

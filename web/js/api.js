@@ -103,6 +103,8 @@ export const api = {
     ? call('GET', `/campaigns/${segment(campaign)}/contacts/${segment(id)}`)
     : call('GET', `/contacts/${segment(id)}`)),
   contactAttempts: (id) => call('GET', `/contacts/${segment(id)}/attempts`),
+  // An erasure request: the contact, its invitations and links go; its keys stay suppressed.
+  forgetContact: (id) => call('DELETE', `/contacts/${segment(id)}`),
   // Addresses the browser loads itself (a download, an image), not through call().
   startLinksCsvUrl: (name, all = false) =>
     `/api/v1/campaigns/${segment(name)}/start-links.csv${all ? '?all=1' : ''}`,

@@ -5,7 +5,7 @@
 
 import { api, setUnauthorizedHandler } from './api.js';
 import { parseRoute } from './router.js';
-import { errorBox, h, notify, setRehearsal } from './ui.js';
+import { errorBox, h, notify, setRehearsal, takeNextPageNotice } from './ui.js';
 import * as login from './views/login.js';
 import * as overview from './views/overview.js';
 import * as campaign from './views/campaign.js';
@@ -29,7 +29,8 @@ async function show() {
   const mine = ++generation;
   current?.dispose?.();
   current = null;
-  notify('');
+  const notice = takeNextPageNotice();
+  notify(notice?.message ?? '', notice?.kind);
   setRehearsal(false);
   const route = parseRoute();
   nav.hidden = !loggedIn;

@@ -73,6 +73,18 @@ export function notify(message, kind = 'error') {
     h('button', { type: 'button', class: 'link', onclick: () => area.replaceChildren() }, 'Dismiss')));
 }
 
+// A notice for the page a navigation is about to show (a navigation clears the old notice first).
+let nextPageNotice = null;
+export function noticeForNextPage(message, kind = 'ok') {
+  nextPageNotice = { message, kind };
+}
+// The notice left for this page by noticeForNextPage, once; null when none.
+export function takeNextPageNotice() {
+  const notice = nextPageNotice;
+  nextPageNotice = null;
+  return notice;
+}
+
 export function setRehearsal(on) {
   document.getElementById('rehearsal-banner').hidden = !on;
 }

@@ -460,6 +460,49 @@ BEGIN
 END $$;
 )sql";
 
+// Erasure, account removal and link revocation (migration 15). A bot's Telegram id, so that a new
+// token is accepted only for the same bot; an invitation's personal link revocation (when, tries,
+// not before) once its campaign is cancelled; and attempts that an erasure may detach from the
+// person (invitation_id is nullable since migration 14). Attempts stay append-only: what they
+// record (request, outcome, codes, times, account) never changes; an UPDATE may only detach an
+// attempt (invitation_id to NULL, contact_id to NULL) and blank its error text — an erasure — and
+// only a campaign named in attempt_releases (migration 14: inside its deleting transaction alone)
+// may have its attempts deleted, or given their campaign's name and contact id as they are
+// detached.
+constexpr std::string_view kErasure = R"sql(
+ALTER TABLE accounts ADD COLUMN bot_id BIGINT;
+ALTER TABLE invitations ADD COLUMN link_revoked_at BIGINT;
+ALTER TABLE invitations ADD COLUMN link_revoke_after BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invitations ADD COLUMN link_revoke_tries BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX invitations_links_to_revoke ON invitations (campaign_id, link_revoke_after)
+  WHERE invite_link IS NOT NULL AND link_revoked_at IS NULL AND state <> 'joined';
+CREATE OR REPLACE FUNCTION attempts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  released boolean := EXISTS (
+    SELECT 1 FROM invitations i JOIN attempt_releases r ON r.campaign_id = i.campaign_id
+    WHERE i.id = OLD.invitation_id);
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF released THEN
+      RETURN OLD;
+    END IF;
+  ELSIF TG_OP = 'UPDATE'
+     AND (NEW.id, NEW.gen, NEW.worker, NEW.request, NEW.started_at, NEW.latency_ms,
+          NEW.http_status, NEW.error_code, NEW.outcome, NEW.account_id)
+         IS NOT DISTINCT FROM
+         (OLD.id, OLD.gen, OLD.worker, OLD.request, OLD.started_at, OLD.latency_ms,
+          OLD.http_status, OLD.error_code, OLD.outcome, OLD.account_id)
+     AND (NEW.invitation_id IS NULL OR NEW.invitation_id IS NOT DISTINCT FROM OLD.invitation_id)
+     AND (NEW.error IS NOT DISTINCT FROM OLD.error OR COALESCE(NEW.error, '') = '')
+     AND (released OR (NEW.campaign_name IS NOT DISTINCT FROM OLD.campaign_name
+                       AND (NEW.contact_id IS NULL
+                            OR NEW.contact_id IS NOT DISTINCT FROM OLD.contact_id))) THEN
+    RETURN NEW;  -- an erasure or a campaign's delete detaches the attempt
+  END IF;
+  RAISE EXCEPTION 'attempts are append-only';
+END $$;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -475,6 +518,7 @@ constexpr Migration kMigrations[] = {
     {12, "user accounts", kUserAccounts},
     {13, "campaign events", kCampaignEvents},
     {14, "campaign changes", kCampaignChanges},
+    {15, "erasure and link revocation", kErasure},
 };
 
 int64_t NowMillis() {

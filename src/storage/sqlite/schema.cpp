@@ -502,6 +502,40 @@ BEGIN
 END;
 )sql";
 
+// Erasure, account removal and link revocation (migration 15). A bot's Telegram id, so that a new
+// token is accepted only for the same bot; an invitation's personal link revocation (when, tries,
+// not before) once its campaign is cancelled; and attempts that an erasure may detach from the
+// person (invitation_id is nullable since migration 14). Attempts stay append-only: what they
+// record (request, outcome, codes, times, account) never changes; an UPDATE may only detach an
+// attempt (invitation_id to NULL, contact_id to NULL) and blank its error text — an erasure — and
+// only a campaign named in attempt_releases (migration 14: inside its deleting transaction alone)
+// may have its attempts given their campaign's name and contact id as they are detached.
+constexpr std::string_view kErasure = R"sql(
+ALTER TABLE accounts ADD COLUMN bot_id INTEGER;
+ALTER TABLE invitations ADD COLUMN link_revoked_at INTEGER;
+ALTER TABLE invitations ADD COLUMN link_revoke_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invitations ADD COLUMN link_revoke_tries INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX invitations_links_to_revoke ON invitations (campaign_id, link_revoke_after)
+  WHERE invite_link IS NOT NULL AND link_revoked_at IS NULL AND state <> 'joined';
+DROP TRIGGER attempts_no_update;
+CREATE TRIGGER attempts_no_update BEFORE UPDATE OF id, gen, worker, request, started_at,
+  latency_ms, http_status, error_code, outcome, account_id ON attempts BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+CREATE TRIGGER attempts_detach_only BEFORE UPDATE OF invitation_id, error, campaign_name,
+  contact_id ON attempts
+  WHEN (NEW.invitation_id IS NOT NULL AND NEW.invitation_id IS NOT OLD.invitation_id)
+    OR (NEW.error IS NOT OLD.error AND COALESCE(NEW.error, '') <> '')
+    OR ((NEW.campaign_name IS NOT OLD.campaign_name
+         OR (NEW.contact_id IS NOT OLD.contact_id AND NEW.contact_id IS NOT NULL))
+        AND NOT EXISTS (
+          SELECT 1 FROM invitations i JOIN attempt_releases r ON r.campaign_id = i.campaign_id
+          WHERE i.id = OLD.invitation_id))
+BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only (an erasure or a campaign delete only detaches them)');
+END;
+)sql";
+
 // SQLite cannot drop a NOT NULL constraint; dropping one changes nothing stored, so the table's
 // definition is edited in place, as WidenCheck does (https://sqlite.org/lang_altertable.html,
 // "otheralter": removing NOT NULL constraints is among the safe edits).
@@ -525,6 +559,7 @@ constexpr Migration kMigrations[] = {
     {12, "named contact indexes", "", NameContactIndexes},
     {13, "campaign events", kCampaignEvents},
     {14, "campaign changes", kCampaignChanges, DetachableAttempts},
+    {15, "erasure and link revocation", kErasure},
 };
 
 int64_t NowMillis() {

@@ -3,7 +3,8 @@
 
 import { api } from '../api.js';
 import { campaignHref } from '../router.js';
-import { badge, copyText, errorBox, formatNumber, h, relativeTime, setRehearsal, setText } from '../ui.js';
+import { badge, confirmAction, copyText, errorBox, formatNumber, h, noticeForNextPage, notify, relativeTime,
+  setRehearsal, setText } from '../ui.js';
 
 const FIELDS = [
   ['telegram_user_id', 'Telegram ID'], ['username', 'Username'], ['phone', 'Phone'],
@@ -58,6 +59,40 @@ function createStartLink(name, id) {
   return { el, update };
 }
 
+const plural = (n, word) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+
+// "Forget this person": an erasure request, confirmed first; then back to the contacts list with
+// what was deleted.
+function createForget(id, who) {
+  const button = h('button', { type: 'button', class: 'danger', id: 'forget' }, 'Forget this person…');
+  button.addEventListener('click', async () => {
+    const name = who();
+    const confirmed = await confirmAction({
+      title: `Forget ${name}?`,
+      body: `${name}'s contact, every invitation of theirs in every campaign and their personal invite and start links are deleted. The requests already made for them stay in the history without anything that names them. Their Telegram ID, username and phone stay suppressed, so that no later import invites them again. This cannot be undone.`,
+      action: 'Forget this person',
+    });
+    if (!confirmed) return;
+    button.disabled = true;
+    try {
+      const result = await api.forgetContact(id);
+      const d = result.deleted;
+      noticeForNextPage(`${name} was forgotten: deleted ${plural(d.contacts, 'contact')}, `
+        + `${plural(d.invitations, 'invitation')}, ${plural(d.invite_links, 'invite link')} and `
+        + `${plural(d.start_links, 'start link')}; ${plural(result.attempts_detached, 'request')} kept `
+        + 'without their name. No import will bring them back.', 'ok');
+      location.hash = '#/contacts';
+    } catch (error) {
+      notify(`Forgetting ${name} failed: ${error.message}`);
+      button.disabled = false;
+    }
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'erasure-title' },
+    h('h2', { id: 'erasure-title' }, 'Erasure'),
+    h('p', { class: 'muted' }, 'When this person asks to be forgotten: their data goes, and they are never invited again.'),
+    button);
+}
+
 export async function render(root, route) {
   const { id, name } = route;
   let data = await api.contact(id, name);
@@ -81,11 +116,12 @@ export async function render(root, route) {
       h('dl', { class: 'fields' },
         [...FIELDS, ...(name ? INVITATION_FIELDS : [])].map(([key, label]) =>
           h('div', {}, h('dt', {}, label), cells[key])))),
-    startLink?.el,
+    ...(startLink ? [startLink.el] : []),
     h('section', { class: 'card' }, h('h2', {}, 'Requests made for this contact'),
       h('div', { class: 'table-wrap' }, h('table', { class: 'attempts' },
         h('thead', {}, h('tr', {}, ['When', 'Campaign', 'Request', 'Outcome', 'Error'].map((t) => h('th', {}, t)))),
-        attemptsBody))));
+        attemptsBody))),
+    createForget(id, () => data.contact.label || `contact ${id}`));
 
   function show(contact) {
     setText(title, contact.label || `Contact ${id}`);
