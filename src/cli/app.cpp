@@ -202,11 +202,11 @@ int Main(int argc, char** argv) {
     action = [&](storage::Store& s) { return RunAccountUpdate(s, account_update, keys); };
   });
   std::string remove_name;
-  CLI::App* remove = account->add_subcommand(
+  CLI::App* account_remove = account->add_subcommand(
       "remove", "Remove an account and its token or credentials (and a user account's TDLib "
                 "session); refused while a campaign that is not cancelled uses it");
-  remove->add_option("name", remove_name, "Account name")->required();
-  remove->callback(
+  account_remove->add_option("name", remove_name, "Account name")->required();
+  account_remove->callback(
       [&] { action = [&](storage::Store& s) { return RunAccountRemove(s, remove_name); }; });
   account->add_subcommand("list", "List accounts (tokens masked; \"sealed\" without the key)")
       ->callback([&] { action = [](storage::Store& s) { return RunAccountList(s); }; });
@@ -304,12 +304,12 @@ int Main(int argc, char** argv) {
 
   std::string delete_name;
   bool delete_purge = false;
-  CLI::App* remove = campaign->add_subcommand(
+  CLI::App* campaign_delete = campaign->add_subcommand(
       "delete", "Delete a finished or cancelled campaign and its invitations (its attempts stay "
                 "in the contacts' history unless --purge)");
-  remove->add_option("name", delete_name, "Campaign name")->required();
-  remove->add_flag("--purge", delete_purge, "Delete the campaign's attempts too");
-  remove->callback([&] {
+  campaign_delete->add_option("name", delete_name, "Campaign name")->required();
+  campaign_delete->add_flag("--purge", delete_purge, "Delete the campaign's attempts too");
+  campaign_delete->callback([&] {
     action = [&](storage::Store& s) {
       return RunCampaignDelete(s, delete_name,
                                delete_purge ? storage::AttemptsOnDelete::kPurge
