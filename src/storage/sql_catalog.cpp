@@ -183,18 +183,17 @@ Status SqlStore::DeleteSetting(const SettingScope& scope, std::string_view key) 
 Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
   RETURN_IF_ERROR(core::ValidateName("campaign", campaign.name));
   RETURN_IF_ERROR_CTX(core::ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
-  core::TemplateLimits limits;
-  limits.max_campaign = campaign.name.size();
   if (campaign.link_mode == core::LinkMode::kShared && !campaign.shared_link.empty()) {
     if (!campaign.shared_link.starts_with("https://t.me/")) {
       return Fail(ErrorCode::kInvalidArgument,
                   "campaign {}: --shared-link must be a https://t.me/ invite link", campaign.name);
     }
-    limits.max_link = std::max(limits.max_link, campaign.shared_link.size());
   } else if (!campaign.shared_link.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "campaign {}: --shared-link applies only to --link shared", campaign.name);
   }
+  const core::TemplateLimits limits =
+      core::CampaignTemplateLimits(campaign.name, campaign.shared_link);
   RETURN_IF_ERROR_CTX(core::MessageTemplate::Parse(campaign.template_text, limits),
                       fmt::format("campaign {}: template", campaign.name));
   int64_t id = 0;
