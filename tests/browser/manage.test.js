@@ -18,8 +18,8 @@ const SAMPLE_LINK = 'https://t.me/+AbCdEfGhIjKlMnOp';
 // them exactly as the CLI's export does.
 const CONTACTS = ['telegram_user_id,username,first_name,last_name,phone,consent',
   '710000001,anna_s,Anna,"Schmidt, Jr.",,yes',
-  '710000002,,=HYPERLINK("http://evil.example"),+1,,yes',
-  '710000003,bob,Bob \u00e9,@home,,yes'].join('\n') + '\n';
+  '710000002,,"=HYPERLINK(""http://evil.example"")",+1,,yes',
+  '710000003,bobby_b,Bob \u00e9,@home,,yes'].join('\n') + '\n';
 
 // True when the server has no such route yet (the edit/delete API is built beside this page).
 async function routeMissing(api, method, path, body) {

@@ -87,9 +87,11 @@ export async function render(root) {
   root.replaceChildren(h('h1', {}, 'API tokens'),
     h('p', { class: 'muted' }, 'Tokens let scripts call the API. Only this admin session manages them; no token can.'),
     once,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'tokens' },
-      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Created', 'Expires', 'Status', ''].map((t) => h('th', {}, t)))),
-      body)),
+    h('section', { class: 'card', 'aria-labelledby': 'tokens-title' },
+      h('h2', { id: 'tokens-title' }, 'Tokens'),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'tokens' },
+        h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Created', 'Expires', 'Status', ''].map((t) => h('th', {}, t)))),
+        body))),
     form);
 
   async function refresh() {
