@@ -153,6 +153,7 @@ describe('management pages', () => {
       === `Hello Anna, see you at launch: ${SAMPLE_LINK}`, { message: 'the edited preview' });
     await page.getByLabel('Starts at').fill('2030-01-15T09:30');
     await page.getByLabel('Ends at').fill('2030-02-01T18:00');
+    await page.screenshot({ path: join(ARTIFACTS, 'manage-edit.png'), fullPage: true });
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText(/Campaign launch saved/).waitFor();
     const edited = (await api('GET', '/campaigns/launch')).body;
