@@ -24,13 +24,12 @@ std::string UtcTime(int64_t unix_ms) {
 std::string InvitationsCsvRow(const ExportRow& row) {
   const core::ContactRecord& c = row.contact;
   auto cell = [](std::string_view value) { return core::ExportCell(value); };
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
-                     c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "",
-                     cell(c.username), cell(c.first_name), cell(c.last_name), cell(c.phone),
-                     core::ToString(row.state), row.attempts, cell(row.last_error),
-                     cell(row.invite_link), row.sent_at ? UtcTime(*row.sent_at) : "",
-                     row.joined_at ? UtcTime(*row.joined_at) : "", UtcTime(row.updated_at),
-                     cell(row.start_link));
+  return fmt::format(
+      "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+      c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "", cell(c.username),
+      cell(c.first_name), cell(c.last_name), cell(c.phone), core::ToString(row.state), row.attempts,
+      cell(row.last_error), cell(row.invite_link), row.sent_at ? UtcTime(*row.sent_at) : "",
+      row.joined_at ? UtcTime(*row.joined_at) : "", UtcTime(row.updated_at), cell(row.start_link));
 }
 
 }  // namespace tginvite::storage

@@ -465,9 +465,9 @@ class Server::Impl {
       SendError(res, 401, "unauthenticated", "the session expired or was ended: log in again");
       return std::nullopt;
     }
-    const bool changes = access == Access::kWrite || (access == Access::kAdmin && req.method != "GET");
-    if (changes &&
-        !SameSecret(req.Header("X-CSRF-Token"), (*session)->csrf_token)) {
+    const bool changes =
+        access == Access::kWrite || (access == Access::kAdmin && req.method != "GET");
+    if (changes && !SameSecret(req.Header("X-CSRF-Token"), (*session)->csrf_token)) {
       SendError(res, 403, "csrf", "missing or wrong X-CSRF-Token header");
       return std::nullopt;
     }

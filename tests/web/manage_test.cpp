@@ -1,8 +1,8 @@
 // The routes behind the dashboard's management pages: the template editor's live preview, the
 // invitations CSV download (the same bytes as `tginvite export`) and API tokens, which only the
 // admin's session may manage.
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <vector>
 
@@ -122,9 +122,9 @@ TEST_F(ManageTest, APreviewNeedsATemplateAKnownLinkModeAndAuthentication) {
   ExpectError(Call("POST", "/api/v1/templates/preview", "not json"), 400, "invalid_argument");
   ExpectError(Post("/api/v1/templates/preview", json{{"template", "x"}}.dump()), 401,
               "unauthenticated");
-  ExpectError(Post("/api/v1/templates/preview", json{{"template", "x"}}.dump(),
-                   CookieHeaders(login_)),
-              403, "csrf");
+  ExpectError(
+      Post("/api/v1/templates/preview", json{{"template", "x"}}.dump(), CookieHeaders(login_)), 403,
+      "csrf");
   ExpectError(Post("/api/v1/templates/preview", json{{"template", "x"}}.dump(),
                    Bearer("reader", core::TokenScope::kRead)),
               403, "forbidden");
@@ -179,8 +179,9 @@ TEST_F(ManageTest, TheExportDownloadIsTheClisExportByteForByte) {
 TEST_F(ManageTest, TheExportIs404ForAnUnknownCampaignAndNeedsAuthentication) {
   ExpectError(Get("/api/v1/campaigns/nope/export.csv", CookieHeaders(login_)), 404, "not_found");
   ExpectError(Get("/api/v1/campaigns/spring/export.csv"), 401, "unauthenticated");
-  ExpectError(Get("/api/v1/campaigns/spring/export.csv", Bearer("scraper", core::TokenScope::kMetrics)),
-              403, "forbidden");
+  ExpectError(
+      Get("/api/v1/campaigns/spring/export.csv", Bearer("scraper", core::TokenScope::kMetrics)),
+      403, "forbidden");
   httplib::Result res =
       Get("/api/v1/campaigns/spring/export.csv", Bearer("reader", core::TokenScope::kRead));
   ASSERT_TRUE(res);
@@ -189,9 +190,8 @@ TEST_F(ManageTest, TheExportIs404ForAnUnknownCampaignAndNeedsAuthentication) {
 
 // Invariant I7 (docs/invariants.md)
 TEST_F(ManageTest, TheSessionCreatesListsAndRevokesTokensAndTheSecretIsShownOnce) {
-  json created =
-      Expect(Call("POST", "/api/v1/tokens", json{{"name", "deploy"}, {"scope", "read"}}.dump()),
-             201);
+  json created = Expect(
+      Call("POST", "/api/v1/tokens", json{{"name", "deploy"}, {"scope", "read"}}.dump()), 201);
   EXPECT_EQ(created["name"], "deploy");
   EXPECT_EQ(created["scope"], "read");
   const std::string secret = created.value("token", "");
@@ -237,9 +237,8 @@ TEST_F(ManageTest, BadTokenRequestsAre400AndCreateNothing) {
               "invalid_argument");
   ExpectError(Call("POST", "/api/v1/tokens", json{{"name", "bad name!"}}.dump()), 400,
               "invalid_argument");
-  ExpectError(
-      Call("POST", "/api/v1/tokens", json{{"name", "x"}, {"expires_in", "forever"}}.dump()), 400,
-      "invalid_argument");
+  ExpectError(Call("POST", "/api/v1/tokens", json{{"name", "x"}, {"expires_in", "forever"}}.dump()),
+              400, "invalid_argument");
   ExpectError(Call("POST", "/api/v1/tokens", "[1]"), 400, "invalid_argument");
   auto tokens = store_->ListApiTokens();
   ASSERT_TRUE(tokens);
