@@ -253,8 +253,61 @@ int Main(int argc, char** argv) {
   create->add_option("--method", create_options.method,
                      "User accounts: add (into the chat), message (the personal link) or "
                      "add-then-message (the default: message those whose privacy refuses adds)");
+  create->add_option("--starts-at", create_options.starts_at,
+                     "Send nothing before this instant: ISO 8601 with a zone, e.g. "
+                     "2026-12-24T09:00:00+01:00 or 2026-12-24T08:00:00Z");
+  create->add_option("--ends-at", create_options.ends_at,
+                     "Pause the campaign by itself at this instant (ISO 8601 with a zone)");
   create->callback(
       [&] { action = [&](storage::Store& s) { return RunCampaignCreate(s, create_options); }; });
+
+  CampaignEditOptions edit_options;
+  std::string edit_template, edit_chat, edit_link, edit_shared_link, edit_starts, edit_ends;
+  CLI::App* edit = campaign->add_subcommand(
+      "edit", "Change a campaign: its template (for every invitation not sent yet), its schedule, "
+              "or, while it is not running and nothing was sent, its chat and link");
+  edit->add_option("name", edit_options.name, "Campaign name")->required();
+  CLI::Option* edit_template_opt = edit->add_option(
+      "--template-file", edit_template, "New message template (validated as on create)");
+  CLI::Option* edit_chat_opt =
+      edit->add_option("--chat", edit_chat, "New target chat: -1001234567890 or @channel");
+  CLI::Option* edit_link_opt = edit->add_option("--link", edit_link, "personal, shared or join-request");
+  CLI::Option* edit_shared_opt =
+      edit->add_option("--shared-link", edit_shared_link, "With --link shared: the link to send");
+  CLI::Option* edit_starts_opt = edit->add_option(
+      "--starts-at", edit_starts, "Send nothing before this instant (ISO 8601 with a zone)");
+  CLI::Option* edit_ends_opt = edit->add_option(
+      "--ends-at", edit_ends, "Pause by itself at this instant (ISO 8601 with a zone)");
+  edit->add_flag("--clear-schedule", edit_options.clear_schedule,
+                 "Remove the schedule (--starts-at or --ends-at beside it set that bound again)");
+  edit->callback([&, edit_template_opt, edit_chat_opt, edit_link_opt, edit_shared_opt,
+                  edit_starts_opt, edit_ends_opt] {
+    auto given = [](CLI::Option* option, const std::string& value) {
+      return option->count() > 0 ? std::optional<std::string>(value) : std::nullopt;
+    };
+    edit_options.template_file = given(edit_template_opt, edit_template);
+    edit_options.chat = given(edit_chat_opt, edit_chat);
+    edit_options.link = given(edit_link_opt, edit_link);
+    edit_options.shared_link = given(edit_shared_opt, edit_shared_link);
+    edit_options.starts_at = given(edit_starts_opt, edit_starts);
+    edit_options.ends_at = given(edit_ends_opt, edit_ends);
+    action = [&](storage::Store& s) { return RunCampaignEdit(s, edit_options); };
+  });
+
+  std::string delete_name;
+  bool delete_purge = false;
+  CLI::App* remove = campaign->add_subcommand(
+      "delete", "Delete a finished or cancelled campaign and its invitations (its attempts stay "
+                "in the contacts' history unless --purge)");
+  remove->add_option("name", delete_name, "Campaign name")->required();
+  remove->add_flag("--purge", delete_purge, "Delete the campaign's attempts too");
+  remove->callback([&] {
+    action = [&](storage::Store& s) {
+      return RunCampaignDelete(s, delete_name,
+                               delete_purge ? storage::AttemptsOnDelete::kPurge
+                                            : storage::AttemptsOnDelete::kKeep);
+    };
+  });
   std::string revoke_campaign;
   std::string revoke_contact;
   CLI::App* revoke = campaign->add_subcommand(

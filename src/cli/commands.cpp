@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/contact_fields.h"
 #include "core/duration.h"
+#include "core/iso_time.h"
 #include "core/message_template.h"
 #include "storage/database_url.h"
 #include "web/auth.h"
@@ -54,6 +55,27 @@ std::string OneLine(std::string_view text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
   return line;
+}
+
+// A schedule bound from the command line: "" for none.
+Result<std::optional<int64_t>> ScheduleOption(std::string_view flag, std::string_view text) {
+  if (text.empty()) return std::optional<int64_t>();
+  Result<int64_t> at = core::ParseIsoInstant(text);
+  if (!at) return Fail(at.error().code, "{} {}", flag, at.error().message);
+  return std::optional<int64_t>(*at);
+}
+
+std::string ShownSchedule(const std::optional<int64_t>& at) {
+  return at ? core::FormatIsoUtc(*at) : "-";
+}
+
+// The preview `campaign show` prints: the template rendered for a sample contact.
+void PrintPreview(const storage::Campaign& c) {
+  if (Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(c.template_text)) {
+    core::TemplateValues sample{"Anna", "Schmidt", "anna_schmidt", "https://t.me/+AbCdEfGhIjKlMnOp",
+                                c.name};
+    fmt::print("\npreview (sample contact Anna Schmidt):\n{}\n", parsed->Render(sample));
+  }
 }
 
 void PrintWarnings(const std::vector<core::SettingWarning>& warnings) {
@@ -368,6 +390,12 @@ int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& option
   }
   storage::NewCampaign campaign{options.name, options.account,     options.chat, *template_text,
                                 *link,        options.shared_link, *reach,       *method};
+  Result<std::optional<int64_t>> starts_at = ScheduleOption("--starts-at", options.starts_at);
+  if (!starts_at) return Report(starts_at.error());
+  Result<std::optional<int64_t>> ends_at = ScheduleOption("--ends-at", options.ends_at);
+  if (!ends_at) return Report(ends_at.error());
+  campaign.starts_at = *starts_at;
+  campaign.ends_at = *ends_at;
   Result<storage::Campaign> created = store.CreateCampaign(campaign);
   if (!created) return Report(created.error());
   fmt::print(
@@ -394,7 +422,7 @@ int RunCampaignList(storage::Catalog& store) {
   Result<std::vector<storage::CampaignSummary>> campaigns = store.ListCampaigns();
   if (!campaigns) return Report(campaigns.error());
   Table table({"NAME", "STATE", "ACCOUNT", "CHAT", "LINK", "TOTAL", "PENDING", "SENT", "JOINED",
-               "FAILED", ""});
+               "FAILED", "STARTS", "ENDS", ""});
   for (size_t column = 5; column <= 9; ++column) table.RightAlign(column);
   for (const storage::CampaignSummary& s : *campaigns) {
     const core::StateCounts& n = s.counts;
@@ -403,7 +431,8 @@ int RunCampaignList(storage::Catalog& store) {
          s.campaign.chat, std::string(core::ToString(s.campaign.link_mode)),
          WithThousands(n.Total()), WithThousands(n[InvitationState::kPending]),
          WithThousands(n[InvitationState::kSent]), WithThousands(n[InvitationState::kJoined]),
-         WithThousands(n[InvitationState::kFailed]), CampaignLabel(s.campaign)});
+         WithThousands(n[InvitationState::kFailed]), ShownSchedule(s.campaign.starts_at),
+         ShownSchedule(s.campaign.ends_at), CampaignLabel(s.campaign)});
   }
   fmt::print("{}", table.Render());
   return kExitOk;
@@ -423,6 +452,10 @@ int RunCampaignShow(storage::Catalog& store, const std::string& name) {
       core::ToString(c.link_mode), c.shared_link.empty() ? "" : " " + c.shared_link,
       core::ToString(c.reach), FormatTime(c.created_at),
       c.started_at ? FormatTime(*c.started_at) : "-");
+  if (c.starts_at || c.ends_at) {
+    fmt::print("schedule  starts {}, ends {}\n", ShownSchedule(c.starts_at),
+               ShownSchedule(c.ends_at));
+  }
   if (c.reach != core::CampaignReach::kDirect) {
     fmt::print("start     {} links exported, {} opened (pressed Start){}\n",
                WithThousands(c.links_exported), WithThousands(c.links_started),
@@ -465,10 +498,71 @@ int RunCampaignShow(storage::Catalog& store, const std::string& name) {
     }
   }
   fmt::print("\ntemplate:\n{}\n", c.template_text);
-  if (Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(c.template_text)) {
-    core::TemplateValues sample{"Anna", "Schmidt", "anna_schmidt", "https://t.me/+AbCdEfGhIjKlMnOp",
-                                c.name};
-    fmt::print("\npreview (sample contact Anna Schmidt):\n{}\n", parsed->Render(sample));
+  PrintPreview(c);
+  return kExitOk;
+}
+
+int RunCampaignEdit(storage::Catalog& store, const CampaignEditOptions& options) {
+  storage::CampaignEdit edit;
+  if (options.template_file) {
+    Result<std::string> text = ReadFile(*options.template_file, "--template-file");
+    if (!text) return Report(text.error());
+    edit.template_text = std::move(*text);
+  }
+  edit.chat = options.chat;
+  if (options.link) {
+    std::optional<core::LinkMode> link = core::ParseLinkMode(*options.link);
+    if (!link) {
+      return Report(Fail(ErrorCode::kInvalidArgument,
+                         "--link {}: expected personal, shared or join-request", *options.link));
+    }
+    edit.link_mode = *link;
+  }
+  edit.shared_link = options.shared_link;
+  if (options.clear_schedule) {
+    edit.starts_at = std::optional<int64_t>();
+    edit.ends_at = std::optional<int64_t>();
+  }
+  if (options.starts_at) {
+    Result<std::optional<int64_t>> at = ScheduleOption("--starts-at", *options.starts_at);
+    if (!at) return Report(at.error());
+    edit.starts_at = *at;
+  }
+  if (options.ends_at) {
+    Result<std::optional<int64_t>> at = ScheduleOption("--ends-at", *options.ends_at);
+    if (!at) return Report(at.error());
+    edit.ends_at = *at;
+  }
+  if (edit.Empty()) {
+    return Report(Fail(ErrorCode::kInvalidArgument,
+                       "campaign edit {}: nothing to change: give --template-file, --chat, --link, "
+                       "--shared-link, --starts-at, --ends-at or --clear-schedule",
+                       options.name));
+  }
+  Result<storage::Campaign> edited = store.EditCampaign(options.name, edit, CliActor());
+  if (!edited) return Report(edited.error());
+  fmt::print("campaign {} edited ({} link, chat {}, starts {}, ends {})\n", edited->name,
+             core::ToString(edited->link_mode), edited->chat, ShownSchedule(edited->starts_at),
+             ShownSchedule(edited->ends_at));
+  if (edit.template_text) {
+    fmt::print("the new template applies to every invitation not sent yet\n");
+    PrintPreview(*edited);
+  }
+  return kExitOk;
+}
+
+int RunCampaignDelete(storage::Catalog& store, const std::string& name,
+                      storage::AttemptsOnDelete attempts) {
+  Result<storage::DeletedCampaign> deleted = store.DeleteCampaign(name, attempts, CliActor());
+  if (!deleted) return Report(deleted.error());
+  if (attempts == storage::AttemptsOnDelete::kPurge) {
+    fmt::print("campaign {} deleted: {} invitations and {} attempts removed\n", deleted->name,
+               WithThousands(deleted->invitations), WithThousands(deleted->attempts_deleted));
+  } else {
+    fmt::print("campaign {} deleted: {} invitations removed; {} attempts kept in the contacts' "
+               "history (--purge removes them too)\n",
+               deleted->name, WithThousands(deleted->invitations),
+               WithThousands(deleted->attempts_kept));
   }
   return kExitOk;
 }

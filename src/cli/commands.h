@@ -84,8 +84,28 @@ struct CampaignCreateOptions {
   std::string reach;  // "": both for a bot, direct for a user account
   // User accounts: add, message or add-then-message (the default there); bots always message.
   std::string method;
+  // The schedule, ISO 8601 with a zone; "" for none.
+  std::string starts_at;
+  std::string ends_at;
 };
 int RunCampaignCreate(storage::Store& store, const CampaignCreateOptions& options);
+
+// `tginvite campaign edit NAME ...`: what is given changes; a new template is previewed.
+struct CampaignEditOptions {
+  std::string name;
+  std::optional<std::string> template_file;
+  std::optional<std::string> chat;
+  std::optional<std::string> link;
+  std::optional<std::string> shared_link;
+  std::optional<std::string> starts_at;
+  std::optional<std::string> ends_at;
+  bool clear_schedule = false;  // both bounds removed (a bound given beside it is set again)
+};
+int RunCampaignEdit(storage::Catalog& store, const CampaignEditOptions& options);
+// `tginvite campaign delete NAME [--purge]`: a finished or cancelled campaign; says what it
+// removed.
+int RunCampaignDelete(storage::Catalog& store, const std::string& name,
+                      storage::AttemptsOnDelete attempts);
 int RunCampaignList(storage::Catalog& store);
 int RunCampaignShow(storage::Catalog& store, const std::string& name);
 // Gives the contact (id:N, username:NAME or phone:+E164) a new start link in the campaign; the old

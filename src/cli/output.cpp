@@ -17,6 +17,7 @@ int ExitCodeFor(const Error& error) {
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kNotFound:
     case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
       return kExitUsage;
     case ErrorCode::kAborted:
     case ErrorCode::kUnavailable:

@@ -6,11 +6,13 @@ namespace {
 using A = CampaignAction;
 using S = CampaignState;
 
-constexpr std::array<std::pair<CampaignAction, std::string_view>, 4> kActionNames = {{
+constexpr std::array<std::pair<CampaignAction, std::string_view>, 6> kActionNames = {{
     {A::kStart, "start"},
     {A::kPause, "pause"},
     {A::kResume, "resume"},
     {A::kCancel, "cancel"},
+    {A::kEdit, "edit"},
+    {A::kDelete, "delete"},
 }};
 
 // The whole machine. A new state adds one row per action; a new action one row per state.
@@ -80,6 +82,43 @@ std::vector<CampaignAction> AllowedActions(CampaignState from) {
     }
   }
   return allowed;
+}
+
+bool IsFinished(CampaignState state, const StateCounts& counts) {
+  if (state != S::kRunning && state != S::kPaused) return false;
+  // A started campaign with no invitation yet is waiting for its import, not finished.
+  return counts.Total() > 0 && counts[InvitationState::kPending] + counts[InvitationState::kSending] +
+             counts[InvitationState::kWaiting] + counts[InvitationState::kAwaitingStart] ==
+         0;
+}
+
+Status CheckEditable(CampaignState state) {
+  if (state == S::kCancelled) return Fail(ErrorCode::kFailedPrecondition, "is cancelled");
+  return Ok();
+}
+
+Status CheckDeletable(CampaignState state, const StateCounts& counts) {
+  if (state == S::kCancelled || IsFinished(state, counts)) return Ok();
+  if (state == S::kDraft) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "is a draft: only a finished or cancelled campaign is deleted; cancel it first");
+  }
+  const int64_t left = counts[InvitationState::kPending] + counts[InvitationState::kSending] +
+                       counts[InvitationState::kWaiting] +
+                       counts[InvitationState::kAwaitingStart];
+  return Fail(ErrorCode::kFailedPrecondition,
+              "is {} with {} invitation{} not sent yet: only a finished or cancelled campaign is "
+              "deleted; cancel it first",
+              ToString(state), left, left == 1 ? "" : "s");
+}
+
+std::vector<CampaignAction> OperatorActions(CampaignState state, const StateCounts* counts) {
+  std::vector<CampaignAction> actions = AllowedActions(state);
+  if (CheckEditable(state)) actions.push_back(CampaignAction::kEdit);
+  if (state == S::kCancelled || (counts != nullptr && IsFinished(state, *counts))) {
+    actions.push_back(CampaignAction::kDelete);
+  }
+  return actions;
 }
 
 }  // namespace tginvite::core

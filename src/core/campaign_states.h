@@ -19,11 +19,14 @@
 
 namespace tginvite::core {
 
-enum class CampaignAction { kStart, kPause, kResume, kCancel };
+// kEdit and kDelete change no state: they are not rows of the table below (CheckEditable and
+// CheckDeletable decide them), and kAllCampaignActions lists only the table's actions.
+enum class CampaignAction { kStart, kPause, kResume, kCancel, kEdit, kDelete };
 inline constexpr std::array kAllCampaignActions = {CampaignAction::kStart, CampaignAction::kPause,
                                                    CampaignAction::kResume,
                                                    CampaignAction::kCancel};
-// "start", "pause", "resume", "cancel": the CLI's verbs and the API's path segment.
+// "start", "pause", "resume", "cancel": the CLI's verbs and the API's path segment; "edit" and
+// "delete" as the audit trail and the campaign JSON's actions name them.
 std::string_view ToString(CampaignAction action);
 std::optional<CampaignAction> ParseCampaignAction(std::string_view text);
 
@@ -46,5 +49,20 @@ std::span<const CampaignTransition> CampaignTransitions();
 
 // The actions NextState accepts from `from`, in kAllCampaignActions order.
 std::vector<CampaignAction> AllowedActions(CampaignState from);
+
+// A campaign is finished once it was started (running or paused), has invitations, and none of
+// them can still be sent: none pending, sending, waiting or awaiting its contact's start.
+bool IsFinished(CampaignState state, const StateCounts& counts);
+
+// Every campaign but a cancelled one may be edited; kFailedPrecondition, reading after the
+// campaign's name ("is cancelled"), otherwise.
+[[nodiscard]] Status CheckEditable(CampaignState state);
+// Only a cancelled or finished campaign may be deleted; kFailedPrecondition with the reason,
+// reading after the campaign's name, otherwise.
+[[nodiscard]] Status CheckDeletable(CampaignState state, const StateCounts& counts);
+
+// What the operator may do with a campaign: AllowedActions, then kEdit and kDelete when they
+// apply. Without `counts` (nullptr) a campaign counts as finished only when cancelled.
+std::vector<CampaignAction> OperatorActions(CampaignState state, const StateCounts* counts);
 
 }  // namespace tginvite::core

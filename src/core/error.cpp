@@ -10,6 +10,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "not_found";
     case ErrorCode::kAlreadyExists:
       return "already_exists";
+    case ErrorCode::kFailedPrecondition:
+      return "failed_precondition";
     case ErrorCode::kAborted:
       return "aborted";
     case ErrorCode::kUnavailable:

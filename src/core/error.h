@@ -20,6 +20,7 @@ enum class ErrorCode {
   kInvalidArgument,  // bad input from a user: refuse it, say why
   kNotFound,         // the named thing does not exist
   kAlreadyExists,    // the thing to create exists already
+  kFailedPrecondition,  // the thing is not in a state that allows this (yet, or any more): say why
   kAborted,          // lost a race (database busy, serialization failure): retry the unit of work
   kUnavailable,      // a dependency is down or timed out: back off and retry
   kInternal,         // a bug or corruption

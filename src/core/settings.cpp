@@ -29,7 +29,8 @@ constexpr std::array kSettings = {
     SettingSpec{"pacing.delay_max", SettingType::kDuration, "3m", "0s..24h",
                 "longest random gap between two invitations of a cycle", 0, 24 * kHour},
     SettingSpec{"pacing.daily_cap", SettingType::kInt, "50", "0..10000",
-                "user accounts: adds and messages per account in any 24 hours; 0 = no cap", 0,
+                "adds and messages per account in any 24 hours; 0 = no cap; the default caps user "
+                "accounts only, a value set caps bots too", 0,
                 10'000},
     SettingSpec{"tdlib.import_contacts_per_day", SettingType::kInt, "50", "0..1000",
                 "user accounts: phone numbers looked up per account in any 24 hours", 0, 1'000},
@@ -296,6 +297,15 @@ struct ResolvedValues {
     }
     return {};
   }
+  // True when the value in force was stored (globally or for the campaign), not a default.
+  bool Stored(std::string_view key) const {
+    for (const ResolvedSetting& entry : entries) {
+      if (entry.spec->key == key) {
+        return entry.source == SettingSource::kGlobal || entry.source == SettingSource::kCampaign;
+      }
+    }
+    return false;
+  }
 };
 
 ResolvedValues ResolveValues(const RawSettings& global, const RawSettings& campaign) {
@@ -410,6 +420,7 @@ Settings BuildSettings(const ResolvedValues& values) {
   s.delay_min = AsDuration(v("pacing.delay_min"));
   s.delay_max = AsDuration(v("pacing.delay_max"));
   s.daily_cap = AsInt(v("pacing.daily_cap"));
+  s.bot_daily_cap = values.Stored("pacing.daily_cap") ? s.daily_cap : 0;
   s.import_contacts_per_day = AsInt(v("tdlib.import_contacts_per_day"));
   s.rate = AsInt(v("telegram.rate"));
   s.chat_interval = AsDuration(v("telegram.chat_interval"));

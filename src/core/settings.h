@@ -87,9 +87,12 @@ struct Settings {
   std::chrono::milliseconds cycle_interval{600'000};
   std::chrono::milliseconds delay_min{120'000};
   std::chrono::milliseconds delay_max{180'000};
-  // User accounts only, per account in any 24 hours: adds and messages (0: no cap), and phone
+  // Per account in any 24 hours: adds and messages (0: no cap), and (user accounts) phone
   // numbers looked up with importContacts.
   int daily_cap = 50;
+  // pacing.daily_cap for a bot: its value when stored, else 0 (no cap), so that the default of 50
+  // caps only user accounts.
+  int bot_daily_cap = 0;
   int import_contacts_per_day = 50;
   int rate = 30;  // messages per second per account
   std::chrono::milliseconds chat_interval{1'000};

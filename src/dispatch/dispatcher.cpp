@@ -8,6 +8,7 @@
 
 #include "core/contact_fields.h"
 #include "core/instruments.h"
+#include "core/iso_time.h"
 #include "core/message_template.h"
 #include "dispatch/backoff.h"
 #include "dispatch/batch.h"
@@ -142,6 +143,20 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
   std::map<int64_t, std::shared_ptr<AccountWork>> work;
   std::vector<int64_t> resend;
   for (const storage::Campaign& campaign : campaigns) {
+    // The campaign's schedule: nothing before starts_at; at ends_at the engine pauses it (the
+    // store records the pause, by the engine, with the reason, and logs it).
+    const int64_t now_ms = core::ToUnixMillis(now);
+    if (campaign.ends_at && now_ms >= *campaign.ends_at) {
+      RETURN_IF_ERROR(store_.PauseCampaignFor(
+          campaign.id, fmt::format("schedule: its end ({}) has passed; change --ends-at to go on",
+                                   core::FormatIsoUtc(*campaign.ends_at))));
+      continue;
+    }
+    if (campaign.starts_at && now_ms < *campaign.starts_at) {
+      const core::TimePoint starts = core::FromUnixMillis(*campaign.starts_at);
+      if (plan.next_due == core::TimePoint{} || starts < plan.next_due) plan.next_due = starts;
+      continue;
+    }
     const core::ResolvedSettings resolved =
         core::ResolveSettings(stored_global, scopes[campaign.id]);
     for (const core::SettingWarning& warning : resolved.warnings) {
@@ -299,9 +314,9 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
   if (core::IsUserAccount(account.kind)) {
     // A user account writes first: contacts with only a @username or phone are looked up.
     request.reach = storage::ClaimRequest::Reach::kAnyIdentifier;
-    ASSIGN_OR_RETURN(bool within_cap, WithinDailyCap(batch, report));
-    if (!within_cap) return false;
   }
+  ASSIGN_OR_RETURN(bool within_cap, WithinDailyCap(batch, report));
+  if (!within_cap) return false;
   Result<storage::ClaimResult> claim_result = [&] {
     core::ScopedTimer timer(core::Instruments().claim_seconds);
     return store_.ClaimInvitations(request);

@@ -141,8 +141,9 @@ class Dispatcher {
   storage::OutcomeRecord FailureRecord(const Batch& batch, const storage::Claim& claim,
                                        const telegram::Outcome& outcome,
                                        core::RequestKind request, int64_t started_at);
-  // User accounts (dispatch/user_steps.cpp). How many more contacts the account may reach within
-  // pacing.daily_cap: false, and report.next_due set, when none today.
+  // dispatch/user_steps.cpp. How many more contacts the account may reach within
+  // pacing.daily_cap (a bot's only when set: Settings::bot_daily_cap): false, and report.next_due
+  // set, when none today.
   Result<bool> WithinDailyCap(Batch& batch, CycleReport& report);
   // Finds a claim's contact on Telegram by @username or phone (within
   // tdlib.import_contacts_per_day) when it has no user id; false when it cannot be reached now

@@ -1,5 +1,6 @@
-// The dispatcher's steps that only a user account takes: its daily cap, finding a contact by
-// @username or phone, and adding a contact to the chat. Each request is one recorded attempt;
+// The dispatcher's steps that a user account takes: its daily cap (which a bot takes too once
+// pacing.daily_cap is set), finding a contact by @username or phone, and adding a contact to the
+// chat. Each request is one recorded attempt;
 // an add, like a message, leaves only under its row's write-ahead `sending` mark, so a crash
 // never repeats it.
 #include <algorithm>
@@ -23,7 +24,9 @@ int64_t NowMillis(const core::Clock& clock) { return core::ToUnixMillis(clock.No
 }  // namespace
 
 Result<bool> Dispatcher::WithinDailyCap(Batch& batch, CycleReport& report) {
-  const int cap = batch.work.settings.daily_cap;
+  // A bot honours pacing.daily_cap only when it is set: its default caps user accounts alone.
+  const int cap = core::IsUserAccount(batch.work.account.kind) ? batch.work.settings.daily_cap
+                                                               : batch.work.settings.bot_daily_cap;
   if (cap <= 0) return true;
   const int64_t now = NowMillis(clock_);
   constexpr std::array kContacting = {core::RequestKind::kSend, core::RequestKind::kAdd};

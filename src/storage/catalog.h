@@ -39,6 +39,10 @@ struct Campaign {
   int64_t links_started = 0;   // invitations whose contact pressed Start
   // How the campaign invites: always kMessage on a bot account.
   core::DeliveryMethod method = core::DeliveryMethod::kMessage;
+  // The schedule (unix ms): a running campaign sends nothing before starts_at and is paused by
+  // the engine at ends_at.
+  std::optional<int64_t> starts_at;
+  std::optional<int64_t> ends_at;
 };
 
 struct NewCampaign {
@@ -52,6 +56,38 @@ struct NewCampaign {
   // kInvalidArgument for add or add-then-message on a bot account. For a user account's campaign
   // reach is always direct: a user account writes first.
   core::DeliveryMethod method = core::DeliveryMethod::kMessage;
+  // The schedule (unix ms); kInvalidArgument when both are set and ends_at <= starts_at.
+  std::optional<int64_t> starts_at = std::nullopt;
+  std::optional<int64_t> ends_at = std::nullopt;
+};
+
+// What an edit of a campaign changes: each field that is set, the others are kept.
+struct CampaignEdit {
+  std::optional<std::string> template_text;  // validated as CreateCampaign validates it
+  // The chat and the link (mode, and shared link) change only while the campaign is not running
+  // and nothing of it was claimed or sent: no attempt, no invitation past pending.
+  std::optional<std::string> chat;
+  std::optional<core::LinkMode> link_mode;
+  std::optional<std::string> shared_link;  // "" clears it (a shared campaign then makes its own)
+  // The schedule: an inner std::nullopt clears the bound.
+  std::optional<std::optional<int64_t>> starts_at;
+  std::optional<std::optional<int64_t>> ends_at;
+
+  bool Empty() const {
+    return !template_text && !chat && !link_mode && !shared_link && !starts_at && !ends_at;
+  }
+  bool ChangesDelivery() const { return chat || link_mode || shared_link; }
+};
+
+// What deleting a campaign keeps of its attempts: kKeep detaches them (they keep the campaign's
+// name and the contact's id, and stay in the contact's history); kPurge deletes them too.
+enum class AttemptsOnDelete { kKeep, kPurge };
+
+struct DeletedCampaign {
+  std::string name;
+  int64_t invitations = 0;       // deleted
+  int64_t attempts_deleted = 0;  // kPurge
+  int64_t attempts_kept = 0;     // kKeep: detached, still readable
 };
 
 // The operator's actions on a campaign and the states they lead to: core/campaign_states.h.
@@ -137,6 +173,18 @@ class Catalog {
   // `actor`, are written in one transaction; once committed, the change is logged (info).
   virtual Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action,
                                           const core::Actor& actor) = 0;
+  // Changes what `edit` sets (kInvalidArgument for an empty edit or a bad value; kFailedPrecondition
+  // for a cancelled campaign, or for a chat or link change once the campaign runs or anything of
+  // it was claimed or sent). The change and a CampaignEvent (action edit, detail: what changed)
+  // are written in one transaction; once committed the change is logged (info). A new template
+  // applies to every invitation not sent yet: the worker renders a message when it sends it.
+  virtual Result<Campaign> EditCampaign(std::string_view name, const CampaignEdit& edit,
+                                        const core::Actor& actor) = 0;
+  // Deletes a cancelled or finished campaign (else kFailedPrecondition with the reason), its
+  // invitations, its audit trail and its setting overrides, in one transaction; its attempts are
+  // kept detached or purged as `attempts` says. Logged (info) with `actor` once committed.
+  virtual Result<DeletedCampaign> DeleteCampaign(std::string_view name, AttemptsOnDelete attempts,
+                                                 const core::Actor& actor) = 0;
   // The campaign's state changes, newest first (the operator's and the engine's pauses alike).
   // kNotFound for an unknown campaign; kInvalidArgument for a limit out of range.
   virtual Result<CampaignEventPage> ListCampaignEvents(std::string_view campaign,

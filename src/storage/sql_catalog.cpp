@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/invitation_states.h"
+#include "core/iso_time.h"
 #include "core/message_template.h"
 #include "core/names.h"
 #include "core/secret_box.h"
@@ -41,7 +42,7 @@ Result<KeyMatch> MatchOf(std::string_view key) {
 constexpr std::string_view kCampaignColumns =
     "SELECT c.id, c.name, c.account_id, a.name, a.kind, c.chat, c.template, c.link_mode, "
     "c.shared_link, c.state, c.created_at, c.started_at, c.paused_reason, c.reach, "
-    "a.bot_username, c.links_exported, c.links_started, c.method "
+    "a.bot_username, c.links_exported, c.links_started, c.method, c.starts_at, c.ends_at "
     "FROM campaigns c JOIN accounts a ON a.id = c.account_id";
 
 Campaign CampaignFromRow(const Row& row) {
@@ -64,6 +65,8 @@ Campaign CampaignFromRow(const Row& row) {
   c.links_exported = row.Int(15);
   c.links_started = row.Int(16);
   c.method = core::ParseDeliveryMethod(row.Text(17)).value_or(core::DeliveryMethod::kMessage);
+  c.starts_at = row.OptInt(18);
+  c.ends_at = row.OptInt(19);
   return c;
 }
 
@@ -102,6 +105,42 @@ Status CheckMethod(core::AccountKind kind, core::DeliveryMethod method, core::Ca
   }
   return Ok();
 }
+
+// The template, link mode and shared link a campaign would have, checked together: what
+// CreateCampaign refuses, EditCampaign refuses too.
+Status CheckMessage(std::string_view name, std::string_view template_text, core::LinkMode link_mode,
+                    std::string_view shared_link) {
+  if (link_mode == core::LinkMode::kShared && !shared_link.empty()) {
+    if (!shared_link.starts_with("https://t.me/")) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "campaign {}: --shared-link must be a https://t.me/ invite link", name);
+    }
+  } else if (!shared_link.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "campaign {}: --shared-link applies only to --link shared", name);
+  }
+  // The dashboard's template preview checks with the same limits (core::CampaignTemplateLimits).
+  RETURN_IF_ERROR_CTX(
+      core::MessageTemplate::Parse(template_text, core::CampaignTemplateLimits(name, shared_link)),
+      fmt::format("campaign {}: template", name));
+  return Ok();
+}
+
+std::string ShownInstant(const std::optional<int64_t>& at) {
+  return at ? core::FormatIsoUtc(*at) : "(none)";
+}
+
+Status CheckSchedule(std::string_view name, const std::optional<int64_t>& starts_at,
+                     const std::optional<int64_t>& ends_at) {
+  if (starts_at && ends_at && *ends_at <= *starts_at) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "campaign {}: ends_at ({}) must be after starts_at ({})", name,
+                ShownInstant(ends_at), ShownInstant(starts_at));
+  }
+  return Ok();
+}
+
+Value OptValue(const std::optional<int64_t>& value) { return value ? Value(*value) : Value(); }
 
 Result<int64_t> ScopeId(Session& session, const SettingScope& scope) {
   if (!scope) return kGlobalScope;
@@ -183,19 +222,9 @@ Status SqlStore::DeleteSetting(const SettingScope& scope, std::string_view key) 
 Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
   RETURN_IF_ERROR(core::ValidateName("campaign", campaign.name));
   RETURN_IF_ERROR_CTX(core::ValidateChat(campaign.chat), fmt::format("campaign {}", campaign.name));
-  if (campaign.link_mode == core::LinkMode::kShared && !campaign.shared_link.empty()) {
-    if (!campaign.shared_link.starts_with("https://t.me/")) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "campaign {}: --shared-link must be a https://t.me/ invite link", campaign.name);
-    }
-  } else if (!campaign.shared_link.empty()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "campaign {}: --shared-link applies only to --link shared", campaign.name);
-  }
-  const core::TemplateLimits limits =
-      core::CampaignTemplateLimits(campaign.name, campaign.shared_link);
-  RETURN_IF_ERROR_CTX(core::MessageTemplate::Parse(campaign.template_text, limits),
-                      fmt::format("campaign {}: template", campaign.name));
+  RETURN_IF_ERROR(CheckMessage(campaign.name, campaign.template_text, campaign.link_mode,
+                               campaign.shared_link));
+  RETURN_IF_ERROR(CheckSchedule(campaign.name, campaign.starts_at, campaign.ends_at));
   int64_t id = 0;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(
@@ -212,12 +241,12 @@ Result<Campaign> SqlStore::CreateCampaign(const NewCampaign& campaign) {
     int64_t now = NowUnixMillis();
     Result<std::optional<Row>> row = tx.QueryOne(
         "INSERT INTO campaigns (name, account_id, chat, template, link_mode, shared_link, "
-        "reach, method, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING id",
+        "reach, method, created_at, updated_at, starts_at, ends_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         {campaign.name, account->Int(0), campaign.chat, campaign.template_text,
          std::string(core::ToString(campaign.link_mode)), NullIfEmpty(campaign.shared_link),
          std::string(core::ToString(campaign.reach)), std::string(core::ToString(campaign.method)),
-         now, now});
+         now, now, OptValue(campaign.starts_at), OptValue(campaign.ends_at)});
     if (!row && row.error().code == ErrorCode::kAlreadyExists) {
       return Fail(ErrorCode::kAlreadyExists, "a campaign named \"{}\" exists already",
                   campaign.name);
@@ -277,6 +306,10 @@ Result<CampaignSummary> SqlStore::FindCampaign(std::string_view name) {
 Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction action,
                                           const core::Actor& actor) {
   using core::CampaignState;
+  if (action == CampaignAction::kEdit || action == CampaignAction::kDelete) {
+    return Fail(ErrorCode::kInvalidArgument, "campaign {}: {} is not a change of state", name,
+                core::ToString(action));
+  }
   Campaign changed;
   CampaignEvent event;
   RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
@@ -307,6 +340,165 @@ Result<Campaign> SqlStore::ChangeCampaign(std::string_view name, CampaignAction 
   }));
   internal::LogCampaignEvent(changed.name, event);
   return changed;
+}
+
+Result<Campaign> SqlStore::EditCampaign(std::string_view name, const CampaignEdit& edit,
+                                        const core::Actor& actor) {
+  if (edit.Empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "campaign {}: nothing to change: give a template, chat, link or schedule", name);
+  }
+  if (edit.chat) RETURN_IF_ERROR_CTX(core::ValidateChat(*edit.chat), fmt::format("campaign {}", name));
+  Campaign changed;
+  CampaignEvent event;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    event = CampaignEvent{};
+    ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(tx, name));
+    if (Status editable = core::CheckEditable(campaign.state); !editable) {
+      return Fail(editable.error().code, "campaign {} {}: it cannot be edited", name,
+                  editable.error().message);
+    }
+    Campaign next = campaign;
+    if (edit.template_text) next.template_text = *edit.template_text;
+    if (edit.chat) next.chat = *edit.chat;
+    if (edit.link_mode) next.link_mode = *edit.link_mode;
+    if (edit.shared_link) {
+      next.shared_link = *edit.shared_link;
+    } else if (next.link_mode != core::LinkMode::kShared || next.chat != campaign.chat) {
+      // The campaign's shared link was made for its chat: a new chat makes a new one.
+      next.shared_link.clear();
+    }
+    if (edit.starts_at) next.starts_at = *edit.starts_at;
+    if (edit.ends_at) next.ends_at = *edit.ends_at;
+    RETURN_IF_ERROR(CheckMessage(name, next.template_text, next.link_mode, next.shared_link));
+    RETURN_IF_ERROR(CheckSchedule(name, next.starts_at, next.ends_at));
+
+    std::vector<std::string> changes;
+    if (next.template_text != campaign.template_text) changes.push_back("template");
+    if (next.chat != campaign.chat) {
+      changes.push_back(fmt::format("chat {} -> {}", campaign.chat, next.chat));
+    }
+    if (next.link_mode != campaign.link_mode) {
+      changes.push_back(fmt::format("link {} -> {}", core::ToString(campaign.link_mode),
+                                    core::ToString(next.link_mode)));
+    }
+    if (next.shared_link != campaign.shared_link) changes.push_back("shared link");
+    if (next.starts_at != campaign.starts_at) {
+      changes.push_back(fmt::format("starts_at {} -> {}", ShownInstant(campaign.starts_at),
+                                    ShownInstant(next.starts_at)));
+    }
+    if (next.ends_at != campaign.ends_at) {
+      changes.push_back(fmt::format("ends_at {} -> {}", ShownInstant(campaign.ends_at),
+                                    ShownInstant(next.ends_at)));
+    }
+    const bool delivery = next.chat != campaign.chat || next.link_mode != campaign.link_mode ||
+                          next.shared_link != campaign.shared_link;
+    if (delivery) {
+      // A claim takes only a running campaign's rows (and reads its chat and link with them), so
+      // a campaign that is not running, with nothing claimed or sent, has no request in flight
+      // that could go out with the old chat or link.
+      if (campaign.state == core::CampaignState::kRunning) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "campaign {} is running: pause it before changing its chat or link", name);
+      }
+      ASSIGN_OR_RETURN(
+          int64_t touched,
+          tx.QueryInt(fmt::format("SELECT COUNT(*) FROM invitations WHERE campaign_id = ? AND "
+                                  "state NOT IN ({})",
+                                  core::QuotedNames(std::array{
+                                      core::InvitationState::kPending,
+                                      core::InvitationState::kAwaitingStart,
+                                      core::InvitationState::kSkipped,
+                                      core::InvitationState::kCancelled})),
+                      {campaign.id}));
+      ASSIGN_OR_RETURN(int64_t attempted,
+                       tx.QueryInt("SELECT COUNT(*) FROM attempts a JOIN invitations i ON "
+                                   "i.id = a.invitation_id WHERE i.campaign_id = ?",
+                                   {campaign.id}));
+      if (touched > 0 || attempted > 0) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "campaign {}: its chat and link can no longer change: {} invitations were "
+                    "claimed or sent already ({} requests made); only the template and the "
+                    "schedule can",
+                    name, touched, attempted);
+      }
+    }
+    changed = campaign;
+    if (changes.empty()) return Ok();  // the values it has already: nothing to record
+    const int64_t now = NowUnixMillis();
+    RETURN_IF_ERROR(tx.Execute(
+        "UPDATE campaigns SET template = ?, chat = ?, link_mode = ?, shared_link = ?, "
+        "starts_at = ?, ends_at = ?, updated_at = ? WHERE id = ?",
+        {next.template_text, next.chat, std::string(core::ToString(next.link_mode)),
+         NullIfEmpty(next.shared_link), OptValue(next.starts_at), OptValue(next.ends_at), now,
+         campaign.id}));
+    std::string detail;
+    for (const std::string& change : changes) detail += (detail.empty() ? "" : "; ") + change;
+    event = CampaignEvent{0,      now,    core::ToString(actor), CampaignAction::kEdit,
+                          campaign.state, campaign.state, std::move(detail)};
+    RETURN_IF_ERROR(internal::RecordCampaignEvent(tx, campaign.id, event));
+    ASSIGN_OR_RETURN(changed, FindCampaignIn(tx, name));
+    return Ok();
+  }));
+  if (!event.detail.empty()) internal::LogCampaignEvent(changed.name, event);
+  return changed;
+}
+
+Result<DeletedCampaign> SqlStore::DeleteCampaign(std::string_view name, AttemptsOnDelete attempts,
+                                                 const core::Actor& actor) {
+  DeletedCampaign deleted;
+  RETURN_IF_ERROR(WriteUnit([&](Tx& tx) -> Status {
+    deleted = DeletedCampaign{std::string(name)};
+    ASSIGN_OR_RETURN(Campaign campaign, FindCampaignIn(tx, name));
+    ASSIGN_OR_RETURN(core::StateCounts counts, StateCountsOf(tx, campaign.id));
+    if (Status deletable = core::CheckDeletable(campaign.state, counts); !deletable) {
+      return Fail(deletable.error().code, "campaign {} {}", name, deletable.error().message);
+    }
+    const Value id = campaign.id;
+    // The release lets the append-only triggers detach or delete this campaign's attempts, and
+    // exists only inside this transaction.
+    RETURN_IF_ERROR(tx.Execute("INSERT INTO attempt_releases (campaign_id) VALUES (?)", {id}));
+    if (attempts == AttemptsOnDelete::kPurge) {
+      ASSIGN_OR_RETURN(deleted.attempts_deleted,
+                       tx.Execute("DELETE FROM attempts WHERE invitation_id IN "
+                                  "(SELECT id FROM invitations WHERE campaign_id = ?)",
+                                  {id}));
+    } else {
+      // Every SET reads the row as it was: the contact is found through the old invitation_id.
+      ASSIGN_OR_RETURN(
+          deleted.attempts_kept,
+          tx.Execute("UPDATE attempts SET campaign_name = ?, contact_id = (SELECT i.contact_id "
+                     "FROM invitations i WHERE i.id = attempts.invitation_id), "
+                     "invitation_id = NULL "
+                     "WHERE invitation_id IN (SELECT id FROM invitations WHERE campaign_id = ?)",
+                     {campaign.name, id}));
+    }
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM attempt_releases WHERE campaign_id = ?", {id}));
+    ASSIGN_OR_RETURN(deleted.invitations,
+                     tx.Execute("DELETE FROM invitations WHERE campaign_id = ?", {id}));
+    if (deleted.invitations != counts.Total()) {
+      // An import added invitations after the counts were read (PostgreSQL): check again.
+      return Fail(ErrorCode::kAborted, "campaign {}: its invitations changed while it was deleted",
+                  name);
+    }
+    std::string_view derived = Dialect().delete_campaign_derived;
+    while (!derived.empty()) {
+      const size_t end = derived.find(';');
+      const std::string_view statement = derived.substr(0, end);
+      derived = end == std::string_view::npos ? std::string_view() : derived.substr(end + 1);
+      if (!statement.empty()) RETURN_IF_ERROR(tx.Execute(statement, {id}));
+    }
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM campaign_events WHERE campaign_id = ?", {id}));
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM settings WHERE scope = ?", {id}));
+    RETURN_IF_ERROR(tx.Execute("DELETE FROM campaigns WHERE id = ?", {id}));
+    return Ok();
+  }));
+  spdlog::info("campaign {}: deleted by {}: {} invitations; {} attempts {}", deleted.name,
+               core::ToString(actor), deleted.invitations,
+               attempts == AttemptsOnDelete::kPurge ? deleted.attempts_deleted
+                                                    : deleted.attempts_kept,
+               attempts == AttemptsOnDelete::kPurge ? "deleted (purge)" : "kept, detached");
+  return deleted;
 }
 
 Result<CampaignEventPage> SqlStore::ListCampaignEvents(std::string_view campaign,
@@ -361,6 +553,10 @@ void LogCampaignEvent(std::string_view campaign, const CampaignEvent& event) {
   // An operator's change is news; the engine's pause asks an operator to act.
   const spdlog::level::level_enum level =
       event.actor.starts_with("engine") ? spdlog::level::warn : spdlog::level::info;
+  if (event.action == CampaignAction::kEdit) {
+    spdlog::log(level, "campaign {}: edited by {}: {}", campaign, event.actor, event.detail);
+    return;
+  }
   spdlog::log(level, "campaign {}: {} -> {} by {}{}{}", campaign, core::ToString(event.from),
               core::ToString(event.to), event.actor, event.detail.empty() ? "" : ": ",
               event.detail);

@@ -31,6 +31,10 @@ struct SqlDialect {
   // 1 while some running campaign has an unfinished invitation, else 0; {0} is where the
   // unfinished states go (core::kUnfinishedStates, quoted).
   std::string_view outstanding_work;
+  // What the engine keeps per campaign beside the invitations (counts, per-minute counts and
+  // their deltas), deleted with the campaign: one `DELETE ... WHERE campaign_id = ?1` per
+  // statement, separated by ';'.
+  std::string_view delete_campaign_derived;
 };
 
 }  // namespace tginvite::storage

@@ -25,6 +25,10 @@ class SqlStore : public Store {
   Result<CampaignSummary> FindCampaign(std::string_view name) override;
   Result<Campaign> ChangeCampaign(std::string_view name, CampaignAction action,
                                   const core::Actor& actor) override;
+  Result<Campaign> EditCampaign(std::string_view name, const CampaignEdit& edit,
+                                const core::Actor& actor) override;
+  Result<DeletedCampaign> DeleteCampaign(std::string_view name, AttemptsOnDelete attempts,
+                                         const core::Actor& actor) override;
   Result<CampaignEventPage> ListCampaignEvents(std::string_view campaign,
                                                const CampaignEventQuery& query) override;
   Result<int64_t> ResendUnknown(std::string_view campaign) override;

@@ -182,12 +182,19 @@ Result<std::vector<AttemptView>> SqlStore::ContactAttempts(int64_t contact_id) {
     ASSIGN_OR_RETURN(std::optional<Row> found,
                      session.QueryOne("SELECT id FROM contacts WHERE id = ?", {contact_id}));
     if (!found) return Fail(ErrorCode::kNotFound, "no contact with id {}", contact_id);
+    // The attempts of the contact's invitations, and those of deleted campaigns (detached: they
+    // keep the campaign's name and the contact's id).
     return session.ForEach(
-        std::string(kAttemptColumns) +
+        "SELECT * FROM (" + std::string(kAttemptColumns) +
             "FROM invitations i JOIN attempts a ON a.invitation_id = i.id "
             "JOIN campaigns camp ON camp.id = i.campaign_id JOIN contacts c ON c.id = i.contact_id "
-            "WHERE i.contact_id = ? ORDER BY a.id DESC LIMIT ?",
-        {contact_id, int64_t{kMaxAttempts}}, [&attempts](const Row& row) -> Status {
+            "WHERE i.contact_id = ? "
+            "UNION ALL SELECT a.id, a.contact_id, a.campaign_name, c.telegram_user_id, "
+            "c.username, c.first_name, c.last_name, c.phone, a.worker, a.request, a.started_at, "
+            "a.latency_ms, a.http_status, a.error_code, a.error, a.outcome "
+            "FROM attempts a JOIN contacts c ON c.id = a.contact_id "
+            "WHERE a.invitation_id IS NULL AND a.contact_id = ?) t ORDER BY 1 DESC LIMIT ?",
+        {contact_id, contact_id, int64_t{kMaxAttempts}}, [&attempts](const Row& row) -> Status {
           attempts.push_back(AttemptViewFromRow(row));
           return Ok();
         });

@@ -8,6 +8,7 @@
 #include "core/contact_fields.h"
 #include "core/csv_writer.h"
 #include "core/duration.h"
+#include "core/iso_time.h"
 #include "core/message_template.h"
 #include "core/settings.h"
 #include "dispatch/updates.h"
@@ -42,6 +43,21 @@ Result<std::optional<std::string>> StringField(const json& body, std::string_vie
   }
   if (!found->is_string()) return BadField(key, "a string");
   return std::optional<std::string>(found->get<std::string>());
+}
+
+// A schedule bound of the body: absent (std::nullopt), null (an empty inner optional) or an
+// ISO 8601 instant with a zone.
+Result<std::optional<std::optional<int64_t>>> InstantField(const json& body, std::string_view key) {
+  auto found = body.find(key);
+  if (found == body.end()) return std::optional<std::optional<int64_t>>();
+  if (found->is_null()) return std::optional<std::optional<int64_t>>(std::optional<int64_t>());
+  if (!found->is_string()) return BadField(key, "an ISO 8601 string with a zone, or null");
+  Result<int64_t> parsed = core::ParseIsoInstant(found->get<std::string>());
+  if (!parsed) {
+    return Fail(ErrorCode::kInvalidArgument, "request body: \"{}\": {}", key,
+                parsed.error().message);
+  }
+  return std::optional<std::optional<int64_t>>(std::optional<int64_t>(*parsed));
 }
 
 Result<std::string> RequiredString(const json& body, std::string_view key) {
@@ -193,6 +209,10 @@ Result<Reply> Api::CreateCampaign(const json& body) {
     if (!parsed) return BadField("method", "add, message or add-then-message");
     campaign.method = *parsed;
   }
+  ASSIGN_OR_RETURN(auto starts_at, InstantField(body, "starts_at"));
+  ASSIGN_OR_RETURN(auto ends_at, InstantField(body, "ends_at"));
+  campaign.starts_at = starts_at.value_or(std::nullopt);
+  campaign.ends_at = ends_at.value_or(std::nullopt);
   ASSIGN_OR_RETURN(storage::Campaign created, store_.CreateCampaign(campaign));
   return Reply{201, {{"campaign", CampaignJson(created)}}};
 }
@@ -234,6 +254,64 @@ Result<Reply> Api::PreviewTemplate(const json& body) {
                 {"length", parsed->max_length()},
                 {"max_length", core::MessageTemplate::kTelegramMaxLength},
                 {"link_button", !parsed->uses("link")}}};
+}
+
+Result<Reply> Api::EditCampaign(const std::string& name, const json& body,
+                                const core::Actor& actor) {
+  static constexpr std::array<std::string_view, 6> kFields = {
+      "template", "chat", "link_mode", "shared_link", "starts_at", "ends_at"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(kFields.begin(), kFields.end(), key) == kFields.end()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "request body: unknown field \"{}\": expected template, chat, link_mode, "
+                  "shared_link, starts_at or ends_at",
+                  PrintableForLog(key, 64));
+    }
+  }
+  auto present = [&body](std::string_view key) { return body.find(key) != body.end(); };
+  auto non_null_string = [&](std::string_view key) -> Result<std::optional<std::string>> {
+    if (!present(key)) return std::optional<std::string>();
+    const json& value = body.at(std::string(key));
+    if (!value.is_string()) return BadField(key, "a string");
+    return std::optional<std::string>(value.get<std::string>());
+  };
+  storage::CampaignEdit edit;
+  ASSIGN_OR_RETURN(edit.template_text, non_null_string("template"));
+  ASSIGN_OR_RETURN(edit.chat, non_null_string("chat"));
+  ASSIGN_OR_RETURN(std::optional<std::string> link_mode, non_null_string("link_mode"));
+  if (link_mode) {
+    std::optional<core::LinkMode> mode = core::ParseLinkMode(*link_mode);
+    if (!mode) return BadField("link_mode", "personal, shared or join-request");
+    edit.link_mode = *mode;
+  }
+  if (present("shared_link")) {
+    ASSIGN_OR_RETURN(std::optional<std::string> shared, StringField(body, "shared_link", false));
+    edit.shared_link = shared.value_or("");
+  }
+  ASSIGN_OR_RETURN(edit.starts_at, InstantField(body, "starts_at"));
+  ASSIGN_OR_RETURN(edit.ends_at, InstantField(body, "ends_at"));
+  if (edit.Empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "request body: nothing to change: give template, chat, link_mode, shared_link, "
+                "starts_at or ends_at");
+  }
+  RETURN_IF_ERROR(store_.EditCampaign(name, edit, actor));
+  return ShowCampaign(name);
+}
+
+Result<Reply> Api::DeleteCampaign(const std::string& name, const Query& query,
+                                  const core::Actor& actor) {
+  ASSIGN_OR_RETURN(bool purge, FlagParam(query, "purge"));
+  ASSIGN_OR_RETURN(storage::DeletedCampaign deleted,
+                   store_.DeleteCampaign(name,
+                                         purge ? storage::AttemptsOnDelete::kPurge
+                                               : storage::AttemptsOnDelete::kKeep,
+                                         actor));
+  return Reply{200,
+               {{"deleted", deleted.name},
+                {"invitations", deleted.invitations},
+                {"attempts", deleted.attempts_deleted},
+                {"attempts_kept", deleted.attempts_kept}}};
 }
 
 Result<Reply> Api::ChangeCampaign(const std::string& name, const std::string& action,

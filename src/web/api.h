@@ -59,6 +59,13 @@ class Api {
   Result<FileReply> InvitationsCsv(const std::string& name, bool downloaded);
   // action: start, pause, resume or cancel; `actor` (the request's token or session) goes into
   // the campaign's audit trail and the log.
+  // PATCH: any of template, chat, link_mode, shared_link, starts_at, ends_at (null clears a
+  // bound); answers as ShowCampaign does. Unknown fields are 400.
+  Result<Reply> EditCampaign(const std::string& name, const nlohmann::json& body,
+                             const core::Actor& actor);
+  // DELETE ?purge=true: {"deleted", "invitations", "attempts" (deleted), "attempts_kept"}.
+  Result<Reply> DeleteCampaign(const std::string& name, const Query& query,
+                               const core::Actor& actor);
   Result<Reply> ChangeCampaign(const std::string& name, const std::string& action,
                                const core::Actor& actor);
   // The campaign's state changes, newest first: ?limit (1..200, default 50) and ?before (an

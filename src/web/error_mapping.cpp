@@ -11,6 +11,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
       return 409;
     case ErrorCode::kAborted:
     case ErrorCode::kUnavailable:

@@ -1,6 +1,7 @@
 #include "web/json_views.h"
 
 #include "core/campaign_states.h"
+#include "core/iso_time.h"
 #include "web/metrics.h"
 
 namespace tginvite::web {
@@ -10,6 +11,9 @@ using nlohmann::json;
 
 json OrNull(const std::optional<int64_t>& value) { return value ? json(*value) : json(nullptr); }
 json OrNull(const std::string& value) { return value.empty() ? json(nullptr) : json(value); }
+json IsoOrNull(const std::optional<int64_t>& at) {
+  return at ? json(core::FormatIsoUtc(*at)) : json(nullptr);
+}
 
 }  // namespace
 
@@ -21,10 +25,10 @@ json CountsJson(const core::StateCounts& counts) {
   return out;
 }
 
-json CampaignJson(const storage::Campaign& c) {
+json CampaignJson(const storage::Campaign& c, const core::StateCounts* counts) {
   // What the operator may do next, from core's table: the dashboard shows these buttons.
   json actions = json::array();
-  for (core::CampaignAction action : core::AllowedActions(c.state)) {
+  for (core::CampaignAction action : core::OperatorActions(c.state, counts)) {
     actions.push_back(std::string(core::ToString(action)));
   }
   return {{"name", c.name},
@@ -37,6 +41,8 @@ json CampaignJson(const storage::Campaign& c) {
           {"link_mode", std::string(core::ToString(c.link_mode))},
           {"created_at", c.created_at},
           {"started_at", OrNull(c.started_at)},
+          {"starts_at", IsoOrNull(c.starts_at)},
+          {"ends_at", IsoOrNull(c.ends_at)},
           {"reach", std::string(core::ToString(c.reach))},
           {"method", std::string(core::ToString(c.method))},
           {"bot_username", OrNull(c.bot_username)},
@@ -47,7 +53,7 @@ json CampaignJson(const storage::Campaign& c) {
 json SummaryJson(const storage::CampaignSummary& s, const storage::Account* account) {
   using core::InvitationState;
   const core::StateCounts& counts = s.counts;
-  json out = CampaignJson(s.campaign);
+  json out = CampaignJson(s.campaign, &counts);
   out["counts"] = CountsJson(counts);
   out["total"] = counts.Total();
   out["sent_last_minute"] = s.sent_last_minute;

@@ -14,7 +14,10 @@ namespace tginvite::web {
 
 // {"pending": n, "sending": n, ...}: every state, zeros included.
 nlohmann::json CountsJson(const core::StateCounts& counts);
-nlohmann::json CampaignJson(const storage::Campaign& campaign);
+// A campaign; `actions` lists what the operator may do (core::OperatorActions): "delete" for a
+// finished campaign only when its `counts` are given.
+nlohmann::json CampaignJson(const storage::Campaign& campaign,
+                            const core::StateCounts* counts = nullptr);
 // The campaign with its counts, rate, ETA and funnel, and its account's health (`account` may be
 // null when it was not found).
 nlohmann::json SummaryJson(const storage::CampaignSummary& summary,

@@ -258,6 +258,10 @@ class Server::Impl {
          [&api](const In& in) { return api.CreateCampaign(in.body); });
     Json("GET", "/api/v1/campaigns/{name}", kRead,
          [&api](const In& in) { return api.ShowCampaign(in.path[0]); });
+    Json("PATCH", "/api/v1/campaigns/{name}", kWrite,
+         [&api](const In& in) { return api.EditCampaign(in.path[0], in.body, in.actor); });
+    Json("DELETE", "/api/v1/campaigns/{name}", kWrite,
+         [&api](const In& in) { return api.DeleteCampaign(in.path[0], in.query, in.actor); });
     // Changes nothing, but is a POST like the create it prepares: the same access (CSRF token).
     Json("POST", "/api/v1/templates/preview", kWrite,
          [&api](const In& in) { return api.PreviewTemplate(in.body); });

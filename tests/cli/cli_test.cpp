@@ -569,6 +569,102 @@ TEST_F(CliTest, CampaignChangesNameTheCliUser) {
             user + "|start|draft|running\ncli:alice|pause|running|paused\n");
 }
 
+// Invariant I8 (docs/invariants.md)
+// `campaign edit`: a new template is validated as on create and previewed; the chat only while
+// nothing was sent; each edit in the audit trail; bad usage exits 2 and changes nothing.
+TEST_F(CliTest, CampaignEditChangesTemplateScheduleAndChat) {
+  CreateRehearsalCampaign();
+  Write("bad.html", "Hi {nope}");
+  ProcessResult bad = Run({"campaign", "edit", "spring", "--template-file", "bad.html"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown placeholder {nope}"));
+  Write("new.html", "Welcome {first_name}! {link}");
+  ProcessResult edited = Ok({"campaign", "edit", "spring", "--template-file", "new.html",
+                             "--starts-at", "2026-12-24T09:00:00+01:00", "--ends-at",
+                             "2026-12-31T23:00:00Z"});
+  EXPECT_THAT(edited.out, HasSubstr("preview (sample contact Anna Schmidt):\nWelcome Anna! "
+                                    "https://t.me/+AbCdEfGhIjKlMnOp"));
+  EXPECT_THAT(edited.out, HasSubstr("starts 2026-12-24T08:00:00Z, ends 2026-12-31T23:00:00Z"));
+  EXPECT_THAT(edited.err, HasSubstr("campaign spring: edited by cli:"));
+
+  ProcessResult zoneless = Run({"campaign", "edit", "spring", "--ends-at", "2026-12-31T23:00"});
+  EXPECT_EQ(zoneless.exit_code, 2);
+  EXPECT_THAT(zoneless.err, HasSubstr("--ends-at"));
+  EXPECT_THAT(zoneless.err, HasSubstr("no zone"));
+  ProcessResult backwards = Run({"campaign", "edit", "spring", "--ends-at", "2026-12-01T00:00:00Z"});
+  EXPECT_EQ(backwards.exit_code, 2);
+  EXPECT_THAT(backwards.err, HasSubstr("must be after starts_at"));
+  EXPECT_EQ(Run({"campaign", "edit", "spring"}).exit_code, 2) << "nothing to change";
+  EXPECT_EQ(Run({"campaign", "edit", "spring", "--link", "pigeon"}).exit_code, 2);
+  EXPECT_EQ(Run({"campaign", "edit", "autumn", "--chat", "@x_channel"}).exit_code, 2);
+
+  ProcessResult show = Ok({"campaign", "show", "spring"});
+  EXPECT_THAT(show.out, HasSubstr("schedule  starts 2026-12-24T08:00:00Z, ends 2026-12-31T23:00:00Z"));
+  EXPECT_THAT(show.out, HasSubstr("Welcome {first_name}! {link}"));
+  EXPECT_THAT(Ok({"campaign", "list"}).out, HasSubstr("2026-12-31T23:00:00Z"));
+
+  Ok({"campaign", "edit", "spring", "--chat", "@spring_channel", "--clear-schedule"});
+  EXPECT_EQ(Dump("SELECT chat, starts_at, ends_at FROM campaigns WHERE name = 'spring'"),
+            "@spring_channel|NULL|NULL\n");
+  Write("c.csv", "telegram_user_id,first_name\n1,Ann\n");
+  Ok({"import", "c.csv", "--campaign", "spring"});
+  Sql("UPDATE invitations SET state = 'sent'");
+  ProcessResult sent = Run({"campaign", "edit", "spring", "--chat", "-1001234567890"});
+  EXPECT_EQ(sent.exit_code, 2);
+  EXPECT_THAT(sent.err, HasSubstr("can no longer change"));
+  EXPECT_EQ(Dump("SELECT chat FROM campaigns"), "@spring_channel\n");
+  EXPECT_EQ(Dump("SELECT action, detail FROM campaign_events WHERE action = 'edit' ORDER BY id"),
+            "edit|template; starts_at (none) -> 2026-12-24T08:00:00Z; ends_at (none) -> "
+            "2026-12-31T23:00:00Z\n"
+            "edit|chat -1001234567890 -> @spring_channel; starts_at 2026-12-24T08:00:00Z -> "
+            "(none); ends_at 2026-12-31T23:00:00Z -> (none)\n");
+}
+
+// Invariant I2 (docs/invariants.md)
+// `campaign delete`: refused (exit 2, with the reason) until finished or cancelled; says what it
+// removed; the attempts stay in the contact's history unless --purge.
+TEST_F(CliTest, CampaignDeleteKeepsAttemptsUnlessPurged) {
+  CreateRehearsalCampaign("spring");
+  Ok({"campaign", "create", "autumn", "--account", "demo", "--chat", "-1001234567890",
+      "--template-file", "t.html"});
+  Write("c.csv", "telegram_user_id,first_name\n1,Ann\n2,Bob\n");
+  Ok({"import", "c.csv", "--campaign", "spring"});
+  Ok({"import", "c.csv", "--campaign", "autumn"});
+  Ok({"campaign", "start", "spring"});
+  ProcessResult running = Run({"campaign", "delete", "spring"});
+  EXPECT_EQ(running.exit_code, 2);
+  EXPECT_THAT(running.err, HasSubstr("is running with 2 invitations not sent yet"));
+  // Both sent, each with its attempt: the campaign is finished.
+  Sql("UPDATE invitations SET state = 'sent' WHERE campaign_id = (SELECT id FROM campaigns WHERE "
+      "name = 'spring'); INSERT INTO attempts (invitation_id, gen, worker, request, started_at, "
+      "outcome) SELECT id, 1, 'w', 'send', 1, 'sent' FROM invitations WHERE campaign_id = "
+      "(SELECT id FROM campaigns WHERE name = 'spring')");
+  ProcessResult deleted = Ok({"campaign", "delete", "spring"});
+  EXPECT_EQ(deleted.out,
+            "campaign spring deleted: 2 invitations removed; 2 attempts kept in the contacts' "
+            "history (--purge removes them too)\n");
+  EXPECT_EQ(Dump("SELECT campaign_name, invitation_id, contact_id IS NOT NULL FROM attempts"),
+            "spring|NULL|1\nspring|NULL|1\n");
+  EXPECT_EQ(Run({"campaign", "show", "spring"}).exit_code, 2);
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM invitations"), "2\n") << "autumn's stay";
+
+  ProcessResult draft = Run({"campaign", "delete", "autumn", "--purge"});
+  EXPECT_EQ(draft.exit_code, 2);
+  EXPECT_THAT(draft.err, HasSubstr("cancel it first"));
+  Ok({"campaign", "cancel", "autumn"});
+  EXPECT_EQ(Ok({"campaign", "delete", "autumn", "--purge"}).out,
+            "campaign autumn deleted: 2 invitations and 0 attempts removed\n");
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM attempts"), "2\n") << "spring's detached attempts stay";
+  // Attempts stay append-only outside a delete, detached ones too.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE attempts SET error = 'x'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM attempts", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM attempts WHERE error IS NULL"), "2\n");
+}
+
 TEST_F(CliTest, LogLevelIsAnOptionAndAVariable) {
   CreateRehearsalCampaign();
   ProcessResult quiet = Ok({"--log-level", "warn", "campaign", "start", "spring"});

@@ -103,4 +103,38 @@ TEST(CampaignStatesTest, StateNamesRoundTrip) {
 }
 
 }  // namespace
+// Edit and delete change no state: what allows them is the state and, for delete, the counts.
+TEST(CampaignStatesTest, EditAndDeleteAreOfferedWhenTheyApply) {
+  StateCounts none;
+  StateCounts open;
+  open[InvitationState::kAwaitingStart] = 1;
+  open[InvitationState::kSent] = 4;
+  StateCounts done;
+  done[InvitationState::kSent] = 4;
+  done[InvitationState::kFailed] = 1;
+  EXPECT_EQ(OperatorActions(S::kDraft, &done), (std::vector<A>{A::kStart, A::kCancel, A::kEdit}));
+  EXPECT_EQ(OperatorActions(S::kRunning, &open), (std::vector<A>{A::kPause, A::kCancel, A::kEdit}));
+  EXPECT_EQ(OperatorActions(S::kRunning, &done),
+            (std::vector<A>{A::kPause, A::kCancel, A::kEdit, A::kDelete}));
+  EXPECT_EQ(OperatorActions(S::kPaused, nullptr), (std::vector<A>{A::kResume, A::kCancel, A::kEdit}));
+  EXPECT_EQ(OperatorActions(S::kCancelled, nullptr), (std::vector<A>{A::kDelete}));
+  EXPECT_FALSE(IsFinished(S::kRunning, none)) << "nothing imported yet is not finished";
+  EXPECT_FALSE(IsFinished(S::kDraft, done));
+  EXPECT_TRUE(IsFinished(S::kPaused, done));
+
+  EXPECT_TRUE(CheckEditable(S::kPaused));
+  Status cancelled = CheckEditable(S::kCancelled);
+  ASSERT_FALSE(cancelled);
+  EXPECT_EQ(cancelled.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckDeletable(S::kCancelled, open));
+  Status running = CheckDeletable(S::kRunning, open);
+  ASSERT_FALSE(running);
+  EXPECT_EQ(running.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(running.error().message,
+            "is running with 1 invitation not sent yet: only a finished or cancelled campaign is "
+            "deleted; cancel it first");
+  EXPECT_EQ(ToString(A::kEdit), "edit");
+  EXPECT_EQ(ParseCampaignAction("delete"), A::kDelete);
+}
+
 }  // namespace tginvite::core

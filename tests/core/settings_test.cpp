@@ -591,3 +591,24 @@ TEST(SettingsWarnOnceTest, ExactlyOneThreadWarns) {
 
 }  // namespace
 }  // namespace tginvite::core
+
+namespace tginvite::core {
+namespace {
+
+// pacing.daily_cap's default (50) caps user accounts only; a value that is set caps bots too.
+TEST(SettingsTest, TheDailyCapsDefaultLeavesBotsUncapped) {
+  const Settings defaults = ResolveSettings({}, {}).settings;
+  EXPECT_EQ(defaults.daily_cap, 50);
+  EXPECT_EQ(defaults.bot_daily_cap, 0);
+  const Settings set = ResolveSettings({{"pacing.daily_cap", "200"}}, {}).settings;
+  EXPECT_EQ(set.daily_cap, 200);
+  EXPECT_EQ(set.bot_daily_cap, 200);
+  const Settings explicit_default = ResolveSettings({{"pacing.daily_cap", "50"}}, {}).settings;
+  EXPECT_EQ(explicit_default.bot_daily_cap, 50) << "a stored 50 is the operator's word";
+  const Settings garbage = ResolveSettings({{"pacing.daily_cap", "lots"}}, {}).settings;
+  EXPECT_EQ(garbage.daily_cap, 50);
+  EXPECT_EQ(garbage.bot_daily_cap, 0) << "a bad stored value falls back to the default";
+}
+
+}  // namespace
+}  // namespace tginvite::core

@@ -495,6 +495,88 @@ TEST_F(DispatcherTest, NothingIsSentOutsideTheSendWindow) {
   EXPECT_EQ(Counts("c")[InvitationState::kSent], 2);
 }
 
+// Invariant I4 (docs/invariants.md)
+// A campaign's schedule (docs/operations.md, "Changing a campaign later"): nothing before its
+// start, however long it has been running.
+TEST_F(DispatcherTest, ACampaignSendsNothingBeforeItsStart) {
+  Campaign("c", 1, 2);
+  const int64_t starts = core::ToUnixMillis(clock_->Now()) + 3'600'000;
+  storage::CampaignEdit schedule;
+  schedule.starts_at = std::optional<int64_t>(starts);
+  ASSERT_TRUE(store_->EditCampaign("c", schedule, core::Actor::Cli("test")));
+  for (int i = 0; i < 5; ++i) {
+    auto cycle = dispatcher_->RunOnce();
+    ASSERT_TRUE(cycle) << cycle.error().message;
+    EXPECT_EQ(cycle->claimed, 0);
+    EXPECT_EQ(cycle->next_due, core::FromUnixMillis(starts)) << "next due is the start";
+    clock_->Advance(std::chrono::minutes(10));
+  }
+  EXPECT_TRUE(messenger_.sent().empty());
+  EXPECT_EQ(Counts("c")[InvitationState::kPending], 2);
+  clock_->Advance(std::chrono::minutes(10));  // past the start
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 2);
+  EXPECT_EQ(messenger_.sent().size(), 2u);
+}
+
+// Invariant I4 (docs/invariants.md)
+// At its end a running campaign is paused by the engine, with the reason in its audit trail, and
+// sends nothing more.
+TEST_F(DispatcherTest, ACampaignPastItsEndPausesItselfWithAnAuditEvent) {
+  Campaign("c", 1, 3);
+  storage::CampaignEdit schedule;
+  schedule.ends_at = std::optional<int64_t>(core::ToUnixMillis(clock_->Now()) + 1'000);
+  ASSERT_TRUE(store_->EditCampaign("c", schedule, core::Actor::Cli("test")));
+  clock_->Advance(std::chrono::seconds(2));
+  auto cycle = dispatcher_->RunOnce();
+  ASSERT_TRUE(cycle) << cycle.error().message;
+  EXPECT_EQ(cycle->claimed, 0);
+  EXPECT_TRUE(messenger_.sent().empty());
+  auto found = store_->FindCampaign("c");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->campaign.state, core::CampaignState::kPaused);
+  EXPECT_NE(found->campaign.paused_reason.find("schedule"), std::string::npos)
+      << found->campaign.paused_reason;
+  EXPECT_EQ(found->counts[InvitationState::kPending], 3);
+  auto events = store_->ListCampaignEvents("c", {});
+  ASSERT_TRUE(events);
+  ASSERT_FALSE(events->events.empty());
+  const storage::CampaignEvent& paused = events->events.front();
+  EXPECT_EQ(paused.actor, "engine");
+  EXPECT_EQ(paused.action, storage::CampaignAction::kPause);
+  EXPECT_EQ(paused.to, core::CampaignState::kPaused);
+  EXPECT_NE(paused.detail.find("its end"), std::string::npos) << paused.detail;
+  // Paused once: later cycles neither send nor record another pause.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(dispatcher_->RunOnce());
+    clock_->Advance(std::chrono::seconds(1));
+  }
+  EXPECT_TRUE(messenger_.sent().empty());
+  auto later = store_->ListCampaignEvents("c", {});
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->events.size(), events->events.size());
+}
+
+// Invariant I4 (docs/invariants.md)
+// pacing.daily_cap caps a bot once it is set; its default (50, for user accounts) does not.
+TEST_F(DispatcherTest, ABotHonoursTheDailyCapOnlyWhenItIsSet) {
+  Campaign("many", 1, 60);
+  Drain();
+  EXPECT_EQ(Counts("many")[InvitationState::kSent], 60) << "the default cap held a bot back";
+
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "pacing.daily_cap", "63"));
+  Campaign("capped", 101, 5);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(dispatcher_->RunOnce());
+    clock_->Advance(std::chrono::seconds(1));
+  }
+  EXPECT_EQ(Counts("capped")[InvitationState::kSent], 3) << "60 + 3 messages in 24 hours";
+  EXPECT_EQ(Counts("capped")[InvitationState::kPending], 2);
+  clock_->Advance(std::chrono::hours(24));
+  Drain();
+  EXPECT_EQ(Counts("capped")[InvitationState::kSent], 5);
+}
+
 // Invariant I5 (docs/invariants.md)
 TEST_F(DispatcherTest, GarbageSettingsFallBackToDefaults) {
   Campaign("c", 1, 3);

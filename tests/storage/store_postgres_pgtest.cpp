@@ -264,6 +264,43 @@ TEST_F(PgStoreTest, UserAccountsMigrationRenamesOldAttempts) {
   testing::ExpectUserAccountsMigrated(**store, **conn);
 }
 
+// Migration 14 (campaign changes) over a database version 13 left with a finished campaign: its
+// attempts, written under the old NOT NULL column, can be detached when it is deleted, and stay
+// append-only otherwise (the trigger's function replaced in place).
+TEST_F(PgStoreTest, CampaignChangesMigrationLetsOldAttemptsOutliveTheirCampaign) {
+  auto conn = PgConnection::Open(db_->url());
+  ASSERT_TRUE(conn) << conn.error().message;
+  Status migrated = testing::MigrateBefore(**conn, PgMigrations(), 14);
+  ASSERT_TRUE(migrated) << migrated.error().message;
+  Status filled = (*conn)->ExecuteScript(
+      "INSERT INTO accounts (id, name, kind, api_base, created_at) VALUES (1, 'demo', "
+      "'rehearsal', 'https://x', 0);"
+      "INSERT INTO campaigns (id, name, account_id, chat, template, link_mode, state, created_at, "
+      "updated_at) VALUES (1, 'old', 1, '-100123', 'Hi {link}', 'personal', 'running', 0, 0);"
+      "INSERT INTO contacts (id, telegram_user_id, created_at, updated_at) VALUES (1, 7, 0, 0);"
+      "INSERT INTO invitations (id, campaign_id, contact_id, state, created_at, updated_at) "
+      "VALUES (1, 1, 1, 'sent', 0, 0);"
+      "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, outcome, "
+      "account_id) VALUES (1, 1, 'w', 'send', 0, 'sent', 1);");
+  ASSERT_TRUE(filled) << filled.error().message;
+  auto store = OpenStore(db_->url(), testing::TestStoreOptions(OpenMode::kExisting));
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET outcome = 'failed'"));
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET invitation_id = NULL"));
+  EXPECT_FALSE((*conn)->ExecuteScript("DELETE FROM attempts"));
+  auto deleted = (*store)->DeleteCampaign("old", AttemptsOnDelete::kKeep, core::Actor::Cli("t"));
+  ASSERT_TRUE(deleted) << deleted.error().message;
+  EXPECT_EQ(deleted->invitations, 1);
+  EXPECT_EQ(deleted->attempts_kept, 1);
+  auto history = (*store)->ContactAttempts(1);
+  ASSERT_TRUE(history) << history.error().message;
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().campaign, "old");
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET outcome = 'failed'"));
+  EXPECT_FALSE((*conn)->ExecuteScript("DELETE FROM attempts"));
+  EXPECT_FALSE((*conn)->ExecuteScript("TRUNCATE attempts"));
+}
+
 TEST_F(PgStoreTest, SchemaAdmitsExactlyCoresStates) {
   auto store = OpenStore(db_->url(), testing::TestStoreOptions());
   ASSERT_TRUE(store) << store.error().message;

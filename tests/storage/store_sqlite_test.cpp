@@ -169,6 +169,42 @@ TEST(SqliteStoreTest, UserAccountsMigrationRenamesOldAttempts) {
   testing::ExpectUserAccountsMigrated(**store, **conn);
 }
 
+// Migration 14 (campaign changes) over a database version 13 left with a finished campaign: its
+// attempts, written under the old NOT NULL column, can be detached when it is deleted, and stay
+// append-only otherwise.
+TEST(SqliteStoreTest, CampaignChangesMigrationLetsOldAttemptsOutliveTheirCampaign) {
+  TempDir dir;
+  auto conn = SqliteConnection::Open(dir.File("t.db"), SqliteOptions{});
+  ASSERT_TRUE(conn);
+  Status migrated = testing::MigrateBefore(**conn, SqliteMigrations(), 14);
+  ASSERT_TRUE(migrated) << migrated.error().message;
+  ASSERT_TRUE((*conn)->ExecuteScript(
+      "INSERT INTO accounts (id, name, kind, api_base, created_at) VALUES (1, 'demo', "
+      "'rehearsal', 'https://x', 0);"
+      "INSERT INTO campaigns (id, name, account_id, chat, template, link_mode, state, created_at, "
+      "updated_at) VALUES (1, 'old', 1, '-100123', 'Hi {link}', 'personal', 'running', 0, 0);"
+      "INSERT INTO contacts (id, telegram_user_id, created_at, updated_at) VALUES (1, 7, 0, 0);"
+      "INSERT INTO invitations (id, campaign_id, contact_id, state, created_at, updated_at) "
+      "VALUES (1, 1, 1, 'sent', 0, 0);"
+      "INSERT INTO attempts (invitation_id, gen, worker, request, started_at, outcome, "
+      "account_id) VALUES (1, 1, 'w', 'send', 0, 'sent', 1);"));
+  auto store = OpenStore("sqlite:" + dir.File("t.db"), testing::TestStoreOptions());
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET outcome = 'failed'"));
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET invitation_id = NULL"));
+  EXPECT_FALSE((*conn)->ExecuteScript("DELETE FROM attempts"));
+  auto deleted = (*store)->DeleteCampaign("old", AttemptsOnDelete::kKeep, core::Actor::Cli("t"));
+  ASSERT_TRUE(deleted) << deleted.error().message;
+  EXPECT_EQ(deleted->invitations, 1);
+  EXPECT_EQ(deleted->attempts_kept, 1);
+  auto history = (*store)->ContactAttempts(1);
+  ASSERT_TRUE(history) << history.error().message;
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().campaign, "old");
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET outcome = 'failed'"));
+  EXPECT_FALSE((*conn)->ExecuteScript("DELETE FROM attempts"));
+}
+
 // The old app's crash at the store level: the import that writes a campaign's invitation rows
 // fails at COMMIT (leaving the transaction open, as SQLite BUSY does); the store goes on working
 // on the same connection and the retry queues each invitation exactly once.

@@ -57,7 +57,9 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
                         201);
   EXPECT_EQ(created["campaign"]["name"], "autumn");
   EXPECT_EQ(created["campaign"]["state"], "draft");
-  EXPECT_EQ(created["campaign"]["actions"], json::array({"start", "cancel"}));
+  EXPECT_EQ(created["campaign"]["actions"], json::array({"start", "cancel", "edit"}));
+  EXPECT_TRUE(created["campaign"]["starts_at"].is_null());
+  EXPECT_TRUE(created["campaign"]["ends_at"].is_null());
   EXPECT_EQ(created["campaign"]["link_mode"], "join-request");
   EXPECT_EQ(created["campaign"]["rehearsal"], true);
 
@@ -99,16 +101,112 @@ TEST_F(ApiTest, CampaignsAreCreatedShownAndDrivenThroughTheirLifecycle) {
   ExpectError(Call("POST", "/api/v1/campaigns/autumn/start"), 400, "invalid_argument");
   json paused = Expect(Call("POST", "/api/v1/campaigns/autumn/pause"), 200)["campaign"];
   EXPECT_EQ(paused["state"], "paused");
-  EXPECT_EQ(paused["actions"], json::array({"resume", "cancel"}));
+  EXPECT_EQ(paused["actions"], json::array({"resume", "cancel", "edit"}));
   EXPECT_EQ(Expect(Call("GET", "/api/v1/campaigns/autumn"), 200)["actions"],
-            json::array({"resume", "cancel"}));
+            json::array({"resume", "cancel", "edit"}));
   EXPECT_EQ(Expect(Call("POST", "/api/v1/campaigns/autumn/resume"), 200)["campaign"]["state"],
             "running");
   json cancelled = Expect(Call("POST", "/api/v1/campaigns/autumn/cancel"), 200)["campaign"];
   EXPECT_EQ(cancelled["state"], "cancelled");
-  EXPECT_EQ(cancelled["actions"], json::array());
+  EXPECT_EQ(cancelled["actions"], json::array({"delete"}));
   ExpectError(Call("POST", "/api/v1/campaigns/autumn/explode"), 404, "not_found");
   ExpectError(Call("GET", "/api/v1/campaigns/nope"), 404, "not_found");
+}
+
+// Invariant I8 (docs/invariants.md)
+// PATCH /api/v1/campaigns/{name}: the contract the dashboard is built against — any of the six
+// fields, the campaign JSON back (as GET gives it), 400 naming the field, 409 once the chat may
+// no longer change, 404 for an unknown campaign; recorded with the caller as actor.
+TEST_F(ApiTest, CampaignsAreEditedWithPatch) {
+  Start();
+  json edited = Expect(Call("PATCH", "/api/v1/campaigns/spring",
+                            json{{"template", "Welcome {first_name}! {link}"},
+                                 {"chat", "@spring_group"},
+                                 {"link_mode", "shared"},
+                                 {"shared_link", "https://t.me/+SharedLink"},
+                                 {"starts_at", "2026-12-24T09:00:00+01:00"},
+                                 {"ends_at", "2026-12-31T23:00:00Z"}}
+                                .dump()),
+                       200);
+  EXPECT_EQ(edited["name"], "spring");
+  EXPECT_EQ(edited["template"], "Welcome {first_name}! {link}");
+  EXPECT_EQ(edited["chat"], "@spring_group");
+  EXPECT_EQ(edited["link_mode"], "shared");
+  EXPECT_EQ(edited["shared_link"], "https://t.me/+SharedLink");
+  EXPECT_EQ(edited["starts_at"], "2026-12-24T08:00:00Z");
+  EXPECT_EQ(edited["ends_at"], "2026-12-31T23:00:00Z");
+  EXPECT_TRUE(edited.contains("counts")) << "the same shape as GET";
+  EXPECT_EQ(edited, Expect(Call("GET", "/api/v1/campaigns/spring"), 200));
+
+  json cleared = Expect(
+      Call("PATCH", "/api/v1/campaigns/spring", json{{"starts_at", nullptr}}.dump()), 200);
+  EXPECT_TRUE(cleared["starts_at"].is_null());
+  EXPECT_EQ(cleared["ends_at"], "2026-12-31T23:00:00Z");
+
+  struct Bad {
+    json body;
+    std::string field;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {json{{"template", "Hi {nope}"}}, "template"},
+           {json{{"template", 42}}, "template"},
+           {json{{"link_mode", "carrier-pigeon"}}, "link_mode"},
+           {json{{"starts_at", "2026-12-24T09:00:00"}}, "starts_at"},
+           {json{{"ends_at", "2026-12-01T00:00:00Z"}, {"starts_at", "2026-12-02T00:00:00Z"}},
+            "ends_at"},
+           {json{{"colour", "red"}}, "colour"},
+           {json::object(), "nothing to change"},
+       }) {
+    auto res = Call("PATCH", "/api/v1/campaigns/spring", bad.body.dump());
+    ExpectError(res, 400, "invalid_argument");
+    ASSERT_TRUE(res);
+    EXPECT_NE(res->body.find(bad.field), std::string::npos) << bad.body.dump() << " " << res->body;
+  }
+  EXPECT_EQ(Expect(Call("GET", "/api/v1/campaigns/spring"), 200)["template"],
+            "Welcome {first_name}! {link}")
+      << "a refused edit changed the campaign";
+  ExpectError(Call("PATCH", "/api/v1/campaigns/nope", json{{"template", "{link}"}}.dump()), 404,
+              "not_found");
+
+  Expect(Call("POST", "/api/v1/campaigns/spring/start"), 200);
+  ExpectError(Call("PATCH", "/api/v1/campaigns/spring", json{{"chat", "@other"}}.dump()), 409,
+              "failed_precondition");
+  Expect(Call("PATCH", "/api/v1/campaigns/spring", json{{"template", "Hi {link}"}}.dump()), 200);
+
+  json trail = Expect(Call("GET", "/api/v1/campaigns/spring/events"), 200);
+  ASSERT_FALSE(trail["events"].empty());
+  EXPECT_EQ(trail["events"][0]["action"], "edit");
+  EXPECT_EQ(trail["events"][0]["actor"], "dashboard:admin");
+  EXPECT_EQ(trail["events"][0]["detail"], "template");
+}
+
+// DELETE /api/v1/campaigns/{name}: a write; 409 until finished or cancelled; the counts removed.
+TEST_F(ApiTest, CampaignsAreDeletedOnceCancelledOrFinished) {
+  Start();
+  core::Secret reader = NewToken();
+  ASSERT_TRUE(
+      store_->CreateApiToken({"grafana", TokenHash(reader.Reveal()), core::TokenScope::kRead}));
+  ExpectError(Send("DELETE", "/api/v1/campaigns/spring", "",
+                   {{"Authorization", "Bearer " + reader.Reveal()}}),
+              403);
+  ExpectError(Send("PATCH", "/api/v1/campaigns/spring", json{{"template", "{link}"}}.dump(),
+                   {{"Authorization", "Bearer " + reader.Reveal()}}),
+              403);
+  // A session needs its CSRF token.
+  ExpectError(Send("DELETE", "/api/v1/campaigns/spring", "", CookieHeaders(login_, "")), 403);
+
+  auto refused = Call("DELETE", "/api/v1/campaigns/spring");
+  ExpectError(refused, 409, "failed_precondition");
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->body.find("cancel it first"), std::string::npos) << refused->body;
+  Expect(Call("POST", "/api/v1/campaigns/spring/cancel"), 200);
+  ExpectError(Call("DELETE", "/api/v1/campaigns/spring?purge=maybe"), 400, "invalid_argument");
+  json deleted = Expect(Call("DELETE", "/api/v1/campaigns/spring?purge=true"), 200);
+  EXPECT_EQ(deleted["deleted"], "spring");
+  EXPECT_EQ(deleted["invitations"], 0);
+  EXPECT_EQ(deleted["attempts"], 0);
+  ExpectError(Call("GET", "/api/v1/campaigns/spring"), 404, "not_found");
+  ExpectError(Call("DELETE", "/api/v1/campaigns/spring"), 404, "not_found");
 }
 
 // Who changed a campaign, as the API tells it: the API token's name or the dashboard's session,
@@ -520,8 +618,11 @@ TEST(OpenApiTest, CampaignStatesAndActionsAreCoresLists) {
     return "enum: [" + out + "]";
   };
   EXPECT_NE(state_line.find(names(core::kAllCampaignStates)), std::string::npos) << state_line;
-  EXPECT_NE(actions_line.find(names(core::kAllCampaignActions)), std::string::npos)
-      << actions_line;
+  std::vector<core::CampaignAction> actions(core::kAllCampaignActions.begin(),
+                                            core::kAllCampaignActions.end());
+  actions.push_back(core::CampaignAction::kEdit);
+  actions.push_back(core::CampaignAction::kDelete);
+  EXPECT_NE(actions_line.find(names(actions)), std::string::npos) << actions_line;
 }
 
 }  // namespace

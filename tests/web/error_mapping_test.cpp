@@ -11,6 +11,7 @@ TEST(ErrorMappingTest, EveryCodeHasItsStatus) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kAlreadyExists), 409);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kFailedPrecondition), 409);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kAborted), 503);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kUnavailable), 503);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInternal), 500);

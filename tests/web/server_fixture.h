@@ -85,7 +85,8 @@ class ServerTest : public ::testing::Test {
         : method == "HEAD"  ? client_->Head(path.c_str(), headers)
         : method == "POST" ? client_->Post(path.c_str(), headers, body, content_type.c_str())
         : method == "PUT"  ? client_->Put(path.c_str(), headers, body, content_type.c_str())
-                           : client_->Delete(path.c_str(), headers, body, content_type.c_str());
+        : method == "PATCH" ? client_->Patch(path.c_str(), headers, body, content_type.c_str())
+                            : client_->Delete(path.c_str(), headers, body, content_type.c_str());
     Keep(res);
     return res;
   }

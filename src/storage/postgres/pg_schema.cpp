@@ -426,6 +426,40 @@ CREATE TRIGGER campaign_events_no_update BEFORE UPDATE ON campaign_events
   FOR EACH ROW EXECUTE FUNCTION campaign_events_append_only();
 )sql";
 
+// Changing campaigns later (migration 14): a campaign's schedule (starts_at, ends_at: unix ms, NULL
+// for none), and attempts that outlive their campaign. Deleting a finished campaign deletes its
+// invitations but keeps their attempts, detached: invitation_id becomes NULL and the attempt keeps
+// its campaign's name and its contact's id. Attempts stay append-only: only a campaign named in
+// attempt_releases — a row that exists inside the deleting transaction alone — may have its
+// attempts detached or, on an explicit purge, deleted.
+constexpr std::string_view kCampaignChanges = R"sql(
+ALTER TABLE campaigns ADD COLUMN starts_at BIGINT;
+ALTER TABLE campaigns ADD COLUMN ends_at BIGINT;
+ALTER TABLE attempts ALTER COLUMN invitation_id DROP NOT NULL;
+ALTER TABLE attempts ADD COLUMN campaign_name TEXT;
+ALTER TABLE attempts ADD COLUMN contact_id BIGINT;
+CREATE INDEX attempts_detached_by_contact ON attempts (contact_id, id)
+  WHERE invitation_id IS NULL;
+CREATE TABLE attempt_releases (
+  campaign_id BIGINT PRIMARY KEY
+);
+CREATE OR REPLACE FUNCTION attempts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' THEN
+    IF EXISTS (SELECT 1 FROM invitations i JOIN attempt_releases r ON r.campaign_id = i.campaign_id
+               WHERE i.id = OLD.invitation_id) THEN
+      IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+      END IF;
+      IF NEW.invitation_id IS NULL THEN
+        RETURN NEW;
+      END IF;
+    END IF;
+  END IF;
+  RAISE EXCEPTION 'attempts are append-only';
+END $$;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -440,6 +474,7 @@ constexpr Migration kMigrations[] = {
     {11, "start links", kStartLinks},
     {12, "user accounts", kUserAccounts},
     {13, "campaign events", kCampaignEvents},
+    {14, "campaign changes", kCampaignChanges},
 };
 
 int64_t NowMillis() {

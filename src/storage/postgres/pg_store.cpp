@@ -232,6 +232,11 @@ const SqlDialect& PgStore::Dialect() const {
           "WHERE campaign_id = c.id AND state IN ({0}) "
           "UNION ALL SELECT delta FROM invitation_count_deltas WHERE campaign_id = "
           "c.id AND state IN ({0})) o) > 0)",
+      .delete_campaign_derived =
+          "DELETE FROM invitation_counts WHERE campaign_id = ?1;"
+          "DELETE FROM invitation_count_deltas WHERE campaign_id = ?1;"
+          "DELETE FROM invitation_minutes WHERE campaign_id = ?1;"
+          "DELETE FROM invitation_minute_deltas WHERE campaign_id = ?1",
   };
   return kDialect;
 }

@@ -467,6 +467,49 @@ CREATE TRIGGER campaign_events_no_update BEFORE UPDATE ON campaign_events BEGIN
 END;
 )sql";
 
+// Changing campaigns later (migration 14): a campaign's schedule (starts_at, ends_at: unix ms, NULL
+// for none), and attempts that outlive their campaign. Deleting a finished campaign deletes its
+// invitations but keeps their attempts, detached: invitation_id becomes NULL (the column's NOT NULL
+// is dropped in place, see DetachableAttempts) and the attempt keeps its campaign's name and its
+// contact's id. Attempts stay append-only: only a campaign named in attempt_releases — a row that
+// exists inside the deleting transaction alone — may have its attempts detached or, on an explicit
+// purge, deleted.
+constexpr std::string_view kCampaignChanges = R"sql(
+ALTER TABLE campaigns ADD COLUMN starts_at INTEGER;
+ALTER TABLE campaigns ADD COLUMN ends_at INTEGER;
+ALTER TABLE attempts ADD COLUMN campaign_name TEXT;
+ALTER TABLE attempts ADD COLUMN contact_id INTEGER;
+CREATE INDEX attempts_detached_by_contact ON attempts (contact_id, id)
+  WHERE invitation_id IS NULL;
+CREATE TABLE attempt_releases (
+  campaign_id INTEGER PRIMARY KEY
+);
+DROP TRIGGER attempts_no_update;
+DROP TRIGGER attempts_no_delete;
+CREATE TRIGGER attempts_no_update BEFORE UPDATE ON attempts
+  WHEN NEW.invitation_id IS NOT NULL OR NOT EXISTS (
+    SELECT 1 FROM invitations i JOIN attempt_releases r ON r.campaign_id = i.campaign_id
+    WHERE i.id = OLD.invitation_id)
+BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts
+  WHEN NOT EXISTS (
+    SELECT 1 FROM invitations i JOIN attempt_releases r ON r.campaign_id = i.campaign_id
+    WHERE i.id = OLD.invitation_id)
+BEGIN
+  SELECT RAISE(ABORT, 'attempts are append-only');
+END;
+)sql";
+
+// SQLite cannot drop a NOT NULL constraint; dropping one changes nothing stored, so the table's
+// definition is edited in place, as WidenCheck does (https://sqlite.org/lang_altertable.html,
+// "otheralter": removing NOT NULL constraints is among the safe edits).
+Status DetachableAttempts(Tx& tx) {
+  return WidenCheck(tx, "attempts", "invitation_id INTEGER NOT NULL REFERENCES invitations(id)",
+                    "invitation_id INTEGER REFERENCES invitations(id)");
+}
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -481,6 +524,7 @@ constexpr Migration kMigrations[] = {
     {11, "user accounts", kUserAccounts, AllowUserAccounts},
     {12, "named contact indexes", "", NameContactIndexes},
     {13, "campaign events", kCampaignEvents},
+    {14, "campaign changes", kCampaignChanges, DetachableAttempts},
 };
 
 int64_t NowMillis() {

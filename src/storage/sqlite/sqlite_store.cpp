@@ -128,6 +128,10 @@ const SqlDialect& SqliteStore::Dialect() const {
           "SELECT EXISTS (SELECT 1 FROM campaigns c JOIN invitation_counts n ON n.campaign_id = "
           "c.id WHERE c.state = 'running' AND n.state IN ({0}) AND "
           "n.n > 0)",
+      .delete_campaign_derived =
+          "DELETE FROM invitation_counts WHERE campaign_id = ?1;"
+          "DELETE FROM invitation_minutes WHERE campaign_id = ?1;"
+          "DELETE FROM invitation_errors WHERE campaign_id = ?1",
   };
   return kDialect;
 }
