@@ -6,30 +6,8 @@
 import { api } from '../api.js';
 import { campaignHref } from '../router.js';
 import { flash, h, missingRoute, setRehearsal } from '../ui.js';
-import { createFormError, createLinkFields } from './campaign_form.js';
+import { createFormError, createLinkFields, createScheduleFields } from './campaign_form.js';
 import { createTemplateEditor } from './template_editor.js';
-
-const pad = (n) => String(n).padStart(2, '0');
-
-// A stored time (ISO 8601 or unix ms; null when unset) as a datetime-local value, in local time.
-export function toLocalInput(value) {
-  if (value === null || value === undefined || value === '') return '';
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) return '';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-// A datetime-local value ("2026-12-24T09:00") as ISO 8601 with the browser's offset at that time
-// ("2026-12-24T09:00:00+01:00"); null for an empty value.
-export function toIsoWithOffset(local) {
-  if (!local) return null;
-  const d = new Date(local);
-  if (Number.isNaN(d.getTime())) throw new Error(`${local}: not a date and time`);
-  const offset = -d.getTimezoneOffset();
-  const sign = offset >= 0 ? '+' : '-';
-  const abs = Math.abs(offset);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-}
 
 export async function render(root, route) {
   const name = route.name;
@@ -39,10 +17,9 @@ export async function render(root, route) {
     .some((state) => (c.counts?.[state] ?? 0) > 0);
 
   const chat = h('input', { id: 'campaign-chat', required: true, autocomplete: 'off', value: c.chat ?? '' });
-  const startsAt = h('input', { id: 'campaign-starts-at', type: 'datetime-local', value: toLocalInput(c.starts_at) });
-  const endsAt = h('input', { id: 'campaign-ends-at', type: 'datetime-local', value: toLocalInput(c.ends_at) });
+  const schedule = createScheduleFields({ startsAt: c.starts_at, endsAt: c.ends_at });
   const initial = { template: c.template ?? '', chat: c.chat ?? '', link_mode: c.link_mode ?? 'personal',
-    shared_link: c.shared_link ?? '', starts_at: startsAt.value, ends_at: endsAt.value };
+    shared_link: c.shared_link ?? '', schedule: schedule.local() };
   const context = () => ({ link_mode: links.mode, shared_link: links.sharedLink || undefined, name });
   const editor = createTemplateEditor({ id: 'campaign-template', value: initial.template, context });
   const links = createLinkFields({ mode: initial.link_mode, sharedLink: initial.shared_link,
@@ -50,7 +27,6 @@ export async function render(root, route) {
   chat.disabled = sentSomething;
   const formError = createFormError();
   const submit = h('button', { type: 'submit' }, 'Save changes');
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   const form = h('form', { class: 'card form campaign-form', onsubmit: async (event) => {
     event.preventDefault();
@@ -62,8 +38,9 @@ export async function render(root, route) {
       if (links.mode !== initial.link_mode) changes.link_mode = links.mode;
       if (links.sharedLink !== (initial.link_mode === 'shared' ? initial.shared_link : '')
         && links.mode === 'shared') changes.shared_link = links.sharedLink;
-      if (startsAt.value !== initial.starts_at) changes.starts_at = toIsoWithOffset(startsAt.value);
-      if (endsAt.value !== initial.ends_at) changes.ends_at = toIsoWithOffset(endsAt.value);
+      const now = schedule.local();
+      if (now.starts_at !== initial.schedule.starts_at) changes.starts_at = schedule.iso().starts_at;
+      if (now.ends_at !== initial.schedule.ends_at) changes.ends_at = schedule.iso().ends_at;
     } catch (error) {
       formError.show(error);
       return;
@@ -89,10 +66,7 @@ export async function render(root, route) {
   h('fieldset', {}, h('legend', {}, 'Chat and link'),
     sentSomething ? h('p', { class: 'note' }, 'Invitations were sent already: the chat and the link mode can no longer change.') : '',
     h('label', {}, h('span', {}, 'Chat (group or channel)'), chat), ...links.els),
-  h('fieldset', {}, h('legend', {}, 'Schedule'),
-    h('p', { class: 'muted' }, `Times are your browser's local time (${zone}). Empty: no limit. A campaign pauses by itself at its end time.`),
-    h('label', {}, h('span', {}, 'Starts at'), startsAt),
-    h('label', {}, h('span', {}, 'Ends at'), endsAt)),
+  schedule.el,
   formError.el,
   h('div', { class: 'actions' }, submit, h('a', { href: campaignHref(name) }, 'Cancel')));
 

@@ -1,11 +1,11 @@
-// #/new-campaign — create a campaign (a draft): name, account, chat, link mode, reach, method and
-// the message template with its live preview. The server checks everything again on create; what
+// #/new-campaign — create a campaign (a draft): name, account, chat, link mode, reach, method, the
+// message template with its live preview, and optionally its schedule. The server checks everything again on create; what
 // it refuses is shown beside the form and nothing typed is lost.
 
 import { api } from '../api.js';
 import { campaignHref } from '../router.js';
 import { flash, h, select } from '../ui.js';
-import { createFormError, createLinkFields } from './campaign_form.js';
+import { createFormError, createLinkFields, createScheduleFields } from './campaign_form.js';
 import { createTemplateEditor } from './template_editor.js';
 
 const REACH = [['both', 'Both: message whom the bot can reach, start links for the others'],
@@ -27,6 +27,7 @@ export async function render(root) {
     placeholder: '-1001234567890 or @channelname' });
   const reach = select('Reach', REACH, { id: 'campaign-reach' });
   const method = select('Method (user accounts)', METHODS, { id: 'campaign-method' });
+  const schedule = createScheduleFields();
   const formError = createFormError();
   const submit = h('button', { type: 'submit' }, 'Create campaign');
 
@@ -57,6 +58,14 @@ export async function render(root) {
     };
     if (links.sharedLink) campaign.shared_link = links.sharedLink;
     if (isUser(chosen)) campaign.method = method.el.value;
+    try {
+      const { starts_at: starts, ends_at: ends } = schedule.iso();
+      if (starts) campaign.starts_at = starts;
+      if (ends) campaign.ends_at = ends;
+    } catch (error) {
+      formError.show(error);
+      return;
+    }
     submit.disabled = true;
     try {
       const created = await api.createCampaign(campaign);
@@ -73,6 +82,7 @@ export async function render(root) {
   h('label', {}, h('span', {}, 'Chat (group or channel)'), chat),
   ...links.els, reach.label, method.label,
   editor.el,
+  schedule.el,
   formError.el,
   h('div', { class: 'actions' }, submit, h('a', { href: '#/' }, 'Cancel')));
 
