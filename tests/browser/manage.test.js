@@ -217,7 +217,7 @@ describe('management pages', () => {
     await dialog.getByLabel(/Also delete the attempts/).check();
     await dialog.getByRole('button', { name: 'Delete campaign' }).click();
     await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
-    await page.getByText(/Campaign launch deleted/).waitFor();
+    await page.getByText(/Campaign launch deleted: 0 invitations; \d+ attempts deleted\./).waitFor();
     assert.equal((await api('GET', '/campaigns/launch')).status, 404);
   });
 

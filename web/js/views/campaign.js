@@ -263,7 +263,10 @@ export async function render(root, route) {
     remove.disabled = true;
     try {
       const gone = await api.deleteCampaign(name, choice.purge);
-      flash(`Campaign ${name} deleted (${formatNumber(gone.invitations ?? 0)} invitations, ${formatNumber(gone.attempts ?? 0)} attempts).`);
+      const attempts = choice.purge
+        ? `${formatNumber(gone.attempts ?? 0)} attempts deleted`
+        : `${formatNumber(gone.attempts_kept ?? 0)} attempts kept in the contacts’ history`;
+      flash(`Campaign ${name} deleted: ${formatNumber(gone.invitations ?? 0)} invitations; ${attempts}.`);
       location.hash = '#/';
     } catch (error) {
       notify(missingRoute(error)

@@ -13,8 +13,12 @@ export async function render(root, route) {
   const name = route.name;
   const c = await api.campaign(name);
   setRehearsal(Boolean(c.rehearsal));
+  // The chat and the link change only while the campaign is not running and nothing went out
+  // (the server decides; this only spares a refusal).
   const sentSomething = ['sent', 'joined', 'failed', 'unknown', 'sending', 'waiting']
     .some((state) => (c.counts?.[state] ?? 0) > 0);
+  const running = c.state === 'running';
+  const locked = sentSomething || running;
 
   const chat = h('input', { id: 'campaign-chat', required: true, autocomplete: 'off', value: c.chat ?? '' });
   const schedule = createScheduleFields({ startsAt: c.starts_at, endsAt: c.ends_at });
@@ -23,8 +27,8 @@ export async function render(root, route) {
   const context = () => ({ link_mode: links.mode, shared_link: links.sharedLink || undefined, name });
   const editor = createTemplateEditor({ id: 'campaign-template', value: initial.template, context });
   const links = createLinkFields({ mode: initial.link_mode, sharedLink: initial.shared_link,
-    disabled: sentSomething, onChange: () => editor.check() });
-  chat.disabled = sentSomething;
+    disabled: locked, onChange: () => editor.check() });
+  chat.disabled = locked;
   const formError = createFormError();
   const submit = h('button', { type: 'submit' }, 'Save changes');
 
@@ -64,7 +68,8 @@ export async function render(root, route) {
   } },
   editor.el,
   h('fieldset', {}, h('legend', {}, 'Chat and link'),
-    sentSomething ? h('p', { class: 'note' }, 'Invitations were sent already: the chat and the link mode can no longer change.') : '',
+    sentSomething ? h('p', { class: 'note' }, 'Invitations were sent already: the chat and the link mode can no longer change.')
+      : running ? h('p', { class: 'note' }, 'The campaign is running: pause it to change the chat or the link mode.') : '',
     h('label', {}, h('span', {}, 'Chat (group or channel)'), chat), ...links.els),
   schedule.el,
   formError.el,
