@@ -13,8 +13,8 @@
 #include "cli/output.h"
 #include "core/contact_fields.h"
 #include "core/csv_reader.h"
-#include "core/csv_writer.h"
 #include "core/private_files.h"
+#include "storage/invitations_csv.h"
 
 namespace tginvite::cli {
 namespace {
@@ -243,21 +243,11 @@ int RunExport(storage::Store& store, const std::string& campaign, const std::str
     }
     file = *opened;
   }
-  fmt::print(file,
-             "telegram_user_id,username,first_name,last_name,phone,state,attempts,"
-             "last_error,invite_link,sent_at,joined_at,updated_at,start_link\r\n");
+  fmt::print(file, "{}", storage::kInvitationsCsvHeader);
   int64_t rows = 0;
   Progress progress("export " + campaign);
-  auto cell = [](std::string_view value) { return core::ExportCell(value); };
   Status exported = store.ExportInvitations(campaign, [&](const storage::ExportRow& row) -> Status {
-    const core::ContactRecord& c = row.contact;
-    fmt::print(file, "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
-               c.telegram_user_id ? std::to_string(*c.telegram_user_id) : "", cell(c.username),
-               cell(c.first_name), cell(c.last_name), cell(c.phone), core::ToString(row.state),
-               row.attempts, cell(row.last_error), cell(row.invite_link),
-               row.sent_at ? FormatTime(*row.sent_at) : "",
-               row.joined_at ? FormatTime(*row.joined_at) : "", FormatTime(row.updated_at),
-               cell(row.start_link));
+    fmt::print(file, "{}", storage::InvitationsCsvRow(row));
     progress.Update(0, 0, ++rows);
     return Ok();
   });

@@ -529,4 +529,12 @@ bool MessageTemplate::uses(std::string_view name) const {
 
 std::string EscapeHtml(std::string_view text) { return EscapeHtml(text, Apostrophe::kKeep); }
 
+TemplateLimits CampaignTemplateLimits(std::string_view campaign_name,
+                                      std::string_view shared_link) {
+  TemplateLimits limits;
+  if (!campaign_name.empty()) limits.max_campaign = campaign_name.size();
+  limits.max_link = std::max(limits.max_link, shared_link.size());
+  return limits;
+}
+
 }  // namespace tginvite::core

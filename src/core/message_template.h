@@ -88,6 +88,11 @@ class MessageTemplate {
   size_t max_length_ = 0;
 };
 
+// The limits a campaign's template is checked with: {campaign} at the length of the campaign's
+// name (the default limit while it has none yet), {link} at least as long as its shared link.
+// Creating a campaign and the dashboard's template preview check with the same limits.
+TemplateLimits CampaignTemplateLimits(std::string_view campaign_name, std::string_view shared_link);
+
 // `text` with &, <, > and " escaped for HTML (a link appended to a rendered message).
 std::string EscapeHtml(std::string_view text);
 

@@ -110,20 +110,19 @@ Status CheckMethod(core::AccountKind kind, core::DeliveryMethod method, core::Ca
 // CreateCampaign refuses, EditCampaign refuses too.
 Status CheckMessage(std::string_view name, std::string_view template_text, core::LinkMode link_mode,
                     std::string_view shared_link) {
-  core::TemplateLimits limits;
-  limits.max_campaign = name.size();
   if (link_mode == core::LinkMode::kShared && !shared_link.empty()) {
     if (!shared_link.starts_with("https://t.me/")) {
       return Fail(ErrorCode::kInvalidArgument,
                   "campaign {}: --shared-link must be a https://t.me/ invite link", name);
     }
-    limits.max_link = std::max(limits.max_link, shared_link.size());
   } else if (!shared_link.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "campaign {}: --shared-link applies only to --link shared", name);
   }
-  RETURN_IF_ERROR_CTX(core::MessageTemplate::Parse(template_text, limits),
-                      fmt::format("campaign {}: template", name));
+  // The dashboard's template preview checks with the same limits (core::CampaignTemplateLimits).
+  RETURN_IF_ERROR_CTX(
+      core::MessageTemplate::Parse(template_text, core::CampaignTemplateLimits(name, shared_link)),
+      fmt::format("campaign {}: template", name));
   return Ok();
 }
 

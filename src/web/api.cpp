@@ -7,9 +7,13 @@
 #include "core/campaign_states.h"
 #include "core/contact_fields.h"
 #include "core/csv_writer.h"
+#include "core/duration.h"
 #include "core/iso_time.h"
+#include "core/message_template.h"
 #include "core/settings.h"
 #include "dispatch/updates.h"
+#include "storage/invitations_csv.h"
+#include "web/auth.h"
 #include "web/error_mapping.h"
 #include "web/json_views.h"
 #include "web/qr.h"
@@ -20,6 +24,9 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSeriesMaxMinutes = 24 * 60;
+
+// The link of the sample contact a template preview is rendered for (as `tginvite campaign show`).
+constexpr std::string_view kSampleLink = "https://t.me/+AbCdEfGhIjKlMnOp";
 
 Error BadField(std::string_view key, std::string_view expected) {
   return Error{ErrorCode::kInvalidArgument,
@@ -200,6 +207,12 @@ Result<Reply> Api::CreateCampaign(const json& body) {
     if (!parsed) return BadField("reach", "direct, start-link or both");
     campaign.reach = *parsed;
   }
+  ASSIGN_OR_RETURN(std::optional<std::string> method, StringField(body, "method", false));
+  if (method) {
+    std::optional<core::DeliveryMethod> parsed = core::ParseDeliveryMethod(*method);
+    if (!parsed) return BadField("method", "add, message or add-then-message");
+    campaign.method = *parsed;
+  }
   ASSIGN_OR_RETURN(auto starts_at, InstantField(body, "starts_at"));
   ASSIGN_OR_RETURN(auto ends_at, InstantField(body, "ends_at"));
   campaign.starts_at = starts_at.value_or(std::nullopt);
@@ -215,6 +228,36 @@ Result<Reply> Api::ShowCampaign(const std::string& name) {
   out["template"] = summary.campaign.template_text;
   out["shared_link"] = summary.campaign.shared_link;
   return Reply{200, std::move(out)};
+}
+
+Result<Reply> Api::PreviewTemplate(const json& body) {
+  ASSIGN_OR_RETURN(std::string text, RequiredString(body, "template"));
+  ASSIGN_OR_RETURN(std::optional<std::string> link_mode, StringField(body, "link_mode", false));
+  core::LinkMode mode = core::LinkMode::kPersonal;
+  if (link_mode && !link_mode->empty()) {
+    std::optional<core::LinkMode> parsed = core::ParseLinkMode(*link_mode);
+    if (!parsed) return BadField("link_mode", "personal, shared or join-request");
+    mode = *parsed;
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> shared_link, StringField(body, "shared_link", false));
+  ASSIGN_OR_RETURN(std::optional<std::string> name, StringField(body, "name", false));
+  // The shared link counts only where creating the campaign would use it.
+  const std::string link =
+      mode == core::LinkMode::kShared && shared_link && shared_link->starts_with("https://t.me/")
+          ? *shared_link
+          : std::string(kSampleLink);
+  const std::string campaign = name && !name->empty() ? *name : "my-campaign";
+  Result<core::MessageTemplate> parsed = core::MessageTemplate::Parse(
+      text, core::CampaignTemplateLimits(name.value_or(""), link == kSampleLink ? "" : link));
+  if (!parsed) {
+    return Reply{200, {{"ok", false}, {"error", "template: " + parsed.error().message}}};
+  }
+  return Reply{200,
+               {{"ok", true},
+                {"preview", parsed->Render({"Anna", "Schmidt", "anna_schmidt", link, campaign})},
+                {"length", parsed->max_length()},
+                {"max_length", core::MessageTemplate::kTelegramMaxLength},
+                {"link_button", !parsed->uses("link")}}};
 }
 
 Result<Reply> Api::EditCampaign(const std::string& name, const json& body,
@@ -475,6 +518,22 @@ Result<FileReply> Api::StartLinksCsv(const std::string& name, const Query& query
                    FileNameOf(name) + "-start-links.csv"};
 }
 
+Result<FileReply> Api::InvitationsCsv(const std::string& name, bool downloaded) {
+  std::string csv(storage::kInvitationsCsvHeader);
+  RETURN_IF_ERROR(store_.ExportInvitations(name, [&](const storage::ExportRow& row) -> Status {
+    csv += storage::InvitationsCsvRow(row);
+    return Ok();
+  }));
+  // As the CLI's export: the start links in the file are out now, counted for the funnel.
+  if (Result<int64_t> marked = downloaded ? store_.MarkStartLinksExported(name) : int64_t{0};
+      !marked) {
+    spdlog::warn("web: campaign {}: invitations exported but their start links not counted: {}",
+                 name, marked.error().message);
+  }
+  return FileReply{200, "text/csv; charset=utf-8", std::move(csv),
+                   FileNameOf(name) + "-invitations.csv"};
+}
+
 Result<FileReply> Api::StartLinkQr(const std::string& name, const std::string& id) {
   ASSIGN_OR_RETURN(storage::ContactView view, FindContact(name, id));
   if (view.start_link.empty()) {
@@ -647,6 +706,58 @@ Result<Reply> Api::RemoveSuppression(const std::string& user) {
   ASSIGN_OR_RETURN(std::string key, core::ParseUserRef(user));
   RETURN_IF_ERROR(store_.RemoveSuppression(key));
   return Reply{200, {{"key", key}, {"removed", true}}};
+}
+
+// --- API tokens ----------------------------------------------------------------------------------
+
+namespace {
+
+json TokenJson(const storage::ApiToken& t) {
+  return {{"name", t.name},
+          {"scope", std::string(core::ToString(t.scope))},
+          {"created_at", t.created_at},
+          {"expires_at", t.expires_at ? json(*t.expires_at) : json(nullptr)},
+          {"revoked_at", t.revoked_at ? json(*t.revoked_at) : json(nullptr)}};
+}
+
+}  // namespace
+
+Result<Reply> Api::ListTokens() {
+  ASSIGN_OR_RETURN(std::vector<storage::ApiToken> tokens, store_.ListApiTokens());
+  json list = json::array();
+  for (const storage::ApiToken& t : tokens) list.push_back(TokenJson(t));
+  return Reply{200, {{"tokens", std::move(list)}}};
+}
+
+Result<Reply> Api::CreateToken(const json& body, const core::Actor& actor) {
+  ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
+  ASSIGN_OR_RETURN(std::optional<std::string> scope_text, StringField(body, "scope", false));
+  std::optional<core::TokenScope> scope = core::ParseTokenScope(scope_text.value_or("write"));
+  if (!scope) return BadField("scope", "write, read or metrics");
+  ASSIGN_OR_RETURN(std::optional<std::string> expires_in, StringField(body, "expires_in", false));
+  std::optional<int64_t> expires_at;
+  if (expires_in && !expires_in->empty()) {
+    Result<std::chrono::milliseconds> lifetime = core::ParseDuration(*expires_in);
+    if (!lifetime || lifetime->count() <= 0) {
+      return BadField("expires_in", "a duration such as 90d or 12h");
+    }
+    expires_at = NowMs() + lifetime->count();
+  }
+  core::Secret token = NewToken();
+  ASSIGN_OR_RETURN(storage::ApiToken created,
+                   store_.CreateApiToken(storage::NewApiToken(
+                       std::move(name), TokenHash(token.Reveal()), *scope, expires_at)));
+  spdlog::info("web: API token {} created (scope {}) by {}", created.name,
+               core::ToString(created.scope), core::ToString(actor));
+  json out = TokenJson(created);
+  out["token"] = token.Reveal();  // the only time the secret leaves the server
+  return Reply{201, std::move(out)};
+}
+
+Result<Reply> Api::RevokeToken(const std::string& name, const core::Actor& actor) {
+  RETURN_IF_ERROR(store_.RevokeApiToken(name));
+  spdlog::info("web: API token {} revoked by {}", name, core::ToString(actor));
+  return Reply{200, {{"name", name}, {"revoked", true}}};
 }
 
 // --- overview ------------------------------------------------------------------------------------

@@ -52,6 +52,15 @@ class Api {
   Result<Reply> ListCampaigns();
   Result<Reply> CreateCampaign(const nlohmann::json& body);
   Result<Reply> ShowCampaign(const std::string& name);
+  // A template rendered for the sample contact, as `tginvite campaign show` previews it, checked
+  // as creating a campaign checks it: {"template", "link_mode"?, "shared_link"?, "name"?}. A
+  // template the check refuses is not a bad request but an answer: 200 {"ok": false, "error"}
+  // (the dashboard asks while the operator types); a malformed body is kInvalidArgument.
+  Result<Reply> PreviewTemplate(const nlohmann::json& body);
+  // The campaign's invitations as CSV, the bytes `tginvite export` writes (storage/
+  // invitations_csv.h); counts the start links as handed out, as the export does, unless
+  // `downloaded` is false (a HEAD).
+  Result<FileReply> InvitationsCsv(const std::string& name, bool downloaded);
   // action: start, pause, resume or cancel; `actor` (the request's token or session) goes into
   // the campaign's audit trail and the log.
   // PATCH: any of template, chat, link_mode, shared_link, starts_at, ends_at (null clears a
@@ -116,6 +125,13 @@ class Api {
   Result<Reply> ListSuppressions();
   Result<Reply> AddSuppression(const nlohmann::json& body);
   Result<Reply> RemoveSuppression(const std::string& key);
+
+  // API tokens (the server lets only the dashboard's admin session call these): their names,
+  // scopes and times, never their secrets; a new token's secret is in the 201 answer alone.
+  // `actor` is logged with the change.
+  Result<Reply> ListTokens();
+  Result<Reply> CreateToken(const nlohmann::json& body, const core::Actor& actor);
+  Result<Reply> RevokeToken(const std::string& name, const core::Actor& actor);
 
   Result<Reply> Stats();
   Result<Reply> ListWorkers();

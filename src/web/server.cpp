@@ -118,6 +118,8 @@ enum class Access {
   kMetrics,  // /metrics: any session or token
   kRead,     // a read of the API: a session, or a token of scope read or write
   kWrite,    // a state change: a session with its CSRF token, or a token of scope write
+  kAdmin,    // managing API tokens: the dashboard's session alone (with its CSRF token for a
+             // change); no token of any scope, so that a token can never mint another
 };
 
 // How a JSON handler gets its body: parsed as an object, or as the text that was sent (checked
@@ -131,6 +133,7 @@ core::TokenScope ScopeFor(Access access) {
     case Access::kRead:
       return core::TokenScope::kRead;
     case Access::kWrite:
+    case Access::kAdmin:
       return core::TokenScope::kWrite;
   }
   return core::TokenScope::kWrite;
@@ -260,6 +263,11 @@ class Server::Impl {
          [&api](const In& in) { return api.EditCampaign(in.path[0], in.body, in.actor); });
     Json("DELETE", "/api/v1/campaigns/{name}", kWrite,
          [&api](const In& in) { return api.DeleteCampaign(in.path[0], in.query, in.actor); });
+    // Changes nothing, but is a POST like the create it prepares: the same access (CSRF token).
+    Json("POST", "/api/v1/templates/preview", kWrite,
+         [&api](const In& in) { return api.PreviewTemplate(in.body); });
+    File("GET", "/api/v1/campaigns/{name}/export.csv", kRead,
+         [&api](const In& in) { return api.InvitationsCsv(in.path[0], !in.req.head); });
     for (core::CampaignAction change : core::kAllCampaignActions) {
       const std::string action(core::ToString(change));
       Json("POST", "/api/v1/campaigns/{name}/" + action, kWrite, [&api, action](const In& in) {
@@ -332,6 +340,13 @@ class Server::Impl {
          [&api](const In& in) { return api.AddSuppression(in.body); });
     Json("DELETE", "/api/v1/suppressions/{user}", kWrite,
          [&api](const In& in) { return api.RemoveSuppression(in.path[0]); });
+    // API tokens: the admin's session alone, never a token (Access::kAdmin).
+    constexpr Access kAdmin = Access::kAdmin;
+    Json("GET", "/api/v1/tokens", kAdmin, [&api](const In&) { return api.ListTokens(); });
+    Json("POST", "/api/v1/tokens", kAdmin,
+         [&api](const In& in) { return api.CreateToken(in.body, in.actor); });
+    Json("DELETE", "/api/v1/tokens/{name}", kAdmin,
+         [&api](const In& in) { return api.RevokeToken(in.path[0], in.actor); });
     Json("GET", "/api/v1/stats", kRead, [&api](const In&) { return api.Stats(); });
     Json("GET", "/api/v1/workers", kRead, [&api](const In&) { return api.ListWorkers(); });
   }
@@ -430,6 +445,13 @@ class Server::Impl {
                   fmt::format("the API token {} expired: create a new one", found.name));
         return std::nullopt;
       }
+      if (access == Access::kAdmin) {
+        SendError(res, 403, "forbidden",
+                  fmt::format("the API token {} cannot manage API tokens: that needs the "
+                              "dashboard's admin session (or `tginvite token`)",
+                              found.name));
+        return std::nullopt;
+      }
       if (!core::Allows(found.scope, ScopeFor(access))) {
         SendError(
             res, 403, "forbidden",
@@ -454,8 +476,9 @@ class Server::Impl {
       SendError(res, 401, "unauthenticated", "the session expired or was ended: log in again");
       return std::nullopt;
     }
-    if (access == Access::kWrite &&
-        !SameSecret(req.Header("X-CSRF-Token"), (*session)->csrf_token)) {
+    const bool changes =
+        access == Access::kWrite || (access == Access::kAdmin && req.method != "GET");
+    if (changes && !SameSecret(req.Header("X-CSRF-Token"), (*session)->csrf_token)) {
       SendError(res, 403, "csrf", "missing or wrong X-CSRF-Token header");
       return std::nullopt;
     }

@@ -260,6 +260,21 @@ TEST(MessageTemplateTest, LengthCountsUtf16CodeUnits) {
             "too long: up to 4097 characters after rendering, Telegram allows 4096");
 }
 
+// The campaign's name bounds {campaign} and its shared link widens {link}: creating a campaign and
+// the dashboard's preview check with these.
+TEST(MessageTemplateTest, CampaignLimitsFollowTheNameAndTheSharedLink) {
+  const TemplateLimits defaults;
+  TemplateLimits limits = CampaignTemplateLimits("spring", "");
+  EXPECT_EQ(limits.max_campaign, 6u);
+  EXPECT_EQ(limits.max_link, defaults.max_link);
+  EXPECT_EQ(CampaignTemplateLimits("", "").max_campaign, defaults.max_campaign);
+  const std::string long_link = "https://t.me/+" + std::string(200, 'a');
+  EXPECT_EQ(CampaignTemplateLimits("spring", long_link).max_link, long_link.size());
+  EXPECT_EQ(CampaignTemplateLimits("spring", "https://t.me/+short").max_link, defaults.max_link);
+  EXPECT_LT(MustParse("{campaign}", CampaignTemplateLimits("spring", "")).max_length(),
+            MustParse("{campaign}").max_length());
+}
+
 TEST(MessageTemplateTest, WorstCaseRenderingMatchesMaxLength) {
   const MessageTemplate t =
       MustParse("Hi {first_name} {last_name} @{username}, join {campaign}: {link}");

@@ -83,6 +83,17 @@ export const api = {
 
   campaigns: () => call('GET', '/campaigns'),
   campaign: (name) => call('GET', `/campaigns/${segment(name)}`),
+  // {name, account, chat, template, link_mode?, shared_link?, reach?, method?}
+  createCampaign: (campaign) => call('POST', '/campaigns', { body: campaign }),
+  // Any of {template, chat, link_mode, shared_link, starts_at, ends_at} (times: ISO 8601 with
+  // zone, or null to clear).
+  editCampaign: (name, changes) => call('PATCH', `/campaigns/${segment(name)}`, { body: changes }),
+  // purge: the campaign's attempts go too.
+  deleteCampaign: (name, purge) =>
+    call('DELETE', `/campaigns/${segment(name)}`, { query: { purge: purge ? 'true' : 'false' } }),
+  // {template, link_mode?, shared_link?, name?} -> {ok, preview, length, max_length, link_button}
+  // or {ok: false, error}: the server's own check, as the create will make it.
+  previewTemplate: (draft) => call('POST', '/templates/preview', { body: draft }),
   // action: start | pause | resume | cancel
   campaignAction: (name, action) => call('POST', `/campaigns/${segment(name)}/${action}`),
   // kind: retry-failed | resend-unknown; the server refuses these without the explicit confirm.
@@ -108,6 +119,8 @@ export const api = {
   // Addresses the browser loads itself (a download, an image), not through call().
   startLinksCsvUrl: (name, all = false) =>
     `/api/v1/campaigns/${segment(name)}/start-links.csv${all ? '?all=1' : ''}`,
+  // The campaign's invitations, the bytes `tginvite export` writes.
+  exportCsvUrl: (name) => `/api/v1/campaigns/${segment(name)}/export.csv`,
   startLinkQrUrl: (name, id) =>
     `/api/v1/campaigns/${segment(name)}/contacts/${segment(id)}/start-link.svg`,
 
@@ -125,4 +138,14 @@ export const api = {
     call('PUT', `/settings/${segment(key)}`, { query: { campaign }, body: { value } }),
   resetSetting: (key, campaign) =>
     call('DELETE', `/settings/${segment(key)}`, { query: { campaign } }),
+
+  suppressions: () => call('GET', '/suppressions'),
+  // user: @username, a numeric user id or +phone.
+  addSuppression: (user, reason) => call('POST', '/suppressions', { body: { user, reason } }),
+  removeSuppression: (key) => call('DELETE', `/suppressions/${segment(key)}`),
+
+  // API tokens: the admin session only. The secret is in createToken's answer and nowhere else.
+  tokens: () => call('GET', '/tokens'),
+  createToken: (token) => call('POST', '/tokens', { body: token }),
+  revokeToken: (name) => call('DELETE', `/tokens/${segment(name)}`),
 };

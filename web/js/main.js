@@ -5,7 +5,7 @@
 
 import { api, setUnauthorizedHandler } from './api.js';
 import { parseRoute } from './router.js';
-import { errorBox, h, notify, setRehearsal, takeNextPageNotice } from './ui.js';
+import { errorBox, h, notify, setRehearsal, takeFlash } from './ui.js';
 import * as login from './views/login.js';
 import * as overview from './views/overview.js';
 import * as campaign from './views/campaign.js';
@@ -14,9 +14,14 @@ import * as contact from './views/contact.js';
 import * as importer from './views/import.js';
 import * as accounts from './views/accounts.js';
 import * as settings from './views/settings.js';
+import * as newCampaign from './views/campaign_new.js';
+import * as editCampaign from './views/campaign_edit.js';
+import * as suppressions from './views/suppressions.js';
+import * as tokens from './views/tokens.js';
 
 const POLL_MS = 2000;
-const views = { overview, campaign, contacts, contact, import: importer, accounts, settings };
+const views = { overview, campaign, contacts, contact, import: importer, accounts, settings,
+  'new-campaign': newCampaign, 'campaign-edit': editCampaign, suppressions, tokens };
 
 const root = document.getElementById('view');
 const nav = document.getElementById('nav');
@@ -29,8 +34,8 @@ async function show() {
   const mine = ++generation;
   current?.dispose?.();
   current = null;
-  const notice = takeNextPageNotice();
-  notify(notice?.message ?? '', notice?.kind);
+  const flashed = takeFlash();
+  notify(flashed?.message ?? '', flashed?.kind);
   setRehearsal(false);
   const route = parseRoute();
   nav.hidden = !loggedIn;
@@ -40,7 +45,8 @@ async function show() {
   }
   for (const link of nav.querySelectorAll('a')) {
     const target = parseRoute(link.getAttribute('href')).view;
-    const active = target === route.view || (target === 'overview' && route.view === 'campaign')
+    const active = target === route.view
+      || (target === 'overview' && (route.view === 'campaign' || route.view === 'campaign-edit'))
       || (target === 'contacts' && route.view === 'contact');
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');

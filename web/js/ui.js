@@ -73,16 +73,16 @@ export function notify(message, kind = 'error') {
     h('button', { type: 'button', class: 'link', onclick: () => area.replaceChildren() }, 'Dismiss')));
 }
 
-// A notice for the page a navigation is about to show (a navigation clears the old notice first).
-let nextPageNotice = null;
-export function noticeForNextPage(message, kind = 'ok') {
-  nextPageNotice = { message, kind };
+// A message for the next page: shown once the navigation that follows has happened ("Campaign
+// spring saved." after the edit page hands over to the campaign's page).
+let flashed = null;
+export function flash(message, kind = 'ok') {
+  flashed = { message, kind };
 }
-// The notice left for this page by noticeForNextPage, once; null when none.
-export function takeNextPageNotice() {
-  const notice = nextPageNotice;
-  nextPageNotice = null;
-  return notice;
+export function takeFlash() {
+  const taken = flashed;
+  flashed = null;
+  return taken;
 }
 
 export function setRehearsal(on) {
@@ -90,13 +90,15 @@ export function setRehearsal(on) {
 }
 
 // A modal confirmation of our own (window.confirm cannot say enough, and blocks the page).
-// Resolves true when the operator chose the action.
-export function confirmAction({ title, body, action }) {
+// Resolves true when the operator chose the action. `extra`: more of the form (a checkbox that
+// qualifies the action), read by the caller once this resolves.
+export function confirmAction({ title, body, action, extra }) {
   const dialog = document.getElementById('confirm');
   dialog.replaceChildren(
     h('form', { method: 'dialog' },
       h('h2', { id: 'confirm-title' }, title),
       h('p', {}, body),
+      extra,
       h('div', { class: 'actions' },
         h('button', { value: 'cancel', class: 'secondary' }, 'Cancel'),
         h('button', { value: 'confirm', class: 'danger' }, action))));
@@ -141,3 +143,19 @@ export async function copyText(text, field) {
     return false;
   }
 }
+
+// Waits `ms` after the last call before it runs `fn` (the template preview while typing).
+export function debounce(fn, ms) {
+  let timer = 0;
+  const debounced = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  debounced.cancel = () => clearTimeout(timer);
+  return debounced;
+}
+
+// True when an API error says the server has no such route (an older server, or a route still
+// being built): the page says so instead of showing a bare 404.
+export const missingRoute = (error) => error?.status === 405
+  || (error?.status === 404 && /no such route/.test(error.message ?? ''));

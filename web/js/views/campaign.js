@@ -1,10 +1,12 @@
 // #/campaigns/NAME — live summary, chart, error breakdown, recent attempts, the actions and who
-// took them (the campaign's audit trail).
+// took them (the campaign's audit trail); links to edit it, delete it and download its
+// invitations (the CSV of `tginvite export`).
 
 import { api } from '../api.js';
 import { createChart } from '../chart.js';
-import { badge, confirmAction, errorBox, formatNumber, h, notify, relativeTime, setRehearsal, setText }
-  from '../ui.js';
+import { campaignEditHref } from '../router.js';
+import { badge, confirmAction, errorBox, flash, formatNumber, h, missingRoute, notify, relativeTime,
+  setRehearsal, setText } from '../ui.js';
 import { createSummary } from './summary.js';
 
 // Which actions a campaign offers: its state changes are those the API lists (core's table).
@@ -81,6 +83,28 @@ function createStartLinks(name) {
   return { el, update };
 }
 
+// Deleting asks first, says what goes, and offers to take the attempts (the audit trail of every
+// request) along. Resolves {purge} when confirmed, null when not.
+async function confirmDelete(c) {
+  const purge = h('input', { type: 'checkbox', id: 'delete-purge' });
+  const confirmed = await confirmAction({
+    title: `Delete campaign ${c.name}?`,
+    body: `The campaign and its ${formatNumber(c.total ?? 0)} invitations are deleted; the contacts stay. This cannot be undone.`,
+    extra: h('p', {}, h('label', { class: 'check' }, purge,
+      ' Also delete the attempts (the record of every request made for this campaign)')),
+    action: 'Delete campaign',
+  });
+  return confirmed ? { purge: purge.checked } : null;
+}
+
+// "starts in 2 h · ends in 3 d": the campaign's schedule, when it has one.
+function scheduleText(c) {
+  const parts = [];
+  if (c.starts_at) parts.push(['starts ', relativeTime(new Date(c.starts_at).getTime())]);
+  if (c.ends_at) parts.push(['ends ', relativeTime(new Date(c.ends_at).getTime())]);
+  return parts.flatMap((p, i) => (i ? [' · ', ...p] : p));
+}
+
 export async function render(root, route) {
   const name = route.name;
   let campaign = await api.campaign(name);
@@ -98,12 +122,19 @@ export async function render(root, route) {
   const buttons = Object.fromEntries(Object.keys(ACTIONS).map((action) => [action,
     h('button', { type: 'button', class: CONFIRMS[action] ? 'secondary' : '', 'data-action': action,
       onclick: () => run(action) }, LABELS[action])]));
+  const edit = h('a', { class: 'button-link secondary', href: campaignEditHref(name), hidden: true }, 'Edit');
+  const remove = h('button', { type: 'button', class: 'secondary', 'data-action': 'delete', hidden: true,
+    onclick: () => deleteCampaign() }, 'Delete…');
+  const download = h('a', { class: 'button-link secondary', href: api.exportCsvUrl(name), download: '',
+    'data-action': 'export' }, 'Download invitations (CSV)');
+  const schedule = h('p', { class: 'muted meta', hidden: true });
 
   root.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Campaigns'), ' / '),
     h('header', { class: 'page-head' }, h('h1', {}, name), state, tag),
-    meta,
-    h('div', { class: 'actions', role: 'group', 'aria-label': 'Campaign actions' }, Object.values(buttons)),
+    meta, schedule,
+    h('div', { class: 'actions', role: 'group', 'aria-label': 'Campaign actions' }, Object.values(buttons),
+      edit, remove, download),
     h('section', { class: 'card' }, summary.el),
     startLinks.el,
     h('section', { class: 'card' }, h('h2', {}, 'Invitations per minute (last hour)'), chartError, chartBox),
@@ -148,6 +179,11 @@ export async function render(root, route) {
     const method = c.method && c.method !== 'message' ? ` · method ${c.method}` : '';
     meta.replaceChildren(`chat ${c.chat} · ${c.link_mode ?? ''} links · reach ${c.reach ?? 'direct'}${method} · account ${c.account} · `, ...started);
     for (const [action, allowed] of Object.entries(ACTIONS)) buttons[action].hidden = !allowed(c);
+    edit.hidden = !allows(c, 'edit');
+    remove.hidden = !allows(c, 'delete');
+    const when = scheduleText(c);
+    schedule.hidden = when.length === 0;
+    schedule.replaceChildren(...when);
     summary.update(c);
     startLinks.update(c);
   }
@@ -218,6 +254,26 @@ export async function render(root, route) {
       button.disabled = false;
       // Pause hides itself and shows Resume: keep the keyboard focus among the actions.
       if (button.hidden) Object.values(buttons).find((b) => !b.hidden)?.focus();
+    }
+  }
+
+  async function deleteCampaign() {
+    const choice = await confirmDelete(campaign);
+    if (!choice) return;
+    remove.disabled = true;
+    try {
+      const gone = await api.deleteCampaign(name, choice.purge);
+      const attempts = choice.purge
+        ? `${formatNumber(gone.attempts ?? 0)} attempts deleted`
+        : `${formatNumber(gone.attempts_kept ?? 0)} attempts kept in the contacts’ history`;
+      flash(`Campaign ${name} deleted: ${formatNumber(gone.invitations ?? 0)} invitations; ${attempts}.`);
+      location.hash = '#/';
+    } catch (error) {
+      notify(missingRoute(error)
+        ? `This server cannot delete campaigns yet (DELETE /api/v1/campaigns/{name} is missing): nothing was deleted.`
+        : `Delete failed: ${error.message}`);
+      remove.disabled = false;
+      remove.focus();
     }
   }
 

@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import { campaignHref } from '../router.js';
-import { badge, confirmAction, copyText, errorBox, formatNumber, h, noticeForNextPage, notify, relativeTime,
+import { badge, confirmAction, copyText, errorBox, formatNumber, h, flash, notify, relativeTime,
   setRehearsal, setText } from '../ui.js';
 
 const FIELDS = [
@@ -77,7 +77,7 @@ function createForget(id, who) {
     try {
       const result = await api.forgetContact(id);
       const d = result.deleted;
-      noticeForNextPage(`${name} was forgotten: deleted ${plural(d.contacts, 'contact')}, `
+      flash(`${name} was forgotten: deleted ${plural(d.contacts, 'contact')}, `
         + `${plural(d.invitations, 'invitation')}, ${plural(d.invite_links, 'invite link')} and `
         + `${plural(d.start_links, 'start link')}; ${plural(result.attempts_detached, 'request')} kept `
         + 'without their name. No import will bring them back.', 'ok');

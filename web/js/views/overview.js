@@ -8,9 +8,13 @@ import { createSummary } from './summary.js';
 export async function render(root) {
   const list = h('div', { class: 'cards' });
   const empty = h('p', { class: 'muted', hidden: true },
-    'No campaigns yet. Create one with ', h('code', {}, 'tginvite campaign create'),
-    ', then import contacts on the ', h('a', { href: '#/import' }, 'Import'), ' page.');
-  root.replaceChildren(h('h1', {}, 'Campaigns'), empty, list);
+    'No campaigns yet. ', h('a', { href: '#/new-campaign' }, 'Create one'), ' (or with ',
+    h('code', {}, 'tginvite campaign create'), '), then import contacts on the ',
+    h('a', { href: '#/import' }, 'Import'), ' page.');
+  root.replaceChildren(
+    h('header', { class: 'page-head' }, h('h1', {}, 'Campaigns'),
+      h('a', { class: 'button-link', href: '#/new-campaign' }, 'New campaign')),
+    empty, list);
   const cards = new Map();  // name -> {el, update}
 
   function card(name) {
