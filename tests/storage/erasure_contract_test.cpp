@@ -108,6 +108,41 @@ TEST_P(StoreContractTest, AForgottenContactIsGoneButCountsAndSuppressionStay) {
   EXPECT_EQ(CountsOf(*store_, "spring")[InvitationState::kSkipped], 1);
 }
 
+// A deleted campaign leaves its attempts in the contacts' history, detached but with the contact's
+// id; forgetting the contact cuts that tie too, and nothing else of the attempt changes.
+// Invariant I13 (docs/invariants.md)
+TEST_P(StoreContractTest, ForgettingSomeoneCutsTheAttemptsADeletedCampaignLeftThem) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("t")));
+  ASSERT_TRUE(Import(*store_, {Contact(1001, "anna", "Anna"), Contact(1002, "bob", "Bob")},
+                     Options("spring")));
+  ASSERT_NO_FATAL_FAILURE(SendAll(*store_, "spring", 1'700'000'000'000));
+  const int64_t account = AccountIdOf(*store_, "spring");
+  auto deleted = store_->DeleteCampaign("spring", AttemptsOnDelete::kKeep, core::Actor::Cli("t"));
+  ASSERT_TRUE(deleted) << deleted.error().message;
+  ASSERT_EQ(deleted->attempts_kept, 2);
+  auto contacts = store_->ListContacts({});
+  ASSERT_TRUE(contacts) << contacts.error().message;
+  ASSERT_EQ(contacts->contacts.size(), 2u);
+  int64_t anna = 0;
+  for (const auto& c : contacts->contacts) {
+    if (c.contact.username == "anna") anna = c.id;
+  }
+  ASSERT_NE(anna, 0);
+  auto before = store_->ContactAttempts(anna);
+  ASSERT_TRUE(before) << before.error().message;
+  ASSERT_EQ(before->size(), 1u);
+
+  auto forgotten = store_->ForgetContact("username:anna");
+  ASSERT_TRUE(forgotten) << forgotten.error().message;
+  // The campaign's invitation is gone, so this one is the attempt the delete left with her id.
+  EXPECT_EQ(forgotten->attempts, 1) << "the detached attempt is cut from the person";
+  const core::RequestKind send[] = {core::RequestKind::kSend};
+  auto kept = store_->CountAttempts(account, send, 0);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(kept->count, 2) << "the attempts themselves stay: the account's counts read them";
+}
+
 TEST_P(StoreContractTest, ForgettingSomeoneUnknownStillSuppressesTheKey) {
   auto forgotten = store_->ForgetContact("phone:+4930999999");
   ASSERT_TRUE(forgotten) << forgotten.error().message;

@@ -191,7 +191,11 @@ TEST(SqliteStoreTest, CampaignChangesMigrationLetsOldAttemptsOutliveTheirCampaig
   auto store = OpenStore("sqlite:" + dir.File("t.db"), testing::TestStoreOptions());
   ASSERT_TRUE(store) << store.error().message;
   EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET outcome = 'failed'"));
-  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET invitation_id = NULL"));
+  // Only a campaign's delete names the detached attempt's campaign and contact (an erasure may
+  // detach attempts too, since migration 15, but gives them no name); nothing re-attaches one.
+  EXPECT_FALSE((*conn)->ExecuteScript(
+      "UPDATE attempts SET invitation_id = NULL, campaign_name = 'old', contact_id = 1"));
+  EXPECT_FALSE((*conn)->ExecuteScript("UPDATE attempts SET invitation_id = 2"));
   EXPECT_FALSE((*conn)->ExecuteScript("DELETE FROM attempts"));
   auto deleted = (*store)->DeleteCampaign("old", AttemptsOnDelete::kKeep, core::Actor::Cli("t"));
   ASSERT_TRUE(deleted) << deleted.error().message;
