@@ -154,15 +154,19 @@ class WorkerE2eTest : public ::testing::Test {
 
   // `unknown` means "this request may have left", nothing wider: a request is marked as leaving
   // right before it leaves, so after each kill only the few requests in flight or about to leave
-  // can be unknown without their contact having a message (at most 2 a kill, on average).
+  // can be unknown without their contact having a message. These tests send at 1,000/s, where a
+  // stall of a few milliseconds on a loaded machine holds several requests between their mark and
+  // the double: up to 4 a kill on average here (measured under the full suite: 1.1-2.7; marked a
+  // batch at a time, 6.6-7.8). At the 30/s, bench/kill_benchmark.sh measures 0.08 a kill.
   // Nobody got two messages (checked before), so the messages beyond those recorded as sent went
   // to unknown rows.
-  void ExpectFewUnknownsNeverLeft(const nlohmann::json& counts, int kills, int per_kill = 2) {
+  void ExpectFewUnknownsNeverLeft(const nlohmann::json& counts, int kills) {
+    constexpr int kPerKill = 4;
     const int64_t never_left = counts["sent"].get<int64_t>() + counts["unknown"].get<int64_t>() -
                                double_->TotalDeliveries();
     std::cout << never_left << " unknown rows whose contact got no message, after " << kills
               << " kills\n";
-    EXPECT_LE(never_left, per_kill * kills) << "unknown rows that never left";
+    EXPECT_LE(never_left, kPerKill * kills) << "unknown rows that never left";
   }
 
   static std::string KeyOf(const std::string& link) {
@@ -499,8 +503,7 @@ TEST_F(WorkerE2eTest, KillsWhileHalfTheContactsArriveByStartSendNothingTwice) {
   ExpectEveryContactTerminal(kContacts);
   nlohmann::json counts = Counts();
   EXPECT_LE(counts["unknown"].get<int64_t>(), kKills * kInFlight);
-  // 3 a kill here: the sends that answer /starts come in bursts as the starts arrive.
-  ExpectFewUnknownsNeverLeft(counts, kKills, 3);
+  ExpectFewUnknownsNeverLeft(counts, kKills);
   EXPECT_GE(double_->TotalDeliveries(), counts["sent"].get<int64_t>());
   EXPECT_LE(double_->TotalDeliveries(),
             counts["sent"].get<int64_t>() + counts["unknown"].get<int64_t>());
