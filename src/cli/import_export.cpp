@@ -101,8 +101,10 @@ class ParsingReader {
 // order. Rejections wait in `pending_` only until the rows around them have been stored.
 class CsvImportSource final : public storage::ImportSource {
  public:
-  CsvImportSource(std::string label, core::CsvReader& reader, const core::ContactParser& parser)
+  CsvImportSource(std::string label, core::CsvReader& reader, const core::ContactParser& parser,
+                  storage::ErasedPeople erased)
       : label_(std::move(label)),
+        erased_(std::move(erased)),
         total_bytes_(reader.total_bytes()),
         parsing_(reader, parser),
         progress_("import " + label_) {}
@@ -119,6 +121,10 @@ class CsvImportSource final : public storage::ImportSource {
       progress_.Update(parsing_.bytes_read(), total_bytes_, rows_);
       if (!record.contact) {
         Reject(record.line, std::move(record.problem));
+        continue;
+      }
+      if (erased_.Contains(*record.contact)) {
+        Reject(record.line, std::string(storage::ErasedPeople::kRefusal));
         continue;
       }
       return storage::ImportRow{record.line, std::move(*record.contact)};
@@ -161,6 +167,7 @@ class CsvImportSource final : public storage::ImportSource {
   }
 
   std::string label_;
+  storage::ErasedPeople erased_;
   uint64_t total_bytes_;
   ParsingReader parsing_;
   std::vector<ParsedRecord> block_;
@@ -192,7 +199,9 @@ int RunImport(storage::Store& store, const ImportOptions& options) {
                unknown);
   }
   core::ContactParser parser(*columns, options.region);
-  CsvImportSource source(label, **reader, parser);
+  Result<storage::ErasedPeople> erased = store.LoadErasedPeople();
+  if (!erased) return Report(erased.error().WithContext(fmt::format("import {}", label)));
+  CsvImportSource source(label, **reader, parser, std::move(*erased));
   storage::ImportOptions import_options;
   import_options.campaign = options.campaign;
   import_options.mode = options.dry_run  ? storage::ImportMode::kDryRun

@@ -298,13 +298,22 @@ int Rank(LogStatus status) {
 // Rows for the store's importer, each result's conflicts printed with the old row it came from.
 class LegacySource final : public storage::ImportSource {
  public:
-  LegacySource(std::string label, std::vector<storage::ImportRow> rows)
-      : label_(std::move(label)), rows_(std::move(rows)) {}
+  LegacySource(std::string label, std::vector<storage::ImportRow> rows,
+               const storage::ErasedPeople& erased)
+      : label_(std::move(label)), rows_(std::move(rows)), erased_(erased) {}
 
   std::optional<storage::ImportRow> Next() override {
-    if (next_ == rows_.size()) return std::nullopt;
-    return rows_[next_++];
+    while (next_ < rows_.size()) {
+      const storage::ImportRow& row = rows_[next_++];
+      if (!erased_.Contains(row.contact)) return row;
+      ++refused_;
+      fmt::print("import-legacy {}: contacts row {}: {}\n", label_, row.line,
+                 storage::ErasedPeople::kRefusal);
+    }
+    return std::nullopt;
   }
+  // Rows of people erased on request, not handed to the store.
+  int64_t refused() const { return refused_; }
   void OnResult(const storage::ImportRow& row, const storage::ImportRowResult& result) override {
     if (result.outcome == storage::ImportOutcome::kConflict) {
       fmt::print("import-legacy {}: contacts row {}: {}; not imported\n", label_, row.line,
@@ -316,7 +325,9 @@ class LegacySource final : public storage::ImportSource {
  private:
   std::string label_;
   std::vector<storage::ImportRow> rows_;
+  const storage::ErasedPeople& erased_;
   size_t next_ = 0;
+  int64_t refused_ = 0;
 };
 
 // A table by its name, case-insensitively, among the aliases given.
@@ -627,8 +638,10 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
       options.dry_run ? storage::ImportMode::kDryRun : storage::ImportMode::kBatches;
   fmt::print("import-legacy {}: {} contacts read, {} not importable; {} logs read\n", label,
              WithThousands(contact_rows), WithThousands(rejected), WithThousands(log_rows));
+  Result<storage::ErasedPeople> erased = store.LoadErasedPeople();
+  if (!erased) return Report(erased.error().WithContext("import-legacy " + label));
   {
-    LegacySource source(label, messaged_rows);
+    LegacySource source(label, messaged_rows, *erased);
     Result<storage::ImportTotals> totals =
         store.ImportContacts(source, {.campaign = std::nullopt, .mode = mode});
     if (!totals) return Report(totals.error().WithContext("import-legacy " + label));
@@ -662,7 +675,7 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
         counts[storage::LegacyResult::kKept]);
   }
   {
-    LegacySource source(label, fresh_rows);
+    LegacySource source(label, fresh_rows, *erased);
     Result<storage::ImportTotals> totals =
         store.ImportContacts(source, {.campaign = options.campaign, .mode = mode});
     if (!totals) return Report(totals.error().WithContext("import-legacy " + label));
@@ -675,7 +688,7 @@ int RunImportLegacy(storage::Store& store, const LegacyImportOptions& options) {
         WithThousands(totals->duplicates), WithThousands(totals->conflicts), options.campaign,
         WithThousands(totals->enqueued), WithThousands(totals->skipped),
         WithThousands(static_cast<int64_t>(fresh_rows.size()) - totals->enqueued - totals->skipped -
-                      totals->conflicts));
+                      totals->conflicts - source.refused()));
   }
 
   // --- pacing: checked together against what the campaign has, then stored one by one

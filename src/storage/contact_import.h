@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "core/contact.h"
 #include "core/error.h"
@@ -73,12 +76,35 @@ struct ImportTotals {
   bool committed = false;
 };
 
+// The people erased on request (`tginvite contact forget`), by their suppression keys. An import
+// source refuses their rows before they reach the store: the store would otherwise keep the
+// person's name and identifiers again (their suppression alone only keeps them from invitations).
+class ErasedPeople {
+ public:
+  // Why a row is refused, as the import reports it.
+  static constexpr std::string_view kRefusal =
+      "a person erased on request (tginvite contact forget): not imported; remove the row, or "
+      "lift the suppression (tginvite suppress remove) if they asked to come back";
+
+  ErasedPeople() = default;
+  explicit ErasedPeople(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
+
+  // True when one of the contact's identifiers (user id, username, phone) is an erased person's.
+  bool Contains(const core::ContactRecord& contact) const;
+  bool empty() const { return keys_.empty(); }
+
+ private:
+  std::unordered_set<std::string> keys_;  // "id:N", "username:x", "phone:+E164"
+};
+
 class ContactImporter {
  public:
   virtual ~ContactImporter() = default;
 
   virtual Result<ImportTotals> ImportContacts(ImportSource& source,
                                               const ImportOptions& options) = 0;
+  // Read before an import, for its source.
+  virtual Result<ErasedPeople> LoadErasedPeople() = 0;
 };
 
 }  // namespace tginvite::storage

@@ -247,4 +247,24 @@ Result<int64_t> SqlStore::RecordLinkRevocations(std::span<const LinkRevocation> 
   return done;
 }
 
+bool ErasedPeople::Contains(const core::ContactRecord& contact) const {
+  if (keys_.empty()) return false;
+  if (contact.telegram_user_id && keys_.count(fmt::format("id:{}", *contact.telegram_user_id)) > 0)
+    return true;
+  if (!contact.username.empty() && keys_.count("username:" + contact.username) > 0) return true;
+  return !contact.phone.empty() && keys_.count("phone:" + contact.phone) > 0;
+}
+
+Result<ErasedPeople> SqlStore::LoadErasedPeople() {
+  std::vector<std::string> keys;
+  RETURN_IF_ERROR(ReadUnit([&](Session& session) -> Status {
+    return session.ForEach("SELECT key FROM suppressions WHERE reason = ?",
+                           {std::string(kErasedReason)}, [&keys](const Row& row) -> Status {
+                             keys.push_back(row.Text(0));
+                             return Ok();
+                           });
+  }));
+  return ErasedPeople(std::move(keys));
+}
+
 }  // namespace tginvite::storage

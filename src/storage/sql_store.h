@@ -52,6 +52,7 @@ class SqlStore : public Store {
   Result<AccountRemoval> RemoveAccount(std::string_view name) override;
   // Erasure and link revocation (storage/sql_erasure.cpp).
   Result<ForgetResult> ForgetContact(std::string_view key) override;
+  Result<ErasedPeople> LoadErasedPeople() override;
   Result<ForgetResult> ForgetContactById(int64_t contact_id) override;
   Result<std::vector<LinkToRevoke>> ClaimLinksToRevoke(const LinkRevokeClaim& claim) override;
   Result<int64_t> RecordLinkRevocations(std::span<const LinkRevocation> revocations,

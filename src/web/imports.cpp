@@ -14,8 +14,9 @@ constexpr size_t kMaxProblems = 1000;
 // Feeds the parsed rows of an in-memory CSV to the store and keeps the report.
 class ReportingSource final : public storage::ImportSource {
  public:
-  ReportingSource(core::CsvReader& reader, const core::ContactParser& parser)
-      : reader_(reader), parser_(parser) {}
+  ReportingSource(core::CsvReader& reader, const core::ContactParser& parser,
+                  storage::ErasedPeople erased)
+      : reader_(reader), parser_(parser), erased_(std::move(erased)) {}
 
   std::optional<storage::ImportRow> Next() override {
     while (std::optional<core::CsvRecord> record = reader_.Next()) {
@@ -27,6 +28,10 @@ class ReportingSource final : public storage::ImportSource {
       Result<core::ContactRecord> contact = parser_.Parse(record->fields);
       if (!contact) {
         Reject(record->line, contact.error().message);
+        continue;
+      }
+      if (erased_.Contains(*contact)) {
+        Reject(record->line, std::string(storage::ErasedPeople::kRefusal));
         continue;
       }
       return storage::ImportRow{record->line, std::move(*contact)};
@@ -66,6 +71,7 @@ class ReportingSource final : public storage::ImportSource {
 
   core::CsvReader& reader_;
   const core::ContactParser& parser_;
+  storage::ErasedPeople erased_;
   int64_t rows_ = 0;
   int64_t rejected_ = 0;
   std::vector<json> problems_;
@@ -87,7 +93,8 @@ Result<json> RunImport(storage::ContactImporter& store, const ImportRequest& req
     warnings.push_back(fmt::format("column \"{}\" is not known and is ignored", unknown));
   }
   core::ContactParser parser(columns, request.region);
-  ReportingSource source(*reader, parser);
+  ASSIGN_OR_RETURN(storage::ErasedPeople erased, store.LoadErasedPeople());
+  ReportingSource source(*reader, parser, std::move(erased));
   storage::ImportOptions options;
   options.campaign = request.campaign;
   options.mode = mode;

@@ -604,11 +604,18 @@ TEST_F(CliTest, ContactForgetErasesThePersonAndTheSameCsvDoesNotBringThemBack) {
   EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts WHERE first_name = 'Anna'"), "0\n");
   EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts"), "1\n");
 
-  Ok({"import", "people.csv", "--campaign", "spring"});
-  EXPECT_EQ(Dump("SELECT i.state FROM invitations i JOIN contacts c ON c.id = i.contact_id "
-                 "WHERE c.telegram_user_id = 1001"),
-            "skipped\n");
+  // The same file again: her row is refused before it reaches the store (her name and phone are
+  // not stored again), Bob's is a duplicate; --strict refuses the file while it holds her row.
+  ProcessResult again = Run({"import", "people.csv", "--campaign", "spring"});
+  EXPECT_THAT(again.out, HasSubstr("line 2: a person erased on request (tginvite contact forget): "
+                                   "not imported"));
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts WHERE telegram_user_id = 1001 OR phone = "
+                 "'+49301234567'"),
+            "0\n");
   EXPECT_EQ(Dump("SELECT COUNT(*) FROM invitations WHERE state = 'pending'"), "1\n");
+  ProcessResult strict = Run({"import", "people.csv", "--campaign", "spring", "--strict"});
+  EXPECT_NE(strict.exit_code, 0);
+  EXPECT_EQ(Dump("SELECT COUNT(*) FROM contacts"), "1\n");
 
   // Nobody matches: not an error for an erasure; the key is suppressed all the same.
   ProcessResult nobody = Ok({"contact", "forget", "id:777"});

@@ -83,6 +83,20 @@ TEST_F(ErasureApiTest, DeletingAContactForgetsThePersonAndSaysWhatWent) {
   EXPECT_EQ(list["suppressions"].size(), 2u);
   // Without the CSRF token nothing is deleted.
   ExpectError(Send("DELETE", "/api/v1/contacts/1", "", CookieHeaders(login_)), 403, "csrf");
+
+  // The dashboard's import refuses her row: her name is not stored again.
+  const std::string csv = "telegram_user_id,username,first_name\n4242,,Gwen\n4343,,Otto\n";
+  json report = Expect(Send("POST", "/api/v1/imports?campaign=spring", csv,
+                            CookieHeaders(login_, login_.csrf), "text/csv"),
+                       200);
+  EXPECT_EQ(report["rejected"], 1) << report.dump();
+  ASSERT_EQ(report["problems"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["problems"][0]["line"], 2);
+  EXPECT_NE(report["problems"][0]["message"].get<std::string>().find("erased on request"),
+            std::string::npos)
+      << report.dump();
+  Expect(Call("POST", "/api/v1/imports/" + report["id"].get<std::string>() + "/commit"), 200);
+  EXPECT_EQ(*store_->CountContacts(), 1) << "only Otto";
 }
 
 // Invariant I7 (docs/invariants.md)
