@@ -90,7 +90,8 @@ Result<bool> FlagParam(const Query& query, const std::string& key) {
   std::optional<std::string> text = Param(query, key);
   if (!text || text->empty() || *text == "0" || *text == "false") return false;
   if (*text == "1" || *text == "true") return true;
-  return Fail(ErrorCode::kInvalidArgument, "query parameter {}={}: expected 1 or 0", key, *text);
+  return Fail(ErrorCode::kInvalidArgument,
+              "query parameter {}={}: expected true or false (1 or 0)", key, *text);
 }
 
 // A contact id from the path; kNotFound for anything that is not one.
