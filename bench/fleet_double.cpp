@@ -4,8 +4,10 @@
 //   "t_ms deliveries violations early conflicts duplicates"
 // (t_ms since start); it ends on SIGINT/SIGTERM.
 //
-// usage: fleet_double --accounts N [--rate R] [--tolerance-ms T] [--latency-ms L] [--threads K]
+// usage: fleet_double --accounts N [--rate R] [--tolerance-ms T | --window] [--latency-ms L]
+//                     [--threads K]
 //        fleet_double --print-token I
+// --window: the rate is a strict count of messages in any sliding second, not a GCRA.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +38,10 @@ int main(int argc, char** argv) {
   options.max_recorded_requests = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--window") {
+      options.sliding_window = true;
+      continue;
+    }
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (value == nullptr) {
       std::fprintf(stderr, "fleet_double: %s needs a value\n", arg.c_str());

@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
-# Crash precision and rate precision of one bot on SQLite, against the Bot API double
-# (bench/fleet_double), as issue 16 measures them:
+# Crash precision of one bot on SQLite, against the Bot API double (bench/fleet_double), as issue
+# 16 measures it (its rate precision is bench/dispatch_benchmark.sh's):
 #  1. kills: a shared-link campaign of CONTACTS (3000) contacts at telegram.rate 30 and
 #     dispatch.in_flight 16; the worker (`tginvite run`) is killed with SIGKILL KILLS (12) times at
 #     random moments (1-8 s after it starts) and restarted, then finishes with --until-idle.
 #     Prints the duplicates the double saw and the `unknown` rows whose contact got no message
 #     (sent + unknown - deliveries: nobody got two messages, so the messages beyond those recorded
 #     as sent went to unknown rows), in all and per kill.
-#  2. rate: 1,800 contacts at telegram.rate 30, no kills; the double counts every sliding-window
-#     violation of 30 requests a second with no tolerance (`--tolerance-ms 0`). Prints the
-#     achieved rate between the first and the last delivery and its share of 30/s.
 #
 # usage: bench/kill_benchmark.sh [BUILD_DIR]      (default build; needs tginvite and fleet_double)
-# env: CONTACTS (3000), KILLS (12), RATE_CONTACTS (1800), SEED (20261203)
+# env: CONTACTS (3000), KILLS (12), SEED (20261203)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${1:-build}
@@ -21,7 +18,6 @@ double_bin=$PWD/$build/bench/fleet_double
 [[ -x $tginvite && -x $double_bin ]] || { echo "build tginvite and fleet_double in $build" >&2; exit 1; }
 contacts=${CONTACTS:-3000}
 kills=${KILLS:-12}
-rate_contacts=${RATE_CONTACTS:-1800}
 RANDOM=${SEED:-20261203}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tginvite-kill-bench.XXXXXX")
@@ -45,7 +41,7 @@ setup() {
   export TGINVITE_DB="sqlite:$dir/t.db"
   TGINVITE_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
   export TGINVITE_SECRET_KEY
-  "$double_bin" --accounts 1 --rate 30 --tolerance-ms 0 --latency-ms 2 --threads 64 >"$dir/double.out" &
+  "$double_bin" --accounts 1 --rate 30 --window --latency-ms 2 --threads 64 >"$dir/double.out" &
   double_pid=$!
   pids+=("$double_pid")
   for _ in $(seq 100); do grep -q '^port' "$dir/double.out" 2>/dev/null && break; sleep 0.05; done
@@ -101,17 +97,3 @@ echo "kills: $kills SIGKILLs, $contacts contacts: sent $sent, unknown $unknown, 
 echo "kills: unknown rows whose contact got no message: $never_left ($(python3 -c "print(round($never_left / $kills, 2))") a kill)"
 kill "$double_pid" 2>/dev/null || true
 
-# 2. rate
-setup rate "$rate_contacts" shared
-(cd "$dir" && timeout 600 "$tginvite" run --until-idle >>worker.log 2>&1)
-sleep 0.3
-read -r _ deliveries violations early _ duplicates <<<"$(counters "$dir/double.out")"
-# First and last delivery: the first counter line with deliveries > 0, the first with all of them.
-read -r first last <<<"$(awk -v n="$rate_contacts" 'NF == 6 && $1 ~ /^[0-9]+$/ {
-  if ($2 > 0 && f == "") f = $1; if ($2 >= n && l == "") l = $1 } END {print f, l}' "$dir/double.out")"
-python3 -c "
-d, first, last = $deliveries, $first, $last
-secs = (last - first) / 1000
-rate = (d - 1) / secs if secs > 0 else 0
-print(f'rate: {d} deliveries in {secs:.1f} s (100 ms counter lines): {rate:.2f}/s = {rate / 30 * 100:.1f} % of 30/s')"
-echo "rate: violations $violations (sliding 1 s window, no tolerance), early $early, duplicates $duplicates"

@@ -12,9 +12,11 @@
 #include "core/message_template.h"
 #include "dispatch/backoff.h"
 #include "dispatch/batch.h"
+#include "dispatch/leaving_window.h"
 #include "dispatch/send_window.h"
 #include "dispatch/sending_marks.h"
 #include "dispatch/updates.h"
+#include "dispatch/worker_pool.h"
 
 namespace tginvite::dispatch {
 namespace {
@@ -27,19 +29,6 @@ int64_t Millis(core::TimePoint t) { return core::ToUnixMillis(t); }
 // How stale the flood pause a send checks may be; how long a claim's lead may grow.
 constexpr milliseconds kFloodRecheck{10};
 constexpr milliseconds kMaxLead{1000};
-
-// Runs fn(0..n-1) on up to `threads` threads; returns when all are done.
-void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
-  if (n == 0) return;
-  threads = std::clamp<size_t>(threads, 1, n);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::jthread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-}
 
 }  // namespace
 
@@ -97,6 +86,7 @@ Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const
       clock_(clock),
       options_(std::move(options)),
       started_at_(Millis(clock.Now())),
+      pool_(std::make_unique<WorkerPool>(kMaxPoolThreads)),
       random_(options_.seed) {
   sending_marks_ = std::make_unique<SendingMarks>(
       [this](std::span<const storage::SendingMark> marks,
@@ -116,6 +106,13 @@ Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const
 }
 
 Dispatcher::~Dispatcher() = default;
+
+LeavingWindow& Dispatcher::LeavingWindowOf(int64_t account_id) {
+  std::lock_guard lock(leaving_windows_mu_);
+  std::unique_ptr<LeavingWindow>& window = leaving_windows_[account_id];
+  if (!window) window = std::make_unique<LeavingWindow>();
+  return *window;
+}
 
 Health Dispatcher::health() const {
   std::lock_guard lock(health_mu_);
@@ -316,9 +313,9 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
     batch.limiter_locked_at = Millis(clock_.Now());
     return batch.limiter_locked_at;
   };
-  // Rounded up: the spacing never lets more than `rate` messages a second through.
-  const int64_t rate = std::max(settings.rate, 1);
-  request.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
+  // A little wider than 1 s / rate: the spacing never lets more than `rate` messages a second
+  // through, and leaves LeavingWindow room for the jitter of the way to Telegram.
+  request.emission_interval = EmissionInterval(settings.rate);
   request.chat_interval = settings.chat_interval;
   for (const storage::Campaign& campaign : batch.work.campaigns) {
     const core::Settings& s = batch.work.campaign_settings.at(campaign.id);
@@ -455,7 +452,7 @@ Status Dispatcher::PrepareSharedLinks(Batch& batch) {
 
 void Dispatcher::PrepareClaims(Batch& batch) {
   const std::vector<storage::Claim>& claims = batch.claims;
-  ParallelFor(claims.size(), static_cast<size_t>(batch.work.settings.in_flight), [&](size_t i) {
+  pool_->ParallelFor(claims.size(), static_cast<size_t>(batch.work.settings.in_flight), [&](size_t i) {
     const storage::Claim& claim = claims[i];
     const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
     auto skip = [&](std::string reason) {
@@ -597,7 +594,7 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
   std::atomic<int64_t> sent{0};
   std::atomic<int64_t> released_late{0};
   std::atomic<int64_t> released_paused{0};
-  ParallelFor(batch.to_send.size(), static_cast<size_t>(batch.work.settings.in_flight),
+  pool_->ParallelFor(batch.to_send.size(), static_cast<size_t>(batch.work.settings.in_flight),
               [&](size_t k) {
                 const size_t i = batch.to_send[k];
                 const storage::Claim& claim = batch.claims[i];
@@ -631,8 +628,16 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
                   give_back();
                   return;
                 }
-                if (clock_.Now() - slot > kMaxLateness) {
+                // When the request may leave: at its slot, unless the account's last `rate`
+                // requests left so late that it would make more than `rate` in a second.
+                const std::optional<core::TimePoint> leave = LeavingWindowOf(account.id).Take(
+                    clock_.Now(), batch.work.settings.rate, slot + kMaxLateness);
+                if (!leave) {
                   ++released_late;
+                  give_back();
+                  return;
+                }
+                if (!clock_.SleepUntil(*leave, batch.stop) || batch.StoppedFor(claim)) {
                   give_back();
                   return;
                 }
@@ -992,8 +997,7 @@ Status Dispatcher::RevokeLinksOnce(std::stop_token stop) {
     claim.worker = options_.worker_id;
     claim.now = Millis(clock_.Now());
     claim.limit = std::max(s.in_flight, 1);
-    const int64_t rate = std::max(s.rate, 1);
-    claim.emission_interval = milliseconds(std::max<int64_t>(1, (1000 + rate - 1) / rate));
+    claim.emission_interval = EmissionInterval(s.rate);
     claim.lease = s.lease + s.http_timeout;
     ASSIGN_OR_RETURN(std::vector<storage::LinkToRevoke> links, store_.ClaimLinksToRevoke(claim));
     std::vector<storage::LinkRevocation> done;

@@ -38,6 +38,8 @@ namespace tginvite::dispatch {
 // Makes the messenger for an account: the Bot API for bot accounts, the simulator for
 // rehearsal ones. Supplied by the composition root.
 class SendingMarks;
+class LeavingWindow;
+class WorkerPool;
 
 using MessengerFactory = std::function<std::unique_ptr<telegram::Messenger>(
     const storage::Account& account, const core::Settings& settings)>;
@@ -79,9 +81,9 @@ struct CycleReport {
 };
 
 // A request leaves at most this long after the slot its account's limiter gave it; a later one is
-// given back unsent (its slot is wasted, never reused). Slots are spaced exactly 1/rate apart, so a
-// receiver's GCRA with a burst tolerance of T accepts our sends while each leaves within T of its
-// slot: this keeps T - kMaxLateness for the transport's own jitter.
+// given back unsent (its slot is wasted, never reused). Slots are spaced a little over 1/rate
+// apart (EmissionInterval), and a late request pushes the account's next ones (LeavingWindow), so
+// no second holds more than `rate` of them.
 inline constexpr std::chrono::milliseconds kMaxLateness{20};
 
 // Claim-and-send loops per account and worker (fewer when dispatch.in_flight is smaller): while
@@ -146,6 +148,8 @@ class Dispatcher {
   Leaving MarkLeaving(Batch& batch, size_t i);
   // How long before its slot a request is marked: about what a mark's commit takes.
   std::chrono::milliseconds MarkLead() const;
+  // The account's requests as they leave this process (created on first use).
+  LeavingWindow& LeavingWindowOf(int64_t account_id);
   // Rows whose slots passed while they were prepared take new ones (unless pacing planned them).
   void ReslotLate(Batch& batch, CycleReport& report);
   // Marks and sends each request at its slot; SendOne sends one and notes its outcome.
@@ -215,6 +219,12 @@ class Dispatcher {
   core::WarnOnce warn_once_;
   int64_t started_at_ = 0;
   std::unique_ptr<SendingMarks> sending_marks_;
+  // The threads of every batch's concurrent requests: up to dispatch.in_flight (256) for each of
+  // the accounts' lanes.
+  static constexpr size_t kMaxPoolThreads = 1024;
+  std::unique_ptr<WorkerPool> pool_;
+  std::mutex leaving_windows_mu_;
+  std::map<int64_t, std::unique_ptr<LeavingWindow>> leaving_windows_;
 
   std::mutex messengers_mu_;
   std::map<int64_t, std::shared_ptr<telegram::Messenger>> messengers_;

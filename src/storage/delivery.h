@@ -41,8 +41,9 @@ struct ClaimRequest {
   int max_rows = 16;
   // Only slots that fall within now + horizon are claimed.
   std::chrono::milliseconds horizon{1000};
-  // Least spacing of any two of the account's sends: 1 s / telegram.rate.
-  std::chrono::milliseconds emission_interval{34};
+  // Least spacing of any two of the account's sends: a little over 1 s / telegram.rate
+  // (dispatch::EmissionInterval).
+  std::chrono::microseconds emission_interval{33'400};
   // Minimum gap between two messages to one chat (telegram.chat_interval), across campaigns.
   std::chrono::milliseconds chat_interval{1000};
   std::vector<CampaignPlan> campaigns;  // running campaigns of the account, window open
@@ -101,7 +102,7 @@ struct ReslotRequest {
   int64_t now = 0;  // unix ms
   // As in ClaimRequest: read once the account's limiter is locked, and used as `now` if later.
   std::function<int64_t()> clock;
-  std::chrono::milliseconds emission_interval{34};
+  std::chrono::microseconds emission_interval{33'400};
   std::chrono::milliseconds chat_interval{1000};
   // New slots start this long after now: the time to commit them and wake the senders.
   std::chrono::milliseconds delay{0};

@@ -49,7 +49,7 @@ struct LinkRevokeClaim {
   std::string worker;
   int64_t now = 0;  // unix ms
   int limit = 16;
-  std::chrono::milliseconds emission_interval{34};
+  std::chrono::microseconds emission_interval{33'400};
   // A claimed link is not handed to another worker until this long after its slot.
   std::chrono::milliseconds lease{30'000};
   // Only slots up to now + horizon are handed out; later links wait for the next claim.

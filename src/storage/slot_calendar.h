@@ -11,6 +11,7 @@
 // free slots before such a reservation.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,25 +19,36 @@
 
 namespace tginvite::storage::internal {
 
+// Slots are kept in microseconds, so that an interval need not be a whole number of milliseconds
+// (30/s is 33,334 us; rounded up to 34 ms it allowed only 98 % of the rate). rate_limits.reserved
+// holds them as "us:" and the numbers; a list without the marker (written before) is in
+// milliseconds. Callers speak milliseconds: a slot handed out is rounded up to a whole one.
 class SlotCalendar {
  public:
-  // The slots in `stored` that can still constrain a slot from `now` on (those after
+  // The slots in `stored` that can still constrain a slot from `now` (ms) on (those after
   // now - interval); numbers that do not parse are dropped (they only ever made slots later).
-  SlotCalendar(std::string_view stored, int64_t now, int64_t interval);
+  SlotCalendar(std::string_view stored, int64_t now, std::chrono::microseconds interval);
 
-  // The earliest slot at or after `from` at least one interval from every slot handed out.
+  // The earliest slot that rounds up to `from` or later, at least one interval from every slot
+  // handed out (ms, rounded up). It may lie up to 999 us before `from`: callers ask again with
+  // what it returned under another constraint, then Take it, and each time the fraction found is
+  // found again (were the rounded slot taken, every interval would widen to whole milliseconds
+  // again). Requests leave at the rounded slot, never before `from`.
   int64_t Earliest(int64_t from) const;
   // Earliest(from), handed out.
   int64_t Take(int64_t from);
 
   // The slots handed out, for rate_limits.reserved.
   std::string Stored() const;
-  // One interval after the last slot handed out (0 when none); kept in rate_limits.tat.
+  // One interval after the last slot handed out (ms, rounded up; 0 when none); kept in
+  // rate_limits.tat.
   int64_t Frontier() const;
 
  private:
-  std::vector<int64_t> slots_;  // ascending
-  int64_t interval_;
+  int64_t EarliestMicros(int64_t from) const;
+
+  std::vector<int64_t> slots_;  // ascending, in microseconds
+  int64_t interval_;            // microseconds
 };
 
 }  // namespace tginvite::storage::internal

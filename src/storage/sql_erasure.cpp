@@ -193,7 +193,7 @@ Result<std::vector<LinkToRevoke>> SqlStore::ClaimLinksToRevoke(const LinkRevokeC
     ASSIGN_OR_RETURN(std::optional<Row> stored,
                      tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ?", {limiter_key}));
     internal::SlotCalendar limiter(stored ? stored->Text(0) : "", claim.now,
-                                   claim.emission_interval.count());
+                                   claim.emission_interval);
     for (const Row& row : rows) {
       const int64_t slot = limiter.Earliest(claim.now);
       if (slot > claim.now + claim.horizon.count()) break;

@@ -429,6 +429,7 @@ class BotApiDouble::Impl {
  private:
   struct Account {
     TimePoint message_tat{};
+    std::deque<TimePoint> recent_messages;  // admitted within the last second (sliding_window)
     TimePoint pause_until{};
     int polls = 0;            // getUpdates in flight
     uint64_t poll_round = 0;  // a new getUpdates ends the older ones (409)
@@ -614,7 +615,17 @@ class BotApiDouble::Impl {
       Nanos interval;
     };
     std::vector<Lane> lanes;
-    if (options_.account_rate > 0) {
+    if (options_.account_rate > 0 && options_.sliding_window) {
+      const auto limit = static_cast<size_t>(options_.account_rate);
+      std::deque<TimePoint>& recent = account.recent_messages;
+      while (!recent.empty() && now - recent.front() >= std::chrono::seconds(1)) recent.pop_front();
+      if (recent.size() >= limit) {
+        worst_violation_ = std::max(worst_violation_,
+                                    std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::seconds(1) - (now - recent.front())));
+        return false;
+      }
+    } else if (options_.account_rate > 0) {
       lanes.push_back(
           {&account.message_tat, std::chrono::duration_cast<Nanos>(
                                      std::chrono::duration<double>(1.0 / options_.account_rate))});
@@ -637,6 +648,9 @@ class BotApiDouble::Impl {
       }
     }
     for (const Lane& lane : lanes) *lane.tat = std::max(*lane.tat, now) + lane.interval;
+    if (options_.account_rate > 0 && options_.sliding_window) {
+      account.recent_messages.push_back(now);
+    }
     return true;
   }
 

@@ -53,6 +53,10 @@ struct BotApiDoubleOptions {
   std::chrono::milliseconds chat_interval{1000};  // between messages to one chat; 0: unlimited
   int group_per_minute = 20;                      // messages/min to one group; <= 0: unlimited
   std::chrono::milliseconds rate_tolerance{50};   // jitter and bursts a GCRA forgives
+  // account_rate as a strict count instead of a GCRA: a message that would make more than
+  // account_rate (rounded down) of the token's admitted messages arrive within any one second is
+  // a violation, however the others were spaced.
+  bool sliding_window = false;
   std::chrono::milliseconds latency{0};           // added before every answer
   int retry_after_seconds = 2;                    // of every 429 the double sends
   std::chrono::seconds max_long_poll{5};          // cap on getUpdates' `timeout`

@@ -229,6 +229,25 @@ TEST(BotApiDoubleTest, ABurstOnTheInjectedClockIsAViolation) {
   EXPECT_NEAR(static_cast<double>(server.WorstViolation().count()), 16667, 2);
 }
 
+// The strict count (bench/dispatch_benchmark.sh): any spacing is fine while no second holds more
+// than the rate, and the request that would make it one more is a violation however even the
+// rest were.
+TEST(BotApiDoubleTest, TheSlidingWindowCountsMessagesInAnyOneSecond) {
+  BotApiDoubleOptions options = Unlimited();
+  options.account_rate = 3;
+  options.sliding_window = true;
+  // Bursts of three a second apart (the fourth exactly a second after the first): within it.
+  options.clock = Times({0, 1, 2, 1000, 1001, 1002, 1500});
+  BotApiDouble server(options);
+  Client client(server);
+  for (int64_t chat = 1; chat <= 6; ++chat) EXPECT_EQ(client.Send(chat)->status, 200) << chat;
+  EXPECT_EQ(server.RateViolations(), 0);
+  // At 1500, 1000, 1001 and 1002 are within the second: a fourth is one too many.
+  EXPECT_EQ(client.Send(7)->status, 429);
+  EXPECT_EQ(server.RateViolations(), 1);
+  EXPECT_EQ(server.WorstViolation(), 500ms);  // the oldest leaves the window at 2000
+}
+
 TEST(BotApiDoubleTest, RequestsBeforeRetryAfterHasPassedAreEarly) {
   BotApiDoubleOptions options = Unlimited();
   options.retry_after_seconds = 1;

@@ -124,7 +124,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
     }
     // The wait for the lock may have been long (another worker's claim): slots count from now.
     if (request.clock) now = std::max(now, request.clock());
-    internal::SlotCalendar limiter(locked[0].Text(0), now, request.emission_interval.count());
+    internal::SlotCalendar limiter(locked[0].Text(0), now, request.emission_interval);
     if (core::ParseAccountHealth(locked[0].Text(2)) != core::AccountHealth::kOk) return Ok();
     if (locked[0].Int(1) > now) {
       result.flood_until = locked[0].Int(1);
@@ -250,7 +250,7 @@ Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
         tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ? FOR UPDATE", {limiter_key}));
     if (!stored) return Ok();
     const int64_t now = request.clock ? std::max(request.now, request.clock()) : request.now;
-    internal::SlotCalendar limiter(stored->Text(0), now, request.emission_interval.count());
+    internal::SlotCalendar limiter(stored->Text(0), now, request.emission_interval);
     std::vector<int64_t> contact_ids, contact_next;
     for (size_t k = 0; k < request.rows.size(); ++k) {
       const ReslotRequest::Row& late = request.rows[k];

@@ -54,7 +54,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
     ASSIGN_OR_RETURN(std::optional<Row> stored,
                      tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ?", {limiter_key}));
     internal::SlotCalendar limiter(stored ? stored->Text(0) : "", now,
-                                   request.emission_interval.count());
+                                   request.emission_interval);
     const int64_t first_slot = now + request.lead.count();
     const int64_t horizon_end = first_slot + request.horizon.count();
     std::mt19937_64 random(request.seed);
@@ -145,7 +145,7 @@ Result<std::vector<int64_t>> SqliteStore::ReslotLate(const ReslotRequest& reques
     ASSIGN_OR_RETURN(std::optional<Row> stored,
                      tx.QueryOne("SELECT reserved FROM rate_limits WHERE key = ?", {limiter_key}));
     internal::SlotCalendar limiter(stored ? stored->Text(0) : "", now,
-                                   request.emission_interval.count());
+                                   request.emission_interval);
     bool moved = false;
     for (size_t k = 0; k < request.rows.size(); ++k) {
       const ReslotRequest::Row& late = request.rows[k];
