@@ -452,7 +452,8 @@ Status Dispatcher::PrepareSharedLinks(Batch& batch) {
 
 void Dispatcher::PrepareClaims(Batch& batch) {
   const std::vector<storage::Claim>& claims = batch.claims;
-  pool_->ParallelFor(claims.size(), static_cast<size_t>(batch.work.settings.in_flight), [&](size_t i) {
+  const auto in_flight = static_cast<size_t>(batch.work.settings.in_flight);
+  pool_->ParallelFor(claims.size(), in_flight, [&](size_t i) {
     const storage::Claim& claim = claims[i];
     const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
     auto skip = [&](std::string reason) {

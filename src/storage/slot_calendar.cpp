@@ -16,8 +16,7 @@ int64_t CeilMillis(int64_t micros) { return micros >= 0 ? (micros + 999) / 1000 
 
 }  // namespace
 
-SlotCalendar::SlotCalendar(std::string_view stored, int64_t now,
-                           std::chrono::microseconds interval)
+SlotCalendar::SlotCalendar(std::string_view stored, int64_t now, std::chrono::microseconds interval)
     : interval_(std::max<int64_t>(interval.count(), 1)) {
   int64_t unit = 1000;  // milliseconds, as written before the marker
   if (stored.starts_with(kMicros)) {

@@ -148,10 +148,3 @@ export async function apiSession(url) {
     return { status: response.status, body: text ? JSON.parse(text) : null };
   };
 }
-
-// True when the server has the route (the REST API grows while the dashboard is built against
-// its contract; a test whose route is missing is skipped with the route named).
-export async function hasRoute(api, method, path, body) {
-  const { status, body: data } = await api(method, path, body);
-  return !(status === 404 && data?.error?.code === 'not_found' && /no route/.test(data.error.message));
-}
