@@ -1,7 +1,10 @@
 #include "dispatch/dispatcher.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <optional>
 #include <set>
+#include <span>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -77,8 +80,6 @@ std::string_view ToString(HealthState state) {
   return "?";
 }
 
-
-
 Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const core::Clock& clock,
                        DispatcherOptions options)
     : store_(store),
@@ -88,16 +89,16 @@ Dispatcher::Dispatcher(storage::Store& store, MessengerFactory messengers, const
       started_at_(Millis(clock.Now())),
       pool_(std::make_unique<WorkerPool>(kMaxPoolThreads)),
       random_(options_.seed) {
-  sending_marks_ = std::make_unique<SendingMarks>(
-      [this](std::span<const storage::SendingMark> marks,
-             milliseconds lease) -> Result<std::vector<int64_t>> {
+  sending_marks_ =
+      std::make_unique<SendingMarks>([this](std::span<const storage::SendingMark> marks,
+                                            milliseconds lease) -> Result<std::vector<int64_t>> {
         // A created link exists only in memory until this commits: retry rather than create it
         // again. If it still fails, nothing was sent and the rows go back to pending when their
         // lease expires.
         std::vector<int64_t> ours;
         RETURN_IF_ERROR_CTX(RetryWrite([&]() -> Status {
-                              ASSIGN_OR_RETURN(ours, store_.MarkSending(
-                                                         marks, Millis(clock_.Now()), lease));
+                              ASSIGN_OR_RETURN(
+                                  ours, store_.MarkSending(marks, Millis(clock_.Now()), lease));
                               return Ok();
                             }),
                             "mark sending");
@@ -225,7 +226,8 @@ Result<Dispatcher::Plan> Dispatcher::MakePlan() {
       plan.blocked_accounts.push_back(std::move(blocked));
     } else {
       plan.blocked_accounts.push_back(fmt::format("account {} cannot send ({}): {}", account.name,
-                                                  core::ToString(account.health), account.health_reason));
+                                                  core::ToString(account.health),
+                                                  account.health_reason));
     }
   }
 
@@ -358,8 +360,7 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
 
 storage::OutcomeRecord Dispatcher::FailureRecord(const Batch& batch, const storage::Claim& claim,
                                                  const telegram::Outcome& outcome,
-                                                 core::RequestKind request,
-                                                 int64_t started_at) {
+                                                 core::RequestKind request, int64_t started_at) {
   const core::Settings& s = batch.work.campaign_settings.at(claim.campaign_id);
   storage::OutcomeRecord record;
   record.invitation_id = claim.invitation_id;
@@ -451,59 +452,99 @@ Status Dispatcher::PrepareSharedLinks(Batch& batch) {
 }
 
 void Dispatcher::PrepareClaims(Batch& batch) {
+  // A bot's member checks all at once on its exchange; what needs more requests (a personal link,
+  // a user account's lookup) then runs on the pool's threads, the rest on this one.
   const std::vector<storage::Claim>& claims = batch.claims;
-  const auto in_flight = static_cast<size_t>(batch.work.settings.in_flight);
-  pool_->ParallelFor(claims.size(), in_flight, [&](size_t i) {
-    const storage::Claim& claim = claims[i];
-    const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
-    auto skip = [&](std::string reason) {
-      batch.eligible[i] = 0;
-      storage::OutcomeRecord skipped = Release(claim);
-      skipped.state = InvitationState::kSkipped;
-      skipped.error = std::move(reason);
-      batch.AddOutcome(std::move(skipped));
-    };
-    if (batch.StoppedFor(claim)) {
-      batch.eligible[i] = 0;
-      batch.AddOutcome(Release(claim));
-      return;
+  std::vector<std::optional<telegram::MemberResult>> members = CheckMembers(batch);
+  std::vector<size_t> on_threads;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const storage::Campaign& campaign = *batch.campaigns.at(claims[i].campaign_id);
+    const bool needs_link = campaign.link_mode != core::LinkMode::kShared &&
+                            claims[i].invite_link.empty() && !AddsMember(batch, claims[i]);
+    if (members[i] && !needs_link) {
+      PrepareClaim(batch, i, std::move(members[i]));
+    } else {
+      on_threads.push_back(i);
     }
-    if (!claim.contact.telegram_user_id) {
-      if (!core::IsUserAccount(batch.work.account.kind)) {
-        return skip(std::string(storage::kNoUserIdReason));
-      }
-      if (!ResolveContact(batch, i)) return;
+  }
+  pool_->ParallelFor(on_threads.size(), static_cast<size_t>(batch.work.settings.in_flight),
+                     [&](size_t k) {
+                       const size_t i = on_threads[k];
+                       PrepareClaim(batch, i, std::move(members[i]));
+                     });
+}
+
+std::vector<std::optional<telegram::MemberResult>> Dispatcher::CheckMembers(Batch& batch) {
+  const std::vector<storage::Claim>& claims = batch.claims;
+  std::vector<std::optional<telegram::MemberResult>> members(claims.size());
+  if (core::IsUserAccount(batch.work.account.kind)) return members;
+  std::unique_ptr<telegram::Exchange> exchange = batch.messenger->OpenExchange();
+  if (!exchange) return members;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (!claims[i].contact.telegram_user_id || batch.StoppedFor(claims[i])) continue;
+    exchange->StartGetChatMember(i, batch.campaigns.at(claims[i].campaign_id)->chat,
+                                 *claims[i].contact.telegram_user_id);
+  }
+  while (exchange->InFlight() > 0) {
+    for (telegram::Exchange::Answer& answer : exchange->Wait(milliseconds(50))) {
+      members[answer.tag] =
+          telegram::MemberResult{std::move(answer.outcome), std::move(answer.member_status)};
     }
-    // People already in the chat are not invited. If Telegram cannot say, the invitation goes.
-    telegram::MemberResult member =
-        batch.messenger->GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
-    if (member.outcome.ok() && IsMember(member.status)) return skip("already a member");
-    if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
-    if (AddsMember(batch, claim)) return;  // an add needs no link (a refused one's message will)
-    telegram::InviteLinkRequest link_request;
-    link_request.chat = campaign.chat;
-    link_request.name = core::IdentityKey(claim.contact).substr(0, 32);
-    const core::Settings& settings = batch.work.campaign_settings.at(claim.campaign_id);
-    if (settings.link_expire_after.count() > 0) {
-      // link.expire_after: Telegram's expire_date is in whole seconds (rounded up).
-      link_request.expire_date =
-          (Millis(clock_.Now()) + settings.link_expire_after.count() + 999) / 1000;
-    }
-    if (campaign.link_mode == core::LinkMode::kJoinRequest) {
-      link_request.member_limit = 0;
-      link_request.approval = telegram::InviteLinkRequest::Approval::kJoinRequest;
-    }
-    const int64_t started_at = Millis(clock_.Now());
-    telegram::InviteLinkResult link = batch.messenger->CreateInviteLink(link_request);
-    if (link.outcome.ok()) {
-      batch.new_links[i] = link.invite_link;
-      return;
-    }
+  }
+  return members;
+}
+
+void Dispatcher::PrepareClaim(Batch& batch, size_t i,
+                              std::optional<telegram::MemberResult> checked) {
+  const storage::Claim& claim = batch.claims[i];
+  const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
+  auto skip = [&](std::string reason) {
     batch.eligible[i] = 0;
-    batch.NoteFailure(claim, link.outcome, Millis(clock_.Now()));
-    batch.AddOutcome(
-        FailureRecord(batch, claim, link.outcome, core::RequestKind::kLink, started_at));
-  });
+    storage::OutcomeRecord skipped = Release(claim);
+    skipped.state = InvitationState::kSkipped;
+    skipped.error = std::move(reason);
+    batch.AddOutcome(std::move(skipped));
+  };
+  if (batch.StoppedFor(claim)) {
+    batch.eligible[i] = 0;
+    batch.AddOutcome(Release(claim));
+    return;
+  }
+  if (!claim.contact.telegram_user_id) {
+    if (!core::IsUserAccount(batch.work.account.kind)) {
+      return skip(std::string(storage::kNoUserIdReason));
+    }
+    if (!ResolveContact(batch, i)) return;
+  }
+  // People already in the chat are not invited. If Telegram cannot say, the invitation goes.
+  telegram::MemberResult member =
+      checked ? std::move(*checked)
+              : batch.messenger->GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
+  if (member.outcome.ok() && IsMember(member.status)) return skip("already a member");
+  if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
+  if (AddsMember(batch, claim)) return;  // an add needs no link (a refused one's message will)
+  telegram::InviteLinkRequest link_request;
+  link_request.chat = campaign.chat;
+  link_request.name = core::IdentityKey(claim.contact).substr(0, 32);
+  const core::Settings& settings = batch.work.campaign_settings.at(claim.campaign_id);
+  if (settings.link_expire_after.count() > 0) {
+    // link.expire_after: Telegram's expire_date is in whole seconds (rounded up).
+    link_request.expire_date =
+        (Millis(clock_.Now()) + settings.link_expire_after.count() + 999) / 1000;
+  }
+  if (campaign.link_mode == core::LinkMode::kJoinRequest) {
+    link_request.member_limit = 0;
+    link_request.approval = telegram::InviteLinkRequest::Approval::kJoinRequest;
+  }
+  const int64_t started_at = Millis(clock_.Now());
+  telegram::InviteLinkResult link = batch.messenger->CreateInviteLink(link_request);
+  if (link.outcome.ok()) {
+    batch.new_links[i] = link.invite_link;
+    return;
+  }
+  batch.eligible[i] = 0;
+  batch.NoteFailure(claim, link.outcome, Millis(clock_.Now()));
+  batch.AddOutcome(FailureRecord(batch, claim, link.outcome, core::RequestKind::kLink, started_at));
 }
 
 void Dispatcher::SelectSendable(Batch& batch) {
@@ -520,23 +561,31 @@ void Dispatcher::SelectSendable(Batch& batch) {
                                          ? core::FromUnixMillis(batch.limiter_locked_at)
                                          : batch.claimed_at;
   // The next claim's lead covers the preparation and the first request's mark.
-  ObservePreparation(batch.work.account.id,
-                     std::chrono::duration_cast<milliseconds>(clock_.Now() - slots_from) +
-                         MarkLead());
+  ObservePreparation(
+      batch.work.account.id,
+      std::chrono::duration_cast<milliseconds>(clock_.Now() - slots_from) + MarkLead());
 }
 
-Dispatcher::Leaving Dispatcher::MarkLeaving(Batch& batch, size_t i) {
-  const storage::Claim& claim = batch.claims[i];
-  const storage::SendingMark mark{claim.invitation_id, claim.gen, batch.new_links[i]};
-  Result<bool> ours = sending_marks_->Mark(mark, batch.work.settings.lease);
+std::vector<Dispatcher::Leaving> Dispatcher::MarkLeaving(Batch& batch,
+                                                         std::span<const size_t> group) {
+  std::vector<storage::SendingMark> marks;
+  marks.reserve(group.size());
+  for (size_t i : group) {
+    const storage::Claim& claim = batch.claims[i];
+    marks.push_back({claim.invitation_id, claim.gen, batch.new_links[i]});
+  }
+  Result<std::vector<bool>> ours = sending_marks_->Mark(marks, batch.work.settings.lease);
   if (!ours) {
-    // Not sent; the row goes back to pending when its lease expires (it has no mark).
+    // Not sent; the rows go back to pending when their lease expires (they have no mark).
     std::lock_guard lock(batch.mu);
     if (!batch.mark_error) batch.mark_error = ours.error();
     batch.abort = true;
-    return Leaving::kNotWritten;
+    return std::vector<Leaving>(group.size(), Leaving::kNotWritten);
   }
-  return *ours ? Leaving::kMayLeave : Leaving::kClaimLost;
+  std::vector<Leaving> leaving;
+  leaving.reserve(group.size());
+  for (bool held : *ours) leaving.push_back(held ? Leaving::kMayLeave : Leaving::kClaimLost);
+  return leaving;
 }
 
 milliseconds Dispatcher::MarkLead() const {
@@ -586,78 +635,229 @@ void Dispatcher::ReslotLate(Batch& batch, CycleReport& report) {
   }
 }
 
+// The requests of a batch on their way, for SendAll's one thread: on the messenger's Exchange
+// when it has one (a bot's sends: no thread per request), else each on a pool thread.
+class Dispatcher::Flight {
+ public:
+  Flight(Dispatcher& dispatcher, Batch& batch)
+      : dispatcher_(dispatcher), batch_(batch), exchange_(batch.messenger->OpenExchange()) {}
+  Flight(const Flight&) = delete;
+  Flight& operator=(const Flight&) = delete;
+  ~Flight() {  // what is still on its way ends first: its outcome is the batch's
+    while (InFlight() > 0) Wait(milliseconds(50));
+  }
+
+  // Claim i's request leaves now.
+  void Start(size_t i) {
+    const storage::Claim& claim = batch_.claims[i];
+    if (exchange_ && !dispatcher_.AddsMember(batch_, claim)) {
+      started_at_[i] = Millis(dispatcher_.clock_.Now());
+      exchange_->StartSend(i, dispatcher_.MessageFor(batch_, i));
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++on_threads_;
+    }
+    dispatcher_.pool_->Post([this, i] {
+      bool sent = false;
+      try {
+        sent = dispatcher_.SendOne(batch_, i);
+      } catch (const std::exception& e) {  // its row keeps its mark: `unknown` when rescued
+        spdlog::error("account {}: a send failed: {}", batch_.work.account.name, e.what());
+      }
+      {
+        std::lock_guard lock(mu_);
+        --on_threads_;
+        ++ended_;
+        if (sent) ++sent_;
+      }
+      ended_cv_.notify_all();
+    });
+  }
+
+  size_t InFlight() {
+    std::lock_guard lock(mu_);
+    return on_threads_ + (exchange_ ? exchange_->InFlight() : 0);
+  }
+
+  // Waits at most `timeout` (real time) for requests to end, notes their outcomes, and returns
+  // how many ended.
+  size_t Wait(milliseconds timeout) {
+    size_t ended = 0;
+    if (exchange_ && exchange_->InFlight() > 0) {
+      bool threads_too = false;
+      {
+        std::lock_guard lock(mu_);
+        threads_too = on_threads_ > 0 || ended_ > 0;
+      }
+      // Both kinds at once (never for one account): poll the exchange in short turns.
+      for (telegram::Exchange::Answer& answer :
+           exchange_->Wait(threads_too ? std::min(timeout, milliseconds(1)) : timeout)) {
+        const size_t i = answer.tag;
+        telegram::SendResult result{std::move(answer.outcome), answer.message_id};
+        core::Instruments().send_seconds.Observe(result.outcome.latency);
+        const bool sent = dispatcher_.NoteSent(batch_, i, result, started_at_[i]);
+        std::lock_guard lock(mu_);
+        if (sent) ++sent_;
+        ++ended;
+      }
+      if (ended > 0 || !threads_too) return ended + TakeEnded();
+    }
+    std::unique_lock lock(mu_);
+    ended_cv_.wait_for(lock, timeout, [this] { return ended_ > 0; });
+    return ended + std::exchange(ended_, 0);
+  }
+
+  int64_t sent() {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+
+ private:
+  size_t TakeEnded() {
+    std::lock_guard lock(mu_);
+    return std::exchange(ended_, 0);
+  }
+
+  Dispatcher& dispatcher_;
+  Batch& batch_;
+  std::unique_ptr<telegram::Exchange> exchange_;
+  std::map<size_t, int64_t> started_at_;  // the exchange's requests: when each left
+  std::mutex mu_;
+  std::condition_variable ended_cv_;
+  size_t on_threads_ = 0;  // under mu_
+  size_t ended_ = 0;       // under mu_: ended on threads since the last Wait
+  int64_t sent_ = 0;       // under mu_
+};
+
 void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
-  // Each marked as leaving a moment before its slot (MarkLead: what the mark's commit takes) and
-  // sent at the slot, and only then: a request that would leave more than kMaxLateness after its
-  // slot, or while another worker's 429 pauses the account, is given back unsent. A crash leaves
-  // as `unknown` only the requests marked by then: those in flight and those about to leave.
+  // One thread takes the requests in slot order. Each is marked as leaving a moment before its
+  // slot (MarkLead: what the mark's commit takes), together with the others whose slots come
+  // within that lead after it, in one commit; it leaves at its slot, and only then: one that
+  // would leave more than kMaxLateness after its slot, or while another worker's 429 pauses the
+  // account, is given back unsent. A crash leaves as `unknown` only the requests marked by then:
+  // those in flight and those about to leave.
   const storage::Account& account = batch.work.account;
-  std::atomic<int64_t> sent{0};
-  std::atomic<int64_t> released_late{0};
-  std::atomic<int64_t> released_paused{0};
-  pool_->ParallelFor(batch.to_send.size(), static_cast<size_t>(batch.work.settings.in_flight),
-              [&](size_t k) {
-                const size_t i = batch.to_send[k];
-                const storage::Claim& claim = batch.claims[i];
-                const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
-                auto give_back = [&] { batch.AddOutcome(batch.ReleaseKeepingLink(i)); };
-                if (batch.StoppedFor(claim) || !clock_.SleepUntil(slot - MarkLead(), batch.stop) ||
-                    batch.StoppedFor(claim)) {
-                  give_back();
-                  return;
-                }
-                if (FloodPaused(account.id)) {
-                  ++released_paused;
-                  give_back();
-                  return;
-                }
-                switch (MarkLeaving(batch, i)) {
-                  case Leaving::kMayLeave:
-                    break;
-                  case Leaving::kClaimLost:
-                    return;  // someone else's now: nothing to record for it
-                  case Leaving::kNotWritten:
-                    give_back();
-                    return;
-                }
-                if (!clock_.SleepUntil(slot, batch.stop) || batch.StoppedFor(claim)) {
-                  give_back();
-                  return;
-                }
-                if (FloodPaused(account.id)) {
-                  ++released_paused;
-                  give_back();
-                  return;
-                }
-                // When the request may leave: at its slot, unless the account's last `rate`
-                // requests left so late that it would make more than `rate` in a second.
-                const std::optional<core::TimePoint> leave = LeavingWindowOf(account.id).Take(
-                    clock_.Now(), batch.work.settings.rate, slot + kMaxLateness);
-                if (!leave) {
-                  ++released_late;
-                  give_back();
-                  return;
-                }
-                if (!clock_.SleepUntil(*leave, batch.stop) || batch.StoppedFor(claim)) {
-                  give_back();
-                  return;
-                }
-                if (SendOne(batch, i)) ++sent;
-              });
-  report.sent += sent;
+  std::vector<size_t>& order = batch.to_send;
+  std::stable_sort(order.begin(), order.end(), [&batch](size_t a, size_t b) {
+    return batch.claims[a].not_before < batch.claims[b].not_before;  // ReslotLate moves some
+  });
+  const size_t n = order.size();
+  const auto in_flight = static_cast<size_t>(std::max(1, batch.work.settings.in_flight));
+  int64_t released_late = 0;
+  int64_t released_paused = 0;
+  std::vector<Leaving> leaving(n, Leaving::kNotWritten);
+  std::vector<std::optional<core::TimePoint>> leave_at(n);
+  size_t marked = 0;  // order[0, marked) went through their marks
+  size_t next = 0;    // the next to leave
+  {
+    Flight flight(*this, batch);
+    // Until `deadline`, collecting the requests that end meanwhile; false when stopped. Returns
+    // early when one ends (its outcome may pause the account or a campaign).
+    auto wait_until = [&](core::TimePoint deadline) {
+      milliseconds waited{0};
+      for (;;) {
+        if (batch.stop.stop_requested()) return false;
+        const auto remaining = std::chrono::duration_cast<milliseconds>(deadline - clock_.Now());
+        if (remaining <= milliseconds(0)) return true;
+        if (flight.InFlight() == 0) return clock_.SleepUntil(deadline, batch.stop);
+        const auto turn = std::min(remaining, milliseconds(50));  // a stop is seen within 50 ms
+        const auto started = std::chrono::steady_clock::now();
+        if (flight.Wait(turn) > 0) return true;
+        waited +=
+            std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+        // A clock that does not move with real time (a test's) is moved to the deadline.
+        if (waited >= remaining) return clock_.SleepUntil(deadline, batch.stop);
+      }
+    };
+    auto give_back = [&](size_t k) { batch.AddOutcome(batch.ReleaseKeepingLink(order[k])); };
+    while (next < n) {
+      const size_t i = order[next];
+      const storage::Claim& claim = batch.claims[i];
+      const core::TimePoint slot = core::FromUnixMillis(claim.not_before);
+      if (batch.StoppedFor(claim)) {
+        if (next >= marked || leaving[next] != Leaving::kClaimLost) give_back(next);
+        ++next;
+        continue;
+      }
+      if (next >= marked) {
+        // Its mark, with those whose slots come within the lead after it.
+        const milliseconds lead = MarkLead();
+        if (slot - lead > clock_.Now()) {
+          wait_until(slot - lead);
+          continue;
+        }
+        if (FloodPaused(account.id)) {
+          ++released_paused;
+          give_back(next++);
+          marked = next;
+          continue;
+        }
+        size_t end = next + 1;
+        while (end < n && batch.claims[order[end]].not_before <= claim.not_before + lead.count()) {
+          ++end;
+        }
+        const std::span<const size_t> group(order.data() + next, end - next);
+        std::vector<Leaving> results = MarkLeaving(batch, group);
+        std::copy(results.begin(), results.end(), leaving.begin() + static_cast<ptrdiff_t>(next));
+        marked = end;
+        continue;
+      }
+      if (leaving[next] == Leaving::kClaimLost) {  // someone else's now: nothing to record
+        ++next;
+        continue;
+      }
+      if (leaving[next] == Leaving::kNotWritten) {
+        give_back(next++);
+        continue;
+      }
+      if (slot > clock_.Now()) {
+        wait_until(slot);
+        continue;
+      }
+      if (flight.InFlight() >= in_flight) {
+        flight.Wait(milliseconds(50));
+        continue;
+      }
+      if (!leave_at[next]) {
+        if (FloodPaused(account.id)) {
+          ++released_paused;
+          give_back(next++);
+          continue;
+        }
+        // When it may leave: at its slot, unless the account's last `rate` requests left so late
+        // that it would make more than `rate` in a second.
+        leave_at[next] = LeavingWindowOf(account.id)
+                             .Take(clock_.Now(), batch.work.settings.rate, slot + kMaxLateness);
+        if (!leave_at[next]) {
+          ++released_late;
+          give_back(next++);
+          continue;
+        }
+      }
+      if (*leave_at[next] > clock_.Now()) {
+        wait_until(*leave_at[next]);
+        continue;
+      }
+      flight.Start(i);
+      ++next;
+    }
+    while (flight.InFlight() > 0) flight.Wait(milliseconds(50));
+    report.sent += flight.sent();
+  }
   report.released_late += released_late;
   report.released_paused += released_paused;
   core::Instruments().given_back_late += released_late;
   core::Instruments().given_back_paused += released_paused;
   if (released_late > 0) {
     spdlog::debug("account {}: {} requests given back unsent: their slot had passed", account.name,
-                  released_late.load());
+                  released_late);
   }
 }
 
-bool Dispatcher::SendOne(Batch& batch, size_t i) {
+telegram::InvitationMessage Dispatcher::MessageFor(const Batch& batch, size_t i) const {
   const storage::Claim& claim = batch.claims[i];
-  if (AddsMember(batch, claim)) return AddOne(batch, i);
   const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
   std::string link = batch.new_links[i];
   if (link.empty()) link = claim.invite_link;
@@ -674,11 +874,24 @@ bool Dispatcher::SendOne(Batch& batch, size_t i) {
     message.button_text = "Join";
     message.button_url = link;
   }
+  return message;
+}
+
+bool Dispatcher::SendOne(Batch& batch, size_t i) {
+  const storage::Claim& claim = batch.claims[i];
+  if (AddsMember(batch, claim)) return AddOne(batch, i);
+  const telegram::InvitationMessage message = MessageFor(batch, i);
   const int64_t started_at = Millis(clock_.Now());
   telegram::SendResult result = [&] {
     core::ScopedTimer timer(core::Instruments().send_seconds);
     return batch.messenger->SendInvitation(message);
   }();
+  return NoteSent(batch, i, result, started_at);
+}
+
+bool Dispatcher::NoteSent(Batch& batch, size_t i, const telegram::SendResult& result,
+                          int64_t started_at) {
+  const storage::Claim& claim = batch.claims[i];
   if (result.outcome.ok()) {
     storage::OutcomeRecord record;
     record.invitation_id = claim.invitation_id;
@@ -729,15 +942,15 @@ Status Dispatcher::RecordBatch(Batch& batch) {
   }
   if (!batch.account_fatal.empty()) {
     spdlog::error("account {}: cannot send: {}", account.name, batch.account_fatal);
-    keep_first_error(RetryWrite(
-        [&] { return store_.SetAccountHealth(account.id, batch.account_health, batch.account_fatal); }));
+    keep_first_error(RetryWrite([&] {
+      return store_.SetAccountHealth(account.id, batch.account_health, batch.account_fatal);
+    }));
   }
   // A lookup goes with its invitation's outcome (every claim ends with one).
   for (auto& [invitation_id, attempt] : batch.lookups) {
-    auto outcome = std::find_if(batch.outcomes.begin(), batch.outcomes.end(),
-                                [id = invitation_id](const storage::OutcomeRecord& o) {
-                                  return o.invitation_id == id;
-                                });
+    auto outcome = std::find_if(
+        batch.outcomes.begin(), batch.outcomes.end(),
+        [id = invitation_id](const storage::OutcomeRecord& o) { return o.invitation_id == id; });
     if (outcome != batch.outcomes.end()) outcome->earlier_attempts.push_back(std::move(attempt));
   }
   // These requests happened: their outcomes are kept until they are recorded.
@@ -1041,9 +1254,9 @@ Status Dispatcher::RevokeLinksOnce(std::stop_token stop) {
         case telegram::OutcomeKind::kAmbiguous:
           if (link.tries + 1 < s.max_attempts) {
             std::lock_guard lock(random_mu_);
-            retry_at(now + FullJitterBackoff(s.backoff_base, s.backoff_cap, link.tries + 1,
-                                             random_)
-                               .count());
+            retry_at(
+                now +
+                FullJitterBackoff(s.backoff_base, s.backoff_cap, link.tries + 1, random_).count());
           }  // else given up: recorded, like an invitation that failed max_attempts times
           break;
       }

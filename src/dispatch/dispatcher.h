@@ -23,7 +23,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -139,28 +141,37 @@ class Dispatcher {
   Status PrepareSharedLinks(Batch& batch);
   // Per claim: a user id, not a member already, its personal link (created once, reused).
   void PrepareClaims(Batch& batch);
+  // A bot's member checks, together on its messenger's Exchange (none otherwise).
+  std::vector<std::optional<telegram::MemberResult>> CheckMembers(Batch& batch);
+  // Claim i's preparation; `checked`: its member check, when CheckMembers made it.
+  void PrepareClaim(Batch& batch, size_t i, std::optional<telegram::MemberResult> checked);
   // The prepared requests still eligible, in slot order: what SendAll may send.
   void SelectSendable(Batch& batch);
-  // Records, durably and together with other senders' marks, that claim i's request may leave
-  // from now on (with its new link). kNotWritten: the write failed (batch.mark_error, the batch
-  // stops); kClaimLost: the row is no longer this claim's.
+  // Records, durably and in one commit with other lanes' marks, that the requests of the claims
+  // in `group` may leave from now on (with their new links); one answer per claim. kNotWritten:
+  // the write failed (batch.mark_error, the batch stops); kClaimLost: the row is no longer this
+  // claim's.
   enum class Leaving { kMayLeave, kClaimLost, kNotWritten };
-  Leaving MarkLeaving(Batch& batch, size_t i);
+  std::vector<Leaving> MarkLeaving(Batch& batch, std::span<const size_t> group);
   // How long before its slot a request is marked: about what a mark's commit takes.
   std::chrono::milliseconds MarkLead() const;
   // The account's requests as they leave this process (created on first use).
   LeavingWindow& LeavingWindowOf(int64_t account_id);
   // Rows whose slots passed while they were prepared take new ones (unless pacing planned them).
   void ReslotLate(Batch& batch, CycleReport& report);
-  // Marks and sends each request at its slot; SendOne sends one and notes its outcome.
+  // Marks and sends each request at its slot, from one thread; SendOne sends one (on a pool
+  // thread, for a messenger without an Exchange) and NoteSent notes how a send ended.
+  class Flight;
   void SendAll(Batch& batch, CycleReport& report);
+  telegram::InvitationMessage MessageFor(const Batch& batch, size_t i) const;
   bool SendOne(Batch& batch, size_t i);
+  bool NoteSent(Batch& batch, size_t i, const telegram::SendResult& result, int64_t started_at);
   // Flood pauses, paused campaigns and a refused account first, then every outcome.
   Status RecordBatch(Batch& batch);
   // The outcome of a failed request for `claim`, by kind.
   storage::OutcomeRecord FailureRecord(const Batch& batch, const storage::Claim& claim,
-                                       const telegram::Outcome& outcome,
-                                       core::RequestKind request, int64_t started_at);
+                                       const telegram::Outcome& outcome, core::RequestKind request,
+                                       int64_t started_at);
   // dispatch/user_steps.cpp. How many more contacts the account may reach within
   // pacing.daily_cap (a bot's only when set: Settings::bot_daily_cap): false, and report.next_due
   // set, when none today.

@@ -4,8 +4,9 @@
 
 namespace tginvite::dispatch {
 
-Result<bool> SendingMarks::Mark(const storage::SendingMark& mark, std::chrono::milliseconds lease) {
-  Waiter me{&mark, lease};
+Result<std::vector<bool>> SendingMarks::Mark(std::span<const storage::SendingMark> marks,
+                                             std::chrono::milliseconds lease) {
+  Waiter me{marks, lease};
   std::unique_lock lock(mu_);
   queue_.push_back(&me);
   written_.wait(lock, [&] { return me.done || !writing_; });
@@ -17,23 +18,22 @@ Result<bool> SendingMarks::Mark(const storage::SendingMark& mark, std::chrono::m
   group.swap(queue_);
   lock.unlock();
 
-  std::vector<storage::SendingMark> marks;
-  marks.reserve(group.size());
+  std::vector<storage::SendingMark> all;
   std::chrono::milliseconds longest{0};
   for (const Waiter* waiter : group) {
-    marks.push_back(*waiter->mark);
+    all.insert(all.end(), waiter->marks.begin(), waiter->marks.end());
     longest = std::max(longest, waiter->lease);
   }
   const auto started = std::chrono::steady_clock::now();
   Result<std::vector<int64_t>> ours = [&]() -> Result<std::vector<int64_t>> {
     try {
-      return commit_(marks, longest);
+      return commit_(all, longest);
     } catch (const std::exception& e) {
       return Fail(ErrorCode::kInternal, "mark sending: {}", e.what());
     }
   }();
-  const auto took =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
 
   lock.lock();
   // A decaying maximum: one slow commit is remembered for a while, a fast one lowers it slowly.
@@ -44,7 +44,12 @@ Result<bool> SendingMarks::Mark(const storage::SendingMark& mark, std::chrono::m
     if (!ours) {
       waiter->result = ours.error();
     } else {
-      waiter->result = std::binary_search(ours->begin(), ours->end(), waiter->mark->invitation_id);
+      std::vector<bool> held;
+      held.reserve(waiter->marks.size());
+      for (const storage::SendingMark& mark : waiter->marks) {
+        held.push_back(std::binary_search(ours->begin(), ours->end(), mark.invitation_id));
+      }
+      waiter->result = std::move(held);
     }
   }
   writing_ = false;
@@ -56,6 +61,11 @@ Result<bool> SendingMarks::Mark(const storage::SendingMark& mark, std::chrono::m
 std::chrono::microseconds SendingMarks::TypicalCommit() const {
   std::lock_guard lock(mu_);
   return typical_;
+}
+
+size_t SendingMarks::Queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
 }
 
 }  // namespace tginvite::dispatch

@@ -23,32 +23,36 @@ class SendingMarks {
  public:
   // Writes the marks (one transaction, durable when it returns) and returns the ids still held by
   // their claims; the longest lease asked for is given to all.
-  using Commit = std::function<Result<std::vector<int64_t>>(
-      std::span<const storage::SendingMark>, std::chrono::milliseconds lease)>;
+  using Commit = std::function<Result<std::vector<int64_t>>(std::span<const storage::SendingMark>,
+                                                            std::chrono::milliseconds lease)>;
 
   explicit SendingMarks(Commit commit) : commit_(std::move(commit)) {}
 
-  // Blocks until `mark` is committed with others: true when the row is still this claim's and its
-  // request may leave, false when the claim was lost; an error when the commit failed (nothing of
-  // it is written: the request must not leave).
-  Result<bool> Mark(const storage::SendingMark& mark, std::chrono::milliseconds lease);
+  // Blocks until `marks` are committed with others: per mark, true when the row is still this
+  // claim's and its request may leave, false when the claim was lost; an error when the commit
+  // failed (nothing of it is written: none of the requests may leave).
+  Result<std::vector<bool>> Mark(std::span<const storage::SendingMark> marks,
+                                 std::chrono::milliseconds lease);
 
   // How long the last commits took, decaying: what a sender allows for its mark before its slot.
   std::chrono::microseconds TypicalCommit() const;
 
+  // Callers waiting for the next commit (tests).
+  size_t Queued() const;
+
  private:
   struct Waiter {
-    const storage::SendingMark* mark;
+    std::span<const storage::SendingMark> marks;
     std::chrono::milliseconds lease;
     bool done = false;
-    Result<bool> result = false;
+    Result<std::vector<bool>> result = std::vector<bool>();
   };
 
   Commit commit_;
   mutable std::mutex mu_;
   std::condition_variable written_;
-  std::vector<Waiter*> queue_;  // under mu_
-  bool writing_ = false;        // under mu_
+  std::vector<Waiter*> queue_;               // under mu_
+  bool writing_ = false;                     // under mu_
   std::chrono::microseconds typical_{1000};  // under mu_
 };
 

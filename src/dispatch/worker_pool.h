@@ -32,10 +32,13 @@ class WorkerPool {
   // never waits for a busy pool.
   void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn);
 
+  // Runs `task` on a pool thread (a new one when none is free and the pool may grow), and returns
+  // at once. The caller keeps what the task uses alive until it has run.
+  void Post(std::function<void()> task);
+
   size_t threads() const;
 
  private:
-  void Post(std::function<void()> task);
   void Loop();
 
   const size_t max_threads_;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -156,6 +157,28 @@ struct AddMemberResult {
   bool already_member = false;  // ok: they were in the chat already
 };
 
+// Requests of one thread in flight together (Messenger::OpenExchange): each leaves when it is
+// started, and its answer is collected later, so a hundred requests in flight cost no threads.
+// Not thread-safe: one thread starts and waits. Destroying it abandons what is still in flight.
+class Exchange {
+ public:
+  struct Answer {
+    uint64_t tag = 0;  // what the request was started with
+    Outcome outcome;
+    int64_t message_id = 0;     // a send's, when ok
+    std::string member_status;  // a member check's, when ok (as MemberResult::status)
+  };
+
+  virtual ~Exchange() = default;
+  // Hands the request to the network now: Messenger::SendInvitation, Messenger::GetChatMember.
+  virtual void StartSend(uint64_t tag, const InvitationMessage& message) = 0;
+  virtual void StartGetChatMember(uint64_t tag, const std::string& chat, int64_t user_id) = 0;
+  // Waits at most `timeout` for started requests to end; returns those that ended (maybe none).
+  virtual std::vector<Answer> Wait(std::chrono::milliseconds timeout) = 0;
+  // Started and not yet returned by Wait.
+  virtual size_t InFlight() const = 0;
+};
+
 class Messenger {
  public:
   virtual ~Messenger() = default;
@@ -167,6 +190,9 @@ class Messenger {
   virtual InviteLinkResult CreateInviteLink(const InviteLinkRequest& request) = 0;
   virtual Outcome RevokeInviteLink(const std::string& chat, const std::string& invite_link) = 0;
   virtual SendResult SendInvitation(const InvitationMessage& message) = 0;
+  // Many SendInvitations and GetChatMembers from one thread (see Exchange); nullptr when this
+  // messenger has no way to do that, and its requests are made on threads instead.
+  virtual std::unique_ptr<Exchange> OpenExchange() { return nullptr; }
   virtual MemberResult GetChatMember(const std::string& chat, int64_t user_id) = 0;
   // Long-polls for message, chat_member, chat_join_request and my_chat_member updates after
   // `offset`.

@@ -1,9 +1,10 @@
 // The Bot API messenger against the Bot API double over real HTTP on 127.0.0.1: request shapes,
 // every scripted fault's classification, keep-alive, secrecy of the token, concurrency.
 #include "telegram/bot_api/bot_api_messenger.h"
-#include "telegram/updates.h"
 
+#include <algorithm>
 #include <future>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include "fakes/bot_api_double.h"
 #include "fakes/process.h"
+#include "telegram/updates.h"
 
 namespace tginvite::telegram {
 namespace {
@@ -265,8 +267,8 @@ TEST(BotApiMessengerTest, AWebhookTakesTheUpdatesUntilItIsDeleted) {
   EXPECT_FALSE(refused.ok());
   EXPECT_NE(refused.description.find("HTTPS URL must be provided"), std::string::npos);
   ASSERT_TRUE(messenger->SetWebhook({"https://example.org/hook", "s3cret"}).ok());
-  EXPECT_EQ(server.Webhook(), std::make_pair(std::string("https://example.org/hook"),
-                                             std::string("s3cret")));
+  EXPECT_EQ(server.Webhook(),
+            std::make_pair(std::string("https://example.org/hook"), std::string("s3cret")));
   const auto params = server.Requests().back().params;
   EXPECT_EQ(params["allowed_updates"],
             nlohmann::json({"message", "chat_member", "chat_join_request", "my_chat_member"}));
@@ -333,6 +335,37 @@ TEST_P(SendFaultTest, IsClassified) {
   EXPECT_EQ(sent.outcome.http_status, c.http_status);
   EXPECT_EQ(server.DeliveriesTo(kUser), c.deliveries);
   EXPECT_FALSE(sent.outcome.description.empty());
+}
+
+// Every answer of one Exchange's requests, or fewer when they do not all end within 10 s.
+std::vector<Exchange::Answer> WaitAll(Exchange& exchange) {
+  std::vector<Exchange::Answer> answers;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (exchange.InFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    for (Exchange::Answer& answer : exchange.Wait(100ms)) answers.push_back(std::move(answer));
+  }
+  return answers;
+}
+
+TEST_P(SendFaultTest, IsClassifiedTheSameOnAnExchange) {
+  const SendFaultCase& c = GetParam();
+  BotApiDouble server(Unlimited());
+  auto messenger = Connect(server);
+  server.ScriptUser(kUser, c.fault);
+  std::unique_ptr<Exchange> exchange = messenger->OpenExchange();
+  ASSERT_NE(exchange, nullptr);
+
+  exchange->StartSend(7, Invitation(kUser));
+  std::vector<Exchange::Answer> answers = WaitAll(*exchange);
+
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].tag, 7u);
+  const Outcome& outcome = answers[0].outcome;
+  EXPECT_EQ(ToString(outcome.kind), ToString(c.kind)) << outcome.description;
+  EXPECT_EQ(static_cast<int>(outcome.reason), static_cast<int>(c.reason));
+  EXPECT_EQ(outcome.http_status, c.http_status);
+  EXPECT_EQ(server.DeliveriesTo(kUser), c.deliveries);
+  EXPECT_FALSE(outcome.description.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -609,6 +642,88 @@ TEST(BotApiMessengerTest, ConcurrentSendersDeliverEachInvitationOnce) {
     ASSERT_EQ(server.DeliveriesTo(user), 1) << user;
   }
   EXPECT_LE(server.Connections(), kThreads);
+}
+
+TEST(BotApiMessengerTest, AnExchangeHasManyRequestsInFlightAndAnswersEachByItsTag) {
+  BotApiDouble server(Unlimited());
+  auto messenger = Connect(server);
+  server.AddJoin(kGroup, 300000, "https://t.me/+x");
+  constexpr int kSends = 40;
+  for (int round = 0; round < 2; ++round) {
+    std::unique_ptr<Exchange> exchange = messenger->OpenExchange();
+    ASSERT_NE(exchange, nullptr);
+    for (int i = 0; i < kSends; ++i) {
+      exchange->StartSend(static_cast<uint64_t>(i), Invitation(200000 + round * kSends + i));
+    }
+    exchange->StartGetChatMember(1000, std::string(kGroupText), 300000);
+    exchange->StartGetChatMember(1001, std::string(kGroupText), 300001);
+    EXPECT_EQ(exchange->InFlight(), static_cast<size_t>(kSends + 2));
+
+    std::vector<Exchange::Answer> answers = WaitAll(*exchange);
+
+    ASSERT_EQ(answers.size(), static_cast<size_t>(kSends + 2));
+    std::set<uint64_t> tags;
+    for (const Exchange::Answer& answer : answers) {
+      tags.insert(answer.tag);
+      ASSERT_TRUE(answer.outcome.ok()) << answer.tag << ": " << KindOf(answer.outcome);
+      if (answer.tag < kSends) EXPECT_GT(answer.message_id, 0) << answer.tag;
+    }
+    EXPECT_EQ(tags.size(), static_cast<size_t>(kSends + 2));
+    auto member = [&](uint64_t tag) {
+      return std::find_if(answers.begin(), answers.end(),
+                          [tag](const Exchange::Answer& a) { return a.tag == tag; })
+          ->member_status;
+    };
+    EXPECT_EQ(member(1000), "member");
+    EXPECT_EQ(member(1001), "left");
+    EXPECT_EQ(exchange->InFlight(), 0u);
+  }
+  EXPECT_EQ(server.TotalDeliveries(), 2 * kSends);
+  EXPECT_EQ(server.DuplicateDeliveries(), 0);
+  // The second exchange went over the first one's connections, not new ones.
+  EXPECT_LE(server.Connections(), kSends + 2);
+}
+
+TEST(BotApiMessengerTest, AHangOnAnExchangeHoldsUpNoOtherRequest) {
+  BotApiDouble server(Unlimited());
+  auto messenger = Connect(server, 500ms);
+  server.ScriptUser(kUser, Fault::kHang);
+  std::unique_ptr<Exchange> exchange = messenger->OpenExchange();
+  ASSERT_NE(exchange, nullptr);
+
+  exchange->StartSend(1, Invitation(kUser));
+  exchange->StartSend(2, Invitation(kUser + 1));
+  std::vector<Exchange::Answer> answers = WaitAll(*exchange);
+
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].tag, 2u);  // answered while the other hung
+  EXPECT_TRUE(answers[0].outcome.ok()) << KindOf(answers[0].outcome);
+  EXPECT_EQ(answers[1].tag, 1u);
+  EXPECT_EQ(ToString(answers[1].outcome.kind), ToString(OutcomeKind::kAmbiguous))
+      << answers[1].outcome.description;
+  EXPECT_GE(answers[1].outcome.latency, 400ms);
+  EXPECT_EQ(server.DeliveriesTo(kUser), 0);
+}
+
+// Invariant I10 (docs/invariants.md), on an exchange.
+TEST(BotApiMessengerTest, AResetOnAnExchangesReusedConnectionIsNotSilentlyResent) {
+  BotApiDouble server(Unlimited());
+  auto messenger = Connect(server);
+  std::unique_ptr<Exchange> exchange = messenger->OpenExchange();
+  ASSERT_NE(exchange, nullptr);
+  exchange->StartSend(1, Invitation(kUser));
+  ASSERT_EQ(WaitAll(*exchange).size(), 1u);
+  server.ScriptUser(kUser + 1, Fault::kDeliverThenReset);
+
+  exchange->StartSend(2, Invitation(kUser + 1));
+  std::vector<Exchange::Answer> answers = WaitAll(*exchange);
+
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(ToString(answers[0].outcome.kind), ToString(OutcomeKind::kAmbiguous))
+      << answers[0].outcome.description;
+  EXPECT_EQ(server.DeliveriesTo(kUser + 1), 1);
+  EXPECT_EQ(server.RequestCount("sendMessage"), 2);
+  EXPECT_EQ(server.Connections(), 1);
 }
 
 }  // namespace
