@@ -666,7 +666,9 @@ TEST(BotApiMessengerTest, AnExchangeHasManyRequestsInFlightAndAnswersEachByItsTa
     for (const Exchange::Answer& answer : answers) {
       tags.insert(answer.tag);
       ASSERT_TRUE(answer.outcome.ok()) << answer.tag << ": " << KindOf(answer.outcome);
-      if (answer.tag < kSends) EXPECT_GT(answer.message_id, 0) << answer.tag;
+      if (answer.tag < kSends) {
+        EXPECT_GT(answer.message_id, 0) << answer.tag;
+      }
     }
     EXPECT_EQ(tags.size(), static_cast<size_t>(kSends + 2));
     auto member = [&](uint64_t tag) {
