@@ -300,6 +300,12 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   return recorded;
 }
 
+int RowsPerClaim(int rate, int window) {
+  const int64_t span_rows = int64_t{std::max(rate, 1)} * kClaimSpan.count() / 1000;
+  const int64_t most = int64_t{std::max(window, 1)} * kMaxWindowsPerClaim;
+  return static_cast<int>(std::clamp<int64_t>(span_rows, std::max(window, 1), most));
+}
+
 Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report) {
   const storage::Account& account = batch.work.account;
   const core::Settings& settings = batch.work.settings;
@@ -308,7 +314,9 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
   request.worker_id = options_.worker_id;
   request.now = Millis(clock_.Now());
   request.lease = settings.lease;
-  request.max_rows = std::max(1, settings.in_flight / std::max(1, lanes));
+  const int window = std::max(1, settings.in_flight / std::max(1, lanes));
+  batch.window = static_cast<size_t>(window);
+  request.max_rows = RowsPerClaim(settings.rate, window);
   request.horizon = milliseconds(1000);
   request.lead = LeadFor(account.id);
   request.clock = [this, &batch] {
@@ -467,7 +475,7 @@ void Dispatcher::PrepareClaims(Batch& batch) {
       on_threads.push_back(i);
     }
   }
-  pool_->ParallelFor(on_threads.size(), static_cast<size_t>(batch.work.settings.in_flight),
+  pool_->ParallelFor(on_threads.size(), batch.window,
                      [&](size_t k) {
                        const size_t i = on_threads[k];
                        PrepareClaim(batch, i, std::move(members[i]));
@@ -480,12 +488,15 @@ std::vector<std::optional<telegram::MemberResult>> Dispatcher::CheckMembers(Batc
   if (core::IsUserAccount(batch.work.account.kind)) return members;
   std::unique_ptr<telegram::Exchange> exchange = batch.messenger->OpenExchange();
   if (!exchange) return members;
-  for (size_t i = 0; i < claims.size(); ++i) {
-    if (!claims[i].contact.telegram_user_id || batch.StoppedFor(claims[i])) continue;
-    exchange->StartGetChatMember(i, batch.campaigns.at(claims[i].campaign_id)->chat,
-                                 *claims[i].contact.telegram_user_id);
-  }
-  while (exchange->InFlight() > 0) {
+  // No more than the lane's window in flight at once, like its sends.
+  size_t next = 0;
+  for (;;) {
+    for (; next < claims.size() && exchange->InFlight() < batch.window; ++next) {
+      if (!claims[next].contact.telegram_user_id || batch.StoppedFor(claims[next])) continue;
+      exchange->StartGetChatMember(next, batch.campaigns.at(claims[next].campaign_id)->chat,
+                                   *claims[next].contact.telegram_user_id);
+    }
+    if (exchange->InFlight() == 0) break;
     for (telegram::Exchange::Answer& answer : exchange->Wait(milliseconds(50))) {
       members[answer.tag] =
           telegram::MemberResult{std::move(answer.outcome), std::move(answer.member_status)};
@@ -744,7 +755,7 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
     return batch.claims[a].not_before < batch.claims[b].not_before;  // ReslotLate moves some
   });
   const size_t n = order.size();
-  const auto in_flight = static_cast<size_t>(std::max(1, batch.work.settings.in_flight));
+  const size_t in_flight = batch.window;
   int64_t released_late = 0;
   int64_t released_paused = 0;
   std::vector<Leaving> leaving(n, Leaving::kNotWritten);
@@ -812,12 +823,12 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
         give_back(next++);
         continue;
       }
-      if (slot > clock_.Now()) {
-        wait_until(slot);
+      if (flight.InFlight() >= in_flight) {  // the window first: its answers may stop this one
+        flight.Wait(milliseconds(50));
         continue;
       }
-      if (flight.InFlight() >= in_flight) {
-        flight.Wait(milliseconds(50));
+      if (slot > clock_.Now()) {
+        wait_until(slot);
         continue;
       }
       if (!leave_at[next]) {
