@@ -5,7 +5,8 @@
 #     `telegram.rate 1000`, `dispatch.in_flight 16`), sent by `tginvite run --until-idle`, first
 #     with 1 bot account (one campaign), then with 8 (one campaign each, the contacts split
 #     evenly). Prints invitations/s over the run, the worker's CPU (user + sys, from
-#     /usr/bin/time) per invitation, and its peak RSS.
+#     /usr/bin/time) per invitation, and its peak RSS; then the floor under that CPU: the same
+#     invitations' two HTTP requests each over libcurl alone (bench/http_floor).
 #  2. precision: RATE_CONTACTS (1800) invitations of one bot at `telegram.rate 30` (60 s); the
 #     double counts every request that would put more than 30 into any one second (a strict
 #     sliding window, `--window`). Prints the rate between the first and the last delivery, its
@@ -103,6 +104,20 @@ print(f'efficiency: {accounts} account(s), {n} invitations in {wall:.2f} s = {n 
   echo "efficiency: duplicates $duplicates, violations $violations"
   kill "$double_pid" 2>/dev/null || true
 done
+
+# The floor under the efficiency figures: the same invitations' two requests each (getChatMember,
+# sendMessage) over libcurl alone, against a fresh double (bench/http_floor.cpp).
+if [[ -x $PWD/$build/bench/http_floor ]]; then
+  mkdir -p "$work/floor"
+  "$double_bin" --accounts 1 --latency-ms "$latency" >"$work/floor/double.out" &
+  double_pid=$!
+  pids+=("$double_pid")
+  for _ in $(seq 100); do grep -q '^port' "$work/floor/double.out" 2>/dev/null && break; sleep 0.05; done
+  floor_port=$(awk '/^port/ {print $2; exit}' "$work/floor/double.out")
+  "$PWD/$build/bench/http_floor" "http://127.0.0.1:$floor_port/bot$("$double_bin" --print-token 0)" \
+    "$contacts" 16 || echo "floor: failed"
+  kill "$double_pid" 2>/dev/null || true
+fi
 
 # 2. precision
 [[ -n ${SKIP_RATE:-} ]] && exit 0

@@ -170,8 +170,10 @@ class Exchange {
   };
 
   virtual ~Exchange() = default;
-  // Hands the request to the network now: Messenger::SendInvitation, Messenger::GetChatMember.
+  // Hands the send to the network now (Messenger::SendInvitation).
   virtual void StartSend(uint64_t tag, const InvitationMessage& message) = 0;
+  // A member check (Messenger::GetChatMember); it may wait for the next Wait to leave, with the
+  // others started before it.
   virtual void StartGetChatMember(uint64_t tag, const std::string& chat, int64_t user_id) = 0;
   // Waits at most `timeout` for started requests to end; returns those that ended (maybe none).
   virtual std::vector<Answer> Wait(std::chrono::milliseconds timeout) = 0;

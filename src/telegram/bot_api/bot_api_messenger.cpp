@@ -524,14 +524,19 @@ class BotApiExchange final : public Exchange {
   void StartSend(uint64_t tag, const InvitationMessage& message) override {
     Start(tag, "sendMessage", MethodClass::kSendToUser,
           [&] { return BotApiMessenger::SendParams(message); });
+    Drive();  // a send leaves now, at its slot
   }
 
   void StartGetChatMember(uint64_t tag, const std::string& chat, int64_t user_id) override {
+    // A check has no slot: it leaves with the others started before the next Wait, in one pass
+    // over the transfers (each pass polls every transfer in flight).
     Start(tag, "getChatMember", MethodClass::kChatMember,
           [&] { return BotApiMessenger::MemberParams(chat, user_id); });
+    undriven_ = true;
   }
 
   std::vector<Answer> Wait(std::chrono::milliseconds timeout) override {
+    if (std::exchange(undriven_, false)) Drive();
     if (ended_.empty() && !running_.empty()) {
       // libcurl shortens the wait to its own next timeout (a request's deadline).
       const auto ms = std::clamp<int64_t>(timeout.count(), 0, 60'000);
@@ -576,7 +581,6 @@ class BotApiExchange final : public Exchange {
       return Done(*running, std::move(reply));
     }
     running_.emplace(request.curl, std::move(running));
-    Drive();  // the request leaves now, not at the next Wait
   }
 
   static Reply Failed(std::string description) {
@@ -631,6 +635,7 @@ class BotApiExchange final : public Exchange {
   CURLM* multi_;
   std::map<CURL*, std::unique_ptr<Running>> running_;
   std::vector<Answer> ended_;
+  bool undriven_ = false;  // checks started since the last pass over the transfers
 };
 
 std::unique_ptr<Exchange> BotApiMessenger::OpenExchange() {
