@@ -658,21 +658,25 @@ class Dispatcher::Flight {
     while (InFlight() > 0) Wait(milliseconds(50));
   }
 
-  // Claim i's request leaves now.
-  void Start(size_t i) {
+  // Claim i's request leaves now; it took `taken` in the account's LeavingWindow, which learns
+  // when it really left.
+  void Start(size_t i, core::TimePoint taken) {
     const storage::Claim& claim = batch_.claims[i];
+    LeavingWindow& window = dispatcher_.LeavingWindowOf(batch_.work.account.id);
     if (exchange_ && !dispatcher_.AddsMember(batch_, claim)) {
       started_at_[i] = Millis(dispatcher_.clock_.Now());
       exchange_->StartSend(i, dispatcher_.MessageFor(batch_, i));
+      window.Left(taken, dispatcher_.clock_.Now());  // its bytes are with the kernel
       return;
     }
     {
       std::lock_guard lock(mu_);
       ++on_threads_;
     }
-    dispatcher_.pool_->Post([this, i] {
+    dispatcher_.pool_->Post([this, i, taken, &window] {
       bool sent = false;
       try {
+        window.Left(taken, dispatcher_.clock_.Now());  // a busy pool may start it late
         sent = dispatcher_.SendOne(batch_, i);
       } catch (const std::exception& e) {  // its row keeps its mark: `unknown` when rescued
         spdlog::error("account {}: a send failed: {}", batch_.work.account.name, e.what());
@@ -851,7 +855,7 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
         wait_until(*leave_at[next]);
         continue;
       }
-      flight.Start(i);
+      flight.Start(i, *leave_at[next]);
       ++next;
     }
     while (flight.InFlight() > 0) flight.Wait(milliseconds(50));

@@ -26,4 +26,18 @@ std::optional<core::TimePoint> LeavingWindow::Take(core::TimePoint now, int rate
   return at;
 }
 
+void LeavingWindow::Left(core::TimePoint taken, core::TimePoint left) {
+  if (left <= taken) return;
+  std::lock_guard lock(mu_);
+  auto it = std::find(taken_.rbegin(), taken_.rend(), taken);
+  if (it == taken_.rend()) return;
+  *it = left;
+  // Ascending again: it moves past the times taken after it that are now earlier.
+  auto moved = std::prev(it.base());
+  while (std::next(moved) != taken_.end() && *std::next(moved) < *moved) {
+    std::iter_swap(moved, std::next(moved));
+    ++moved;
+  }
+}
+
 }  // namespace tginvite::dispatch

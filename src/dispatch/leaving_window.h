@@ -34,6 +34,10 @@ class LeavingWindow {
   // any kLeavingWindow, taken for a request that will leave then; nullopt (nothing taken) when
   // that is after `latest`.
   std::optional<core::TimePoint> Take(core::TimePoint now, int rate, core::TimePoint latest);
+  // The request that took `taken` was handed to the network at `left`: a loaded machine may run
+  // the sending thread some milliseconds after the time it took, and the ones after it must count
+  // from when it really left. (Nothing changes when `left` is not later, or `taken` is gone.)
+  void Left(core::TimePoint taken, core::TimePoint left);
 
  private:
   std::mutex mu_;

@@ -46,6 +46,34 @@ TEST(LeavingWindowTest, ALateRequestPushesTheOnesAfterIt) {
   }
 }
 
+// A request whose thread ran late (a loaded machine) left after the time it took: the ones after
+// it count from when it really left.
+TEST(LeavingWindowTest, ARequestThatReallyLeftLatePushesTheOnesAfterIt) {
+  LeavingWindow window;
+  const core::TimePoint never_late = At(1'000'000);
+  // rate 3: it took 0 but its bytes went at 15.
+  ASSERT_EQ(window.Take(At(0), 3, never_late), At(0));
+  window.Left(At(0), At(15));
+  EXPECT_EQ(window.Take(At(335), 3, never_late), At(335));
+  EXPECT_EQ(window.Take(At(670), 3, never_late), At(670));
+  EXPECT_EQ(window.Take(At(1005), 3, never_late), At(15) + kLeavingWindow);
+  // Leaving earlier than taken, or for a time no longer held, changes nothing.
+  window.Left(At(335), At(300));
+  window.Left(At(7), At(400));
+  EXPECT_EQ(window.Take(At(1340), 3, never_late), At(1340));
+}
+
+// Another lane's request took a time between: the late one moves after it, so that the window
+// still counts from its earliest request.
+TEST(LeavingWindowTest, ALateLeavingKeepsTheTimesInOrder) {
+  LeavingWindow window;
+  const core::TimePoint never_late = At(1'000'000);
+  ASSERT_EQ(window.Take(At(0), 2, never_late), At(0));
+  ASSERT_EQ(window.Take(At(5), 2, never_late), At(5));
+  window.Left(At(0), At(30));  // now 5, 30
+  EXPECT_EQ(window.Take(At(500), 2, never_late), At(5) + kLeavingWindow);
+}
+
 TEST(LeavingWindowTest, TakesNothingPastTheLatestItMayLeave) {
   LeavingWindow window;
   for (int k = 0; k < 2; ++k) ASSERT_TRUE(window.Take(At(0), 2, At(0)));
