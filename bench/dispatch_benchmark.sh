@@ -86,7 +86,9 @@ for i in range(a, n, accounts): print(f'{500000 + i},User{i}')" "$a" "$accounts"
 }
 
 # 1. efficiency
+efficiency_runs=0
 for accounts in ${ACCOUNTS:-1 8}; do
+  efficiency_runs=$((efficiency_runs + 1))
   setup "accounts$accounts" "$accounts" "$contacts" 1000
   profile=()
   [[ -n ${PERF_DIR:-} ]] && profile=(perf record -F 1999 -g -o "$PERF_DIR/accounts$accounts.data" --)
@@ -107,7 +109,7 @@ done
 
 # The floor under the efficiency figures: the same invitations' two requests each (getChatMember,
 # sendMessage) over libcurl alone, against a fresh double (bench/http_floor.cpp).
-if [[ -x $PWD/$build/bench/http_floor ]]; then
+if ((efficiency_runs > 0)) && [[ -x $PWD/$build/bench/http_floor ]]; then
   mkdir -p "$work/floor"
   "$double_bin" --accounts 1 --latency-ms "$latency" >"$work/floor/double.out" &
   double_pid=$!

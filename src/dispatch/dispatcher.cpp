@@ -609,15 +609,17 @@ milliseconds Dispatcher::MarkLead() const {
 
 void Dispatcher::ReslotLate(Batch& batch, CycleReport& report) {
   // A preparation slower than the lead: rows whose slots have passed take new ones rather than be
-  // given back and prepared again (a getChatMember each, and a wasted claim). Not rows whose
-  // slot a campaign's pacing planned: its next invitation was planned from the old slot.
+  // given back and prepared again (a getChatMember each, and a wasted claim). A paced campaign's
+  // next invitation moves with its row: given back, its row would also have spent the pacing's
+  // gap (minutes, by default) for nothing.
   std::vector<storage::Claim>& claims = batch.claims;
   storage::ReslotRequest reslot;
   std::vector<size_t> late;
   const int64_t marked_at = Millis(clock_.Now());
   for (size_t i : batch.to_send) {
-    if (!claims[i].paced && marked_at - claims[i].not_before > kMaxLateness.count() / 2) {
-      reslot.rows.push_back({claims[i].invitation_id, claims[i].gen, claims[i].not_before});
+    if (marked_at - claims[i].not_before > kMaxLateness.count() / 2) {
+      reslot.rows.push_back({claims[i].invitation_id, claims[i].gen, claims[i].not_before,
+                             claims[i].paced ? claims[i].campaign_id : int64_t{0}});
       late.push_back(i);
     }
   }
@@ -986,7 +988,7 @@ void Dispatcher::ObservePreparation(int64_t account_id, milliseconds took) {
   std::lock_guard lock(lead_mu_);
   milliseconds& lead = leads_[account_id];
   // A quarter more than the last preparation, or a slowly decaying earlier maximum. (The first
-  // claim has none: its late rows are given back, and the next claims start later.)
+  // claim has none: its late rows take new slots, and the next claims start later.)
   const milliseconds grown = took + (took + milliseconds(3)) / 4;
   lead = std::min(std::max(grown, lead * 7 / 8), kMaxLead);
 }

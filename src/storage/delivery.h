@@ -96,6 +96,9 @@ struct ReslotRequest {
     int64_t invitation_id = 0;
     int64_t gen = 0;
     int64_t slot = 0;  // the slot the claim gave it
+    // A paced campaign's row: the campaign's next invitation was planned from its slot, and moves
+    // as far as the row does.
+    int64_t paced_campaign_id = 0;
   };
   int64_t account_id = 0;
   std::vector<Row> rows;
@@ -175,8 +178,8 @@ class DeliveryStore {
   // and moves its chat's next_message_at with it. Returns the new slots in the rows' order; 0
   // where a row keeps its old slot: it is no longer this claim's (gen), its contact is being
   // claimed elsewhere right now, or a later message to its chat was planned since the claim (its
-  // chat interval would shrink). The caller must not re-slot a paced campaign's rows: their
-  // campaign's next invitation was planned from the old slot.
+  // chat interval would shrink). A paced row's campaign (Row::paced_campaign_id) has its next
+  // invitation moved by as much as its row moved, so the gap that pacing planned never shrinks.
   virtual Result<std::vector<int64_t>> ReslotLate(const ReslotRequest& request) = 0;
   // Stores new links and records that the rows' requests may leave from now on (the lease is
   // extended). Returns the ids that are still this claim's; a row whose lease was lost must not

@@ -362,6 +362,43 @@ TEST_P(StoreContractTest, ReslotLateKeepsTheSlotsAClaimMadeNowMustKeepClearOf) {
   EXPECT_EQ(now->not_before, t0 + 40) << "40 ms after the slot at t0, not 30";
 }
 
+// A paced campaign's row that takes a new slot moves the campaign's next invitation as far: the
+// gap its pacing planned (delay_min) never shrinks. (Before, paced rows were given back instead,
+// and the gap was spent for nothing: minutes by default.)
+TEST_P(StoreContractTest, ReslotLateMovesAPacedCampaignsNextInvitationWithItsRow) {
+  CreateCampaign(*store_, "spring");
+  ASSERT_TRUE(Import(*store_, {Contact(1), Contact(2)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
+  ClaimRequest base = ClaimRequestFor(*store_, "spring");
+  const int64_t t0 = base.now;
+  base.emission_interval = std::chrono::milliseconds(40);
+  base.campaigns[0].delay_min = std::chrono::seconds(60);
+  base.campaigns[0].delay_max = std::chrono::seconds(60);
+  ASSERT_TRUE(base.campaigns[0].paced());
+  auto first = ClaimAndMarkSending(*store_, base);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 1u) << "a paced campaign: one row, the next a minute later";
+  ASSERT_TRUE((*first)[0].paced);
+  EXPECT_EQ((*first)[0].not_before, t0);
+
+  ReslotRequest reslot;
+  reslot.account_id = base.account_id;
+  reslot.now = t0 + 500;
+  reslot.emission_interval = std::chrono::milliseconds(40);
+  reslot.rows = {{(*first)[0].invitation_id, (*first)[0].gen, t0, (*first)[0].campaign_id}};
+  auto slots = store_->ReslotLate(reslot);
+  ASSERT_TRUE(slots) << slots.error().message;
+  ASSERT_EQ(slots->size(), 1u);
+  EXPECT_EQ((*slots)[0], t0 + 500);
+
+  ClaimRequest next = base;
+  next.now = t0 + 60'000;
+  auto second = ClaimAndMarkSending(*store_, next);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].not_before, t0 + 60'500) << "a minute after the row's new slot";
+}
+
 // Invariant 4: a flood pause is readable right before a send, by any worker.
 TEST_P(StoreContractTest, FloodPausesReadsEveryAccountsPause) {
   CreateCampaign(*store_);
