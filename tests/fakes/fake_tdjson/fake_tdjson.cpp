@@ -1758,7 +1758,10 @@ FAKE_TDJSON_EXPORT void td_send(int client_id, const char* request) {
 }
 
 FAKE_TDJSON_EXPORT const char* td_receive(double timeout) {
-  thread_local std::string buffer;
+  // TDLib's contract: td_receive is never called from two threads at once, and what it returns
+  // lives until the next call. Not thread_local: a dlopen'd library's dynamic TLS in the receiving
+  // thread is what LeakSanitizer (GCC 12's) misread at exit under load, crashing its tracer.
+  static std::string buffer;
   try {
     std::optional<std::string> next = TheWorld().Receive(timeout);
     if (!next) return nullptr;
