@@ -39,7 +39,7 @@ struct Dispatcher::Batch {
   const std::stop_token stop;
   telegram::Messenger* messenger = nullptr;
   storage::ClaimRequest request;
-  size_t window = 1;  // the lane's share of the account's in-flight window
+  size_t window = 1;  // the lane's share of the account's in-flight window (and its claim's size)
   std::vector<storage::Claim> claims;  // by slot
   std::map<int64_t, const storage::Campaign*> campaigns;
   // When the account's limiter was locked: the slots count from there, and so does the

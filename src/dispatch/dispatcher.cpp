@@ -300,12 +300,6 @@ Status Dispatcher::ProcessAccount(const AccountWork& work, int lanes, std::stop_
   return recorded;
 }
 
-int RowsPerClaim(int rate, int window) {
-  const int64_t span_rows = int64_t{std::max(rate, 1)} * kClaimSpan.count() / 1000;
-  const int64_t most = int64_t{std::max(window, 1)} * kMaxWindowsPerClaim;
-  return static_cast<int>(std::clamp<int64_t>(span_rows, std::max(window, 1), most));
-}
-
 Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report) {
   const storage::Account& account = batch.work.account;
   const core::Settings& settings = batch.work.settings;
@@ -314,9 +308,13 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
   request.worker_id = options_.worker_id;
   request.now = Millis(clock_.Now());
   request.lease = settings.lease;
+  // A lane claims its share of the in-flight window, no more: the rows of a batch whose requests
+  // left are `unknown` after a crash until their outcomes are recorded, at the batch's end. (Four
+  // windows a claim at high rates saved at most a tenth of the CPU, and made 345 such rows in 20
+  // kills where the bound is 320.)
   const int window = std::max(1, settings.in_flight / std::max(1, lanes));
   batch.window = static_cast<size_t>(window);
-  request.max_rows = RowsPerClaim(settings.rate, window);
+  request.max_rows = window;
   request.horizon = milliseconds(1000);
   request.lead = LeadFor(account.id);
   request.clock = [this, &batch] {

@@ -92,14 +92,6 @@ inline constexpr std::chrono::milliseconds kMaxLateness{20};
 // one lane's batch is sending, the other claims and prepares the next, so an account's slots
 // follow each other without a gap. The lanes share the account's in-flight window.
 inline constexpr int kLanesPerAccount = 2;
-// A lane's claim holds its share of the in-flight window, or more when the rate is high: what
-// kClaimSpan of slots takes, up to kMaxWindowsPerClaim windows. Fewer, larger claims cost fewer
-// transactions (one claim and one record each) per invitation; a lane still keeps no more than
-// its window in flight, and a batch's outcomes wait at most the span for their commit.
-inline constexpr std::chrono::milliseconds kClaimSpan{32};
-inline constexpr int kMaxWindowsPerClaim = 4;
-// The rows a lane claims at once, with `window` requests in flight at `rate` a second.
-int RowsPerClaim(int rate, int window);
 // How often Run re-reads settings and campaigns, rescues expired leases and heartbeats.
 inline constexpr std::chrono::milliseconds kPlanInterval{250};
 

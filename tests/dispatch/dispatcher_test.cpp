@@ -39,7 +39,6 @@ constexpr std::string_view kToken = "123456789:AAFakeTestTokenForDispatcherTests
 struct MessengerHooks {
   std::function<void()> before_link;
   std::function<void()> before_send;
-  std::function<void()> after_send;
   std::atomic<int> updates_calls{0};
 };
 
@@ -58,9 +57,7 @@ class Forwarding final : public telegram::Messenger {
   }
   telegram::SendResult SendInvitation(const telegram::InvitationMessage& m) override {
     if (hooks_.before_send) hooks_.before_send();
-    telegram::SendResult result = target_.SendInvitation(m);
-    if (hooks_.after_send) hooks_.after_send();
-    return result;
+    return target_.SendInvitation(m);
   }
   telegram::MemberResult GetChatMember(const std::string& c, int64_t u) override {
     return target_.GetChatMember(c, u);
@@ -1060,55 +1057,22 @@ TEST_F(DispatcherTest, APacedRowWhoseSlotPassedGoesAndItsCampaignKeepsItsGap) {
 // database) must not leave every following batch late.
 // Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, TheLeadCoversAClaimSlowAfterItsLimiterLock) {
-  const int per_claim = RowsPerClaim(1000, 3);
-  Campaign("c", 1, 3 * per_claim);
+  Campaign("c", 1, 9);
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "3"));
   messenger_.UseClock(clock_.get());
   writer_->OnExecuteContaining("SET state = 'sending', gen = gen + 1",
-                               [this] { clock_->Advance(std::chrono::milliseconds(20)); });
+                               [this] { clock_->Advance(std::chrono::milliseconds(50)); });
   auto first = dispatcher_->RunOnce();  // no lead measured yet: its rows take new slots
   ASSERT_TRUE(first) << first.error().message;
-  EXPECT_EQ(first->reslotted, per_claim);
+  EXPECT_EQ(first->reslotted, 3);
   for (int i = 0; i < 2; ++i) {
     auto next = dispatcher_->RunOnce();
     ASSERT_TRUE(next) << next.error().message;
-    EXPECT_EQ(next->claimed, per_claim);
+    EXPECT_EQ(next->claimed, 3);
     EXPECT_EQ(next->reslotted + next->released_late, 0)
         << "batch " << i << ": the lead left out the claim's own time";
   }
-  EXPECT_EQ(Counts("c")[InvitationState::kSent], 3 * per_claim);
-}
-
-// At a high rate a claim holds several in-flight windows (fewer transactions an invitation), yet
-// no more than the window is ever in flight.
-TEST_F(DispatcherTest, AClaimLargerThanTheWindowKeepsNoMoreThanTheWindowInFlight) {
-  const int per_claim = RowsPerClaim(1000, 4);
-  ASSERT_EQ(per_claim, 4 * kMaxWindowsPerClaim);
-  Campaign("c", 1, per_claim);
-  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "4"));
-  std::mutex mu;
-  std::condition_variable changed;
-  int inside = 0;
-  int most = 0;
-  int entered = 0;
-  hooks_.before_send = [&] {
-    std::unique_lock lock(mu);
-    most = std::max(most, ++inside);
-    const int mine = ++entered;
-    changed.notify_all();
-    // Each send stays in flight until a fifth has started after it, which a dispatcher that
-    // keeps its window never does: then the deadline lets it end.
-    changed.wait_for(lock, std::chrono::milliseconds(100), [&] { return entered >= mine + 4; });
-  };
-  hooks_.after_send = [&] {
-    std::lock_guard lock(mu);
-    --inside;
-  };
-  auto cycle = dispatcher_->RunOnce();
-  ASSERT_TRUE(cycle) << cycle.error().message;
-  EXPECT_EQ(cycle->claimed, per_claim);
-  EXPECT_EQ(cycle->sent, per_claim);
-  EXPECT_EQ(most, 4);
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 9);
 }
 
 // Invariant 4 across workers: a 429 another worker recorded after this worker claimed its rows

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "dispatch/dispatcher.h"
-
 namespace tginvite::dispatch {
 namespace {
 
@@ -16,16 +14,6 @@ TEST(EmissionIntervalTest, SpacesRateRequestsOverALittleMoreThanASecond) {
   EXPECT_EQ(EmissionInterval(1).count(), 1'005'000);
   EXPECT_EQ(EmissionInterval(0).count(), 1'005'000);  // never a division by zero
   EXPECT_EQ(EmissionInterval(1000).count(), 1'005);
-}
-
-// A lane claims its window, or what kClaimSpan of slots holds at a high rate, up to a few windows.
-TEST(RowsPerClaimTest, GrowsWithTheRateBetweenOneAndSomeWindows) {
-  EXPECT_EQ(RowsPerClaim(30, 8), 8);    // 30/s: a window, as before
-  EXPECT_EQ(RowsPerClaim(250, 8), 8);   // 8 rows in 32 ms
-  EXPECT_EQ(RowsPerClaim(500, 8), 16);  // 16 rows in 32 ms
-  EXPECT_EQ(RowsPerClaim(1000, 8), 8 * kMaxWindowsPerClaim);
-  EXPECT_EQ(RowsPerClaim(1000, 1), kMaxWindowsPerClaim);
-  EXPECT_EQ(RowsPerClaim(0, 0), 1);  // never an empty claim
 }
 
 // A request that leaves late must not let the next ones put more than `rate` into one second.
