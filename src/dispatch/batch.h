@@ -2,6 +2,7 @@
 // account's steps in user_steps.cpp. Internal to dispatch/.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -39,7 +40,6 @@ struct Dispatcher::Batch {
   const std::stop_token stop;
   telegram::Messenger* messenger = nullptr;
   storage::ClaimRequest request;
-  size_t window = 1;  // the lane's share of the account's in-flight window (and its claim's size)
   std::vector<storage::Claim> claims;  // by slot
   std::map<int64_t, const storage::Campaign*> campaigns;
   // When the account's limiter was locked: the slots count from there, and so does the
@@ -67,6 +67,10 @@ struct Dispatcher::Batch {
   int64_t imports = 0;                                               // under mu
   // A sending mark that could not be written: nothing more of the batch is sent.
   std::optional<Error> mark_error;  // under mu
+
+  // The lane's share of the account's in-flight window: what it claimed at most, and what it
+  // keeps in flight at once.
+  size_t Window() const { return static_cast<size_t>(std::max(request.max_rows, 1)); }
 
   // Claim i given back unsent, with the link created for it (kept for its next attempt).
   storage::OutcomeRecord ReleaseKeepingLink(size_t i) const {

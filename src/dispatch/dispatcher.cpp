@@ -312,9 +312,7 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
   // left are `unknown` after a crash until their outcomes are recorded, at the batch's end. (Four
   // windows a claim at high rates saved at most a tenth of the CPU, and made 345 such rows in 20
   // kills where the bound is 320.)
-  const int window = std::max(1, settings.in_flight / std::max(1, lanes));
-  batch.window = static_cast<size_t>(window);
-  request.max_rows = window;
+  request.max_rows = std::max(1, settings.in_flight / std::max(1, lanes));
   request.horizon = milliseconds(1000);
   request.lead = LeadFor(account.id);
   request.clock = [this, &batch] {
@@ -473,7 +471,7 @@ void Dispatcher::PrepareClaims(Batch& batch) {
       on_threads.push_back(i);
     }
   }
-  pool_->ParallelFor(on_threads.size(), batch.window,
+  pool_->ParallelFor(on_threads.size(), batch.Window(),
                      [&](size_t k) {
                        const size_t i = on_threads[k];
                        PrepareClaim(batch, i, std::move(members[i]));
@@ -489,7 +487,7 @@ std::vector<std::optional<telegram::MemberResult>> Dispatcher::CheckMembers(Batc
   // No more than the lane's window in flight at once, like its sends.
   size_t next = 0;
   for (;;) {
-    for (; next < claims.size() && exchange->InFlight() < batch.window; ++next) {
+    for (; next < claims.size() && exchange->InFlight() < batch.Window(); ++next) {
       if (!claims[next].contact.telegram_user_id || batch.StoppedFor(claims[next])) continue;
       exchange->StartGetChatMember(next, batch.campaigns.at(claims[next].campaign_id)->chat,
                                    *claims[next].contact.telegram_user_id);
@@ -759,7 +757,7 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
     return batch.claims[a].not_before < batch.claims[b].not_before;  // ReslotLate moves some
   });
   const size_t n = order.size();
-  const size_t in_flight = batch.window;
+  const size_t in_flight = batch.Window();
   int64_t released_late = 0;
   int64_t released_paused = 0;
   std::vector<Leaving> leaving(n, Leaving::kNotWritten);

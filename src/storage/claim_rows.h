@@ -1,14 +1,18 @@
 // What both SQL stores' claims do with a candidate row once the row has its slot: the Claim
-// handed to the dispatcher, and the campaign's pacing moved on from the slot. The engines differ
+// handed to the dispatcher, and the campaign's pacing moved on from the slot (or, on a re-slot,
+// moved with it). The engines differ
 // in how they lock, pick and write the rows, not in this.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <random>
 
 #include "storage/connection.h"
 #include "storage/delivery.h"
 #include "storage/sql_rows.h"
+#include "storage/transaction.h"
 
 namespace tginvite::storage::internal {
 
@@ -49,5 +53,31 @@ inline Claim ClaimFromCandidate(const Row& row, int64_t campaign_id, int64_t slo
   claim.step = static_cast<int>(row.Int(12));
   return claim;
 }
+
+// What ReslotLate does to the paced campaigns whose rows it moved: each campaign's next invitation
+// moves as far as its furthest-moved row, so the gap its pacing planned never shrinks.
+class PacingShifts {
+ public:
+  // `row` took `new_slot` instead of its claim's.
+  void Note(const ReslotRequest::Row& row, int64_t new_slot) {
+    if (row.paced_campaign_id == 0) return;
+    int64_t& shift = by_campaign_[row.paced_campaign_id];
+    shift = std::max(shift, new_slot - row.slot);
+  }
+
+  // In the re-slot's transaction.
+  Status Apply(Tx& tx) const {
+    for (const auto& [campaign_id, shift] : by_campaign_) {
+      RETURN_IF_ERROR(tx.Execute(
+          "UPDATE campaigns SET pacing_next_at = pacing_next_at + ? WHERE id = ? AND "
+          "pacing_next_at > 0",
+          {shift, campaign_id}));
+    }
+    return Ok();
+  }
+
+ private:
+  std::map<int64_t, int64_t> by_campaign_;
+};
 
 }  // namespace tginvite::storage::internal

@@ -252,7 +252,7 @@ Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
     const int64_t now = request.clock ? std::max(request.now, request.clock()) : request.now;
     internal::SlotCalendar limiter(stored->Text(0), now, request.emission_interval);
     std::vector<int64_t> contact_ids, contact_next;
-    std::map<int64_t, int64_t> pacing_shifts;  // by campaign: how far its paced rows moved
+    internal::PacingShifts pacing;
     for (size_t k = 0; k < request.rows.size(); ++k) {
       const ReslotRequest::Row& late = request.rows[k];
       auto chat = chats.find(late.invitation_id);
@@ -268,10 +268,7 @@ Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
       contact_ids.push_back(chat->second.first);
       contact_next.push_back(slot + request.chat_interval.count());
       slots[k] = slot;
-      if (late.paced_campaign_id != 0) {
-        int64_t& shift = pacing_shifts[late.paced_campaign_id];
-        shift = std::max(shift, slot - late.slot);
-      }
+      pacing.Note(late, slot);
     }
     if (contact_ids.empty()) return Ok();
     RETURN_IF_ERROR(
@@ -280,13 +277,7 @@ Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
                    "UPDATE rate_limits SET tat = ?, reserved = ? WHERE key = ?",
                    {IntArray(contact_ids), IntArray(contact_next), limiter.Frontier(),
                     limiter.Stored(), limiter_key}));
-    for (const auto& [campaign_id, shift] : pacing_shifts) {
-      RETURN_IF_ERROR(tx.Execute(
-          "UPDATE campaigns SET pacing_next_at = pacing_next_at + ? WHERE id = ? AND "
-          "pacing_next_at > 0",
-          {shift, campaign_id}));
-    }
-    return Ok();
+    return pacing.Apply(tx);
   }));
   return slots;
 }

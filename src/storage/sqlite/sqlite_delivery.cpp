@@ -2,7 +2,6 @@
 // the worker registry. SQLite has one writer, so a claim needs no row locks: the write
 // transaction itself serialises claimers.
 #include <algorithm>
-#include <map>
 #include <random>
 
 #include "core/invitation_states.h"
@@ -148,7 +147,7 @@ Result<std::vector<int64_t>> SqliteStore::ReslotLate(const ReslotRequest& reques
     internal::SlotCalendar limiter(stored ? stored->Text(0) : "", now,
                                    request.emission_interval);
     bool moved = false;
-    std::map<int64_t, int64_t> pacing_shifts;  // by campaign: how far its paced rows moved
+    internal::PacingShifts pacing;
     for (size_t k = 0; k < request.rows.size(); ++k) {
       const ReslotRequest::Row& late = request.rows[k];
       ASSIGN_OR_RETURN(
@@ -167,22 +166,13 @@ Result<std::vector<int64_t>> SqliteStore::ReslotLate(const ReslotRequest& reques
                                  {slot + request.chat_interval.count(), chat->Int(0)}));
       slots[k] = slot;
       moved = true;
-      if (late.paced_campaign_id != 0) {
-        int64_t& shift = pacing_shifts[late.paced_campaign_id];
-        shift = std::max(shift, slot - late.slot);
-      }
+      pacing.Note(late, slot);
     }
     if (moved) {
       RETURN_IF_ERROR(tx.Execute("UPDATE rate_limits SET tat = ?, reserved = ? WHERE key = ?",
                                  {limiter.Frontier(), limiter.Stored(), limiter_key}));
     }
-    for (const auto& [campaign_id, shift] : pacing_shifts) {
-      RETURN_IF_ERROR(tx.Execute(
-          "UPDATE campaigns SET pacing_next_at = pacing_next_at + ? WHERE id = ? AND "
-          "pacing_next_at > 0",
-          {shift, campaign_id}));
-    }
-    return Ok();
+    return pacing.Apply(tx);
   }));
   return slots;
 }
