@@ -49,7 +49,11 @@ struct Dispatcher::Batch {
 
   // Preparing: per claim, a link created for it and whether it may still be sent; per campaign, a
   // shared link; then the claims marked as sending, which alone are sent.
-  std::vector<std::string> new_links;
+  struct NewLink {
+    std::string url;         // empty: none was created
+    int64_t expires_at = 0;  // unix ms; 0: never
+  };
+  std::vector<NewLink> new_links;
   std::vector<char> eligible;
   std::map<int64_t, std::string> shared_links;
   std::vector<size_t> to_send;
@@ -75,7 +79,8 @@ struct Dispatcher::Batch {
   // Claim i given back unsent, with the link created for it (kept for its next attempt).
   storage::OutcomeRecord ReleaseKeepingLink(size_t i) const {
     storage::OutcomeRecord release = Release(claims[i]);
-    release.invite_link = new_links[i];
+    release.invite_link = new_links[i].url;
+    release.link_expires_at = new_links[i].expires_at;
     return release;
   }
 

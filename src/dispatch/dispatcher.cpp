@@ -357,7 +357,7 @@ Result<bool> Dispatcher::ClaimBatch(Batch& batch, int lanes, CycleReport& report
   std::sort(
       batch.claims.begin(), batch.claims.end(),
       [](const storage::Claim& a, const storage::Claim& b) { return a.not_before < b.not_before; });
-  batch.new_links.assign(batch.claims.size(), "");
+  batch.new_links.assign(batch.claims.size(), {});
   batch.eligible.assign(batch.claims.size(), 1);
   return true;
 }
@@ -462,10 +462,7 @@ void Dispatcher::PrepareClaims(Batch& batch) {
   std::vector<std::optional<telegram::MemberResult>> members = CheckMembers(batch);
   std::vector<size_t> on_threads;
   for (size_t i = 0; i < claims.size(); ++i) {
-    const storage::Campaign& campaign = *batch.campaigns.at(claims[i].campaign_id);
-    const bool needs_link = campaign.link_mode != core::LinkMode::kShared &&
-                            claims[i].invite_link.empty() && !AddsMember(batch, claims[i]);
-    if (members[i] && !needs_link) {
+    if (members[i] && !NeedsLink(batch, claims[i])) {
       PrepareClaim(batch, i, std::move(members[i]));
     } else {
       on_threads.push_back(i);
@@ -528,8 +525,7 @@ void Dispatcher::PrepareClaim(Batch& batch, size_t i,
       checked ? std::move(*checked)
               : batch.messenger->GetChatMember(campaign.chat, *claim.contact.telegram_user_id);
   if (member.outcome.ok() && IsMember(member.status)) return skip("already a member");
-  if (campaign.link_mode == core::LinkMode::kShared || !claim.invite_link.empty()) return;
-  if (AddsMember(batch, claim)) return;  // an add needs no link (a refused one's message will)
+  if (!NeedsLink(batch, claim)) return;
   telegram::InviteLinkRequest link_request;
   link_request.chat = campaign.chat;
   link_request.name = core::IdentityKey(claim.contact).substr(0, 32);
@@ -546,12 +542,25 @@ void Dispatcher::PrepareClaim(Batch& batch, size_t i,
   const int64_t started_at = Millis(clock_.Now());
   telegram::InviteLinkResult link = batch.messenger->CreateInviteLink(link_request);
   if (link.outcome.ok()) {
-    batch.new_links[i] = link.invite_link;
+    batch.new_links[i] = {link.invite_link, link_request.expire_date.value_or(0) * 1000};
     return;
   }
   batch.eligible[i] = 0;
   batch.NoteFailure(claim, link.outcome, Millis(clock_.Now()));
   batch.AddOutcome(FailureRecord(batch, claim, link.outcome, core::RequestKind::kLink, started_at));
+}
+
+bool Dispatcher::NeedsLink(const Batch& batch, const storage::Claim& claim) const {
+  const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
+  // An add needs no link (a refused one's message will).
+  if (campaign.link_mode == core::LinkMode::kShared || AddsMember(batch, claim)) return false;
+  if (claim.invite_link.empty()) return true;
+  if (claim.link_expires_at == 0) return false;  // it never expires
+  const milliseconds expire_after =
+      batch.work.campaign_settings.at(claim.campaign_id).link_expire_after;
+  const milliseconds least_left =
+      expire_after.count() > 0 ? expire_after / 2 : milliseconds(std::chrono::hours(1));
+  return claim.link_expires_at - Millis(clock_.Now()) < least_left.count();
 }
 
 void Dispatcher::SelectSendable(Batch& batch) {
@@ -579,7 +588,8 @@ std::vector<Dispatcher::Leaving> Dispatcher::MarkLeaving(Batch& batch,
   marks.reserve(group.size());
   for (size_t i : group) {
     const storage::Claim& claim = batch.claims[i];
-    marks.push_back({claim.invitation_id, claim.gen, batch.new_links[i]});
+    marks.push_back(
+        {claim.invitation_id, claim.gen, batch.new_links[i].url, batch.new_links[i].expires_at});
   }
   Result<std::vector<bool>> ours = sending_marks_->Mark(marks, batch.work.settings.lease);
   if (!ours) {
@@ -872,7 +882,7 @@ void Dispatcher::SendAll(Batch& batch, CycleReport& report) {
 telegram::InvitationMessage Dispatcher::MessageFor(const Batch& batch, size_t i) const {
   const storage::Claim& claim = batch.claims[i];
   const storage::Campaign& campaign = *batch.campaigns.at(claim.campaign_id);
-  std::string link = batch.new_links[i];
+  std::string link = batch.new_links[i].url;
   if (link.empty()) link = claim.invite_link;
   if (auto shared = batch.shared_links.find(campaign.id);
       link.empty() && shared != batch.shared_links.end()) {

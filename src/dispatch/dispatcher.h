@@ -182,6 +182,10 @@ class Dispatcher {
   bool ResolveContact(Batch& batch, size_t i);
   // Whether the claim's next step is an add (add and add-then-message campaigns, first step).
   bool AddsMember(const Batch& batch, const storage::Claim& claim) const;
+  // Whether the claim needs a personal link made now: not for a shared link or an add, nor when
+  // its stored link still has time to be used (half of link.expire_after left, or an hour once
+  // links no longer expire). An older one is left to expire; the message carries the new one.
+  bool NeedsLink(const Batch& batch, const storage::Claim& claim) const;
   // Adds the contact to the chat and notes the outcome; a privacy refusal turns an
   // add-then-message invitation to its message step.
   bool AddOne(Batch& batch, size_t i);

@@ -39,7 +39,7 @@ struct Pacing {
 // The claim of a candidate row that took `slot`. The row's columns, as both claims select them:
 // invitation id, gen, attempts, invite_link, then the contact's five columns (ContactFromColumns:
 // the user id being the contact's or the one who started the bot), then three the claim reads
-// itself, then the invitation's step at 12.
+// itself, then the invitation's step at 12 and its stored link's expiry at 13.
 inline Claim ClaimFromCandidate(const Row& row, int64_t campaign_id, int64_t slot, bool paced) {
   Claim claim;
   claim.invitation_id = row.Int(0);
@@ -47,6 +47,7 @@ inline Claim ClaimFromCandidate(const Row& row, int64_t campaign_id, int64_t slo
   claim.campaign_id = campaign_id;
   claim.attempts = row.Int(2);
   claim.invite_link = row.Text(3);
+  claim.link_expires_at = row.Int(13);  // NULL: never
   claim.contact = ContactFromColumns(row, 4);
   claim.not_before = slot;
   claim.paced = paced;

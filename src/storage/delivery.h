@@ -70,6 +70,7 @@ struct Claim {
   int64_t campaign_id = 0;
   core::ContactRecord contact;
   std::string invite_link;  // stored by an earlier attempt: reused, never created twice
+  int64_t link_expires_at = 0;  // unix ms when the stored link stops admitting anyone; 0: never
   int64_t attempts = 0;
   int64_t not_before = 0;  // unix ms: the slot the rate limiter and pacing gave it
   // Whether the campaign's pacing planned its slot (its next invitation is planned from it); an
@@ -117,7 +118,8 @@ struct ReslotRequest {
 struct SendingMark {
   int64_t invitation_id = 0;
   int64_t gen = 0;
-  std::string invite_link;  // empty: keep the stored one
+  std::string invite_link;      // empty: keep the stored one
+  int64_t link_expires_at = 0;  // with a new link: unix ms when it expires; 0: never
 };
 
 struct AttemptRecord {
@@ -149,6 +151,7 @@ struct OutcomeRecord {
   std::vector<AttemptRecord> earlier_attempts;
   std::optional<int64_t> suppress_user;  // the user blocked the bot: suppress everywhere
   std::string invite_link;               // a link created for the row, kept for its next attempt
+  int64_t link_expires_at = 0;           // with such a link: unix ms when it expires; 0: never
   // With state kPending: the row's next step (kMessageStep after a refused add), taken at once
   // (next_attempt_at) and without counting an attempt. std::nullopt keeps the row's step.
   std::optional<int> next_step;

@@ -293,6 +293,52 @@ TEST_F(DispatcherTest, RetryReusesTheStoredLink) {
   EXPECT_EQ(RowOf("c", 2).state, InvitationState::kSent);
 }
 
+// A stored link that still has more than half of link.expire_after left is reused by the retry.
+TEST_F(DispatcherTest, ARetryReusesAStoredLinkThatHasTimeLeft) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "link.expire_after", "2h"));
+  Campaign("c", 1, 1);
+  messenger_.ScriptSend(1, FakeMessenger::Make(OutcomeKind::kTransient, "502"));
+  ASSERT_TRUE(dispatcher_->RunOnce());
+  ASSERT_EQ(messenger_.sent().size(), 1u);
+  clock_->Advance(std::chrono::minutes(50));
+  Drain();
+  ASSERT_EQ(messenger_.links().size(), 1u) << "a link with 70 of its 120 minutes left was replaced";
+  ASSERT_EQ(messenger_.sent().size(), 2u);
+  EXPECT_EQ(messenger_.sent()[0].text, messenger_.sent()[1].text);
+  EXPECT_EQ(RowOf("c", 1).state, InvitationState::kSent);
+}
+
+// A retry never sends a link about to expire: with less than half of link.expire_after left, it
+// makes a new one, the message carries it, and the row keeps it with its own expiry (so the next
+// retry judges the new link by its own time left).
+TEST_F(DispatcherTest, ARetryWhoseStoredLinkIsRunningOutGetsANewOne) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "link.expire_after", "2h"));
+  Campaign("c", 1, 1);
+  for (int i = 0; i < 2; ++i) {
+    messenger_.ScriptSend(1, FakeMessenger::Make(OutcomeKind::kTransient, "502"));
+  }
+  for (size_t sends = 1; sends <= 2; ++sends) {
+    for (int cycle = 0; messenger_.sent().size() < sends; ++cycle) {
+      ASSERT_LT(cycle, 20) << "send " << sends << " never went";
+      ASSERT_TRUE(dispatcher_->RunOnce());
+    }
+    clock_->Advance(std::chrono::minutes(70));  // 50 of the link's 120 minutes are left
+  }
+  const int64_t last_retry = core::ToUnixMillis(clock_->Now());
+  Drain();
+  const std::vector<telegram::InviteLinkRequest> links = messenger_.links();
+  ASSERT_EQ(links.size(), 3u) << "a retry reused a link with 50 of its 120 minutes left";
+  ASSERT_TRUE(links[2].expire_date.has_value());
+  EXPECT_GE(*links[2].expire_date * 1000, last_retry + 2 * 3'600'000);
+  const std::vector<telegram::InvitationMessage> sent = messenger_.sent();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_NE(sent[0].text, sent[1].text);
+  EXPECT_NE(sent[1].text, sent[2].text);
+  const storage::ExportRow row = RowOf("c", 1);
+  EXPECT_EQ(row.state, InvitationState::kSent);
+  EXPECT_EQ(sent[2].text, "Hi User1: " + row.invite_link) << "the row keeps the link it was sent";
+}
+
 // Invariant I4 (docs/invariants.md)
 TEST_F(DispatcherTest, FloodPausesTheAccountUntilRetryAfter) {
   Campaign("c", 1, 30);

@@ -103,6 +103,49 @@ TEST_P(StoreContractTest, BatchedMarksAndOutcomesKeepEveryCharacterAndTheFence) 
   EXPECT_EQ(attempt_of[2].outcome, "sent");
 }
 
+// A new link's expiry is stored with it, by the mark that carries it or by the outcome that gives
+// the row back unsent, and the next claim reads it; a mark or outcome without a link keeps both.
+TEST_P(StoreContractTest, AStoredLinksExpiryIsKeptWithItAndClaimedWithIt) {
+  CreateCampaign(*store_);
+  ASSERT_TRUE(Import(*store_, {Contact(1)}, Options("spring")));
+  ASSERT_TRUE(store_->ChangeCampaign("spring", CampaignAction::kStart, core::Actor::Cli("test")));
+  ClaimRequest request = ClaimRequestFor(*store_, "spring");
+  // Claims the one row, marks it with `mark`'s link (if any), and gives it back with `release`.
+  auto round = [&](SendingMark mark, OutcomeRecord release) -> std::optional<Claim> {
+    request.now += 1000;
+    auto claimed = store_->ClaimInvitations(request);
+    EXPECT_TRUE(claimed) << claimed.error().message;
+    if (!claimed || claimed->claims.size() != 1) return std::nullopt;
+    const Claim claim = claimed->claims[0];
+    mark.invitation_id = release.invitation_id = claim.invitation_id;
+    mark.gen = release.gen = claim.gen;
+    EXPECT_TRUE(store_->MarkSending({&mark, 1}, request.now, std::chrono::seconds(30)));
+    release.state = InvitationState::kPending;
+    release.next_attempt_at = request.now;
+    release.count = AttemptCount::kNotCounted;
+    EXPECT_TRUE(store_->RecordOutcomes({&release, 1}, request.now));
+    return claim;
+  };
+  const int64_t expires = 1'700'000'900'000;
+  std::optional<Claim> first = round({0, 0, "https://t.me/+first", expires}, {});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->invite_link, "");
+  EXPECT_EQ(first->link_expires_at, 0);
+  std::optional<Claim> second = round({}, {});  // no new link: the stored one stays, with its expiry
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->invite_link, "https://t.me/+first");
+  EXPECT_EQ(second->link_expires_at, expires);
+  OutcomeRecord kept;
+  kept.invite_link = "https://t.me/+second";  // made, then given back unsent: never expires
+  std::optional<Claim> third = round({}, kept);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->invite_link, "https://t.me/+first");
+  std::optional<Claim> fourth = round({}, {});
+  ASSERT_TRUE(fourth);
+  EXPECT_EQ(fourth->invite_link, "https://t.me/+second");
+  EXPECT_EQ(fourth->link_expires_at, 0) << "a link that never expires kept the old one's expiry";
+}
+
 // Slots of one claim over two campaigns of one account: the account's limiter spaces all of them, a
 // paced campaign's batch waits its cycle, and the account's slots carry over to the next claim.
 TEST_P(StoreContractTest, ClaimPacesEachCampaignAndSpacesTheAccountsSlots) {

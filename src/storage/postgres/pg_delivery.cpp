@@ -78,7 +78,7 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
           tx.Query(fmt::format("SELECT i.id, i.gen, i.attempts, i.invite_link, "
                                "COALESCE(c.telegram_user_id, i.started_by), c.username, "
                                "c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
-                               "i.started_at IS NOT NULL, i.step FROM invitations i "
+                               "i.started_at IS NOT NULL, i.step, i.link_expires_at FROM invitations i "
                                "JOIN contacts c ON c.id = i.contact_id "
                                "WHERE i.campaign_id = ? AND i.state IN ({}) AND "
                                "i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
@@ -284,12 +284,13 @@ Result<std::vector<int64_t>> PgStore::ReslotLate(const ReslotRequest& request) {
 
 Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> marks, int64_t now,
                                                   std::chrono::milliseconds lease) {
-  std::vector<int64_t> ids, gens;
+  std::vector<int64_t> ids, gens, expiries;
   std::vector<std::string_view> links;
   for (const SendingMark& mark : marks) {
     ids.push_back(mark.invitation_id);
     gens.push_back(mark.gen);
     links.push_back(mark.invite_link);
+    expiries.push_back(mark.link_expires_at);
   }
   std::vector<int64_t> ours;
   RETURN_IF_ERROR(Write(
@@ -298,10 +299,14 @@ Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> m
         // One statement for the batch: the rows still ours (same generation, still sending).
         RETURN_IF_ERROR(
             tx.ForEach("UPDATE invitations i SET send_started_at = ?1, lease_until = ?2, "
-                       "invite_link = COALESCE(NULLIF(m.link, ''), i.invite_link), updated_at = ?1 "
-                       "FROM unnest(?3::bigint[], ?4::bigint[], ?5::text[]) AS m(id, gen, link) "
+                       "invite_link = COALESCE(NULLIF(m.link, ''), i.invite_link), "
+                       "link_expires_at = CASE WHEN m.link = '' THEN i.link_expires_at ELSE "
+                       "NULLIF(m.expires, 0) END, updated_at = ?1 "
+                       "FROM unnest(?3::bigint[], ?4::bigint[], ?5::text[], ?6::bigint[]) "
+                       "AS m(id, gen, link, expires) "
                        "WHERE i.id = m.id AND i.gen = m.gen AND i.state = 'sending' RETURNING i.id",
-                       {now, now + lease.count(), IntArray(ids), IntArray(gens), TextArray(links)},
+                       {now, now + lease.count(), IntArray(ids), IntArray(gens), TextArray(links),
+                        IntArray(expiries)},
                        [&ours](const Row& row) -> Status {
                          ours.push_back(row.Int(0));
                          return Ok();
@@ -318,7 +323,7 @@ Result<std::vector<int64_t>> PgStore::MarkSending(std::span<const SendingMark> m
 Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes, int64_t now) {
   // Column arrays: one UPDATE for the outcomes and one INSERT for the attempts, whatever the
   // batch's size.
-  std::vector<int64_t> ids, gens, next_at, counted, steps;
+  std::vector<int64_t> ids, gens, next_at, counted, steps, expiries;
   std::vector<std::string> states;
   // A user account's add that succeeded: recorded as sent, then joined, as a sent row that joined
   // would be (so the counts and the per-minute deltas see both).
@@ -340,6 +345,7 @@ Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes,
     errors.push_back(outcome.error);
     counted.push_back(outcome.count == AttemptCount::kCounted ? 1 : 0);
     links.push_back(outcome.invite_link);
+    expiries.push_back(outcome.link_expires_at);
     // The requests happened whether or not the outcome still applies: the history keeps them.
     std::vector<const AttemptRecord*> made;
     for (const AttemptRecord& earlier : outcome.earlier_attempts) made.push_back(&earlier);
@@ -367,15 +373,18 @@ Result<int64_t> PgStore::RecordOutcomes(std::span<const OutcomeRecord> outcomes,
         "UPDATE invitations i SET state = o.state, next_attempt_at = o.next_at, "
         "last_error = NULLIF(o.error, ''), attempts = i.attempts + o.counted, "
         "lease_until = NULL, invite_link = COALESCE(NULLIF(o.link, ''), i.invite_link), "
+        "link_expires_at = CASE WHEN o.link = '' THEN i.link_expires_at ELSE "
+        "NULLIF(o.expires, 0) END, "
         "send_started_at = CASE WHEN o.state = 'pending' THEN NULL ELSE i.send_started_at "
         "END, sent_at = CASE WHEN o.state = 'sent' THEN ?1 ELSE i.sent_at END, "
         "step = CASE WHEN o.step >= 0 THEN o.step ELSE i.step END, updated_at = ?1 "
         "FROM unnest(?2::bigint[], ?3::bigint[], ?4::text[], ?5::bigint[], ?6::text[], "
-        "?7::bigint[], ?8::text[], ?9::bigint[]) "
-        "AS o(id, gen, state, next_at, error, counted, link, step) "
+        "?7::bigint[], ?8::text[], ?9::bigint[], ?10::bigint[]) "
+        "AS o(id, gen, state, next_at, error, counted, link, step, expires) "
         "WHERE i.id = o.id AND i.gen = o.gen AND i.state = 'sending' RETURNING i.id",
         {now, IntArray(ids), IntArray(gens), TextArray(state_views), IntArray(next_at),
-         TextArray(errors), IntArray(counted), TextArray(links), IntArray(steps)},
+         TextArray(errors), IntArray(counted), TextArray(links), IntArray(steps),
+         IntArray(expiries)},
         [&](const Row& row) -> Status {
           ++applied;
           if (std::find(joined.begin(), joined.end(), row.Int(0)) != joined.end()) {

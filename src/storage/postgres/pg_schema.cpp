@@ -503,6 +503,12 @@ BEGIN
 END $$;
 )sql";
 
+// When an invitation's stored personal link expires (migration 16; unix ms, NULL: never), so that a
+// retry reuses it only while it still has time to be used, and makes a new one otherwise.
+constexpr std::string_view kLinkExpiry = R"sql(
+ALTER TABLE invitations ADD COLUMN link_expires_at BIGINT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitialSchema},
     {2, "delivery engine", kDeliveryEngine},
@@ -519,6 +525,7 @@ constexpr Migration kMigrations[] = {
     {13, "campaign events", kCampaignEvents},
     {14, "campaign changes", kCampaignChanges},
     {15, "erasure and link revocation", kErasure},
+    {16, "link expiry", kLinkExpiry},
 };
 
 int64_t NowMillis() {

@@ -536,6 +536,12 @@ BEGIN
 END;
 )sql";
 
+// When an invitation's stored personal link expires (migration 16; unix ms, NULL: never), so that a
+// retry reuses it only while it still has time to be used, and makes a new one otherwise.
+constexpr std::string_view kLinkExpiry = R"sql(
+ALTER TABLE invitations ADD COLUMN link_expires_at INTEGER;
+)sql";
+
 // SQLite cannot drop a NOT NULL constraint; dropping one changes nothing stored, so the table's
 // definition is edited in place, as WidenCheck does (https://sqlite.org/lang_altertable.html,
 // "otheralter": removing NOT NULL constraints is among the safe edits).
@@ -560,6 +566,7 @@ constexpr Migration kMigrations[] = {
     {13, "campaign events", kCampaignEvents},
     {14, "campaign changes", kCampaignChanges, DetachableAttempts},
     {15, "erasure and link revocation", kErasure},
+    {16, "link expiry", kLinkExpiry},
 };
 
 int64_t NowMillis() {

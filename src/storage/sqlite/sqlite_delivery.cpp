@@ -80,7 +80,7 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
           tx.Query(fmt::format("SELECT i.id, i.gen, i.attempts, i.invite_link, "
                                "COALESCE(c.telegram_user_id, i.started_by), c.username, "
                                "c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
-                               "i.started_at IS NOT NULL, i.step FROM invitations i "
+                               "i.started_at IS NOT NULL, i.step, i.link_expires_at FROM invitations i "
                                "JOIN contacts c ON c.id = i.contact_id "
                                "WHERE i.campaign_id = ? AND i.state IN ({}) AND "
                                "i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
@@ -187,11 +187,12 @@ Result<std::vector<int64_t>> SqliteStore::MarkSending(std::span<const SendingMar
         for (const SendingMark& mark : marks) {
           ASSIGN_OR_RETURN(
               int64_t changed,
-              tx.Execute("UPDATE invitations SET send_started_at = ?, lease_until = ?, "
-                         "invite_link = COALESCE(?, invite_link), updated_at = ? "
-                         "WHERE id = ? AND gen = ? AND state = 'sending'",
-                         {now, now + lease.count(), NullIfEmpty(mark.invite_link), now,
-                          mark.invitation_id, mark.gen}));
+              tx.Execute("UPDATE invitations SET send_started_at = ?1, lease_until = ?2, "
+                         "invite_link = COALESCE(?3, invite_link), link_expires_at = CASE WHEN "
+                         "?3 IS NULL THEN link_expires_at ELSE NULLIF(?4, 0) END, updated_at = ?1 "
+                         "WHERE id = ?5 AND gen = ?6 AND state = 'sending'",
+                         {now, now + lease.count(), NullIfEmpty(mark.invite_link),
+                          mark.link_expires_at, mark.invitation_id, mark.gen}));
           if (changed == 1) ours.push_back(mark.invitation_id);
         }
         return Ok();
@@ -221,13 +222,16 @@ Result<int64_t> SqliteStore::RecordOutcomes(std::span<const OutcomeRecord> outco
           tx.Execute("UPDATE invitations SET state = ?1, next_attempt_at = ?2, "
                      "last_error = NULLIF(?3, ''), attempts = attempts + ?4, lease_until = NULL, "
                      "invite_link = COALESCE(NULLIF(?8, ''), invite_link), "
+                     "link_expires_at = CASE WHEN ?8 = '' THEN link_expires_at ELSE "
+                     "NULLIF(?10, 0) END, "
                      "send_started_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE send_started_at "
                      "END, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END, "
                      "step = CASE WHEN ?9 >= 0 THEN ?9 ELSE step END, "
                      "updated_at = ?5 WHERE id = ?6 AND gen = ?7 AND state = 'sending'",
                      {state, outcome.next_attempt_at, outcome.error,
                       int64_t{outcome.count == AttemptCount::kCounted ? 1 : 0}, now,
-                      outcome.invitation_id, outcome.gen, outcome.invite_link, step}));
+                      outcome.invitation_id, outcome.gen, outcome.invite_link, step,
+                      outcome.link_expires_at}));
       if (joined && changed == 1) {
         RETURN_IF_ERROR(
             tx.Execute("UPDATE invitations SET state = 'joined', joined_at = ?1, "
