@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "core/instruments.h"
+#include "dispatch/leaving_window.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_messenger.h"
 #include "fakes/fault_injecting_connection.h"
@@ -35,11 +36,40 @@ using testing::WaitFor;
 constexpr std::string_view kToken = "123456789:AAFakeTestTokenForDispatcherTests_abcde";
 
 // What a test can add around the messenger: a hook run before each link is created (to move the
-// clock or to act as another worker), and a count of getUpdates calls.
+// clock or to act as another worker), an exchange for its sends (none: they run on threads), and a
+// count of getUpdates calls.
 struct MessengerHooks {
   std::function<void()> before_link;
   std::function<void()> before_send;
+  std::function<std::unique_ptr<telegram::Exchange>()> open_exchange;
   std::atomic<int> updates_calls{0};
+};
+
+// An exchange over a messenger that answers at once: each request is made when it is started and
+// its answer given at the next Wait. A send leaves when StartSend returns; `on_send` runs just
+// before, on the sending thread (to move the clock: a machine that ran the thread late).
+class ExchangeOver final : public telegram::Exchange {
+ public:
+  ExchangeOver(telegram::Messenger& target, std::function<void()> on_send)
+      : target_(target), on_send_(std::move(on_send)) {}
+  void StartSend(uint64_t tag, const telegram::InvitationMessage& message) override {
+    telegram::SendResult sent = target_.SendInvitation(message);
+    answers_.push_back({tag, std::move(sent.outcome), sent.message_id, ""});
+    if (on_send_) on_send_();
+  }
+  void StartGetChatMember(uint64_t tag, const std::string& chat, int64_t user_id) override {
+    telegram::MemberResult member = target_.GetChatMember(chat, user_id);
+    answers_.push_back({tag, std::move(member.outcome), 0, std::move(member.status)});
+  }
+  std::vector<Answer> Wait(std::chrono::milliseconds) override {
+    return std::exchange(answers_, {});
+  }
+  size_t InFlight() const override { return answers_.size(); }
+
+ private:
+  telegram::Messenger& target_;
+  std::function<void()> on_send_;
+  std::vector<Answer> answers_;
 };
 
 // Forwards to a messenger the test owns, so the dispatcher's factory can hand out copies.
@@ -58,6 +88,9 @@ class Forwarding final : public telegram::Messenger {
   telegram::SendResult SendInvitation(const telegram::InvitationMessage& m) override {
     if (hooks_.before_send) hooks_.before_send();
     return target_.SendInvitation(m);
+  }
+  std::unique_ptr<telegram::Exchange> OpenExchange() override {
+    return hooks_.open_exchange ? hooks_.open_exchange() : nullptr;
   }
   telegram::MemberResult GetChatMember(const std::string& c, int64_t u) override {
     return target_.GetChatMember(c, u);
@@ -337,6 +370,31 @@ TEST_F(DispatcherTest, ARetryWhoseStoredLinkIsRunningOutGetsANewOne) {
   const storage::ExportRow row = RowOf("c", 1);
   EXPECT_EQ(row.state, InvitationState::kSent);
   EXPECT_EQ(sent[2].text, "Hi User1: " + row.invite_link) << "the row keeps the link it was sent";
+}
+
+// Invariant I4 (docs/invariants.md): the account's rate holds for the times requests really left.
+// On an exchange, the first send leaves 15 ms after the time it took (its thread ran late); at 2 a
+// second, the third request must then wait for a full window after it, not after its planned time.
+TEST_F(DispatcherTest, ASendThatLeftLateOnAnExchangePushesTheOnesAfterIt) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "telegram.rate", "2"));
+  std::mutex mu;
+  std::vector<core::TimePoint> left;  // when each send left, in order
+  hooks_.open_exchange = [&] {
+    return std::make_unique<ExchangeOver>(messenger_, [&] {
+      std::lock_guard lock(mu);
+      if (left.empty()) clock_->Advance(std::chrono::milliseconds(15));
+      left.push_back(clock_->Now());
+    });
+  };
+  Campaign("c", 1, 6);
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 6);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(left.size(), 6u);
+  for (size_t k = 0; k + 2 < left.size(); ++k) {
+    EXPECT_GE(left[k + 2] - left[k], kLeavingWindow)
+        << "sends " << k << " to " << k + 2 << " left within one window";
+  }
 }
 
 // Invariant I4 (docs/invariants.md)
