@@ -481,10 +481,11 @@ std::vector<std::optional<telegram::MemberResult>> Dispatcher::CheckMembers(Batc
   if (core::IsUserAccount(batch.work.account.kind)) return members;
   std::unique_ptr<telegram::Exchange> exchange = batch.messenger->OpenExchange();
   if (!exchange) return members;
-  // No more than the lane's window in flight at once, like its sends.
+  // A few at once: each check in flight holds a connection, which the exchange then keeps open.
+  const size_t at_once = std::min(batch.Window(), kMemberChecksAtOnce);
   size_t next = 0;
   for (;;) {
-    for (; next < claims.size() && exchange->InFlight() < batch.Window(); ++next) {
+    for (; next < claims.size() && exchange->InFlight() < at_once; ++next) {
       if (!claims[next].contact.telegram_user_id || batch.StoppedFor(claims[next])) continue;
       exchange->StartGetChatMember(next, batch.campaigns.at(claims[next].campaign_id)->chat,
                                    *claims[next].contact.telegram_user_id);

@@ -92,6 +92,10 @@ inline constexpr std::chrono::milliseconds kMaxLateness{20};
 // one lane's batch is sending, the other claims and prepares the next, so an account's slots
 // follow each other without a gap. The lanes share the account's in-flight window.
 inline constexpr int kLanesPerAccount = 2;
+// A lane's member checks in flight at once. Each holds a connection that its exchange keeps open
+// afterwards, and a lane's sends need few (a bot's rate times Telegram's answer time): more checks
+// at once would only multiply the idle connections.
+inline constexpr size_t kMemberChecksAtOnce = 4;
 // How often Run re-reads settings and campaigns, rescues expired leases and heartbeats.
 inline constexpr std::chrono::milliseconds kPlanInterval{250};
 

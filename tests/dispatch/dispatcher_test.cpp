@@ -45,13 +45,19 @@ struct MessengerHooks {
   std::atomic<int> updates_calls{0};
 };
 
+// What the exchanges of a test saw: the most member checks one had in flight at once.
+struct ExchangeCounts {
+  std::atomic<size_t> most_checks_in_flight{0};
+};
+
 // An exchange over a messenger that answers at once: each request is made when it is started and
 // its answer given at the next Wait. A send leaves when StartSend returns; `on_send` runs just
 // before, on the sending thread (to move the clock: a machine that ran the thread late).
 class ExchangeOver final : public telegram::Exchange {
  public:
-  ExchangeOver(telegram::Messenger& target, std::function<void()> on_send)
-      : target_(target), on_send_(std::move(on_send)) {}
+  ExchangeOver(telegram::Messenger& target, std::function<void()> on_send,
+               ExchangeCounts* counts = nullptr)
+      : target_(target), on_send_(std::move(on_send)), counts_(counts) {}
   void StartSend(uint64_t tag, const telegram::InvitationMessage& message) override {
     telegram::SendResult sent = target_.SendInvitation(message);
     answers_.push_back({tag, std::move(sent.outcome), sent.message_id, ""});
@@ -60,6 +66,11 @@ class ExchangeOver final : public telegram::Exchange {
   void StartGetChatMember(uint64_t tag, const std::string& chat, int64_t user_id) override {
     telegram::MemberResult member = target_.GetChatMember(chat, user_id);
     answers_.push_back({tag, std::move(member.outcome), 0, std::move(member.status)});
+    if (counts_ == nullptr) return;
+    size_t most = counts_->most_checks_in_flight.load();
+    while (most < answers_.size() &&
+           !counts_->most_checks_in_flight.compare_exchange_weak(most, answers_.size())) {
+    }
   }
   std::vector<Answer> Wait(std::chrono::milliseconds) override {
     return std::exchange(answers_, {});
@@ -69,6 +80,7 @@ class ExchangeOver final : public telegram::Exchange {
  private:
   telegram::Messenger& target_;
   std::function<void()> on_send_;
+  ExchangeCounts* counts_;
   std::vector<Answer> answers_;
 };
 
@@ -395,6 +407,20 @@ TEST_F(DispatcherTest, ASendThatLeftLateOnAnExchangePushesTheOnesAfterIt) {
     EXPECT_GE(left[k + 2] - left[k], kLeavingWindow)
         << "sends " << k << " to " << k + 2 << " left within one window";
   }
+}
+
+// A lane's member checks go a few at a time, not its whole window at once: each holds a connection
+// that the exchange keeps open afterwards, and a fleet of workers with many bots held hundreds of
+// idle connections to the Bot API (505 for 3 workers of 10 bots each at in_flight 16).
+TEST_F(DispatcherTest, ALanesMemberChecksGoAFewAtATime) {
+  ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "64"));
+  ExchangeCounts counts;
+  hooks_.open_exchange = [&] { return std::make_unique<ExchangeOver>(messenger_, nullptr, &counts); };
+  Campaign("c", 1, 40, core::LinkMode::kShared);
+  Drain();
+  EXPECT_EQ(Counts("c")[InvitationState::kSent], 40);
+  EXPECT_EQ(counts.most_checks_in_flight.load(), kMemberChecksAtOnce)
+      << "a lane claimed all 40 rows: without the cap, all 40 checks were in flight at once";
 }
 
 // Invariant I4 (docs/invariants.md)
