@@ -696,7 +696,14 @@ Result<Reply> Api::ListSuppressions() {
 }
 
 Result<Reply> Api::AddSuppression(const json& body) {
-  ASSIGN_OR_RETURN(std::string user, RequiredString(body, "user"));
+  // A user id may come as a JSON number too: its digits are read as the string's would be (a
+  // negative or fractional number is refused the same way).
+  std::string user;
+  if (auto found = body.find("user"); found != body.end() && found->is_number()) {
+    user = found->dump();
+  } else {
+    ASSIGN_OR_RETURN(user, RequiredString(body, "user"));
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> reason, StringField(body, "reason", false));
   ASSIGN_OR_RETURN(std::string key, core::ParseUserRef(user));
   ASSIGN_OR_RETURN(int64_t skipped, store_.AddSuppression(key, reason.value_or("")));

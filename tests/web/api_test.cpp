@@ -520,6 +520,14 @@ TEST_F(ApiTest, SuppressionsAreAddedListedAndRemoved) {
               "invalid_argument");
   ExpectError(Call("POST", "/api/v1/suppressions", json{{"reason", "no user"}}.dump()), 400,
               "invalid_argument");
+  // A user id as a JSON number is the same user id as its digits in a string.
+  EXPECT_EQ(Expect(Call("POST", "/api/v1/suppressions", json{{"user", 2003}}.dump()), 201)["key"],
+            "id:2003");
+  EXPECT_EQ(Expect(Call("DELETE", "/api/v1/suppressions/2003"), 200)["key"], "id:2003");
+  for (const json& bad : {json(-5), json(20.5), json(1e300), json(true), json(nullptr)}) {
+    ExpectError(Call("POST", "/api/v1/suppressions", json{{"user", bad}}.dump()), 400,
+                "invalid_argument");
+  }
   Expect(Call("DELETE", "/api/v1/suppressions/@bob_smith"), 200);
   EXPECT_EQ(Expect(Call("GET", "/api/v1/suppressions"), 200)["suppressions"], json::array());
   ExpectError(Call("DELETE", "/api/v1/suppressions/@bob_smith"), 404, "not_found");
