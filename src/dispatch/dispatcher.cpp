@@ -559,6 +559,7 @@ bool Dispatcher::NeedsLink(const Batch& batch, const storage::Claim& claim) cons
   if (claim.link_expires_at == 0) return false;  // it never expires
   const milliseconds expire_after =
       batch.work.campaign_settings.at(claim.campaign_id).link_expire_after;
+  // Half its lifetime for the person to use it; once links no longer expire, an hour.
   const milliseconds least_left =
       expire_after.count() > 0 ? expire_after / 2 : milliseconds(std::chrono::hours(1));
   return claim.link_expires_at - Millis(clock_.Now()) < least_left.count();

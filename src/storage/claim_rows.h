@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <string_view>
 
 #include "storage/connection.h"
 #include "storage/delivery.h"
@@ -36,10 +37,17 @@ struct Pacing {
   }
 };
 
-// The claim of a candidate row that took `slot`. The row's columns, as both claims select them:
+// A candidate row's columns, as both claims select them from `invitations i JOIN contacts c`:
 // invitation id, gen, attempts, invite_link, then the contact's five columns (ContactFromColumns:
 // the user id being the contact's or the one who started the bot), then three the claim reads
-// itself, then the invitation's step at 12 and its stored link's expiry at 13.
+// itself (the contact's id and next_message_at, whether the row answers a /start), then the
+// invitation's step at 12 and its stored link's expiry at 13.
+inline constexpr std::string_view kCandidateColumns =
+    "i.id, i.gen, i.attempts, i.invite_link, COALESCE(c.telegram_user_id, i.started_by), "
+    "c.username, c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
+    "i.started_at IS NOT NULL, i.step, i.link_expires_at";
+
+// The claim of a candidate row (kCandidateColumns) that took `slot`.
 inline Claim ClaimFromCandidate(const Row& row, int64_t campaign_id, int64_t slot, bool paced) {
   Claim claim;
   claim.invitation_id = row.Int(0);

@@ -415,7 +415,9 @@ TEST_F(DispatcherTest, ASendThatLeftLateOnAnExchangePushesTheOnesAfterIt) {
 TEST_F(DispatcherTest, ALanesMemberChecksGoAFewAtATime) {
   ASSERT_TRUE(store_->PutSetting(std::nullopt, "dispatch.in_flight", "64"));
   ExchangeCounts counts;
-  hooks_.open_exchange = [&] { return std::make_unique<ExchangeOver>(messenger_, nullptr, &counts); };
+  hooks_.open_exchange = [&] {
+    return std::make_unique<ExchangeOver>(messenger_, nullptr, &counts);
+  };
   Campaign("c", 1, 40, core::LinkMode::kShared);
   Drain();
   EXPECT_EQ(Counts("c")[InvitationState::kSent], 40);

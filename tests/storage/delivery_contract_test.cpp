@@ -131,7 +131,8 @@ TEST_P(StoreContractTest, AStoredLinksExpiryIsKeptWithItAndClaimedWithIt) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->invite_link, "");
   EXPECT_EQ(first->link_expires_at, 0);
-  std::optional<Claim> second = round({}, {});  // no new link: the stored one stays, with its expiry
+  // No new link: the stored one stays, with its expiry.
+  std::optional<Claim> second = round({}, {});
   ASSERT_TRUE(second);
   EXPECT_EQ(second->invite_link, "https://t.me/+first");
   EXPECT_EQ(second->link_expires_at, expires);

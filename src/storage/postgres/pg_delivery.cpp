@@ -75,14 +75,12 @@ Result<ClaimResult> PgStore::ClaimInvitations(const ClaimRequest& request) {
       if (taken >= request.max_rows) break;
       ASSIGN_OR_RETURN(
           std::vector<Row> rows,
-          tx.Query(fmt::format("SELECT i.id, i.gen, i.attempts, i.invite_link, "
-                               "COALESCE(c.telegram_user_id, i.started_by), c.username, "
-                               "c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
-                               "i.started_at IS NOT NULL, i.step, i.link_expires_at FROM invitations i "
+          tx.Query(fmt::format("SELECT {} FROM invitations i "
                                "JOIN contacts c ON c.id = i.contact_id "
                                "WHERE i.campaign_id = ? AND i.state IN ({}) AND "
                                "i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ? "
                                "FOR UPDATE OF i, c SKIP LOCKED",
+                               internal::kCandidateColumns,
                                core::QuotedNames(core::kClaimableStates)),
                    {plan.campaign_id, now, request.max_rows - taken}));
       taken += static_cast<int64_t>(rows.size());

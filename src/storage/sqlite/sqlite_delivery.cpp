@@ -77,14 +77,11 @@ Result<ClaimResult> SqliteStore::ClaimInvitations(const ClaimRequest& request) {
       const int64_t room = request.max_rows - static_cast<int64_t>(result.claims.size());
       ASSIGN_OR_RETURN(
           std::vector<Row> candidates,
-          tx.Query(fmt::format("SELECT i.id, i.gen, i.attempts, i.invite_link, "
-                               "COALESCE(c.telegram_user_id, i.started_by), c.username, "
-                               "c.first_name, c.last_name, c.phone, c.id, c.next_message_at, "
-                               "i.started_at IS NOT NULL, i.step, i.link_expires_at FROM invitations i "
+          tx.Query(fmt::format("SELECT {} FROM invitations i "
                                "JOIN contacts c ON c.id = i.contact_id "
                                "WHERE i.campaign_id = ? AND i.state IN ({}) AND "
                                "i.next_attempt_at <= ? ORDER BY i.next_attempt_at, i.id LIMIT ?",
-                               ClaimableStates()),
+                               internal::kCandidateColumns, ClaimableStates()),
                    {plan.campaign_id, now, room}));
       bool claimed_any = false;
       for (const Row& row : candidates) {
